@@ -1,0 +1,22 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class OpportunitiesConfig(AppConfig):
+    name = "opportunities"
+    verbose_name = "Opportunities"
+
+    def ready(self) -> None:
+        # The data migration creates the role groups; this tops up their permissions after
+        # every migrate, so models added by later migrations of any app are granted too.
+        post_migrate.connect(_grant_role_permissions, sender=self)
+
+
+def _grant_role_permissions(sender: AppConfig, **kwargs: Any) -> None:
+    from django.apps import apps
+
+    from opportunities.roles import role_groups_sync
+
+    role_groups_sync(apps)

@@ -1,0 +1,342 @@
+"""Deals as Pipeline Pulse sees them: Zoho's fields plus phase, SGD amount and health."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from currency.models import RateSource
+from pipeline_pulse.models import AuditedModel, TimeStampedModel
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+class Phase(models.IntegerChoices):
+    """The four phases of the Opportunity-to-Revenue lifecycle."""
+
+    OPPORTUNITY = 1, "Opportunity"
+    QUALIFIED = 2, "Qualified"
+    PROPOSAL = 3, "Proposal"
+    REVENUE = 4, "Revenue"
+
+
+class Outcome(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class HealthStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    WARNING = "warning", "Warning"
+    DANGER = "danger", "Danger"
+    NEUTRAL = "neutral", "Neutral"
+
+
+class CrmUser(TimeStampedModel):
+    """A Zoho user who owns deals; a login is linked to it by e-mail."""
+
+    zoho_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "CRM user"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.zoho_id
+
+
+class Account(TimeStampedModel):
+    """A Zoho account (the customer a deal is with)."""
+
+    zoho_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageMapping(AuditedModel):
+    """How a Zoho stage places a deal in the O2R lifecycle; admins edit it without code."""
+
+    stage = models.CharField(max_length=120, help_text="The Zoho stage, exactly as Zoho names it.")
+    phase = models.PositiveSmallIntegerField(
+        choices=Phase.choices,
+        null=True,
+        blank=True,
+        help_text="Empty for a lost stage: a lost deal keeps the phase it had reached.",
+    )
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OPEN)
+
+    class Meta:
+        ordering = ["phase", "stage"]
+        constraints = [
+            models.UniqueConstraint(Lower("stage"), name="stage_mapping_stage_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(phase__isnull=True) | Q(phase__gte=1, phase__lte=4),
+                name="stage_mapping_phase_1_to_4",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values), name="stage_mapping_outcome_valid"
+            ),
+            # Only a lost stage may leave the phase as it was.
+            models.CheckConstraint(
+                condition=Q(phase__isnull=False) | Q(outcome=Outcome.LOST),
+                name="stage_mapping_phase_required_unless_lost",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        phase = self.get_phase_display() if self.phase else "phase kept"
+        return f"{self.stage} → {phase} ({self.get_outcome_display()})"
+
+
+class OpportunityQuerySet(models.QuerySet["Opportunity"]):
+    def live(self) -> OpportunityQuerySet:
+        """Deals still in Zoho (deleted ones are kept, soft-deleted, for history)."""
+        return self.filter(is_deleted=False)
+
+    def open(self) -> OpportunityQuerySet:
+        return self.live().filter(outcome=Outcome.OPEN)
+
+    def strategic(self) -> OpportunityQuerySet:
+        return self.filter(self.strategic_condition())
+
+    @staticmethod
+    def strategic_condition() -> Q:
+        """Strategic: a big SGD amount, or an account the business lists as strategic."""
+        condition = Q(amount_sgd__gte=Decimal(settings.STRATEGIC_AMOUNT_SGD))
+        if settings.STRATEGIC_ACCOUNTS:
+            condition |= Q(account__name__in=settings.STRATEGIC_ACCOUNTS)
+            condition |= Q(account__zoho_id__in=settings.STRATEGIC_ACCOUNTS)
+        return condition
+
+    def visible_to(self, user: User | AnonymousUser) -> OpportunityQuerySet:
+        """The live deals this login may see: everything, or a rep's own deals only."""
+        from opportunities.roles import Role, role_of
+
+        role = role_of(user)
+        if role is None:
+            return self.none()
+        if role is Role.REP:
+            email = getattr(user, "email", "")
+            if not email:
+                return self.none()
+            return self.live().filter(owner__email__iexact=email)
+        return self.live()
+
+
+class Opportunity(AuditedModel):
+    """One Zoho deal plus what Pipeline Pulse computes for it."""
+
+    # --- From Zoho -----------------------------------------------------------------------------
+    zoho_id = models.CharField("Zoho id", max_length=32, unique=True)
+    name = models.CharField(max_length=120)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
+    )
+    owner = models.ForeignKey(
+        CrmUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
+    )
+    stage = models.CharField(max_length=120, help_text="Zoho's stage, unchanged.")
+    probability = models.PositiveSmallIntegerField(null=True, blank=True)
+    amount = models.DecimalField(
+        max_digits=18, decimal_places=2, null=True, blank=True, help_text="In the deal currency."
+    )
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. USD.")
+    zoho_exchange_rate = models.DecimalField(
+        max_digits=24, decimal_places=9, null=True, blank=True, help_text="Zoho's own rate."
+    )
+    closing_date = models.DateField(null=True, blank=True)
+    zoho_created_time = models.DateTimeField(null=True, blank=True)
+    zoho_modified_time = models.DateTimeField(null=True, blank=True)
+    deal_type = models.CharField(max_length=120, blank=True)
+    lead_source = models.CharField(max_length=120, blank=True)
+
+    # Org-specific fields (their Zoho API names are configuration).
+    territory = models.CharField(max_length=120, blank=True)
+    service_line = models.CharField(max_length=120, blank=True)
+    funding_type = models.CharField(max_length=120, blank=True)
+    market_segment = models.CharField(max_length=120, blank=True)
+
+    # Milestones, in the order revenue is realised.
+    proposal_submitted_on = models.DateField(null=True, blank=True)
+    po_received_on = models.DateField("PO received on", null=True, blank=True)
+    kickoff_on = models.DateField("kick-off on", null=True, blank=True)
+    invoiced_on = models.DateField(null=True, blank=True)
+    payment_received_on = models.DateField(null=True, blank=True)
+    revenue_recognised_on = models.DateField(null=True, blank=True)
+
+    # --- Computed by Pipeline Pulse -------------------------------------------------------------
+    amount_sgd = models.DecimalField(
+        "amount (SGD)", max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    fx_rate = models.DecimalField(
+        "FX rate",
+        max_digits=30,
+        decimal_places=12,
+        null=True,
+        blank=True,
+        help_text="SGD per one unit of the deal currency, as used for amount (SGD).",
+    )
+    fx_rate_as_of = models.DateTimeField("FX rate as of", null=True, blank=True)
+    fx_rate_source = models.CharField(
+        "FX rate source", max_length=8, choices=RateSource.choices, blank=True
+    )
+    fx_note = models.CharField(
+        "FX note", max_length=200, blank=True, help_text="Why there is no SGD amount, or a caveat."
+    )
+    phase = models.PositiveSmallIntegerField(choices=Phase.choices, default=Phase.OPPORTUNITY)
+    phase_entered_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OPEN)
+    health_status = models.CharField(
+        max_length=8, choices=HealthStatus.choices, default=HealthStatus.NEUTRAL
+    )
+    health_reasons = models.JSONField(
+        default=list, blank=True, help_text="Ordered list of {code, severity, message}."
+    )
+    health_computed_at = models.DateTimeField(null=True, blank=True)
+    closing_date_push_count = models.PositiveIntegerField(default=0)
+    closing_date_pull_in_count = models.PositiveIntegerField(default=0)
+
+    # --- Bookkeeping ---------------------------------------------------------------------------
+    is_deleted = models.BooleanField(default=False, help_text="Deleted in Zoho; kept for history.")
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    zoho_values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The last values seen from Zoho: the base of the three-way merge.",
+    )
+    pending_fields = models.JSONField(
+        default=list, blank=True, help_text="Fields changed locally and not yet pushed to Zoho."
+    )
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "opportunities"
+        ordering = ["closing_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__isnull=True) | Q(probability__gte=0, probability__lte=100),
+                name="opportunity_probability_0_to_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="opportunity_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_sgd__isnull=True) | Q(amount_sgd__gte=0),
+                name="opportunity_amount_sgd_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(phase__gte=1, phase__lte=4), name="opportunity_phase_1_to_4"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"),
+                name="opportunity_currency_iso_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values), name="opportunity_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(health_status__in=HealthStatus.values),
+                name="opportunity_health_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(fx_rate__isnull=True) | Q(fx_rate__gt=0),
+                name="opportunity_fx_rate_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["health_status"], name="opp_health_idx"),
+            models.Index(fields=["phase"], name="opp_phase_idx"),
+            models.Index(fields=["closing_date"], name="opp_closing_date_idx"),
+            models.Index(fields=["territory"], name="opp_territory_idx"),
+            models.Index(fields=["service_line"], name="opp_service_line_idx"),
+            models.Index(fields=["zoho_modified_time"], name="opp_zoho_modified_idx"),
+            # The board's default view: open, live deals by health and closing date.
+            models.Index(
+                fields=["health_status", "closing_date"],
+                name="opp_open_live_health_idx",
+                condition=Q(outcome="open", is_deleted=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def days_in_phase(self) -> int:
+        return (timezone.now() - self.phase_entered_at).days
+
+    @property
+    def requires_attention(self) -> bool:
+        return self.health_status == HealthStatus.DANGER
+
+    @property
+    def is_strategic(self) -> bool:
+        if self.amount_sgd is not None and self.amount_sgd >= settings.STRATEGIC_AMOUNT_SGD:
+            return True
+        account = self.account
+        return account is not None and (
+            account.name in settings.STRATEGIC_ACCOUNTS
+            or account.zoho_id in settings.STRATEGIC_ACCOUNTS
+        )
+
+
+class TransitionCause(models.TextChoices):
+    SYNC = "sync", "Zoho sync"
+    MILESTONE = "milestone", "Milestone date"
+    STAGE_MAPPING = "stage_mapping", "Stage mapping changed"
+    LOCAL_EDIT = "local_edit", "Edited in Pipeline Pulse"
+
+
+class PhaseTransition(models.Model):
+    """One move of a deal between O2R phases; backwards moves are allowed but flagged."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="phase_transitions"
+    )
+    from_phase = models.PositiveSmallIntegerField(choices=Phase.choices, null=True, blank=True)
+    to_phase = models.PositiveSmallIntegerField(choices=Phase.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    cause = models.CharField(max_length=16, choices=TransitionCause.choices)
+    # Derived in the database so the flag can never disagree with the phases it describes.
+    is_backwards = models.GeneratedField(
+        expression=Case(
+            When(from_phase__isnull=False, to_phase__lt=F("from_phase"), then=Value(True)),
+            default=Value(False),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["opportunity", "occurred_at", "id"]
+        indexes = [models.Index(fields=["opportunity", "occurred_at"], name="phase_tr_opp_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_phase__gte=1, to_phase__lte=4), name="phase_tr_to_phase_1_to_4"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_phase__isnull=True) | Q(from_phase__gte=1, from_phase__lte=4),
+                name="phase_tr_from_phase_1_to_4",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        start = Phase(self.from_phase).label if self.from_phase else "new"
+        return f"{self.opportunity}: {start} → {Phase(self.to_phase).label}"

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from opportunities import views
+
+urlpatterns = [
+    path("", views.opportunity_list, name="home"),
+]

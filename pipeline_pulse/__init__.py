@@ -1,0 +1,5 @@
+"""Pipeline Pulse project package: settings, URLs, ASGI/WSGI entry points and the Celery app."""
+
+from pipeline_pulse.celery import app as celery_app
+
+__all__ = ["celery_app"]
