@@ -1,0 +1,76 @@
+"""Typed deal records as the Zoho client hands them to the rest of Pipeline Pulse.
+
+Only the client (sync/zoho.py) knows Zoho's URLs and JSON; everything else sees these.
+Field names follow the Opportunity model, so the sync can store them without renaming.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CrmUserRecord:
+    zoho_id: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    zoho_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DealRecord:
+    """One well-formed Zoho deal, values parsed and validated (Decimal money, real dates)."""
+
+    zoho_id: str
+    name: str
+    account: AccountRecord | None
+    owner: CrmUserRecord | None
+    stage: str
+    probability: int | None
+    amount: Decimal | None
+    currency: str  # ISO 4217, upper case; the org's home currency when Zoho sends none
+    zoho_exchange_rate: Decimal | None
+    closing_date: date | None
+    zoho_created_time: datetime | None
+    zoho_modified_time: datetime
+    deal_type: str
+    lead_source: str
+    territory: str
+    service_line: str
+    funding_type: str
+    market_segment: str
+    proposal_submitted_on: date | None
+    po_received_on: date | None
+    kickoff_on: date | None
+    invoiced_on: date | None
+    payment_received_on: date | None
+    revenue_recognised_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedDeal:
+    """A record the client could not turn into a DealRecord; the sync reports and skips it."""
+
+    zoho_id: str
+    reason: str
+    zoho_modified_time: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DealPage:
+    deals: list[DealRecord]
+    malformed: list[MalformedDeal]
+    more_records: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedDeal:
+    zoho_id: str
+    deleted_time: datetime
