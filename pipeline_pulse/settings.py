@@ -1,5 +1,6 @@
 """Settings for every environment, read from environment variables only (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -207,3 +208,11 @@ LOGGING = {
 # A deal is strategic when its SGD amount reaches this, or its account is listed below.
 STRATEGIC_AMOUNT_SGD = env.int("STRATEGIC_AMOUNT_SGD", default=1_000_000)
 STRATEGIC_ACCOUNTS = env.list("STRATEGIC_ACCOUNTS", default=[])
+
+# --- Zoho sync schedule ------------------------------------------------------------------------
+
+ZOHO_SYNC_INTERVAL_MINUTES = env.int("ZOHO_SYNC_INTERVAL_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["zoho-sync-incremental"] = {
+    "task": "sync.tasks.zoho_sync_incremental",
+    "schedule": timedelta(minutes=ZOHO_SYNC_INTERVAL_MINUTES),
+}
