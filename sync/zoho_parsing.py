@@ -30,6 +30,13 @@ class _Invalid(ValueError):
     """One field's problem, phrased for a person: names the field and the value."""
 
 
+def _show(value: object) -> str:
+    """A value as a person reads it: numbers plain, text quoted."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return repr(value)
+
+
 def format_zoho_datetime(moment: datetime) -> str:
     """`2019-07-25T15:26:49+08:00`: the form Zoho's headers and fields use."""
     if moment.tzinfo is None:
@@ -39,13 +46,13 @@ def format_zoho_datetime(moment: datetime) -> str:
 
 def parse_zoho_datetime(value: object) -> datetime:
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a date-time")
+        raise ValueError(f"{_show(value)} is not a date-time")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
+        raise ValueError(f"{_show(value)} is not an ISO 8601 date-time") from None
     if moment.tzinfo is None:
-        raise ValueError(f"{value!r} has no UTC offset")
+        raise ValueError(f"{_show(value)} has no UTC offset")
     return moment
 
 
@@ -55,7 +62,7 @@ def _text(api_name: str, value: object, limit: int = MAX_TEXT_LENGTH) -> str:
     if isinstance(value, dict) and isinstance(value.get("name"), str):
         value = value["name"]  # a picklist or lookup sent as {name, id}
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise _Invalid(f"{api_name} {value!r} is not text")
+        raise _Invalid(f"{api_name} {_show(value)} is not text")
     text = str(value).strip()
     if len(text) > limit:
         raise _Invalid(f"{api_name} is {len(text)} characters long; at most {limit} are allowed")
@@ -66,29 +73,29 @@ def _number(api_name: str, value: object) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
-        raise _Invalid(f"{api_name} {value!r} is not a number")
+        raise _Invalid(f"{api_name} {_show(value)} is not a number")
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise _Invalid(f"{api_name} {value!r} is not a number") from None
+        raise _Invalid(f"{api_name} {_show(value)} is not a number") from None
     if not number.is_finite():
-        raise _Invalid(f"{api_name} {value!r} is not a finite number")
+        raise _Invalid(f"{api_name} {_show(value)} is not a finite number")
     return number
 
 
 def _amount(api_name: str, value: object) -> Decimal | None:
     amount = _number(api_name, value)
     if amount is not None and amount < 0:
-        raise _Invalid(f"{api_name} {value!r} is negative")
+        raise _Invalid(f"{api_name} {_show(value)} is negative")
     if amount is not None and amount > MAX_AMOUNT:
-        raise _Invalid(f"{api_name} {value!r} is too large to store")
+        raise _Invalid(f"{api_name} {_show(value)} is too large to store")
     return amount
 
 
 def _exchange_rate(api_name: str, value: object) -> Decimal | None:
     rate = _number(api_name, value)
     if rate is not None and rate <= 0:
-        raise _Invalid(f"{api_name} {value!r} is not a positive rate")
+        raise _Invalid(f"{api_name} {_show(value)} is not a positive rate")
     return rate
 
 
@@ -97,7 +104,7 @@ def _probability(api_name: str, value: object) -> int | None:
     if number is None:
         return None
     if number != number.to_integral_value() or not 0 <= number <= 100:
-        raise _Invalid(f"{api_name} {value!r} is not a whole number from 0 to 100")
+        raise _Invalid(f"{api_name} {_show(value)} is not a whole number from 0 to 100")
     return int(number)
 
 
@@ -105,7 +112,7 @@ def _currency(api_name: str, value: object, home_currency: str) -> str:
     if value is None or value == "":
         return home_currency
     if not isinstance(value, str) or not _CURRENCY.match(value.strip()):
-        raise _Invalid(f"{api_name} {value!r} is not a three-letter ISO 4217 code")
+        raise _Invalid(f"{api_name} {_show(value)} is not a three-letter ISO 4217 code")
     return value.strip().upper()
 
 
@@ -113,11 +120,11 @@ def _date(api_name: str, value: object) -> date | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not _DATE.match(value):
-        raise _Invalid(f"{api_name} {value!r} is not a date (YYYY-MM-DD)")
+        raise _Invalid(f"{api_name} {_show(value)} is not a date (YYYY-MM-DD)")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _Invalid(f"{api_name} {value!r} is not a real date") from None
+        raise _Invalid(f"{api_name} {_show(value)} is not a real date") from None
 
 
 def _optional_datetime(api_name: str, value: object) -> datetime | None:
@@ -140,7 +147,7 @@ def _owner(api_name: str, value: object) -> CrmUserRecord | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise _Invalid(f"{api_name} {value!r} is not a user")
+        raise _Invalid(f"{api_name} {_show(value)} is not a user")
     email = value.get("email") or ""
     if not isinstance(email, str) or len(email) > 254:
         raise _Invalid(f"{api_name} e-mail {email!r} is not an address")
@@ -155,7 +162,7 @@ def _account(api_name: str, value: object) -> AccountRecord | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise _Invalid(f"{api_name} {value!r} is not an account")
+        raise _Invalid(f"{api_name} {_show(value)} is not an account")
     return AccountRecord(
         zoho_id=_lookup_id(api_name, value),
         name=_text(f"{api_name} name", value.get("name"), MAX_LOOKUP_NAME_LENGTH),
