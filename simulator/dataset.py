@@ -191,7 +191,8 @@ class DealFactory:
     """Makes deals one by one from a seeded generator; ids always increase."""
 
     def __init__(self, *, seed: int, now: datetime, first_id: int = FIRST_DEAL_ID) -> None:
-        self._rng = random.Random(seed)  # nosec B311 - reproducible test data, not security
+        # Reproducible demo data, not security.
+        self._rng = random.Random(seed)  # nosec B311
         self._now = now
         self._today = now.astimezone(SINGAPORE).date()
         self._next_id = first_id

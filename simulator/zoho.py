@@ -249,6 +249,8 @@ class ZohoSimulator(SimulatedApi):
             more = end < len(view.records)
             next_token = self._issue_page_token(binding, view.keys[end - 1], page) if more else None
         expiry = zoho_time(self.clock.now() + PAGE_TOKEN_LIFETIME) if next_token else None
+        # The cursor paging here only moves forward; Zoho sends the key with null then too.
+        previous_page_token: str | None = None
         info = {
             "per_page": per_page,
             "count": len(data),
@@ -257,7 +259,7 @@ class ZohoSimulator(SimulatedApi):
             "sort_order": sort_order,
             "more_records": more,
             "next_page_token": next_token,
-            "previous_page_token": None,
+            "previous_page_token": previous_page_token,
             "page_token_expiry": expiry,
             "call": False,
             "email": False,

