@@ -1,5 +1,10 @@
 """Fixtures shared by every app's tests."""
 
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -46,3 +51,65 @@ def viewer_client(client: Client, db: None) -> Client:
 @pytest.fixture
 def rep_client(client: Client, db: None) -> Client:
     return _login(client, Role.REP, email="rep@example.com")
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "var" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def chromium(django_db_setup: None) -> Iterator[object]:
+    """Debian's Chromium, headless; `.ci/run` installs it. Skips where it is missing.
+
+    Module-scoped: Playwright keeps an event loop running in this thread while it is open,
+    which the rest of the suite must not inherit.
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # The tests' own database calls run beside Playwright's event loop, never inside it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(chromium: object) -> Iterator[object]:
+    """A fresh browser tab; console errors fail the test, as a user would see a broken page."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    context.close()
+    assert not errors, f"browser console errors: {errors}"
+
+
+def screenshot(tab: object, name: str) -> Path:
+    """Saved under var/screenshots/ for a person to look at; not compared automatically."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    tab.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path

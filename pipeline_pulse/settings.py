@@ -209,8 +209,30 @@ LOGGING = {
 STRATEGIC_AMOUNT_SGD = env.int("STRATEGIC_AMOUNT_SGD", default=1_000_000)
 STRATEGIC_ACCOUNTS = env.list("STRATEGIC_ACCOUNTS", default=[])
 
-# --- Zoho sync schedule ------------------------------------------------------------------------
+# --- Zoho CRM ----------------------------------------------------------------------------------
 
+# The org's data centre, as full base URLs (http://127.0.0.1:8090 for the local simulator).
+ZOHO_ACCOUNTS_URL = env("ZOHO_ACCOUNTS_URL", default="https://accounts.zoho.com")
+ZOHO_API_DOMAIN = env("ZOHO_API_DOMAIN", default="https://www.zohoapis.com")
+# The self-client's OAuth credentials; the sync refuses to start while any is empty.
+ZOHO_CLIENT_ID = env("ZOHO_CLIENT_ID", default="")
+ZOHO_CLIENT_SECRET = env("ZOHO_CLIENT_SECRET", default="")
+ZOHO_REFRESH_TOKEN = env("ZOHO_REFRESH_TOKEN", default="")
+# The currency of deals Zoho sends without one (the org's home currency).
+ZOHO_HOME_CURRENCY = env("ZOHO_HOME_CURRENCY", default="SGD")
+# Org-specific API names, overriding the defaults: a JSON object or attr=Api_Name pairs,
+# e.g. territory=Sales_Region,kickoff_on=Kickoff_Date.
+ZOHO_FIELD_MAP = env("ZOHO_FIELD_MAP", default="")
+# Every call has these timeouts; 429, 5xx and network failures are retried with exponential
+# backoff and full jitter (Retry-After honoured) up to ZOHO_MAX_ATTEMPTS tries in all.
+ZOHO_CONNECT_TIMEOUT_SECONDS = env.float("ZOHO_CONNECT_TIMEOUT_SECONDS", default=5.0)
+ZOHO_READ_TIMEOUT_SECONDS = env.float("ZOHO_READ_TIMEOUT_SECONDS", default=30.0)
+ZOHO_MAX_ATTEMPTS = env.int("ZOHO_MAX_ATTEMPTS", default=6)
+ZOHO_BACKOFF_BASE_SECONDS = env.float("ZOHO_BACKOFF_BASE_SECONDS", default=1.0)
+ZOHO_BACKOFF_MAX_SECONDS = env.float("ZOHO_BACKOFF_MAX_SECONDS", default=60.0)
+# Access tokens live an hour; a new one is minted this long before the old one expires.
+ZOHO_TOKEN_REFRESH_MARGIN_SECONDS = env.int("ZOHO_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
+# The pull runs every this many minutes; the first run is a full sync.
 ZOHO_SYNC_INTERVAL_MINUTES = env.int("ZOHO_SYNC_INTERVAL_MINUTES", default=15)
 CELERY_BEAT_SCHEDULE["zoho-sync-incremental"] = {
     "task": "sync.tasks.zoho_sync_incremental",

@@ -6,6 +6,7 @@ Field names follow the Opportunity model, so the sync can store them without ren
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -52,6 +53,8 @@ class DealRecord:
     invoiced_on: date | None
     payment_received_on: date | None
     revenue_recognised_on: date | None
+    # Added after the first draft, with a default so existing constructors keep working.
+    pipeline: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +77,37 @@ class DealPage:
 class DeletedDeal:
     zoho_id: str
     deleted_time: datetime
+    # "recycle" (restorable in Zoho for 60 days) or "permanent".
+    deletion_type: str = "recycle"
+
+
+@dataclass(frozen=True, slots=True)
+class DealUpdate:
+    """Local edits to push to one Zoho deal.
+
+    `changes` is keyed by DealRecord attribute names (`closing_date`, `amount`, `stage`, ...);
+    values are Python values (date, Decimal, int, str, or None to clear the field).
+    `unmodified_since` is the Modified_Time the edit was based on: Zoho refuses the update
+    (ALREADY_MODIFIED) when the deal changed after it. None pushes unconditionally.
+    """
+
+    zoho_id: str
+    changes: Mapping[str, object]
+    unmodified_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DealUpdateResult:
+    """Zoho's answer for one pushed deal, in the order the updates were given."""
+
+    zoho_id: str
+    succeeded: bool
+    code: str  # SUCCESS, INVALID_DATA, ALREADY_MODIFIED, MANDATORY_NOT_FOUND, ...
+    message: str
+    zoho_modified_time: datetime | None = None  # the deal's new Modified_Time on success
+    # The DealRecord attribute Zoho rejected (or its API name when it is not mapped).
+    field: str | None = None
+
+    @property
+    def already_modified(self) -> bool:
+        return self.code == "ALREADY_MODIFIED"

@@ -1,0 +1,1 @@
+"""On-demand benchmarks; each prints a table (see README, Benchmarks)."""

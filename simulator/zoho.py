@@ -1,0 +1,372 @@
+"""A local Zoho CRM (v8 Deals API and OAuth) that follows the documented wire format.
+
+The demo and the benchmarks sync from it and the tests run the real client against it over
+HTTP. Besides the API it has test hooks: a clock, deal edits, additions and deletions,
+malformed records, token expiry, and the fault plan every simulator inherits.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from simulator.clock import SimulatorClock
+from simulator.dataset import DealFactory, zoho_time
+from simulator.faults import Fault
+from simulator.http import Request, Response
+from simulator.server import SimulatedApi
+from simulator.zoho_oauth import OAuthClient, TokenBook
+from simulator.zoho_store import SORT_FIELDS, DealStore, SortKey
+from simulator.zoho_updates import error_body, handle_update
+
+MAX_FIELDS = 50
+MAX_PER_PAGE = 200
+DISCRETE_PAGE_LIMIT = 2000  # records reachable with `page`; beyond, only with page_token
+PAGE_TOKEN_LIFETIME = timedelta(hours=24)
+MALFORMED_KINDS = (
+    "bad_date",
+    "long_name",
+    "missing_amount",
+    "unknown_currency",
+    "negative_amount",
+    "bad_probability",
+)
+
+
+@dataclass(frozen=True)
+class _PageToken:
+    binding: tuple[object, ...]
+    cursor: SortKey
+    page: int
+    expires: datetime
+
+
+def _wire_number(value: object) -> object:
+    # Zoho's JSON numbers are doubles. The data set keeps money in whole cents with at most 15
+    # significant digits, so the shortest float repr is exactly the decimal text.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def zoho_json(payload: object, status: int = 200, **headers: str) -> Response:
+    body = json.dumps(payload, default=_wire_number, separators=(",", ":")).encode()
+    return Response(status, body, {"Content-Type": "application/json;charset=UTF-8", **headers})
+
+
+def zoho_error(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    return zoho_json(error_body(code, message, details), status, **(headers or {}))
+
+
+class ZohoSimulator(SimulatedApi):
+    """Zoho CRM for one org: accounts server and API domain on the same local port."""
+
+    name = "zoho"
+
+    def __init__(
+        self,
+        *,
+        deals: int = 200,
+        seed: int = 7,
+        clock: SimulatorClock | None = None,
+        oauth: OAuthClient | None = None,
+        token_lifetime_seconds: int = 3600,
+        token_mint_limit: int = 10,
+    ) -> None:
+        super().__init__()
+        self.clock = clock or SimulatorClock()
+        self.oauth = oauth or OAuthClient()
+        self.tokens = TokenBook(
+            clock=self.clock,
+            oauth=self.oauth,
+            lifetime_seconds=token_lifetime_seconds,
+            mint_limit=token_mint_limit,
+        )
+        self._factory = DealFactory(seed=seed, now=self.clock.now())
+        self.store = DealStore(self._factory.deals(deals), clock=self.clock)
+        self._page_tokens: dict[str, _PageToken] = {}
+        self._tokens_lock = threading.Lock()
+        self.router.add("POST", "/oauth/v2/token", self.tokens.handle)
+        self.router.add("GET", "/crm/v8/Deals", self.get_deals)
+        self.router.add("PUT", "/crm/v8/Deals", self.update_deals)
+        self.router.add("GET", "/crm/v8/Deals/deleted", self.get_deleted_deals)
+
+    # --- test hooks --------------------------------------------------------------------------
+
+    def deals(self) -> list[dict[str, Any]]:
+        """Every live deal in its full wire shape (copies), in id order."""
+        return self.store.all()
+
+    def deal(self, deal_id: str) -> dict[str, Any]:
+        record = self.store.get(deal_id)
+        if record is None:
+            raise KeyError(deal_id)
+        return record
+
+    def modify_deal(self, deal_id: str, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Change fields (by API name); Modified_Time becomes the clock's now."""
+        return self.store.modify(deal_id, changes or {})
+
+    def add_deals(self, count: int) -> list[str]:
+        """New deals created (and modified) now, with ids above every existing one."""
+        now = self.clock.now()
+        return self.store.add(self._factory.deal(created=now) for _ in range(count))
+
+    def delete_deals(self, deal_ids: Iterable[str], *, permanent: bool = False) -> None:
+        self.store.delete(list(deal_ids), permanent=permanent)
+
+    def inject_malformed(self, kind: str, deal_id: str | None = None) -> str:
+        """Corrupt a deal (a new one by default) the way real orgs' data goes wrong."""
+        corruptions: dict[str, dict[str, Any]] = {
+            "bad_date": {"Closing_Date": "2025-02-30"},
+            "long_name": {"Deal_Name": "Regional rollout " + "x" * 140},
+            "missing_amount": {"Amount": None},
+            "unknown_currency": {"Currency": "DOGE"},
+            "negative_amount": {"Amount": Decimal("-1500.00")},
+            "bad_probability": {"Probability": 140},
+        }
+        if kind not in corruptions:
+            raise ValueError(f"unknown malformation {kind!r}; one of {', '.join(corruptions)}")
+        target = deal_id or self.add_deals(1)[0]
+        self.store.modify(target, corruptions[kind])
+        return target
+
+    def expire_tokens(self) -> None:
+        self.tokens.expire_all()
+
+    def render_fault(self, fault: Fault, request: Request) -> Response:
+        """Faults with Zoho's error bodies; an UNAUTHORIZED fault really expires the tokens."""
+        if fault in (Fault.RATE_LIMITED, Fault.RATE_LIMITED_NO_RETRY_AFTER):
+            headers = {}
+            if fault is Fault.RATE_LIMITED:
+                headers["Retry-After"] = str(self.faults.retry_after_seconds)
+            return zoho_error(
+                429,
+                "TOO_MANY_REQUESTS",
+                "too many requests continuously; try again after some time",
+                headers=headers,
+            )
+        if fault in (Fault.SERVER_ERROR, Fault.UNAVAILABLE):
+            status = 500 if fault is Fault.SERVER_ERROR else 503
+            return zoho_error(status, "INTERNAL_ERROR", "Internal server error occurred.")
+        if fault is Fault.UNAUTHORIZED:
+            self.expire_tokens()
+            return zoho_error(401, "INVALID_TOKEN", "invalid oauth token")
+        return super().render_fault(fault, request)
+
+    # --- API ---------------------------------------------------------------------------------
+
+    def _denied(self, request: Request) -> Response | None:
+        header = request.header("Authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme != "Zoho-oauthtoken" or not self.tokens.is_valid(token.strip()):
+            return zoho_error(401, "INVALID_TOKEN", "invalid oauth token")
+        return None
+
+    def get_deals(self, request: Request) -> Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        fields_arg = (request.arg("fields") or "").strip()
+        if not fields_arg:
+            return zoho_error(
+                400,
+                "REQUIRED_PARAM_MISSING",
+                "One of the expected parameter is missing",
+                {"param": "fields"},
+            )
+        names = list(dict.fromkeys(f.strip() for f in fields_arg.split(",") if f.strip()))
+        if len(names) > MAX_FIELDS:
+            return zoho_error(
+                400, "LIMIT_EXCEEDED", "Max field limit exceeded", {"limit": MAX_FIELDS}
+            )
+        per_page = _int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
+        sort_by = request.arg("sort_by") or "id"
+        sort_order = request.arg("sort_order") or "desc"
+        if isinstance(per_page, Response):
+            return per_page
+        if sort_by not in SORT_FIELDS:
+            return _bad_param("sort_by")
+        if sort_order not in ("asc", "desc"):
+            return _bad_param("sort_order")
+        page_arg, token_arg = request.arg("page"), request.arg("page_token")
+        if page_arg and token_arg:
+            return zoho_error(
+                400,
+                "AMBIGUITY_DURING_PROCESSING",
+                "page and page_token cannot be given together",
+                {
+                    "ambiguity_due_to": [
+                        {"api_name": "page", "json_path": "$.page"},
+                        {"api_name": "page_token", "json_path": "$.page_token"},
+                    ]
+                },
+            )
+        since = _since(request)
+        if isinstance(since, Response):
+            return since
+        binding = (tuple(names), per_page, sort_by, sort_order, since)
+        with self.store.lock:
+            if len(self.store) == 0:
+                return Response.empty(204)
+            view = self.store.view(sort_by, sort_order, since)
+            if since is not None and not view.records:
+                return Response.empty(304)
+            if token_arg:
+                state = self._page_token(token_arg, binding)
+                if isinstance(state, Response):
+                    return state
+                start, page, end_limit = view.index_after(state.cursor), state.page + 1, None
+            else:
+                page_number = _int_param(request, "page", 1)
+                if isinstance(page_number, Response):
+                    return page_number
+                page, start = page_number, (page_number - 1) * per_page
+                if start >= DISCRETE_PAGE_LIMIT:
+                    return zoho_error(
+                        400,
+                        "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                        "You can only get the first 2000 records without using page_token param",
+                        {"limit": DISCRETE_PAGE_LIMIT},
+                    )
+                end_limit = DISCRETE_PAGE_LIMIT
+            end = min(start + per_page, len(view.records), end_limit or len(view.records))
+            if start >= end:
+                return Response.empty(204)
+            data = [_project(record, names) for record in view.records[start:end]]
+            more = end < len(view.records)
+            next_token = self._issue_page_token(binding, view.keys[end - 1], page) if more else None
+        expiry = zoho_time(self.clock.now() + PAGE_TOKEN_LIFETIME) if next_token else None
+        # The cursor paging here only moves forward; Zoho sends the key with null then too.
+        previous_page_token: str | None = None
+        info = {
+            "per_page": per_page,
+            "count": len(data),
+            "page": page,
+            "sort_by": sort_by,
+            "sort_order": sort_order,
+            "more_records": more,
+            "next_page_token": next_token,
+            "previous_page_token": previous_page_token,
+            "page_token_expiry": expiry,
+            "call": False,
+            "email": False,
+        }
+        return zoho_json({"data": data, "info": info})
+
+    def get_deleted_deals(self, request: Request) -> Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        deletion_type = request.arg("type") or "all"
+        if deletion_type not in ("all", "recycle", "permanent"):
+            return _bad_param("type")
+        page = _int_param(request, "page", 1)
+        if isinstance(page, Response):
+            return page
+        per_page = _int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
+        if isinstance(per_page, Response):
+            return per_page
+        since = _since(request)
+        if isinstance(since, Response):
+            return since
+        if self.store.deleted_count(deletion_type) == 0:
+            return Response.empty(204)
+        rows = self.store.deleted(deletion_type, since)
+        if not rows:
+            return Response.empty(304)
+        start = (page - 1) * per_page
+        chunk = rows[start : start + per_page]
+        if not chunk:
+            return Response.empty(204)
+        info = {
+            "per_page": per_page,
+            "count": len(chunk),
+            "page": page,
+            "more_records": start + per_page < len(rows),
+        }
+        return zoho_json({"data": chunk, "info": info})
+
+    def update_deals(self, request: Request) -> Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        return handle_update(request, self.store)
+
+    # --- page tokens -------------------------------------------------------------------------
+
+    def _issue_page_token(self, binding: tuple[object, ...], cursor: SortKey, page: int) -> str:
+        token = secrets.token_hex(24)
+        now = self.clock.now()
+        with self._tokens_lock:
+            self._page_tokens = {k: v for k, v in self._page_tokens.items() if v.expires > now}
+            self._page_tokens[token] = _PageToken(binding, cursor, page, now + PAGE_TOKEN_LIFETIME)
+        return token
+
+    def _page_token(self, token: str, binding: tuple[object, ...]) -> _PageToken | Response:
+        with self._tokens_lock:
+            state = self._page_tokens.get(token)
+        details = {"param_name": "page_token"}
+        if state is None:
+            return zoho_error(400, "INVALID_DATA", "invalid data", details)
+        if state.expires <= self.clock.now():
+            return zoho_error(400, "EXPIRED_VALUE", "the page_token has expired", details)
+        if state.binding != binding:
+            return zoho_error(
+                400,
+                "TOKEN_BOUND_DATA_MISMATCH",
+                "the page_token was issued for other query parameters",
+                details,
+            )
+        return state
+
+
+def _project(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """Only the requested fields, plus id, as Zoho answers."""
+    projected = {"id": record["id"]}
+    for name in names:
+        if name in record:
+            projected[name] = record[name]
+    return projected
+
+
+def _int_param(
+    request: Request, name: str, default: int, *, maximum: int | None = None
+) -> int | Response:
+    raw = request.arg(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return _bad_param(name)
+    if value < 1 or (maximum is not None and value > maximum):
+        return _bad_param(name)
+    return value
+
+
+def _bad_param(name: str) -> Response:
+    return zoho_error(400, "INVALID_DATA", "invalid data", {"param_name": name})
+
+
+def _since(request: Request) -> datetime | Response | None:
+    header = request.header("If-Modified-Since")
+    if not header:
+        return None
+    try:
+        moment = datetime.fromisoformat(header.strip())
+    except ValueError:
+        return _bad_param("If-Modified-Since")
+    if moment.tzinfo is None:
+        return _bad_param("If-Modified-Since")
+    return moment

@@ -1,0 +1,192 @@
+"""The simulated org's deals and deletions, with sorted views cached until the next change."""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from simulator.clock import SimulatorClock
+from simulator.dataset import CENT, INTEGRATION_USER, zoho_time
+
+SORT_FIELDS = ("id", "Created_Time", "Modified_Time")
+# How long Zoho lists deleted records.
+RETENTION = {"recycle": timedelta(days=60), "permanent": timedelta(days=120)}
+
+SortKey = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class View:
+    """Live deals in one order, optionally only those modified after a moment."""
+
+    keys: list[SortKey]
+    records: list[dict[str, Any]]
+
+    def index_after(self, cursor: SortKey) -> int:
+        return bisect.bisect_right(self.keys, cursor)
+
+
+def _epoch(value: object) -> int:
+    if not isinstance(value, str):
+        return 0
+    try:
+        return int(datetime.fromisoformat(value).timestamp())
+    except ValueError:
+        return 0  # an injected bad date still sorts somewhere
+
+
+class DealStore:
+    """Thread-safe: the simulator answers on many threads. Hands out copies, never its dicts."""
+
+    def __init__(self, deals: Iterable[dict[str, Any]], *, clock: SimulatorClock) -> None:
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._deals: dict[str, dict[str, Any]] = {}
+        self._times: dict[str, tuple[int, int]] = {}  # id → (created, modified) epochs
+        self._deleted: list[dict[str, Any]] = []
+        self._views: dict[tuple[str, str, int | None], View] = {}
+        self.version = 0
+        self.add(deals)
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._deals)
+
+    def get(self, deal_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            record = self._deals.get(deal_id)
+            return copy.deepcopy(record) if record is not None else None
+
+    def all(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return copy.deepcopy(list(self._deals.values()))
+
+    def modified_epoch(self, deal_id: str) -> int:
+        return self._times[deal_id][1]
+
+    def view(self, sort_by: str, sort_order: str, since: datetime | None) -> View:
+        """Call with the lock held; the records in the view are the store's own dicts."""
+        since_epoch = int(since.timestamp()) if since else None
+        key = (sort_by, sort_order, since_epoch)
+        cached = self._views.get(key)
+        if cached is not None:
+            return cached
+        sign = -1 if sort_order == "desc" else 1
+        rows: list[tuple[SortKey, dict[str, Any]]] = []
+        for deal_id, record in self._deals.items():
+            created, modified = self._times[deal_id]
+            if since_epoch is not None and modified <= since_epoch:
+                continue
+            number = int(deal_id) if deal_id.isdigit() else 0
+            if sort_by == "Modified_Time":
+                sort_key: SortKey = (sign * modified, sign * number)
+            elif sort_by == "Created_Time":
+                sort_key = (sign * created, sign * number)
+            else:
+                sort_key = (sign * number,)
+            rows.append((sort_key, record))
+        rows.sort(key=lambda row: row[0])
+        view = View(keys=[row[0] for row in rows], records=[row[1] for row in rows])
+        self._views[key] = view
+        return view
+
+    def deleted(self, deletion_type: str, since: datetime | None) -> list[dict[str, Any]]:
+        """Deleted records Zoho still lists (recycle bin 60 days, permanent 120), newest first."""
+        now = self.clock.now()
+        with self.lock:
+            rows = [
+                row
+                for row in self._deleted
+                if deletion_type in ("all", row["type"])
+                and now - datetime.fromisoformat(row["deleted_time"]) <= RETENTION[row["type"]]
+            ]
+        if since is not None:
+            rows = [row for row in rows if datetime.fromisoformat(row["deleted_time"]) > since]
+        return sorted(rows, key=lambda row: row["deleted_time"], reverse=True)
+
+    def deleted_count(self, deletion_type: str) -> int:
+        return len(self.deleted(deletion_type, None))
+
+    # --- changes -----------------------------------------------------------------------------
+
+    def add(self, deals: Iterable[dict[str, Any]]) -> list[str]:
+        added = []
+        with self.lock:
+            for record in deals:
+                deal_id = str(record.get("id"))
+                self._deals[deal_id] = record
+                self._index(deal_id)
+                added.append(deal_id)
+            self._changed()
+        return added
+
+    def modify(
+        self,
+        deal_id: str,
+        changes: Mapping[str, Any],
+        *,
+        by: Mapping[str, str] | None = None,
+        bump: bool = True,
+    ) -> dict[str, Any]:
+        """Apply changes (API names → values); Modified_Time moves to the clock's now."""
+        with self.lock:
+            record = self._deals[deal_id]
+            record.update(copy.deepcopy(dict(changes)))
+            if "Amount" in changes or "Probability" in changes:
+                amount, probability = record.get("Amount"), record.get("Probability")
+                if isinstance(amount, Decimal) and isinstance(probability, int):
+                    record["Expected_Revenue"] = (amount * probability / 100).quantize(CENT)
+            if bump:
+                now = zoho_time(self.clock.now())
+                record["Modified_Time"] = now
+                record["Last_Activity_Time"] = now
+                record["Modified_By"] = dict(by or INTEGRATION_USER)
+            self._index(deal_id)
+            self._changed()
+            return copy.deepcopy(record)
+
+    def delete(self, deal_ids: Iterable[str], *, permanent: bool = False) -> None:
+        deleted_time = zoho_time(self.clock.now())
+        with self.lock:
+            for deal_id in deal_ids:
+                record = self._deals.pop(deal_id, None)
+                if record is None:
+                    # Emptying the recycle bin makes a recycled deal a permanent deletion.
+                    for row in self._deleted:
+                        if row["id"] == deal_id and permanent:
+                            row["type"], row["deleted_time"] = "permanent", deleted_time
+                    continue
+                self._times.pop(deal_id, None)
+                owner = record.get("Owner") or INTEGRATION_USER
+                self._deleted.append(
+                    {
+                        "deleted_by": {"name": owner["name"], "id": owner["id"]},
+                        "id": deal_id,
+                        "display_name": record.get("Deal_Name") or deal_id,
+                        "type": "permanent" if permanent else "recycle",
+                        "created_by": {
+                            "name": (record.get("Created_By") or owner)["name"],
+                            "id": (record.get("Created_By") or owner)["id"],
+                        },
+                        "deleted_time": deleted_time,
+                    }
+                )
+            self._changed()
+
+    def _index(self, deal_id: str) -> None:
+        record = self._deals[deal_id]
+        self._times[deal_id] = (
+            _epoch(record.get("Created_Time")),
+            _epoch(record.get("Modified_Time")),
+        )
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._views.clear()

@@ -1,0 +1,403 @@
+"""The Zoho CRM v8 client: the one module that knows Zoho's URLs and how to page through them.
+
+Everything else in Pipeline Pulse sees typed records (sync/records.py). JSON shapes are
+turned into records by sync/zoho_parsing.py, HTTP retries live in sync/zoho_http.py and
+access tokens in sync/zoho_auth.py; all three serve this client only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from sync.field_map import FieldMap, FieldMapError
+from sync.records import (
+    DealPage,
+    DealRecord,
+    DealUpdate,
+    DealUpdateResult,
+    DeletedDeal,
+    MalformedDeal,
+)
+from sync.zoho_auth import AccessTokens, OAuthCredentials
+from sync.zoho_errors import (
+    ZohoApiError,
+    ZohoAuthError,
+    ZohoBadResponseError,
+    ZohoError,
+    ZohoNotConfiguredError,
+    ZohoRateLimitError,
+    ZohoTokenRefreshThrottledError,
+    ZohoUnavailableError,
+    scrub,
+)
+from sync.zoho_http import RetryPolicy, Transport, WireResponse
+from sync.zoho_parsing import (
+    format_zoho_datetime,
+    parse_deal,
+    parse_deleted,
+    parse_zoho_datetime,
+    wire_value,
+)
+
+__all__ = [
+    "ZohoApiError",
+    "ZohoAuthError",
+    "ZohoBadResponseError",
+    "ZohoClient",
+    "ZohoError",
+    "ZohoNotConfiguredError",
+    "ZohoRateLimitError",
+    "ZohoTokenRefreshThrottledError",
+    "ZohoUnavailableError",
+]
+
+logger = logging.getLogger(__name__)
+
+DEALS_PATH = "/crm/v8/Deals"
+DELETED_DEALS_PATH = "/crm/v8/Deals/deleted"
+PER_PAGE = 200
+MAX_UPDATE_BATCH = 100
+# Token problems a fresh token cures; other 401/403 codes are permanent.
+_REFRESHABLE_CODES = frozenset({"INVALID_TOKEN"})
+_NOTHING = frozenset({204, 304})
+
+
+class ZohoClient:
+    """Reads deals and deletions from Zoho CRM and pushes edits back.
+
+    `api_calls` counts every HTTP request sent to the API domain (retries included, token
+    refreshes not): what a run cost in API credits, for run statistics and benchmarks.
+    """
+
+    def __init__(
+        self,
+        *,
+        accounts_url: str,
+        api_domain: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        field_map: FieldMap | None = None,
+        home_currency: str = "SGD",
+        retry_policy: RetryPolicy | None = None,
+        token_refresh_margin: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.api_domain = api_domain.rstrip("/")
+        self.field_map = field_map or FieldMap()
+        self.home_currency = home_currency.upper()
+        credentials = OAuthCredentials(
+            accounts_url=accounts_url.rstrip("/"),
+            client_id=client_id,
+            client_secret=client_secret,
+            refresh_token=refresh_token,
+        )
+        self._transport = Transport(
+            policy=retry_policy or RetryPolicy(),
+            secrets=lambda: [client_secret, refresh_token, *self._issued_tokens],
+            sleep=sleep,
+            session=session or requests.Session(),
+        )
+        self._issued_tokens: list[str] = []
+        self.tokens = AccessTokens(
+            credentials=credentials,
+            transport=self._transport,
+            refresh_margin=token_refresh_margin,
+        )
+        self._fields = self.field_map.fields_parameter()
+
+    @classmethod
+    def from_settings(cls) -> ZohoClient:
+        missing = [
+            name
+            for name in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN")
+            if not getattr(settings, name, "")
+        ]
+        if missing:
+            raise ZohoNotConfiguredError(
+                f"Zoho CRM is not configured: set {', '.join(missing)} (see README, Zoho CRM)"
+            )
+        try:
+            field_map = FieldMap.from_setting(settings.ZOHO_FIELD_MAP)
+        except FieldMapError as exc:
+            raise ZohoNotConfiguredError(str(exc)) from exc
+        return cls(
+            accounts_url=settings.ZOHO_ACCOUNTS_URL,
+            api_domain=settings.ZOHO_API_DOMAIN,
+            client_id=settings.ZOHO_CLIENT_ID,
+            client_secret=settings.ZOHO_CLIENT_SECRET,
+            refresh_token=settings.ZOHO_REFRESH_TOKEN,
+            field_map=field_map,
+            home_currency=settings.ZOHO_HOME_CURRENCY,
+            retry_policy=RetryPolicy(
+                max_attempts=settings.ZOHO_MAX_ATTEMPTS,
+                backoff_base=settings.ZOHO_BACKOFF_BASE_SECONDS,
+                backoff_max=settings.ZOHO_BACKOFF_MAX_SECONDS,
+                connect_timeout=settings.ZOHO_CONNECT_TIMEOUT_SECONDS,
+                read_timeout=settings.ZOHO_READ_TIMEOUT_SECONDS,
+            ),
+            token_refresh_margin=settings.ZOHO_TOKEN_REFRESH_MARGIN_SECONDS,
+        )
+
+    @property
+    def api_calls(self) -> int:
+        return self._transport.api_calls
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def iter_deal_pages(self, *, modified_since: datetime | None = None) -> Iterator[DealPage]:
+        """Every deal (modified_since=None, in id order) or those modified after a moment
+        (in Modified_Time order), one page of up to 200 at a time; nothing on 204/304.
+
+        Pages past the first 2,000 records are reached through `page_token`.
+        """
+        params: dict[str, str] = {
+            "fields": self._fields,
+            "per_page": str(PER_PAGE),
+            "sort_by": "id" if modified_since is None else "Modified_Time",
+            "sort_order": "asc",
+        }
+        headers = {}
+        if modified_since is not None:
+            headers["If-Modified-Since"] = format_zoho_datetime(modified_since)
+        page_token: str | None = None
+        for page_number in itertools.count(1):
+            paging = {"page_token": page_token} if page_token else {"page": str(page_number)}
+            response = self._api(
+                "GET",
+                DEALS_PATH,
+                operation=f"get deals page {page_number}",
+                params={**params, **paging},
+                headers=headers,
+            )
+            if response.status in _NOTHING:
+                return
+            data, info = self._page_parts(response, f"get deals page {page_number}")
+            page = self._deal_page(data, more_records=bool(info.get("more_records")))
+            yield page
+            if not page.more_records:
+                return
+            next_token = info.get("next_page_token")
+            if isinstance(next_token, str) and next_token:
+                page_token = next_token
+            elif page_number * PER_PAGE >= 2000:
+                raise ZohoBadResponseError(
+                    f"get deals page {page_number}: Zoho says more records follow but gave no "
+                    "next_page_token, and pages past 2,000 records need one"
+                )
+
+    def _deal_page(self, data: list[Any], *, more_records: bool) -> DealPage:
+        deals: list[DealRecord] = []
+        malformed: list[MalformedDeal] = []
+        for raw in data:
+            parsed = parse_deal(raw, field_map=self.field_map, home_currency=self.home_currency)
+            if isinstance(parsed, MalformedDeal):
+                # A bad record is reported and skipped; it never costs the rest of the page.
+                logger.warning("Zoho deal %s is malformed: %s", parsed.zoho_id, parsed.reason)
+                malformed.append(parsed)
+            else:
+                deals.append(parsed)
+        return DealPage(deals=deals, malformed=malformed, more_records=more_records)
+
+    def iter_deleted_deals(self, *, since: datetime | None = None) -> Iterator[list[DeletedDeal]]:
+        """Deals deleted in Zoho (recycle bin and permanently), one list per page."""
+        headers = {}
+        if since is not None:
+            headers["If-Modified-Since"] = format_zoho_datetime(since)
+        for page_number in itertools.count(1):
+            operation = f"get deleted deals page {page_number}"
+            response = self._api(
+                "GET",
+                DELETED_DEALS_PATH,
+                operation=operation,
+                params={"type": "all", "page": str(page_number), "per_page": str(PER_PAGE)},
+                headers=headers,
+            )
+            if response.status in _NOTHING:
+                return
+            data, info = self._page_parts(response, operation)
+            deleted: list[DeletedDeal] = []
+            for raw in data:
+                try:
+                    deleted.append(parse_deleted(raw))
+                except ValueError as exc:
+                    logger.warning("Zoho deleted-record entry skipped: %s", exc)
+            yield deleted
+            if not info.get("more_records"):
+                return
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def update_deals(self, updates: Sequence[DealUpdate]) -> list[DealUpdateResult]:
+        """Push local edits: batches of up to 100 per PUT, one result per update, in order.
+
+        Updates are grouped by their `unmodified_since`, since Zoho takes one
+        If-Unmodified-Since header per request. A deal changed in Zoho after that moment
+        comes back with code ALREADY_MODIFIED; invalid values with INVALID_DATA.
+        """
+        results: dict[int, DealUpdateResult] = {}
+        groups: dict[datetime | None, list[int]] = {}
+        for index, update in enumerate(updates):
+            groups.setdefault(update.unmodified_since, []).append(index)
+        for unmodified_since, indexes in groups.items():
+            for start in range(0, len(indexes), MAX_UPDATE_BATCH):
+                batch = indexes[start : start + MAX_UPDATE_BATCH]
+                answers = self._put_batch([updates[i] for i in batch], unmodified_since)
+                results.update(zip(batch, answers, strict=True))
+        return [results[index] for index in range(len(updates))]
+
+    def _put_batch(
+        self, updates: list[DealUpdate], unmodified_since: datetime | None
+    ) -> list[DealUpdateResult]:
+        records = []
+        for update in updates:
+            record: dict[str, object] = {"id": update.zoho_id}
+            for attribute, value in update.changes.items():
+                record[self.field_map.api_name(attribute)] = wire_value(attribute, value)
+            records.append(record)
+        headers = {"Content-Type": "application/json"}
+        if unmodified_since is not None:
+            headers["If-Unmodified-Since"] = format_zoho_datetime(unmodified_since)
+        operation = f"update {len(updates)} deals"
+        response = self._api(
+            "PUT",
+            DEALS_PATH,
+            operation=operation,
+            headers=headers,
+            data=_json_with_exact_decimals({"data": records, "trigger": []}),
+            accept_error_statuses=frozenset({400, 412}),
+        )
+        body = response.body
+        items = body.get("data") if isinstance(body, dict) else None
+        if response.status in (400, 412) and not isinstance(items, list):
+            # One error for the whole request: it applies to every record in it.
+            error = self._api_error(response, operation)
+            items = [
+                {"code": error.code, "message": error.zoho_message, "details": error.details}
+            ] * len(updates)
+        if not isinstance(items, list) or len(items) != len(updates):
+            raise ZohoBadResponseError(f"{operation}: Zoho did not answer once per record")
+        return [self._update_result(u, item) for u, item in zip(updates, items, strict=True)]
+
+    def _update_result(self, update: DealUpdate, item: object) -> DealUpdateResult:
+        if not isinstance(item, dict):
+            raise ZohoBadResponseError(f"update deal {update.zoho_id}: {item!r} is not a result")
+        raw_details = item.get("details")
+        details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+        code = str(item.get("code", ""))
+        if code == "SUCCESS":
+            modified = details.get("Modified_Time")
+            return DealUpdateResult(
+                zoho_id=update.zoho_id,
+                succeeded=True,
+                code=code,
+                message=str(item.get("message", "")),
+                zoho_modified_time=parse_zoho_datetime(modified) if modified else None,
+            )
+        api_name = details.get("api_name")
+        field = None
+        if isinstance(api_name, str):
+            field = self.field_map.attribute_for(api_name) or api_name
+        return DealUpdateResult(
+            zoho_id=update.zoho_id,
+            succeeded=False,
+            code=code or "UNKNOWN",
+            message=str(item.get("message", "")),
+            field=field,
+        )
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _api(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: bytes | None = None,
+        accept_error_statuses: frozenset[int] = frozenset(),
+    ) -> WireResponse:
+        """One API call with a valid token: refreshed once more if Zoho says INVALID_TOKEN."""
+        for attempt in (1, 2):
+            token = self.tokens.current()
+            self._remember(token)
+            response = self._transport.send(
+                method,
+                f"{self.api_domain}{path}",
+                operation=operation,
+                params=params,
+                headers={**(headers or {}), "Authorization": f"Zoho-oauthtoken {token}"},
+                data=data,
+            )
+            if response.status in (401, 403):
+                error = self._api_error(response, operation)
+                if attempt == 1 and error.code in _REFRESHABLE_CODES:
+                    logger.info("Zoho %s: access token rejected; refreshing once", operation)
+                    self._remember(self.tokens.replace_rejected(token))
+                    continue
+                raise ZohoAuthError(
+                    scrub(
+                        f"{operation}: Zoho refused access ({error.code}: {error.zoho_message})",
+                        self._transport.secrets(),
+                    )
+                )
+            if response.status < 300 or response.status in _NOTHING:
+                return response
+            if response.status in accept_error_statuses:
+                return response
+            raise self._api_error(response, operation)
+        raise AssertionError("unreachable: the second 401 raises")  # pragma: no cover
+
+    def _remember(self, token: str) -> None:
+        # Tokens are secrets too: remembered only so error messages can be scrubbed of them.
+        if token not in self._issued_tokens:
+            self._issued_tokens[:] = [*self._issued_tokens[-4:], token]
+
+    @staticmethod
+    def _api_error(response: WireResponse, operation: str) -> ZohoApiError:
+        body = response.body if isinstance(response.body, dict) else {}
+        details = body.get("details")
+        return ZohoApiError(
+            http_status=response.status,
+            code=str(body.get("code") or f"HTTP_{response.status}"),
+            message=str(body.get("message") or "no error message"),
+            details=details if isinstance(details, dict) else {},
+            operation=operation,
+        )
+
+    @staticmethod
+    def _page_parts(response: WireResponse, operation: str) -> tuple[list[Any], dict[str, Any]]:
+        body = response.body
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise ZohoBadResponseError(f"{operation}: the answer has no `data` list")
+        info = body.get("info")
+        return body["data"], info if isinstance(info, dict) else {}
+
+
+def _json_with_exact_decimals(payload: Mapping[str, Any]) -> bytes:
+    """JSON whose numbers keep every digit of the Decimals (json.dumps would need floats)."""
+    decimals: list[Decimal] = []
+
+    def placeholder(value: object) -> str:
+        if isinstance(value, Decimal):
+            decimals.append(value)
+            return f"\x00decimal{len(decimals) - 1}\x00"
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+    text = json.dumps(payload, default=placeholder, separators=(",", ":"))
+    for index, value in enumerate(decimals):
+        text = text.replace(f'"\\u0000decimal{index}\\u0000"', format(value, "f"))
+    return text.encode()

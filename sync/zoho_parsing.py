@@ -1,0 +1,244 @@
+"""Zoho's record JSON to typed records and back; only the Zoho client (sync/zoho.py) uses it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sync.field_map import DATE_ATTRIBUTES, FieldMap
+from sync.records import AccountRecord, CrmUserRecord, DealRecord, DeletedDeal, MalformedDeal
+
+# Zoho stamps times with the org's offset; the API accepts any offset in headers.
+SINGAPORE = ZoneInfo("Asia/Singapore")
+MAX_NAME_LENGTH = 120  # Deal_Name's limit in Zoho, and the model's
+MAX_TEXT_LENGTH = 120  # picklists and custom text fields, as stored
+MAX_LOOKUP_NAME_LENGTH = 200
+# NUMERIC(18, 2) holds at most 16 digits before the point.
+MAX_AMOUNT = Decimal("9999999999999999.99")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+_ZOHO_ID = re.compile(r"^\d{1,32}$")
+
+T = TypeVar("T")
+
+
+class _Invalid(ValueError):
+    """One field's problem, phrased for a person: names the field and the value."""
+
+
+def _show(value: object) -> str:
+    """A value as a person reads it: numbers plain, text quoted."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return repr(value)
+
+
+def format_zoho_datetime(moment: datetime) -> str:
+    """`2019-07-25T15:26:49+08:00`: the form Zoho's headers and fields use."""
+    if moment.tzinfo is None:
+        raise ValueError("Zoho times must be timezone-aware")
+    return moment.astimezone(SINGAPORE).isoformat(timespec="seconds")
+
+
+def parse_zoho_datetime(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"{_show(value)} is not a date-time")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{_show(value)} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{_show(value)} has no UTC offset")
+    return moment
+
+
+def _text(api_name: str, value: object, limit: int = MAX_TEXT_LENGTH) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        value = value["name"]  # a picklist or lookup sent as {name, id}
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise _Invalid(f"{api_name} {_show(value)} is not text")
+    text = str(value).strip()
+    if len(text) > limit:
+        raise _Invalid(f"{api_name} is {len(text)} characters long; at most {limit} are allowed")
+    return text
+
+
+def _number(api_name: str, value: object) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+        raise _Invalid(f"{api_name} {_show(value)} is not a number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _Invalid(f"{api_name} {_show(value)} is not a number") from None
+    if not number.is_finite():
+        raise _Invalid(f"{api_name} {_show(value)} is not a finite number")
+    return number
+
+
+def _amount(api_name: str, value: object) -> Decimal | None:
+    amount = _number(api_name, value)
+    if amount is not None and amount < 0:
+        raise _Invalid(f"{api_name} {_show(value)} is negative")
+    if amount is not None and amount > MAX_AMOUNT:
+        raise _Invalid(f"{api_name} {_show(value)} is too large to store")
+    return amount
+
+
+def _exchange_rate(api_name: str, value: object) -> Decimal | None:
+    rate = _number(api_name, value)
+    if rate is not None and rate <= 0:
+        raise _Invalid(f"{api_name} {_show(value)} is not a positive rate")
+    return rate
+
+
+def _probability(api_name: str, value: object) -> int | None:
+    number = _number(api_name, value)
+    if number is None:
+        return None
+    if number != number.to_integral_value() or not 0 <= number <= 100:
+        raise _Invalid(f"{api_name} {_show(value)} is not a whole number from 0 to 100")
+    return int(number)
+
+
+def _currency(api_name: str, value: object, home_currency: str) -> str:
+    if value is None or value == "":
+        return home_currency
+    if not isinstance(value, str) or not _CURRENCY.match(value.strip()):
+        raise _Invalid(f"{api_name} {_show(value)} is not a three-letter ISO 4217 code")
+    return value.strip().upper()
+
+
+def _date(api_name: str, value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise _Invalid(f"{api_name} {_show(value)} is not a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Invalid(f"{api_name} {_show(value)} is not a real date") from None
+
+
+def _optional_datetime(api_name: str, value: object) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_zoho_datetime(value)
+    except ValueError as exc:
+        raise _Invalid(f"{api_name} {exc}") from None
+
+
+def _lookup_id(api_name: str, value: dict[str, Any]) -> str:
+    zoho_id = value.get("id")
+    if not isinstance(zoho_id, str) or not _ZOHO_ID.match(zoho_id):
+        raise _Invalid(f"{api_name} has no valid id ({zoho_id!r})")
+    return zoho_id
+
+
+def _owner(api_name: str, value: object) -> CrmUserRecord | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Invalid(f"{api_name} {_show(value)} is not a user")
+    email = value.get("email") or ""
+    if not isinstance(email, str) or len(email) > 254:
+        raise _Invalid(f"{api_name} e-mail {email!r} is not an address")
+    return CrmUserRecord(
+        zoho_id=_lookup_id(api_name, value),
+        name=_text(f"{api_name} name", value.get("name"), MAX_LOOKUP_NAME_LENGTH),
+        email=email.strip(),
+    )
+
+
+def _account(api_name: str, value: object) -> AccountRecord | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Invalid(f"{api_name} {_show(value)} is not an account")
+    return AccountRecord(
+        zoho_id=_lookup_id(api_name, value),
+        name=_text(f"{api_name} name", value.get("name"), MAX_LOOKUP_NAME_LENGTH),
+    )
+
+
+def parse_deal(
+    raw: object, *, field_map: FieldMap, home_currency: str
+) -> DealRecord | MalformedDeal:
+    """One record of Get Records → a DealRecord, or a MalformedDeal saying what is wrong."""
+    if not isinstance(raw, dict):
+        return MalformedDeal(zoho_id="", reason=f"record {raw!r} is not an object", **_NO_TIME)
+    record: dict[str, Any] = raw
+    raw_id = record.get("id")
+    zoho_id = raw_id if isinstance(raw_id, str) else ("" if raw_id is None else str(raw_id))
+    problems: list[str] = []
+
+    def take(attribute: str, parse: Callable[[str, object], T]) -> T | None:
+        api_name = field_map.api_name(attribute)
+        try:
+            return parse(api_name, record.get(api_name))
+        except _Invalid as exc:
+            problems.append(str(exc))
+            return None
+
+    if not _ZOHO_ID.match(zoho_id):
+        problems.append("id is missing" if not zoho_id else f"id {zoho_id!r} is not a Zoho id")
+    modified_name = field_map.api_name("zoho_modified_time")
+    modified = take("zoho_modified_time", _optional_datetime)
+    if record.get(modified_name) is None:
+        problems.append(f"{modified_name} is missing")
+    values: dict[str, Any] = {
+        "name": take("name", lambda n, v: _text(n, v, MAX_NAME_LENGTH)),
+        "account": take("account", _account),
+        "owner": take("owner", _owner),
+        "probability": take("probability", _probability),
+        "amount": take("amount", _amount),
+        "currency": take("currency", lambda n, v: _currency(n, v, home_currency)),
+        "zoho_exchange_rate": take("zoho_exchange_rate", _exchange_rate),
+        "zoho_created_time": take("zoho_created_time", _optional_datetime),
+        "pipeline": take("pipeline", _text),
+    }
+    for attribute in ("stage", "deal_type", "lead_source", "territory", "service_line"):
+        values[attribute] = take(attribute, _text)
+    for attribute in ("funding_type", "market_segment"):
+        values[attribute] = take(attribute, _text)
+    for attribute in sorted(DATE_ATTRIBUTES):
+        values[attribute] = take(attribute, _date)
+    if problems or modified is None:
+        return MalformedDeal(
+            zoho_id=zoho_id, reason="; ".join(problems), zoho_modified_time=modified
+        )
+    return DealRecord(zoho_id=zoho_id, zoho_modified_time=modified, **values)
+
+
+_NO_TIME: Mapping[str, None] = {"zoho_modified_time": None}
+
+
+def parse_deleted(raw: object) -> DeletedDeal:
+    """One item of Get Deleted Records; raises ValueError with a reason when it is unusable."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"deleted record {raw!r} is not an object")
+    zoho_id = raw.get("id")
+    if not isinstance(zoho_id, str) or not _ZOHO_ID.match(zoho_id):
+        raise ValueError(f"deleted record id {zoho_id!r} is not a Zoho id")
+    deleted_time = parse_zoho_datetime(raw.get("deleted_time"))
+    deletion_type = "permanent" if raw.get("type") == "permanent" else "recycle"
+    return DeletedDeal(zoho_id=zoho_id, deleted_time=deleted_time, deletion_type=deletion_type)
+
+
+def wire_value(attribute: str, value: object) -> object:
+    """A Python value as Zoho expects it in an update; Decimals stay Decimal (see zoho.py)."""
+    if value is None or isinstance(value, (str, int, Decimal)):
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, datetime):
+        return format_zoho_datetime(value)
+    raise TypeError(f"cannot send {type(value).__name__} for {attribute} to Zoho")
