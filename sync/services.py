@@ -38,7 +38,8 @@ ProgressCallback = Callable[[SyncRun], None]
 class DealSource(Protocol):
     """What the sync needs from Zoho; sync.zoho.ZohoClient is the real one."""
 
-    api_calls: int
+    @property
+    def api_calls(self) -> int: ...
 
     def iter_deal_pages(self, *, modified_since: datetime | None = None) -> Iterable[DealPage]: ...
 
@@ -162,12 +163,13 @@ def _pull_everything(context: _Context) -> None:
         _report(run, context.progress)
     with transaction.atomic():
         run.deleted += _mark_missing_as_deleted(seen)
-        # Deals changed while this run was paging may have been read before the change:
-        # the next incremental run starts from before this one began.
-        resume_from = run.started_at - CLOCK_MARGIN
+        # Deals changed while this run was paging may have been read before the change: the
+        # next incremental run starts from before this one began, by Zoho's clock (its newest
+        # Modified_Time) as well as ours, so a skew between the two cannot hide a change.
+        ceiling = run.started_at - CLOCK_MARGIN
+        resume_from = min(newest, ceiling) if newest else ceiling
         state = SyncState.load()
-        state.modified_watermark = min(newest, resume_from) if newest else resume_from
-        state.deleted_watermark = resume_from
+        state.modified_watermark = state.deleted_watermark = resume_from
         state.save()
         _save_progress(run)
 
