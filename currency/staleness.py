@@ -1,0 +1,46 @@
+"""How old a rate may be before the product says so: fresh, stale, expired (product.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.utils import timezone
+
+STALE_AFTER = timedelta(days=7)
+EXPIRED_AFTER = timedelta(days=30)
+
+
+class Staleness(models.TextChoices):
+    FRESH = "fresh", "Fresh"  # at most 7 days old
+    STALE = "stale", "Stale"  # more than 7 days: a warning
+    EXPIRED = "expired", "Expired"  # more than 30 days
+    MISSING = "missing", "No rate"
+
+
+def rate_staleness(as_of: datetime | None, *, now: datetime | None = None) -> Staleness:
+    """The state of a rate valid at `as_of`; exactly 7 days old is still fresh."""
+    if as_of is None:
+        return Staleness.MISSING
+    age = (now or timezone.now()) - as_of
+    if age > EXPIRED_AFTER:
+        return Staleness.EXPIRED
+    if age > STALE_AFTER:
+        return Staleness.STALE
+    return Staleness.FRESH
+
+
+def age_label(as_of: datetime | None, *, now: datetime | None = None) -> str:
+    """A short human age such as "3 h", "12 d" or "in 5 min" (a rate dated in the future)."""
+    if as_of is None:
+        return "—"
+    seconds = int(((now or timezone.now()) - as_of).total_seconds())
+    prefix = "in " if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 3600:
+        text = f"{seconds // 60} min"
+    elif seconds < 2 * 86400:
+        text = f"{seconds // 3600} h"
+    else:
+        text = f"{seconds // 86400} d"
+    return prefix + text
