@@ -80,10 +80,13 @@ class CurrencyFreaksBadResponse(CurrencyFreaksError):
 
 
 class _Retry(Exception):
-    """One attempt failed in a way that is worth repeating."""
+    """One attempt failed in a way that is worth repeating; `final` is raised if none is left."""
 
-    def __init__(self, final: CurrencyFreaksError, retry_after: float | None = None) -> None:
-        super().__init__(str(final))
+    def __init__(
+        self, reason: str, final: CurrencyFreaksError, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.final = final
         self.retry_after = retry_after
 
@@ -160,7 +163,7 @@ class CurrencyFreaksClient:
                 logger.warning(
                     "CurrencyFreaks %s failed (%s); attempt %d of %d, retrying in %.1f s",
                     path,
-                    retry.final,
+                    retry.reason,
                     attempt,
                     self._max_attempts,
                     delay,
@@ -173,18 +176,20 @@ class CurrencyFreaksClient:
             response = self._session.get(self._base_url + path, params=query, timeout=self._timeout)
         except requests.Timeout:
             raise _Retry(
+                "timeout",
                 CurrencyFreaksUnavailable(
                     f"CurrencyFreaks at {self.host} did not answer within "
                     f"{self._timeout[1]:g} s ({self._max_attempts} attempts)"
-                )
+                ),
             ) from None
         except requests.RequestException as exc:
             # The exception's text holds the URL and so the key: name the failure only.
             raise _Retry(
+                type(exc).__name__,
                 CurrencyFreaksUnavailable(
                     f"Could not reach CurrencyFreaks at {self.host}: {type(exc).__name__} "
                     f"({self._max_attempts} attempts)"
-                )
+                ),
             ) from None
         status = response.status_code
         if status == 401:
@@ -197,6 +202,7 @@ class CurrencyFreaksClient:
             )
         if status == 429:
             raise _Retry(
+                "HTTP 429",
                 CurrencyFreaksQuotaError(
                     "CurrencyFreaks says the request quota is used up (HTTP 429, "
                     f"{self._max_attempts} attempts)"
@@ -205,6 +211,7 @@ class CurrencyFreaksClient:
             )
         if status >= 500:
             raise _Retry(
+                f"HTTP {status}",
                 CurrencyFreaksUnavailable(
                     f"CurrencyFreaks answered HTTP {status} ({self._max_attempts} attempts)"
                 ),
