@@ -1,13 +1,13 @@
 """Writes about rates: refresh from CurrencyFreaks, seed, overrides, and re-converting deals.
 
 The conversion interface the sync uses (`SgdConversion`, `SgdConverter`, `sgd_converter`)
-lives in currency/conversion.py and is re-exported here.
+lives in currency/conversion.py, bulk re-conversion (`opportunities_reconvert`) in
+currency/reconversion.py; both are re-exported here, the one place callers import from.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -33,9 +33,14 @@ from currency.models import (
     RateOverride,
     RateSource,
 )
+from currency.reconversion import (
+    deals_reconvert,
+    opportunities_reconvert,
+    won_opportunities_relock,
+)
 from currency.seed import SEED_AS_OF, SEED_UNITS_PER_USD
 from currency.staleness import Staleness, rate_staleness
-from opportunities.models import Opportunity, OpportunityQuerySet, Outcome
+from opportunities.models import Opportunity
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -57,10 +62,6 @@ __all__ = [
     "won_opportunities_relock",
 ]
 
-FX_FIELDS = ("amount_sgd", "fx_rate", "fx_rate_as_of", "fx_rate_source", "fx_note")
-# Deals read (and locked) per query while re-converting: memory stays flat, and the number
-# of queries grows with deals / page, never with deals.
-RECONVERT_PAGE_SIZE = 2000
 _RATE_QUANTUM = Decimal(1).scaleb(-RATE_DECIMAL_PLACES)
 _ISO_CODE = re.compile(r"^[A-Z]{3}$")
 
@@ -251,7 +252,9 @@ def _apply_rate_change(currency: str) -> None:
     if currency != HOME_CURRENCY:
         # Only that currency's deals depend on its rate; SGD's rate is in every conversion.
         deals = deals.filter(currency=currency)
-    _reconvert(deals, None, sgd_converter(use_cache=False), lock_to_closing_date=False)
+    deals_reconvert(
+        deals=deals, converter=sgd_converter(use_cache=False), lock_to_closing_date=False
+    )
 
 
 def _validated_code(currency: str) -> str:
@@ -269,108 +272,6 @@ def _validated_units(units_per_usd: Decimal) -> Decimal:
     if not units.is_finite() or units <= 0:
         raise ValidationError({"units_per_usd": "A rate must be more than zero."})
     return units
-
-
-# --- Re-conversion ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def opportunities_reconvert(
-    *,
-    opportunity_ids: Iterable[int] | None = None,
-    converter: SgdConverter | None = None,
-) -> int:
-    """Re-convert open, live deals (all, or these ids) at the latest rates; rows changed.
-
-    Each page of deals is read with one locking query and written with one bulk update,
-    so the query count depends on deals / RECONVERT_PAGE_SIZE, never on deals.
-    """
-    return _reconvert(
-        Opportunity.objects.open(),
-        opportunity_ids,
-        converter or sgd_converter(),
-        lock_to_closing_date=False,
-    )
-
-
-@transaction.atomic
-def won_opportunities_relock(
-    *,
-    opportunity_ids: Iterable[int] | None = None,
-    converter: SgdConverter | None = None,
-) -> int:
-    """Re-convert live won deals at the rate in force on their closing dates; rows changed.
-
-    For after a history backfill: a deal locked to a rate from after its closing date gets
-    the closing date's rate once that is stored.
-    """
-    return _reconvert(
-        Opportunity.objects.live().filter(outcome=Outcome.WON),
-        opportunity_ids,
-        converter or sgd_converter(),
-        lock_to_closing_date=True,
-    )
-
-
-def _reconvert(
-    deals: OpportunityQuerySet,
-    opportunity_ids: Iterable[int] | None,
-    converter: SgdConverter,
-    *,
-    lock_to_closing_date: bool,
-) -> int:
-    changed_count = 0
-    for page in _pages(deals, opportunity_ids):
-        changed = []
-        for deal in page:
-            conversion = converter.convert(
-                deal.amount,
-                deal.currency,
-                locked_on=deal.closing_date if lock_to_closing_date else None,
-            )
-            if _apply_conversion(deal, conversion):
-                changed.append(deal)
-        if changed:
-            Opportunity.objects.bulk_update(changed, FX_FIELDS, batch_size=RECONVERT_PAGE_SIZE)
-            changed_count += len(changed)
-    return changed_count
-
-
-def _pages(
-    deals: OpportunityQuerySet, opportunity_ids: Iterable[int] | None
-) -> Iterator[list[Opportunity]]:
-    # Locked rows: a sync writing the same deal waits, so an amount it changes is never
-    # overwritten with an SGD figure computed from the old amount.
-    base = deals.select_for_update().only("id", "amount", "currency", "closing_date", *FX_FIELDS)
-    if opportunity_ids is not None:
-        ids = sorted(set(opportunity_ids))
-        for start in range(0, len(ids), RECONVERT_PAGE_SIZE):
-            yield list(base.filter(id__in=ids[start : start + RECONVERT_PAGE_SIZE]).order_by("id"))
-        return
-    last_id = 0
-    while True:
-        page = list(base.filter(id__gt=last_id).order_by("id")[:RECONVERT_PAGE_SIZE])
-        if page:
-            yield page
-        if len(page) < RECONVERT_PAGE_SIZE:
-            return
-        last_id = page[-1].id
-
-
-def _apply_conversion(deal: Opportunity, conversion: SgdConversion) -> bool:
-    values = {
-        "amount_sgd": conversion.amount_sgd,
-        "fx_rate": conversion.rate,
-        "fx_rate_as_of": conversion.rate_as_of,
-        "fx_rate_source": conversion.rate_source,
-        "fx_note": conversion.note,
-    }
-    changed = False
-    for field, value in values.items():
-        if getattr(deal, field) != value:
-            setattr(deal, field, value)
-            changed = True
-    return changed
 
 
 # --- Status ------------------------------------------------------------------------------------

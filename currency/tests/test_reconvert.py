@@ -142,10 +142,36 @@ def test_won_deals_are_relocked_to_their_closing_date(rates: None) -> None:
 
 
 def test_pages_cover_every_deal_once(rates: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("currency.services.RECONVERT_PAGE_SIZE", 3)
+    monkeypatch.setattr("currency.reconversion.RECONVERT_PAGE_SIZE", 3)
     deals = _deals(10)
     assert opportunities_reconvert() == 10
     assert not Opportunity.objects.filter(fx_note="", amount_sgd__isnull=True).exists()
     Opportunity.objects.update(amount_sgd=None, fx_rate=None, fx_note="")
     assert opportunities_reconvert(opportunity_ids=[deal.pk for deal in deals[:7]]) == 7
     assert opportunities_reconvert() == 3
+
+
+def test_other_databases_write_with_bulk_update(
+    rates: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The embedded SQLite path, exercised here on PostgreSQL: the same rows, the same values.
+    monkeypatch.setattr("currency.reconversion._update_from_values_supported", lambda: False)
+    usd, *_, xof = _deals(4)
+    assert opportunities_reconvert() == 4
+    usd.refresh_from_db()
+    assert (usd.amount_sgd, usd.fx_rate, usd.fx_rate_as_of) == (
+        Decimal("1340.00"),
+        Decimal("1.34"),
+        AS_OF,
+    )
+    xof.refresh_from_db()
+    assert (xof.amount_sgd, xof.fx_note) == (None, "No exchange rate for XOF")
+
+
+def test_nulls_and_values_mix_in_one_statement(rates: None) -> None:
+    # A page where every deal becomes unconvertible: every value written is NULL or text.
+    deals = OpportunityFactory.create_batch(3, currency="XOF", amount=Decimal(5))
+    assert opportunities_reconvert() == 3
+    assert {deal.fx_note for deal in Opportunity.objects.filter(pk__in=[d.pk for d in deals])} == {
+        "No exchange rate for XOF"
+    }
