@@ -133,30 +133,40 @@ def _write_fx_fields(deals: list[Opportunity]) -> None:
     if not _update_from_values_supported():
         Opportunity.objects.bulk_update(deals, FX_FIELDS, batch_size=RECONVERT_PAGE_SIZE)
         return
+    from psycopg import sql  # PostgreSQL only: the SQLite demo never gets here
+
     fields = [_column_field(name) for name in FX_FIELDS]
-    quote = connection.ops.quote_name
-    columns = [quote(field.column) for field in fields]
     params: list[Any] = []
     for deal in deals:
         params.append(deal.pk)
         params.extend(
             field.get_db_prep_save(getattr(deal, field.attname), connection) for field in fields
         )
-    # NULLs arrive untyped in VALUES, hence the casts to the columns' own types.
-    assignments = ", ".join(
-        f"{column} = v.{column}::{field.db_type(connection)}"
-        for column, field in zip(columns, fields, strict=True)
-    )
-    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-    table, pk = quote(Opportunity._meta.db_table), quote(Opportunity._meta.pk.column)
-    # Only identifiers from the model's metadata are interpolated; every value is a parameter.
-    sql = (
-        f"UPDATE {table} AS o SET {assignments} "  # noqa: S608  # nosec B608
-        f"FROM (VALUES {', '.join([row] * len(deals))}) AS v(id, {', '.join(columns)}) "
-        f"WHERE o.{pk} = v.id::bigint"
+    # Composed with identifiers and placeholders only: every value is a parameter. NULLs
+    # arrive untyped in VALUES, hence the casts to the columns' own types.
+    statement = sql.SQL(
+        "UPDATE {table} AS o SET {assignments} FROM (VALUES {rows}) AS v(id, {columns}) "
+        "WHERE o.{pk} = v.id::bigint"
+    ).format(
+        table=sql.Identifier(Opportunity._meta.db_table),
+        assignments=sql.SQL(", ").join(
+            [
+                sql.SQL("{column} = v.{column}::{type}").format(
+                    column=sql.Identifier(str(field.column)),
+                    type=sql.SQL(str(field.db_type(connection))),
+                )
+                for field in fields
+            ]
+        ),
+        rows=sql.SQL(", ").join(
+            [sql.SQL("({})").format(sql.SQL(", ").join([sql.Placeholder()] * (len(fields) + 1)))]
+            * len(deals)
+        ),
+        columns=sql.SQL(", ").join([sql.Identifier(str(field.column)) for field in fields]),
+        pk=sql.Identifier(str(Opportunity._meta.pk.column)),
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement, params)
 
 
 def _update_from_values_supported() -> bool:
