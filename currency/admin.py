@@ -19,9 +19,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from currency.display import age_label, plain_number
 from currency.models import CurrentRate, ExchangeRate, RateOverride, RateSource
-from currency.services import fx_rates_status, rate_override_remove, rate_override_set
-from currency.staleness import age_label
+from currency.services import (
+    fx_rates_last_refresh,
+    fx_rates_status,
+    rate_override_remove,
+    rate_override_set,
+)
 from pipeline_pulse.admin import ReadOnlyModelAdmin
 
 _ISO_CODE = re.compile(r"^[A-Z]{3}$")
@@ -42,6 +47,8 @@ class CurrentRateAdmin(ReadOnlyModelAdmin):
         rows = [
             {
                 "status": status,
+                "units_per_usd": plain_number(status.units_per_usd),
+                "sgd_per_unit": plain_number(status.sgd_per_unit),
                 "age": age_label(status.as_of, now=now),
                 "is_seed": status.source == RateSource.SEED,
                 "override": active.get(status.currency),
@@ -59,6 +66,7 @@ class CurrentRateAdmin(ReadOnlyModelAdmin):
             "title": "Current exchange rates",
             "rows": rows,
             "can_override": can_override,
+            "last_refresh": fx_rates_last_refresh(),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "currency/admin/current_rates.html", context)
@@ -66,11 +74,15 @@ class CurrentRateAdmin(ReadOnlyModelAdmin):
 
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(ReadOnlyModelAdmin):
-    list_display = ("currency", "units_per_usd", "as_of", "source", "override", "fetched_at")
+    list_display = ("currency", "units", "as_of", "source", "override", "fetched_at")
     list_filter = ("currency", "source", ("as_of", admin.DateFieldListFilter))
     search_fields = ("currency",)
     date_hierarchy = "as_of"
     list_select_related = ("override",)
+
+    @admin.display(description="Units per USD", ordering="units_per_usd")
+    def units(self, obj: ExchangeRate) -> str:
+        return plain_number(obj.units_per_usd)
 
 
 class ActiveOverrideFilter(admin.SimpleListFilter):

@@ -14,11 +14,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from currency.client import CurrencyFreaksClient, UsdRates
+from currency.client import CurrencyFreaksClient, CurrencyFreaksError, UsdRates
 from currency.conversion import (
     HOME_CURRENCY,
     RatePoint,
@@ -48,9 +49,11 @@ if TYPE_CHECKING:
 __all__ = [
     "CurrencyRateStatus",
     "RateRefresh",
+    "RefreshAttempt",
     "SgdConversion",
     "SgdConverter",
     "fx_rates_backfill",
+    "fx_rates_last_refresh",
     "fx_rates_refresh",
     "fx_rates_seed",
     "fx_rates_status",
@@ -62,6 +65,7 @@ __all__ = [
     "won_opportunities_relock",
 ]
 
+LAST_REFRESH_CACHE_KEY = "currency:last-refresh:v1"
 _RATE_QUANTUM = Decimal(1).scaleb(-RATE_DECIMAL_PLACES)
 _ISO_CODE = re.compile(r"^[A-Z]{3}$")
 
@@ -84,9 +88,18 @@ class CurrencyRateStatus:
     currency: str
     units_per_usd: Decimal | None
     sgd_per_unit: Decimal | None
-    as_of: datetime | None  # None for SGD (no rate needed) and for a currency with no rate
+    as_of: datetime | None  # None when the currency has no rate
     source: str  # RateSource value, or "" when there is no rate
     staleness: Staleness
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshAttempt:
+    """How the last scheduled or manual refresh went, for the admin's current-rates page."""
+
+    at: datetime
+    succeeded: bool
+    message: str  # the error, or what was stored
 
 
 # --- Fetching and storing -------------------------------------------------------------------
@@ -97,10 +110,29 @@ def fx_rates_refresh(*, client: CurrencyFreaksClient | None = None) -> RateRefre
 
     Raises a CurrencyFreaksError (nothing stored) when the API fails or answers badly; the
     rates known before stay in effect. The HTTP call runs outside any transaction, so its
-    retries never hold a database transaction open.
+    retries never hold a database transaction open. Either way the outcome is remembered
+    for fx_rates_last_refresh().
     """
-    client = client or CurrencyFreaksClient.from_settings()
-    return fx_rates_store(rates=client.latest_rates())
+    try:
+        rates = (client or CurrencyFreaksClient.from_settings()).latest_rates()
+    except CurrencyFreaksError as exc:
+        _remember_attempt(succeeded=False, message=str(exc))
+        raise
+    refresh = fx_rates_store(rates=rates)
+    as_of = timezone.localtime(refresh.as_of).strftime("%Y-%m-%d %H:%M")
+    _remember_attempt(succeeded=True, message=f"{len(refresh.stored)} rates as of {as_of}")
+    return refresh
+
+
+def fx_rates_last_refresh() -> RefreshAttempt | None:
+    """The outcome of the last fx_rates_refresh() (None: none since the cache was cleared)."""
+    attempt: RefreshAttempt | None = cache.get(LAST_REFRESH_CACHE_KEY)
+    return attempt
+
+
+def _remember_attempt(*, succeeded: bool, message: str) -> None:
+    attempt = RefreshAttempt(at=timezone.now(), succeeded=succeeded, message=message)
+    cache.set(LAST_REFRESH_CACHE_KEY, attempt, timeout=None)
 
 
 def fx_rates_backfill(*, on: date, client: CurrencyFreaksClient | None = None) -> RateRefresh:

@@ -28,19 +28,3 @@ def rate_staleness(as_of: datetime | None, *, now: datetime | None = None) -> St
     if age > STALE_AFTER:
         return Staleness.STALE
     return Staleness.FRESH
-
-
-def age_label(as_of: datetime | None, *, now: datetime | None = None) -> str:
-    """A short human age such as "3 h", "12 d" or "in 5 min" (a rate dated in the future)."""
-    if as_of is None:
-        return "—"
-    seconds = int(((now or timezone.now()) - as_of).total_seconds())
-    prefix = "in " if seconds < 0 else ""
-    seconds = abs(seconds)
-    if seconds < 3600:
-        text = f"{seconds // 60} min"
-    elif seconds < 2 * 86400:
-        text = f"{seconds // 3600} h"
-    else:
-        text = f"{seconds // 86400} d"
-    return prefix + text

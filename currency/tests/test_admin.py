@@ -10,10 +10,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from currency.client import CurrencyFreaksError
 from currency.models import ExchangeRate, RateOverride, RateSource
-from currency.services import rate_override_set
+from currency.services import fx_rates_refresh, rate_override_set
+from currency.tests.conftest import CurrencyFreaks
 from currency.tests.factories import ExchangeRateFactory
 from opportunities.tests.factories import OpportunityFactory
+from simulator.faults import Fault
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +54,22 @@ def test_current_rates_show_staleness_and_flag_seed(admin_client_: Client, rates
     assert "seed (bundled, not a market rate)" in inr
     assert "<strong>No rate</strong>" in _row(content, "JPY")
     assert "override…" in inr
+
+
+def test_a_failed_refresh_is_shown_above_the_rates(
+    admin_client_: Client, currencyfreaks: CurrencyFreaks
+) -> None:
+    url = reverse("admin:currency_currentrate_changelist")
+    assert "No refresh recorded yet" in admin_client_.get(url).content.decode()
+    fx_rates_refresh()
+    currencyfreaks.api.faults.fail_next(*[Fault.SERVER_ERROR] * 3)
+    with pytest.raises(CurrencyFreaksError):
+        fx_rates_refresh()
+
+    content = admin_client_.get(url).content.decode()
+
+    assert "<strong>failed</strong>: CurrencyFreaks answered HTTP 500 (3 attempts)" in content
+    assert "<td>83.12</td>" in _row(content, "INR")  # the last known rates stay in use
 
 
 def test_history_can_be_filtered_by_currency_source_and_date(

@@ -18,7 +18,12 @@ from currency.client import (
 from currency.conversion import sgd_converter
 from currency.models import ExchangeRate, RateSource
 from currency.seed import SEED_AS_OF
-from currency.services import fx_rates_backfill, fx_rates_refresh, fx_rates_seed
+from currency.services import (
+    fx_rates_backfill,
+    fx_rates_last_refresh,
+    fx_rates_refresh,
+    fx_rates_seed,
+)
 from currency.tests.conftest import SIMULATOR_NOW, CurrencyFreaks
 from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Opportunity
@@ -200,3 +205,21 @@ def test_api_rates_replace_seed_rates(currencyfreaks: CurrencyFreaks) -> None:
 
     amount_sgd, _, _, source, note = _fx(deal)
     assert (amount_sgd, source, note) == (Decimal("1342.10"), "api", "")
+
+
+def test_the_outcome_of_the_last_refresh_is_remembered(currencyfreaks: CurrencyFreaks) -> None:
+    assert fx_rates_last_refresh() is None
+
+    fx_rates_refresh()
+    success = fx_rates_last_refresh()
+    assert success is not None
+    assert (success.succeeded, success.message) == (True, "6 rates as of 2026-03-10 12:30")
+
+    currencyfreaks.api.faults.fail_next(Fault.UNAUTHORIZED)
+    with pytest.raises(CurrencyFreaksError):
+        fx_rates_refresh()
+    failure = fx_rates_last_refresh()
+    assert failure is not None
+    assert not failure.succeeded
+    assert failure.message.startswith("CurrencyFreaks rejected the API key")
+    assert failure.at >= success.at

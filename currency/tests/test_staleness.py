@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from pytest_django import Settings
 
+from currency.display import age_label, plain_number
 from currency.models import RateSource
 from currency.services import fx_rates_status
-from currency.staleness import Staleness, age_label, rate_staleness
+from currency.staleness import Staleness, rate_staleness
 from currency.tests.factories import ExchangeRateFactory, RateOverrideFactory
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -47,6 +48,12 @@ def test_no_rate_is_its_own_state() -> None:
 )
 def test_age_labels(age: timedelta, label: str) -> None:
     assert age_label(NOW - age, now=NOW) == label
+
+
+def test_plain_numbers() -> None:
+    assert plain_number(Decimal("83.120000000000000000")) == "83.12"
+    assert plain_number(Decimal("15800.000000000000000000")) == "15800"
+    assert plain_number(None) == "—"
 
 
 @pytest.mark.django_db

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from currency.client import CurrencyFreaksError
+from currency.display import age_label, plain_number
 from currency.services import (
     CurrencyRateStatus,
     fx_rates_backfill,
+    fx_rates_last_refresh,
     fx_rates_refresh,
     fx_rates_seed,
     fx_rates_status,
 )
-from currency.staleness import Staleness, age_label
+from currency.staleness import Staleness
 
 COLUMNS = ("currency", "units per USD", "SGD per unit", "as of (SGT)", "age", "source", "state")
 
@@ -65,7 +66,13 @@ class Command(BaseCommand):
                 if seeded
                 else "No seed rates needed: every configured currency has a rate."
             )
-        elif not options["status"]:
+        elif options["status"]:
+            last = fx_rates_last_refresh()
+            if last is not None:
+                outcome = "succeeded" if last.succeeded else "FAILED"
+                when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M")
+                self.stdout.write(f"Last refresh {outcome} at {when}: {last.message}")
+        else:
             self._fetch(options["date"])
         self.stdout.write(render_table(fx_rates_status()))
 
@@ -109,8 +116,8 @@ def render_table(statuses: list[CurrencyRateStatus]) -> str:
     rows = [COLUMNS] + [
         (
             status.currency,
-            _number(status.units_per_usd),
-            _number(status.sgd_per_unit),
+            plain_number(status.units_per_usd),
+            plain_number(status.sgd_per_unit),
             timezone.localtime(status.as_of).strftime("%Y-%m-%d %H:%M") if status.as_of else "—",
             age_label(status.as_of, now=now),
             status.source or "—",
@@ -124,7 +131,3 @@ def render_table(statuses: list[CurrencyRateStatus]) -> str:
         for row in rows
     ]
     return "\n".join(line.rstrip() for line in lines)
-
-
-def _number(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value.normalize():f}"
