@@ -1,3 +1,5 @@
+"""The currency app: CurrencyFreaks rates, their history and overrides, SGD conversion."""
+
 from django.apps import AppConfig
 
 
