@@ -209,6 +209,37 @@ LOGGING = {
 STRATEGIC_AMOUNT_SGD = env.int("STRATEGIC_AMOUNT_SGD", default=1_000_000)
 STRATEGIC_ACCOUNTS = env.list("STRATEGIC_ACCOUNTS", default=[])
 
+# --- Currency ----------------------------------------------------------------------------------
+
+# CurrencyFreaks (free plan: base USD only, ~1,000 calls a month). Without a key nothing is
+# fetched and `fx_refresh --seed` / the scheduled task fall back to the bundled seed rates.
+CURRENCYFREAKS_API_KEY = env("CURRENCYFREAKS_API_KEY", default="")
+CURRENCYFREAKS_BASE_URL = env("CURRENCYFREAKS_BASE_URL", default="https://api.currencyfreaks.com")
+# The currencies fetched on every refresh. SGD (what every amount is shown in) and USD (the
+# API's base) are always included.
+FX_CURRENCIES = list(
+    dict.fromkeys(
+        code.strip().upper()
+        for code in [
+            "SGD",
+            "USD",
+            *env.list(
+                "FX_CURRENCIES",
+                default=[
+                    *("SGD", "USD", "EUR", "GBP", "INR", "PHP", "MYR"),
+                    *("IDR", "THB", "VND", "AUD", "JPY", "CNY", "HKD"),
+                ],
+            ),
+        ]
+        if code.strip()
+    )
+)
+# Hours between scheduled refreshes; also how long the rates in effect stay cached.
+FX_REFRESH_HOURS = env.int("FX_REFRESH_HOURS", default=6)
+CELERY_BEAT_SCHEDULE["currency-fx-rates-refresh"] = {
+    "task": "currency.tasks.fx_rates_refresh_task",
+    "schedule": timedelta(hours=max(FX_REFRESH_HOURS, 1)),
+}
 # --- Zoho CRM ----------------------------------------------------------------------------------
 
 # The org's data centre, as full base URLs (http://127.0.0.1:8090 for the local simulator).

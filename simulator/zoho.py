@@ -147,6 +147,16 @@ class ZohoSimulator(SimulatedApi):
     def expire_tokens(self) -> None:
         self.tokens.expire_all()
 
+    def environment(self, base_url: str) -> dict[str, str]:
+        """The settings that point Pipeline Pulse at this simulator."""
+        return {
+            "ZOHO_ACCOUNTS_URL": base_url,
+            "ZOHO_API_DOMAIN": base_url,
+            "ZOHO_CLIENT_ID": self.oauth.client_id,
+            "ZOHO_CLIENT_SECRET": self.oauth.client_secret,
+            "ZOHO_REFRESH_TOKEN": self.oauth.refresh_token,
+        }
+
     def render_fault(self, fault: Fault, request: Request) -> Response:
         """Faults with Zoho's error bodies; an UNAUTHORIZED fault really expires the tokens."""
         if fault in (Fault.RATE_LIMITED, Fault.RATE_LIMITED_NO_RETRY_AFTER):

@@ -1,4 +1,4 @@
-"""`manage.py run_simulator`: serve the local Zoho CRM simulator for the demo and benchmarks."""
+"""`manage.py run_simulator`: serve the local Zoho CRM and CurrencyFreaks until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from simulator.apis import ServedApi, simulated_apis
 from simulator.faults import Fault
 from simulator.server import SimulatorServer
 from simulator.zoho import ZohoSimulator
@@ -20,72 +21,73 @@ RANDOM_FAULTS = (
 
 class Command(BaseCommand):
     help = (
-        "Serve a simulated Zoho CRM (OAuth and the v8 Deals API) with a deterministic data "
-        "set, and print the ZOHO_* settings that point Pipeline Pulse at it."
+        "Serve the simulated external APIs (Zoho CRM with a deterministic data set, and "
+        "CurrencyFreaks) on one local port, and print the settings that point Pipeline Pulse "
+        "at them. Runs until Ctrl-C."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8090, help="0 picks a free port")
-        parser.add_argument("--deals", type=int, default=2000, help="size of the data set")
-        parser.add_argument("--seed", type=int, default=7, help="same seed, same deals")
+        parser.add_argument("--port", type=int, default=8090, help="0 picks a free port.")
+        parser.add_argument("--deals", type=int, default=2000, help="Size of the Zoho data set.")
+        parser.add_argument("--seed", type=int, default=7, help="Same seed, same deals.")
         parser.add_argument(
             "--fail-rate",
             type=float,
             default=0.0,
-            help="share of API calls answered with 429, 500 or a timeout (0 to 1)",
+            metavar="0..1",
+            help="Share of calls answered with 429, 500 or a timeout, at random.",
         )
         parser.add_argument(
-            "--token-lifetime", type=int, default=3600, help="access-token lifetime in seconds"
+            "--fault-seed", type=int, default=0, help="Seed of the random faults (reproducible)."
         )
         parser.add_argument(
-            "--no-serve", action="store_true", help="build and print everything, then exit"
+            "--token-lifetime", type=int, default=3600, help="Zoho access-token lifetime, seconds."
+        )
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Build and print everything, then exit."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        fail_rate: float = options["fail_rate"]
+        if not 0.0 <= fail_rate <= 1.0:
+            raise CommandError("--fail-rate must be between 0 and 1")
         if options["deals"] < 0:
             raise CommandError("--deals cannot be negative")
-        if not 0 <= options["fail_rate"] <= 1:
-            raise CommandError("--fail-rate is a share between 0 and 1")
-        simulator = ZohoSimulator(
+        apis = simulated_apis(
             deals=options["deals"],
             seed=options["seed"],
             token_lifetime_seconds=options["token_lifetime"],
         )
-        if options["fail_rate"]:
-            simulator.faults.fail_randomly(
-                options["fail_rate"], RANDOM_FAULTS, path_prefix="/crm/", seed=options["seed"]
-            )
+        for api in apis:
+            if fail_rate:
+                api.faults.fail_randomly(fail_rate, RANDOM_FAULTS, seed=options["fault_seed"])
         try:
-            server = SimulatorServer([simulator], host=options["host"], port=options["port"])
+            server = SimulatorServer(apis, host=options["host"], port=options["port"])
         except OSError as exc:
             raise CommandError(
-                f"cannot listen on {options['host']}:{options['port']}: {exc}"
-            ) from exc
-        oauth = simulator.oauth
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Zoho CRM simulator: {options['deals']} deals (seed {options['seed']}) "
-                f"on {server.url}"
-            )
-        )
-        self.stdout.write("Point Pipeline Pulse at it with these settings (.env or environment):")
-        for name, value in (
-            ("ZOHO_ACCOUNTS_URL", server.url),
-            ("ZOHO_API_DOMAIN", server.url),
-            ("ZOHO_CLIENT_ID", oauth.client_id),
-            ("ZOHO_CLIENT_SECRET", oauth.client_secret),
-            ("ZOHO_REFRESH_TOKEN", oauth.refresh_token),
-        ):
-            self.stdout.write(f"{name}={value}")
+                f"Cannot listen on {options['host']}:{options['port']}: {exc.strerror}"
+            ) from None
+        self.stdout.write(self.style.SUCCESS(f"Simulated APIs on {server.url}"))
+        for api in apis:
+            assert isinstance(api, ServedApi)  # noqa: S101 - every simulated API describes itself
+            title = api.name
+            if isinstance(api, ZohoSimulator):
+                title += f": {options['deals']} deals (seed {options['seed']})"
+            if fail_rate:
+                title += f" ({fail_rate:.0%} of calls fail)"
+            self.stdout.write(f"\n# {title}")
+            for name, value in api.environment(server.url).items():
+                self.stdout.write(f"{name}={value}")
         if options["no_serve"]:
             # stop() waits for a serving loop to end, so there must be one.
             server.start().stop()
             return
-        self.stdout.write("Ctrl-C stops it.")
+        self.stdout.write("\nPress Ctrl-C to stop.")
+        self.stdout.flush()
         try:
             server.serve_forever()
         except KeyboardInterrupt:
-            self.stdout.write("Stopped.")
+            self.stdout.write("\nStopped.")
         finally:
             server.stop()

@@ -1,0 +1,35 @@
+"""The simulated external APIs Pipeline Pulse talks to, built together for one local server."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from simulator.currencyfreaks import CurrencyFreaksSimulator
+from simulator.server import SimulatedApi
+from simulator.zoho import ZohoSimulator
+
+
+@runtime_checkable
+class ServedApi(Protocol):
+    name: str
+
+    def environment(self, base_url: str) -> dict[str, str]: ...
+
+
+def simulated_apis(
+    *, deals: int = 2000, seed: int = 7, token_lifetime_seconds: int = 3600
+) -> list[SimulatedApi]:
+    """Zoho CRM (a deterministic org of `deals` deals) and CurrencyFreaks."""
+    return [
+        ZohoSimulator(deals=deals, seed=seed, token_lifetime_seconds=token_lifetime_seconds),
+        CurrencyFreaksSimulator(),
+    ]
+
+
+def simulated_environment(apis: list[SimulatedApi], base_url: str) -> dict[str, str]:
+    """The settings that point Pipeline Pulse at every API served on `base_url`."""
+    environment: dict[str, str] = {}
+    for api in apis:
+        if isinstance(api, ServedApi):
+            environment.update(api.environment(base_url))
+    return environment
