@@ -124,7 +124,9 @@ def deals_upsert_page(
     owner_ids = _upsert_owners(deals)
     existing: dict[str, Mapping[str, Any]] = {
         row["zoho_id"]: row
-        for row in Opportunity.objects.filter(zoho_id__in=[deal.zoho_id for deal in deals]).values(
+        for row in Opportunity.objects.filter(zoho_id__in=[deal.zoho_id for deal in deals])
+        .order_by()
+        .values(
             "id",
             "zoho_id",
             "zoho_values",
@@ -150,9 +152,9 @@ def deals_upsert_page(
         )
     written = _write(rows, result)
     ids = dict(
-        Opportunity.objects.filter(zoho_id__in=[row.zoho_id for row in written]).values_list(
-            "zoho_id", "id"
-        )
+        Opportunity.objects.filter(zoho_id__in=[row.zoho_id for row in written])
+        .order_by()
+        .values_list("zoho_id", "id")
     )
     for row in written:
         before = existing.get(row.zoho_id)
@@ -268,7 +270,9 @@ def _upsert_accounts(deals: Sequence[DealRecord]) -> dict[str, int]:
         unique_fields=["zoho_id"],
         update_fields=["name", "updated_at"],
     )
-    return dict(Account.objects.filter(zoho_id__in=accounts).values_list("zoho_id", "id"))
+    return dict(
+        Account.objects.filter(zoho_id__in=accounts).order_by().values_list("zoho_id", "id")
+    )
 
 
 def _upsert_owners(deals: Sequence[DealRecord]) -> dict[str, int]:
@@ -291,4 +295,4 @@ def _upsert_owners(deals: Sequence[DealRecord]) -> dict[str, int]:
         unique_fields=["zoho_id"],
         update_fields=["name", "email", "updated_at"],
     )
-    return dict(CrmUser.objects.filter(zoho_id__in=owners).values_list("zoho_id", "id"))
+    return dict(CrmUser.objects.filter(zoho_id__in=owners).order_by().values_list("zoho_id", "id"))

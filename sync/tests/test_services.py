@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from currency.tests.factories import ExchangeRateFactory
 from opportunities.lifecycle import StageRules
 from opportunities.models import Account, CrmUser, Opportunity
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
@@ -17,6 +18,12 @@ from sync.tests.fakes import BASE_TIME, FakeDealSource, deal_record
 from sync.upsert import deals_upsert_page
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _usd_rates() -> None:
+    ExchangeRateFactory.create(currency="SGD", units_per_usd=Decimal("1.35"))
+    ExchangeRateFactory.create(currency="USD", units_per_usd=Decimal("1"))
 
 
 def _sync(source: FakeDealSource, kind: str = SyncKind.INCREMENTAL) -> SyncRun:
@@ -37,7 +44,7 @@ def test_first_sync_is_full_and_stores_every_deal_with_its_references() -> None:
     assert deal.owner is not None
     assert deal.owner.email == "owner2@example.com"
     assert deal.amount == Decimal("1005.00")
-    assert deal.amount_sgd is not None
+    assert deal.amount_sgd == Decimal("1356.75")  # 1005.00 USD x 1.35
     assert (deal.phase, deal.outcome) == (1, "open")
     assert deal.zoho_values["amount"] == "1005.00"
 
@@ -174,9 +181,9 @@ def test_page_upsert_runs_a_fixed_number_of_queries(size: int) -> None:
     from currency.services import sgd_converter
 
     deals = [deal_record(n) for n in range(size)]
-    rules = StageRules.load()
+    rules, converter = StageRules.load(), sgd_converter()
     with CaptureQueriesContext(connection) as queries:
-        deals_upsert_page(deals=deals, converter=sgd_converter(), rules=rules)
+        deals_upsert_page(deals=deals, converter=converter, rules=rules)
     # accounts upsert + ids, owners upsert + ids, existing deals, deals upsert, new ids
     # (plus the savepoint around the bulk write)
     assert len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]) == 7
