@@ -165,7 +165,8 @@ def test_the_post_sync_step_runs_in_a_bounded_number_of_queries() -> None:
         assert len(queries) > len(post_sync)
         return len(post_sync)
 
-    assert run(3) == run(60)
+    # 40 deals: SQLite's backend splits bulk inserts past 999 parameters (about 140 events).
+    assert run(3) == run(40)
 
 
 def test_the_post_sync_step_query_count_for_one_page() -> None:

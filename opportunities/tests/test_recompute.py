@@ -97,7 +97,7 @@ def test_recompute_in_chunks_reaches_every_deal_with_two_statements_a_chunk() ->
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     # thresholds, then 4 chunks (3+3+3+1) of one read and one write each
     assert len(statements) == 1 + 4 * 2
-    assert sum(sql.startswith("WITH v") for sql in statements) == 4
+    assert sum(sql.startswith("UPDATE") for sql in statements) == 4
 
 
 def test_recompute_by_ids_chunks_too() -> None:
