@@ -86,12 +86,14 @@ def _update_from_json(
         f"{quote(field.column)} = v.{alias}"
         for field, alias in zip(targets, aliases[1:], strict=True)
     )
-    # Only quoted names and column types from the model's metadata are formatted into the SQL;
+    # Only quoted names and column types from the model's metadata go into the SQL text;
     # the values are one bound parameter.
-    sql = (
-        f"UPDATE {quote(table)} SET {assignments} "  # noqa: S608
-        f"FROM json_to_recordset(%s::json) AS v ({record}) "
-        f"WHERE {quote(table)}.{quote(pk.column)} = v.k"  # nosec B608
+    sql = " ".join(
+        (
+            f"UPDATE {quote(table)} SET {assignments}",  # noqa: S608  # nosec B608
+            f"FROM json_to_recordset(%s::json) AS v ({record})",
+            f"WHERE {quote(table)}.{quote(pk.column)} = v.k",
+        )
     )
     return _execute(connection, sql, [document])
 
@@ -111,10 +113,12 @@ def _update_from_values(
         for position, field in enumerate(targets, start=2)
     )
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = (
-        f"UPDATE {quote(table)} SET {assignments} "  # noqa: S608
-        f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v "
-        f"WHERE {quote(table)}.{quote(pk.column)} = v.column1"  # nosec B608
+    sql = " ".join(
+        (
+            f"UPDATE {quote(table)} SET {assignments}",  # noqa: S608  # nosec B608
+            f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v",
+            f"WHERE {quote(table)}.{quote(pk.column)} = v.column1",
+        )
     )
     params = [
         _prepared(connection, field, value)

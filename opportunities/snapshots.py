@@ -108,9 +108,9 @@ def _store(day: date, totals: PipelineTotals, source: str) -> list[PipelineSnaps
         return PipelineSnapshot.objects.bulk_create(totals.rows(day, source))
 
 
-def pipeline_snapshot_take(*, day: date | None = None) -> list[PipelineSnapshot]:
+def pipeline_snapshot_take() -> list[PipelineSnapshot]:
     """Store today's totals from the deals as they stand, with their stored health."""
-    day = day or timezone.localdate()
+    day = timezone.localdate()
     totals = PipelineTotals()
     rows = Opportunity.objects.in_pipeline(day).values_list(
         "phase", "health_status", "amount_sgd", "probability"
@@ -247,7 +247,7 @@ def pipeline_snapshot_backfill(
     day = start
     while day <= end:
         if day == today:
-            pipeline_snapshot_take(day=day)
+            pipeline_snapshot_take()
             done.append((day, "taken live"))
         elif day in live_days and not replace_live:
             done.append((day, "kept (taken live on the day)"))
