@@ -325,7 +325,11 @@ class OpportunityAdmin(ReadOnlyModelAdmin):
             ),
         )
 
-    @admin.action(description="Recompute health of the selected deals")
+    def has_recompute_permission(self, request: HttpRequest) -> bool:
+        # Deals are read-only here; whoever may set the thresholds may rescore deals.
+        return request.user.has_perm("opportunities.add_healththresholds")
+
+    @admin.action(description="Recompute health of the selected deals", permissions=["recompute"])
     def recompute_health(self, request: HttpRequest, queryset: QuerySet[Opportunity]) -> None:
         result = health_recompute(opportunity_ids=list(queryset.values_list("pk", flat=True)))
         counts = ", ".join(f"{count} {status}" for status, count in result.counts().items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
 
+logger = logging.getLogger(__name__)
 User = get_user_model()
 CENT = Decimal("0.01")
 
@@ -76,6 +78,8 @@ def _author(user: AbstractBaseUser | AnonymousUser | None) -> Any:
 class HealthRecomputeResult:
     deals: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
+    # Deals asked for but not scored: gone, or locked by a sync that rescores them itself.
+    skipped: int = 0
 
     def counts(self) -> dict[str, int]:
         """Deals per state, every state listed (zero included), worst first."""
@@ -97,45 +101,56 @@ def health_recompute(
 ) -> HealthRecomputeResult:
     """Recompute and store the health of the given deals, or of every open and won live deal.
 
-    Reads deals in primary-key chunks and writes each chunk with one statement, so memory
-    stays bounded and the query count depends on the number of chunks, not of deals. Each
-    chunk commits on its own (unless the caller holds a transaction): a nightly run over a
-    large org never holds one long lock, and a rerun picks up where a failed one stopped.
+    Works in primary-key chunks: each chunk's rows are locked, scored and written with one
+    statement, then committed (unless the caller holds a transaction), so memory stays
+    bounded, the query count depends on the number of chunks only, and no long lock is held.
+    The lock keeps a concurrent sync from being overwritten with health computed from the
+    values it just replaced. The run over every deal skips rows another transaction holds
+    (a sync page rescoring them itself) rather than wait: it can then never deadlock with one.
     """
     today = today or timezone.localdate()
     size = chunk_size or settings.HEALTH_CHUNK_SIZE
     thresholds = HealthThresholds.objects.in_force()
     computed_at = timezone.now()
     result = HealthRecomputeResult()
-    columns = (*DEAL_FACTS, "health_status", "health_reasons")
 
-    def write(rows: list[dict[str, Any]]) -> None:
-        updates = []
-        for row in rows:
-            health = health_evaluate(DealFacts.from_row(row), today=today, thresholds=thresholds)
-            result.by_status[health.status] += 1
-            updates.append((row["id"], health.status, health.reasons_as_dicts(), computed_at))
+    def rescore(ids: list[int], *, skip_locked: bool) -> None:
         with transaction.atomic():
+            rows = (
+                Opportunity.objects.filter(pk__in=ids)
+                .select_for_update(skip_locked=skip_locked)
+                .order_by("pk")
+                .values(*DEAL_FACTS)
+            )
+            updates = []
+            for row in rows:
+                facts = DealFacts.from_row(row)
+                health = health_evaluate(facts, today=today, thresholds=thresholds)
+                result.by_status[health.status] += 1
+                updates.append((facts.id, health.status, health.reasons_as_dicts(), computed_at))
             rows_update(
                 Opportunity,
                 fields=("health_status", "health_reasons", "health_computed_at"),
                 rows=updates,
             )
-        result.deals += len(rows)
+        result.deals += len(updates)
+        result.skipped += len(ids) - len(updates)
 
     if opportunity_ids is not None:
         for ids in _chunks(opportunity_ids, size):
-            write(list(Opportunity.objects.filter(pk__in=ids).order_by("pk").values(*columns)))
+            rescore(ids, skip_locked=False)
         return result
 
-    tracked = Opportunity.objects.health_tracked().order_by("pk").values(*columns)
+    tracked = Opportunity.objects.health_tracked().order_by("pk").values_list("pk", flat=True)
     last_id = 0
     while True:
-        rows = list(tracked.filter(pk__gt=last_id)[:size])
-        if rows:
-            write(rows)
-            last_id = rows[-1]["id"]
-        if len(rows) < size:
+        ids = list(tracked.filter(pk__gt=last_id)[:size])
+        if ids:
+            rescore(ids, skip_locked=True)
+            last_id = ids[-1]
+        if len(ids) < size:
+            if result.skipped:
+                logger.info("Health recompute skipped %d deals being synced", result.skipped)
             return result
 
 

@@ -9,9 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from opportunities.models import ChangeEvent, HealthThresholds, Opportunity
+from opportunities.roles import Role
 from opportunities.services import health_thresholds_save
 from opportunities.snapshots import pipeline_snapshot_take
-from opportunities.tests.factories import OpportunityFactory
+from opportunities.tests.factories import OpportunityFactory, UserFactory
 from opportunities.tests.syncing import sync_new, sync_page
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,11 @@ def test_recompute_health_admin_action(admin_client_: Client) -> None:
     )
     assert "Health recomputed for 1 deals" in response.content.decode()
     assert Opportunity.objects.get(pk=deal.pk).health_status == "success"
+
+
+def test_recompute_action_is_for_those_who_set_thresholds(client: Client) -> None:
+    staff_manager = UserFactory.create(role=Role.MANAGER, is_staff=True)
+    client.force_login(staff_manager)
+    page = client.get(reverse("admin:opportunities_opportunity_changelist"))
+    assert page.status_code == 200
+    assert "recompute_health" not in page.content.decode()

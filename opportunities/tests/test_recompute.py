@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from opportunities.models import HealthThresholds, Opportunity
@@ -88,15 +89,15 @@ def test_recompute_query_count_does_not_grow_with_the_number_of_deals() -> None:
     assert queries_for(10) == queries_for(1000)
 
 
-def test_recompute_in_chunks_reaches_every_deal_with_two_statements_a_chunk() -> None:
+def test_recompute_in_chunks_reaches_every_deal_with_three_statements_a_chunk() -> None:
     create_deals(10)
     with CaptureQueriesContext(connection) as queries:
         result = health_recompute(chunk_size=3)
     assert result.deals == 10
     assert not Opportunity.objects.exclude(health_status="success").exists()
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # thresholds, then 4 chunks (3+3+3+1) of one read and one write each
-    assert len(statements) == 1 + 4 * 2
+    # thresholds, then 4 chunks (3+3+3+1): ids, locked read, one write
+    assert len(statements) == 1 + 4 * 3
     assert sum(sql.startswith("UPDATE") for sql in statements) == 4
 
 
@@ -157,3 +158,31 @@ def test_a_date_rule_moves_with_the_calendar() -> None:
         health_recompute(today=date(2026, 5, 1) + timedelta(days=day - 1))
         proposal.refresh_from_db()
         assert proposal.health_status == expected, day
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_the_run_over_every_deal_skips_a_deal_a_sync_holds_instead_of_waiting() -> None:
+    held, free = deal(health_status="warning"), deal()
+    locked, release = threading.Event(), threading.Event()
+
+    def sync_in_progress() -> None:
+        try:
+            with transaction.atomic():
+                Opportunity.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=sync_in_progress)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10)
+        result = health_recompute()
+    finally:
+        release.set()
+        thread.join()
+    assert (result.deals, result.skipped) == (1, 1)
+    assert Opportunity.objects.get(pk=held.pk).health_status == "warning"  # left to the sync
+    assert Opportunity.objects.get(pk=free.pk).health_status == "success"
