@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -14,7 +15,11 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from opportunities.models import HealthThresholds, Opportunity
-from opportunities.services import health_recompute, health_thresholds_save
+from opportunities.services import (
+    HealthRecomputeResult,
+    health_recompute,
+    health_thresholds_save,
+)
 from opportunities.tests.factories import (
     AccountFactory,
     CrmUserFactory,
@@ -160,29 +165,68 @@ def test_a_date_rule_moves_with_the_calendar() -> None:
         assert proposal.health_status == expected, day
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True)
-def test_the_run_over_every_deal_skips_a_deal_a_sync_holds_instead_of_waiting() -> None:
-    held, free = deal(health_status="warning"), deal()
-    locked, release = threading.Event(), threading.Event()
+def _in_own_connection(action: Callable[[], object]) -> threading.Thread:
+    """Run `action` in a thread, on a connection of its own, outside the test's transaction."""
 
-    def sync_in_progress() -> None:
+    def target() -> None:
         try:
-            with transaction.atomic():
-                Opportunity.objects.select_for_update().get(pk=held.pk)
-                locked.set()
-                release.wait(timeout=10)
+            action()
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=sync_in_progress)
+    thread = threading.Thread(target=target)
     thread.start()
+    return thread
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_the_run_over_every_deal_skips_a_deal_a_sync_holds_instead_of_waiting() -> None:
+    # A sync and the nightly run need committed rows and connections of their own: both run in
+    # threads, and the deals they commit are deleted at the end.
+    deals: dict[str, int] = {}
+    seen: dict[str, object] = {}
+    locked, release = threading.Event(), threading.Event()
+
+    def sync_in_progress() -> None:
+        for name in ("held", "free"):
+            deals[name] = Opportunity.objects.create(
+                zoho_id=f"lock-{name}",
+                name=name,
+                stage="Qualification",
+                currency="SGD",
+                amount=Decimal("10.00"),
+                amount_sgd=Decimal("10.00"),
+                closing_date=date(2030, 1, 1),
+                health_status="warning",
+            ).pk
+        with transaction.atomic():
+            Opportunity.objects.select_for_update().get(pk=deals["held"])
+            locked.set()
+            release.wait(timeout=10)
+
+    def nightly_run() -> None:
+        seen["result"] = health_recompute()
+        seen["statuses"] = dict(
+            Opportunity.objects.filter(pk__in=deals.values()).values_list(
+                "zoho_id", "health_status"
+            )
+        )
+
+    def clean_up() -> None:
+        Opportunity.objects.filter(pk__in=deals.values()).delete()
+
+    sync = _in_own_connection(sync_in_progress)
     try:
         assert locked.wait(timeout=10)
-        result = health_recompute()
+        nightly = _in_own_connection(nightly_run)
+        nightly.join(timeout=30)
+        finished_while_locked = not release.is_set()
     finally:
         release.set()
-        thread.join()
+        sync.join()
+        _in_own_connection(clean_up).join()
+    assert finished_while_locked  # it did not wait for the sync
+    result = seen["result"]
+    assert isinstance(result, HealthRecomputeResult)
     assert (result.deals, result.skipped) == (1, 1)
-    assert Opportunity.objects.get(pk=held.pk).health_status == "warning"  # left to the sync
-    assert Opportunity.objects.get(pk=free.pk).health_status == "success"
+    assert seen["statuses"] == {"lock-held": "warning", "lock-free": "success"}
