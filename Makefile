@@ -13,7 +13,7 @@ DEPLOY_ENV := DEBUG=false HTTPS=true ALLOWED_HOSTS=pulse.example.com \
 	SECRET_KEY=lint-only-5bd1f7c2a9e04d6b8f3a1c7e9d2b4f6a8c0e1d3f5a7b9c2e4f6a8b0c1d3e5f7
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev demo test lint format clean
+.PHONY: help install install-dev demo test lint format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ lint: $(VENV)/.installed-dev ## Linters, type checks, migration and deploy check
 format: $(VENV)/.installed-dev ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-dev ## Run the benchmarks under bench/ (PostgreSQL at DATABASE_URL)
+	$(BIN)/python -m bench
 
 clean: ## Remove the virtualenv, the embedded database and local state
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles *.egg-info

@@ -1,16 +1,34 @@
 """Admin for deals and their reference data; Zoho-owned rows are read-only here."""
 
-from django.contrib import admin
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, QuerySet, Subquery, Value, When, Window
+from django.db.models.functions import Lag
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from opportunities.models import (
     Account,
+    ChangeEvent,
     CrmUser,
+    HealthThresholds,
     Opportunity,
     PhaseTransition,
+    PipelineSnapshot,
     StageMapping,
+)
+from opportunities.services import (
+    RederiveResult,
+    health_recompute,
+    health_thresholds_save,
+    stage_mapping_delete,
+    stage_mapping_save,
 )
 from pipeline_pulse.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
@@ -41,12 +59,134 @@ class AccountAdmin(ReadOnlyModelAdmin):
         return obj.deal_count  # type: ignore[attr-defined]
 
 
+def _rederived_message(result: RederiveResult) -> str:
+    if not result.moved:
+        return f"No deal changed phase or outcome ({result.checked} checked)."
+    return (
+        f"{result.moved} of {result.checked} deals moved to a new phase or outcome; "
+        "their transitions are recorded and their health recomputed."
+    )
+
+
 @admin.register(StageMapping)
 class StageMappingAdmin(AuditedModelAdmin):
+    """Edits go through the services, so the deals of a changed stage are placed again."""
+
     list_display = ("stage", "phase", "outcome", "updated_at", "updated_by")
     list_editable = ("phase", "outcome")
     list_filter = ("phase", "outcome")
     search_fields = ("stage",)
+    change_list_template = "admin/opportunities/stagemapping/change_list.html"
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        previous_stage = form.initial.get("stage") if change else None
+        result = stage_mapping_save(mapping=obj, user=request.user, previous_stage=previous_stage)
+        self.message_user(request, f"{obj.stage}: {_rederived_message(result)}")
+
+    def delete_model(self, request: HttpRequest, obj: StageMapping) -> None:
+        result = stage_mapping_delete(mapping=obj)
+        self.message_user(request, f"{obj.stage}: {_rederived_message(result)}")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[StageMapping]) -> None:
+        for mapping in queryset:
+            self.delete_model(request, mapping)
+
+    def get_urls(self) -> list[URLPattern]:
+        unmapped = path(
+            "unmapped/",
+            self.admin_site.admin_view(self.unmapped_stages_view),
+            name="opportunities_stagemapping_unmapped",
+        )
+        return [unmapped, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        unmapped = Opportunity.objects.live().unmapped_stages()
+        context = {**(extra_context or {}), "unmapped_stage_count": len(unmapped)}
+        return super().changelist_view(request, extra_context=context)
+
+    def unmapped_stages_view(self, request: HttpRequest) -> HttpResponse:
+        """Each stage of live deals no mapping knows, its deal count and a link to map it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        add_url = reverse("admin:opportunities_stagemapping_add")
+        deals_url = reverse("admin:opportunities_opportunity_changelist")
+        stages = [
+            {
+                "stage": stage,
+                "deals": deals,
+                "map_url": f"{add_url}?{urlencode({'stage': stage})}",
+                "deals_url": f"{deals_url}?{urlencode({'stage__exact': stage})}",
+            }
+            for stage, deals in Opportunity.objects.live().unmapped_stages()
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Unmapped stages",
+            "stages": stages,
+            "can_add": self.has_add_permission(request),
+        }
+        return TemplateResponse(request, "admin/opportunities/stagemapping/unmapped.html", context)
+
+
+@admin.register(HealthThresholds)
+class HealthThresholdsAdmin(admin.ModelAdmin):
+    """Thresholds are never edited in place: saving adds a row in force from then on, and the
+    list is the history of who changed what when."""
+
+    list_display = ("created_at", "created_by", "in_force", "changes", "note")
+    list_select_related = ("created_by",)
+    readonly_fields = ("created_at", "created_by")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HealthThresholds]:
+        newest = HealthThresholds.objects.order_by("-created_at", "-id").values("pk")[:1]
+        previous = {
+            f"previous_{name}": Window(Lag(name), order_by=["created_at", "id"])
+            for name in HealthThresholds.threshold_fields()
+        }
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                is_in_force=Case(When(pk=Subquery(newest), then=Value(True)), default=Value(False)),
+                **previous,
+            )
+        )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        in_force = HealthThresholds.objects.in_force()
+        initial = {name: getattr(in_force, name) for name in HealthThresholds.threshold_fields()}
+        return {**initial, **super().get_changeform_initial_data(request)}
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        result = health_thresholds_save(thresholds=obj, user=request.user)
+        counts = ", ".join(f"{count} {status}" for status, count in result.counts().items())
+        self.message_user(
+            request,
+            f"New thresholds in force; health recomputed for {result.deals} deals: {counts}.",
+        )
+
+    @admin.display(description="In force", boolean=True)
+    def in_force(self, obj: HealthThresholds) -> bool:
+        return bool(getattr(obj, "is_in_force", False))
+
+    @admin.display(description="What changed")
+    def changes(self, obj: HealthThresholds) -> str:
+        fields = HealthThresholds.threshold_fields()
+        previous_values = {name: getattr(obj, f"previous_{name}", None) for name in fields}
+        if all(value is None for value in previous_values.values()):
+            changes = obj.changes_from(None)  # the first row: against the product defaults
+            return "; ".join(changes) or "Product defaults"
+        changes = obj.changes_from(HealthThresholds(**previous_values))
+        return "; ".join(changes) or "No change"
 
 
 class PhaseTransitionInline(admin.TabularInline):
@@ -60,8 +200,20 @@ class PhaseTransitionInline(admin.TabularInline):
         return False
 
 
+class ChangeEventInline(admin.TabularInline):
+    model = ChangeEvent
+    fields = ("occurred_at", "kind", "old_value", "new_value", "delta", "cause")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Opportunity)
 class OpportunityAdmin(ReadOnlyModelAdmin):
+    actions = ["recompute_health"]
     list_display = (
         "name",
         "account",
@@ -89,7 +241,7 @@ class OpportunityAdmin(ReadOnlyModelAdmin):
     search_fields = ("zoho_id", "name", "account__name", "owner__name", "owner__email")
     list_select_related = ("account", "owner")
     date_hierarchy = "closing_date"
-    inlines = [PhaseTransitionInline]
+    inlines = [PhaseTransitionInline, ChangeEventInline]
     readonly_fields = ("days_in_phase", "is_strategic", "health_reasons_list")
     fieldsets = (
         (
@@ -173,6 +325,18 @@ class OpportunityAdmin(ReadOnlyModelAdmin):
             ),
         )
 
+    def has_recompute_permission(self, request: HttpRequest) -> bool:
+        # Deals are read-only here; whoever may set the thresholds may rescore deals.
+        return request.user.has_perm("opportunities.add_healththresholds")
+
+    @admin.action(description="Recompute health of the selected deals", permissions=["recompute"])
+    def recompute_health(self, request: HttpRequest, queryset: QuerySet[Opportunity]) -> None:
+        result = health_recompute(opportunity_ids=list(queryset.values_list("pk", flat=True)))
+        counts = ", ".join(f"{count} {status}" for status, count in result.counts().items())
+        self.message_user(
+            request, f"Health recomputed for {result.deals} deals: {counts}.", messages.SUCCESS
+        )
+
     @admin.display(description="Days in phase")
     def days_in_phase(self, obj: Opportunity) -> int:
         return obj.days_in_phase
@@ -189,3 +353,40 @@ class PhaseTransitionAdmin(ReadOnlyModelAdmin):
     search_fields = ("opportunity__name", "opportunity__zoho_id")
     list_select_related = ("opportunity",)
     date_hierarchy = "occurred_at"
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(ReadOnlyModelAdmin):
+    list_display = (
+        "occurred_at",
+        "opportunity",
+        "kind",
+        "old_value",
+        "new_value",
+        "delta",
+        "cause",
+    )
+    list_filter = ("kind", "cause", ("occurred_at", admin.DateFieldListFilter))
+    search_fields = ("opportunity__name", "opportunity__zoho_id")
+    list_select_related = ("opportunity",)
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(PipelineSnapshot)
+class PipelineSnapshotAdmin(ReadOnlyModelAdmin):
+    list_display = (
+        "day",
+        "dimension",
+        "bucket_label",
+        "deal_count",
+        "amount_sgd",
+        "weighted_sgd",
+        "without_sgd_count",
+        "source",
+    )
+    list_filter = ("dimension", "source", ("day", admin.DateFieldListFilter))
+    date_hierarchy = "day"
+
+    @admin.display(description="Phase or health")
+    def bucket_label(self, obj: PipelineSnapshot) -> str:
+        return obj.bucket_label

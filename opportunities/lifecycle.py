@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from opportunities.models import Outcome, Phase, StageMapping
+from opportunities.models import Opportunity, Outcome, Phase, StageMapping
 
 # "Proposal submitted (60)": orgs put the stage's probability in its name.
 _PROBABILITY_IN_NAME = re.compile(r"\((\d{1,3})\s*%?\)\s*$")
@@ -90,3 +90,11 @@ class StageRules:
         if po_received_on is not None or outcome == Outcome.WON:
             phase = Phase.REVENUE
         return Placement(phase=int(phase), outcome=str(outcome), mapped=mapped)
+
+
+def unmapped_stages() -> list[tuple[str, int]]:
+    """Stages of live deals that no stage mapping knows, with their deal counts (one query).
+
+    The sync records the count on its run; the admin lists them for mapping.
+    """
+    return Opportunity.objects.live().unmapped_stages()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Lower
+from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from currency.models import RateSource
@@ -110,6 +111,39 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
 
     def open(self) -> OpportunityQuerySet:
         return self.live().filter(outcome=Outcome.OPEN)
+
+    def health_tracked(self) -> OpportunityQuerySet:
+        """Deals whose health can change with the calendar: open ones and won ones.
+
+        Won deals stay tracked for their realisation milestones (PO, kick-off, invoice,
+        payment); a lost deal is Neutral until something about it changes.
+        """
+        return self.live().exclude(outcome=Outcome.LOST)
+
+    def in_pipeline(self, day: date | None = None) -> OpportunityQuerySet:
+        """What the daily snapshot counts: open deals, and won deals until revenue is recognised
+        (a recognition dated after `day`, by default today, is not reached yet)."""
+        day = day or timezone.localdate()
+        not_recognised = Q(revenue_recognised_on__isnull=True) | Q(revenue_recognised_on__gt=day)
+        return self.live().filter(
+            Q(outcome=Outcome.OPEN) | Q(Q(outcome=Outcome.WON), not_recognised)
+        )
+
+    def unmapped_stages(self) -> list[tuple[str, int]]:
+        """Each stage no stage mapping knows, with its number of deals, most deals first.
+
+        Matching is case-insensitive and ignores surrounding spaces, as in StageRules.
+        """
+        mapped = StageMapping.objects.annotate(key=Lower(Trim("stage"))).values("key")
+        rows = (
+            self.annotate(stage_key=Lower(Trim("stage")))
+            .exclude(stage_key__in=mapped)
+            .values("stage")
+            .annotate(deals=Count("id"))
+            .order_by("-deals", "stage")
+            .values_list("stage", "deals")
+        )
+        return list(rows)
 
     def strategic(self) -> OpportunityQuerySet:
         return self.filter(self.strategic_condition())
@@ -280,7 +314,8 @@ class Opportunity(AuditedModel):
 
     @property
     def days_in_phase(self) -> int:
-        return (timezone.now() - self.phase_entered_at).days
+        """Whole Singapore calendar days since the deal entered its current phase."""
+        return (timezone.localdate() - timezone.localdate(self.phase_entered_at)).days
 
     @property
     def requires_attention(self) -> bool:
@@ -340,3 +375,34 @@ class PhaseTransition(models.Model):
     def __str__(self) -> str:
         start = Phase(self.from_phase).label if self.from_phase else "new"
         return f"{self.opportunity}: {start} → {Phase(self.to_phase).label}"
+
+
+# The health engine's own models live in their own module to keep this one readable; importing
+# them here registers them with the app like any model defined above.
+from opportunities.models_health import (  # noqa: E402
+    ChangeEvent,
+    ChangeKind,
+    HealthThresholds,
+    PipelineSnapshot,
+    SnapshotDimension,
+    SnapshotSource,
+)
+
+__all__ = [
+    "Account",
+    "ChangeEvent",
+    "ChangeKind",
+    "CrmUser",
+    "HealthStatus",
+    "HealthThresholds",
+    "Opportunity",
+    "OpportunityQuerySet",
+    "Outcome",
+    "Phase",
+    "PhaseTransition",
+    "PipelineSnapshot",
+    "SnapshotDimension",
+    "SnapshotSource",
+    "StageMapping",
+    "TransitionCause",
+]

@@ -34,6 +34,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "opportunities.view_crmuser",
         "opportunities.view_stagemapping",
         "opportunities.view_phasetransition",
+        "opportunities.view_changeevent",
+        "opportunities.view_pipelinesnapshot",
+        "opportunities.view_healththresholds",
     ),
     Role.REP: (
         "opportunities.view_opportunity",
@@ -41,6 +44,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "opportunities.view_account",
         "opportunities.view_crmuser",
         "opportunities.view_phasetransition",
+        "opportunities.view_changeevent",
     ),
     Role.VIEWER: (
         "opportunities.view_opportunity",
@@ -48,6 +52,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "opportunities.view_crmuser",
         "opportunities.view_stagemapping",
         "opportunities.view_phasetransition",
+        "opportunities.view_changeevent",
+        "opportunities.view_pipelinesnapshot",
+        "opportunities.view_healththresholds",
     ),
 }
 _ROLE_CACHE_KEY = "_pipeline_pulse_role"

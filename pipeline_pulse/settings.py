@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from pipeline_pulse.backing_services import backing_services
 
@@ -209,6 +210,18 @@ LOGGING = {
 STRATEGIC_AMOUNT_SGD = env.int("STRATEGIC_AMOUNT_SGD", default=1_000_000)
 STRATEGIC_ACCOUNTS = env.list("STRATEGIC_ACCOUNTS", default=[])
 
+# --- Health ------------------------------------------------------------------------------------
+
+# Deals read and written per statement when health is recomputed (and when a stage-mapping
+# change re-places deals): bounds memory and statement size; a chunk commits on its own.
+HEALTH_CHUNK_SIZE = env.int("HEALTH_CHUNK_SIZE", default=2000)
+
+# Date rules change with the calendar: just after midnight Singapore time, rescore every open
+# and won deal, then take the day's pipeline snapshot (CELERY_TIMEZONE is Asia/Singapore).
+CELERY_BEAT_SCHEDULE["health-daily"] = {
+    "task": "opportunities.health_daily",
+    "schedule": crontab(hour=0, minute=5),
+}
 # --- Currency ----------------------------------------------------------------------------------
 
 # CurrencyFreaks (free plan: base USD only, ~1,000 calls a month). Without a key nothing is

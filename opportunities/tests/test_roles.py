@@ -58,3 +58,15 @@ def test_login_without_role_sees_nothing() -> None:
     OpportunityFactory.create()
     assert not Opportunity.objects.visible_to(UserFactory.create()).exists()
     assert not Opportunity.objects.visible_to(AnonymousUser()).exists()
+
+
+def test_roles_can_read_the_health_history() -> None:
+    def codenames(name: str) -> set[str]:
+        return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+
+    history = {"view_changeevent", "view_pipelinesnapshot", "view_healththresholds"}
+    assert history <= codenames("Manager")
+    assert history <= codenames("Viewer")
+    assert "view_changeevent" in codenames("Rep")
+    assert "add_healththresholds" not in codenames("Manager")
+    assert {"add_healththresholds", "view_changeevent"} <= codenames("Admin")

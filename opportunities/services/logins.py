@@ -1,12 +1,18 @@
-"""Writes about deals and the people who work them."""
+"""Logins and the role they act in."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from opportunities.roles import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 User = get_user_model()
 
@@ -31,3 +37,8 @@ def login_upsert(
     user.save(update_fields=["password"])
     user.groups.set([Group.objects.get(name=role.value)])
     return user
+
+
+def author_of(user: AbstractBaseUser | AnonymousUser | None) -> Any:
+    """The login to record as author of a change; None for the system or an anonymous user."""
+    return user if user is not None and user.is_authenticated else None

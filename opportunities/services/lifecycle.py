@@ -1,0 +1,171 @@
+"""Phase changes as records, and re-placing deals when the stage mapping changes."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.functions import Lower, Trim
+from django.utils import timezone
+
+from opportunities.bulk import rows_update
+from opportunities.lifecycle import StageRules
+from opportunities.models import (
+    ChangeEvent,
+    ChangeKind,
+    Opportunity,
+    Outcome,
+    PhaseTransition,
+    StageMapping,
+    TransitionCause,
+)
+from opportunities.services.health import health_recompute
+from opportunities.services.logins import author_of
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+
+def phase_change_records(
+    opportunity_id: int, old: int | None, new: int, at: datetime, cause: str
+) -> tuple[PhaseTransition, ChangeEvent | None]:
+    """The transition of a phase change, and its change event unless the deal is new (unsaved)."""
+    transition = PhaseTransition(
+        opportunity_id=opportunity_id, from_phase=old, to_phase=new, occurred_at=at, cause=cause
+    )
+    if old is None:
+        return transition, None
+    event = ChangeEvent(
+        opportunity_id=opportunity_id,
+        kind=ChangeKind.PHASE_FORWARD if new > old else ChangeKind.PHASE_BACKWARD,
+        old_value=str(old),
+        new_value=str(new),
+        delta=Decimal(new - old),
+        cause=cause,
+        occurred_at=at,
+    )
+    return transition, event
+
+
+def outcome_change_event(
+    opportunity_id: int, old: str, new: str, at: datetime, cause: str
+) -> ChangeEvent:
+    """The won / lost / reopened event of an outcome change (unsaved)."""
+    kind = {Outcome.WON: ChangeKind.WON, Outcome.LOST: ChangeKind.LOST}.get(
+        Outcome(new), ChangeKind.REOPENED
+    )
+    return ChangeEvent(
+        opportunity_id=opportunity_id,
+        kind=kind,
+        old_value=old,
+        new_value=new,
+        cause=cause,
+        occurred_at=at,
+    )
+
+
+@dataclass(frozen=True)
+class RederiveResult:
+    checked: int
+    moved: int
+
+
+@transaction.atomic
+def opportunities_rederive(
+    *,
+    stages: Collection[str] | None = None,
+    cause: str = TransitionCause.STAGE_MAPPING,
+    at: datetime | None = None,
+) -> RederiveResult:
+    """Place live deals again from the current stage mapping (those in `stages`, or all).
+
+    Deals whose phase or outcome changes get a transition and change events with `cause`,
+    and their health is recomputed; the others are left untouched.
+    """
+    at = at or timezone.now()
+    rules = StageRules.load()
+    deals = Opportunity.objects.live()
+    if stages is not None:
+        keys = {stage.strip().lower() for stage in stages}
+        deals = deals.annotate(stage_key=Lower(Trim("stage"))).filter(stage_key__in=keys)
+    query = deals.order_by("pk").values(
+        "id",
+        "stage",
+        "probability",
+        "proposal_submitted_on",
+        "po_received_on",
+        "phase",
+        "outcome",
+        "phase_entered_at",
+    )
+    checked, moved = 0, []
+    last_id, size = 0, settings.HEALTH_CHUNK_SIZE
+    while True:
+        rows = list(query.filter(pk__gt=last_id)[:size])
+        checked += len(rows)
+        updates, transitions, events = [], [], []
+        for row in rows:
+            placement = rules.place(
+                stage=row["stage"],
+                probability=row["probability"],
+                proposal_submitted_on=row["proposal_submitted_on"],
+                po_received_on=row["po_received_on"],
+                current_phase=row["phase"],
+            )
+            if (placement.phase, placement.outcome) == (row["phase"], row["outcome"]):
+                continue
+            entered = row["phase_entered_at"]
+            if placement.phase != row["phase"]:
+                transition, event = phase_change_records(
+                    row["id"], row["phase"], placement.phase, at, cause
+                )
+                transitions.append(transition)
+                if event:
+                    events.append(event)
+                entered = at
+            if placement.outcome != row["outcome"]:
+                events.append(
+                    outcome_change_event(row["id"], row["outcome"], placement.outcome, at, cause)
+                )
+            updates.append((row["id"], placement.phase, placement.outcome, entered))
+        rows_update(Opportunity, fields=("phase", "outcome", "phase_entered_at"), rows=updates)
+        PhaseTransition.objects.bulk_create(transitions)
+        ChangeEvent.objects.bulk_create(events)
+        moved += [update[0] for update in updates]
+        if len(rows) < size:
+            break
+        last_id = rows[-1]["id"]
+    if moved:
+        health_recompute(opportunity_ids=moved)
+    return RederiveResult(checked=checked, moved=len(moved))
+
+
+@transaction.atomic
+def stage_mapping_save(
+    *,
+    mapping: StageMapping,
+    user: AbstractBaseUser | AnonymousUser | None,
+    previous_stage: str | None = None,
+) -> RederiveResult:
+    """Save a stage mapping and re-place the deals it (or its old stage name) applies to."""
+    if mapping.pk is None:
+        mapping.created_by = author_of(user)
+    mapping.updated_by = author_of(user)
+    mapping.full_clean()
+    mapping.save()
+    stages = {mapping.stage} | ({previous_stage} if previous_stage else set())
+    return opportunities_rederive(stages=stages)
+
+
+@transaction.atomic
+def stage_mapping_delete(*, mapping: StageMapping) -> RederiveResult:
+    """Remove a stage mapping; its deals fall back on their probability and are listed unmapped."""
+    stage = mapping.stage
+    mapping.delete()
+    return opportunities_rederive(stages={stage})

@@ -1,0 +1,66 @@
+"""The one-statement bulk update writes every kind of value exactly as save() would."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from opportunities import bulk
+from opportunities.bulk import rows_update
+from opportunities.models import Opportunity
+from opportunities.tests.factories import OpportunityFactory
+
+pytestmark = pytest.mark.django_db
+WHEN = datetime(2026, 6, 15, 0, 30, tzinfo=ZoneInfo("Asia/Singapore"))
+
+
+def test_writes_json_datetimes_decimals_and_nulls_in_one_statement() -> None:
+    first, second, untouched = OpportunityFactory.create_batch(3, amount_sgd=Decimal("1.00"))
+    reasons = [{"code": "x", "severity": "warning", "message": "Ünïcode \"quoted\" 'text'"}]
+    with CaptureQueriesContext(connection) as queries:
+        written = rows_update(
+            Opportunity,
+            fields=("health_status", "health_reasons", "health_computed_at", "amount_sgd"),
+            rows=[
+                (first.pk, "warning", reasons, WHEN, Decimal("12345678.91")),
+                (second.pk, "danger", [], None, None),
+            ],
+        )
+    assert written == 2
+    assert len(queries) == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    untouched.refresh_from_db()
+    assert (first.health_status, first.health_reasons) == ("warning", reasons)
+    assert (first.health_computed_at, first.amount_sgd) == (WHEN, Decimal("12345678.91"))
+    assert (second.health_status, second.health_reasons, second.health_computed_at) == (
+        "danger",
+        [],
+        None,
+    )
+    assert second.amount_sgd is None
+    assert untouched.health_status == "neutral"
+
+
+def test_nothing_to_write_costs_nothing() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert rows_update(Opportunity, fields=("health_status",), rows=[]) == 0
+    assert len(queries) == 0
+
+
+def test_sqlite_splits_what_one_statement_cannot_carry(monkeypatch: pytest.MonkeyPatch) -> None:
+    deals = OpportunityFactory.create_batch(5)
+    monkeypatch.setattr(bulk, "_MAX_PARAMETERS", 4)  # two rows of (pk, status) a statement
+    with CaptureQueriesContext(connection) as queries:
+        written = rows_update(
+            Opportunity, fields=("health_status",), rows=[(d.pk, "success") for d in deals]
+        )
+    # PostgreSQL sends one array per column: any number of rows fits one statement.
+    statements = 1 if connection.vendor == "postgresql" else 3
+    assert (written, len(queries)) == (5, statements)
+    assert Opportunity.objects.filter(health_status="success").count() == 5
