@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from opportunities.lifecycle import StageRules
+from opportunities.lifecycle import StageRules, unmapped_stages
 from opportunities.models import Opportunity
 from opportunities.services import opportunities_after_sync
 from sync.events import sync_progress_publish
@@ -142,7 +142,7 @@ def sync_run_execute(
         if source is not None:
             run.api_calls = source.api_calls - calls_before
         run.watermark_after = SyncState.load().modified_watermark
-        run.unmapped_stages = _count_unmapped_stages()
+        run.unmapped_stages = len(unmapped_stages())
         run.save()
         _report(run, progress)
     return run
@@ -287,9 +287,3 @@ def _max_time(first: datetime | None, second: datetime | None) -> datetime | Non
     if second is None:
         return first
     return max(first, second)
-
-
-def _count_unmapped_stages() -> int:
-    rules = StageRules.load()
-    stages = Opportunity.objects.live().values_list("stage", flat=True).distinct()
-    return sum(1 for stage in stages if not rules.is_mapped(stage))

@@ -187,3 +187,13 @@ def test_page_upsert_runs_a_fixed_number_of_queries(size: int) -> None:
     # accounts upsert + ids, owners upsert + ids, existing deals, deals upsert, new ids
     # (plus the savepoint around the bulk write)
     assert len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]) == 7
+
+
+def test_the_run_counts_stages_nobody_has_mapped() -> None:
+    deals = [
+        deal_record(1, stage="Shortlisted"),
+        deal_record(2, stage="Verbal OK (90)"),
+        deal_record(3),
+    ]
+    run = _sync(FakeDealSource(deals))
+    assert run.unmapped_stages == 2
