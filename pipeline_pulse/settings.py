@@ -276,3 +276,9 @@ ZOHO_BACKOFF_BASE_SECONDS = env.float("ZOHO_BACKOFF_BASE_SECONDS", default=1.0)
 ZOHO_BACKOFF_MAX_SECONDS = env.float("ZOHO_BACKOFF_MAX_SECONDS", default=60.0)
 # Access tokens live an hour; a new one is minted this long before the old one expires.
 ZOHO_TOKEN_REFRESH_MARGIN_SECONDS = env.int("ZOHO_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
+# The pull runs every this many minutes; the first run is a full sync.
+ZOHO_SYNC_INTERVAL_MINUTES = env.int("ZOHO_SYNC_INTERVAL_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["zoho-sync-incremental"] = {
+    "task": "sync.tasks.zoho_sync_incremental",
+    "schedule": timedelta(minutes=ZOHO_SYNC_INTERVAL_MINUTES),
+}

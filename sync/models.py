@@ -1,0 +1,172 @@
+"""Sync runs with Zoho CRM: what each run did, what it skipped, and where the next resumes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class SyncKind(models.TextChoices):
+    FULL = "full", "Full"
+    INCREMENTAL = "incremental", "Incremental"
+    PUSH = "push", "Push to Zoho"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class SyncTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    STARTUP = "startup", "Startup (no full sync yet)"
+    MANUAL = "manual", "Sync now"
+    COMMAND = "command", "Command line"
+
+
+class SyncRunQuerySet(models.QuerySet["SyncRun"]):
+    def running(self) -> SyncRunQuerySet:
+        return self.filter(status=SyncStatus.RUNNING)
+
+    def succeeded(self) -> SyncRunQuerySet:
+        return self.filter(status=SyncStatus.SUCCEEDED)
+
+    def latest_succeeded(self) -> SyncRun | None:
+        return self.succeeded().order_by("-finished_at").first()
+
+    def has_succeeded_full(self) -> bool:
+        return self.succeeded().filter(kind=SyncKind.FULL).exists()
+
+
+class SyncRun(models.Model):
+    """One run of the sync; at most one is running at a time, enforced by the database."""
+
+    kind = models.CharField(max_length=12, choices=SyncKind.choices)
+    status = models.CharField(max_length=10, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    trigger = models.CharField(max_length=10, choices=SyncTrigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Touched after every page: a running run without a heartbeat for a while was abandoned
+    # by a process that died, and no longer blocks the next run.
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+
+    fetched = models.PositiveIntegerField(default=0, help_text="Records received from Zoho.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Malformed records not stored.")
+    failed = models.PositiveIntegerField(default=0, help_text="Records the database refused.")
+    pages = models.PositiveIntegerField(default=0)
+    api_calls = models.PositiveIntegerField(default=0)
+    expected_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Estimate for the progress bar (full sync only)."
+    )
+    unmapped_stages = models.PositiveIntegerField(
+        default=0, help_text="Stages of live deals with no stage mapping, after the run."
+    )
+
+    watermark_before = models.DateTimeField(null=True, blank=True)
+    watermark_after = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status=SyncStatus.RUNNING),
+                name="sync_run_one_running",
+                violation_error_message="A sync is already running.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        started = timezone.localtime(self.started_at).strftime("%Y-%m-%d %H:%M")
+        return f"{self.get_kind_display()} sync {started} ({self.get_status_display()})"
+
+    @property
+    def duration(self) -> timedelta | None:
+        end = self.finished_at or (timezone.now() if self.status == SyncStatus.RUNNING else None)
+        return end - self.started_at if end else None
+
+    @property
+    def progress_percent(self) -> int | None:
+        if self.status != SyncStatus.RUNNING:
+            return 100 if self.status == SyncStatus.SUCCEEDED else None
+        if not self.expected_total:
+            return None
+        return min(99, self.fetched * 100 // self.expected_total)
+
+    def as_event(self) -> dict[str, object]:
+        """The run as the browser's live progress sees it."""
+        return {
+            "id": self.pk,
+            "kind": self.kind,
+            "status": self.status,
+            "fetched": self.fetched,
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "pages": self.pages,
+            "progress_percent": self.progress_percent,
+            "error": self.error,
+        }
+
+
+class IssueSeverity(models.TextChoices):
+    SKIPPED = "skipped", "Skipped (not stored)"
+    FAILED = "failed", "Failed (refused by the database)"
+    WARNING = "warning", "Stored with a warning"
+
+
+class SyncIssue(models.Model):
+    """A record a run could not take as it was: named by its Zoho id, with the reason."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="issues")
+    zoho_id = models.CharField(max_length=32, db_index=True)
+    severity = models.CharField(max_length=8, choices=IssueSeverity.choices)
+    reason = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.zoho_id}: {self.reason}"
+
+
+class SyncState(models.Model):
+    """Where the next incremental sync resumes; one row, moved inside each page's transaction."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    # Deals modified after this were possibly not seen yet.
+    modified_watermark = models.DateTimeField(null=True, blank=True)
+    # Deletions after this were possibly not seen yet.
+    deleted_watermark = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "sync state"
+        constraints = [
+            models.CheckConstraint(condition=Q(singleton=True), name="sync_state_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"Sync state (modified since {self.modified_watermark})"
+
+    @classmethod
+    def load(cls) -> SyncState:
+        state, _ = cls.objects.get_or_create(singleton=True)
+        return state

@@ -1,0 +1,289 @@
+"""The Zoho pull: full and incremental sync runs, deletions, and where the next run resumes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from opportunities.lifecycle import StageRules, unmapped_stages
+from opportunities.models import Opportunity
+from opportunities.services import opportunities_after_sync
+from sync.events import sync_progress_publish
+from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus
+from sync.records import DealPage, DeletedDeal
+from sync.upsert import Converter, PageResult, RecordIssue, deals_upsert_page
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+# A running run whose process died stops blocking new runs after this long without a page.
+ABANDONED_AFTER = timedelta(minutes=10)
+# Zoho's clock and ours differ a little; anything modified this close to a run's start is
+# fetched again by the next run rather than risk missing it (refetching is idempotent).
+CLOCK_MARGIN = timedelta(minutes=5)
+# Zoho's timestamps have one-second resolution: a resumed run re-reads the last second.
+RESUME_OVERLAP = timedelta(seconds=1)
+
+ProgressCallback = Callable[[SyncRun], None]
+
+
+class DealSource(Protocol):
+    """What the sync needs from Zoho; sync.zoho.ZohoClient is the real one."""
+
+    @property
+    def api_calls(self) -> int: ...
+
+    def iter_deal_pages(self, *, modified_since: datetime | None = None) -> Iterable[DealPage]: ...
+
+    def iter_deleted_deals(
+        self, *, since: datetime | None = None
+    ) -> Iterable[list[DeletedDeal]]: ...
+
+
+class SyncAlreadyRunning(Exception):
+    def __init__(self, run: SyncRun | None) -> None:
+        self.run = run
+        started = timezone.localtime(run.started_at).strftime("%H:%M:%S") if run else "just now"
+        super().__init__(f"A sync is already running (started {started}).")
+
+
+@dataclass
+class _Context:
+    run: SyncRun
+    source: DealSource
+    converter: Converter
+    rules: StageRules
+    progress: ProgressCallback | None
+
+
+def zoho_sync(
+    *,
+    kind: str,
+    trigger: str,
+    user: User | None = None,
+    source: DealSource | None = None,
+    progress: ProgressCallback | None = None,
+) -> SyncRun:
+    """Run one sync now, in this process. Raises SyncAlreadyRunning if another one runs.
+
+    An incremental sync becomes a full one until a full sync has succeeded once.
+    """
+    if kind == SyncKind.INCREMENTAL and not SyncRun.objects.has_succeeded_full():
+        kind = SyncKind.FULL
+    run = sync_run_start(kind=kind, trigger=trigger, user=user)
+    return sync_run_execute(run=run, source=source, progress=progress)
+
+
+def sync_run_start(*, kind: str, trigger: str, user: User | None = None) -> SyncRun:
+    """Claim the single running slot, which the database guarantees across processes."""
+    now = timezone.now()
+    abandoned = SyncRun.objects.running().filter(heartbeat_at__lt=now - ABANDONED_AFTER)
+    abandoned.update(
+        status=SyncStatus.FAILED,
+        finished_at=now,
+        error="Abandoned: its process stopped without finishing (no progress for 10 minutes).",
+    )
+    state = SyncState.load()
+    expected = Opportunity.objects.live().count() if kind == SyncKind.FULL else None
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(
+                kind=kind,
+                trigger=trigger,
+                triggered_by=user,
+                watermark_before=state.modified_watermark,
+                expected_total=expected or None,
+            )
+    except IntegrityError:
+        raise SyncAlreadyRunning(SyncRun.objects.running().first()) from None
+
+
+def sync_run_execute(
+    *, run: SyncRun, source: DealSource | None = None, progress: ProgressCallback | None = None
+) -> SyncRun:
+    """Pull from Zoho into the run's counters; the run ends succeeded or failed, never running."""
+    from currency.services import sgd_converter
+    from sync.zoho import ZohoClient, ZohoError
+
+    calls_before = source.api_calls if source else 0
+    try:
+        if source is None:
+            source = ZohoClient.from_settings()
+        context = _Context(
+            run=run,
+            source=source,
+            converter=sgd_converter(),
+            rules=StageRules.load(),
+            progress=progress,
+        )
+        if run.kind == SyncKind.FULL:
+            _pull_everything(context)
+        else:
+            _pull_changes(context)
+            _pull_deletions(context)
+        run.status = SyncStatus.SUCCEEDED
+    except ZohoError as exc:
+        run.status, run.error = SyncStatus.FAILED, str(exc)
+        logger.warning("Zoho sync %s failed: %s", run.pk, exc)
+    except Exception as exc:
+        # Whatever went wrong, the run must not stay "running" and block the next one.
+        run.status, run.error = SyncStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}"
+        logger.exception("Zoho sync %s failed unexpectedly", run.pk)
+    finally:
+        run.finished_at = timezone.now()
+        if source is not None:
+            run.api_calls = source.api_calls - calls_before
+        run.watermark_after = SyncState.load().modified_watermark
+        run.unmapped_stages = len(unmapped_stages())
+        run.save()
+        _report(run, progress)
+    return run
+
+
+def _pull_everything(context: _Context) -> None:
+    """Every deal, page by page; then deals Zoho no longer has are marked deleted."""
+    run = context.run
+    seen: set[str] = set()
+    newest: datetime | None = None
+    for page in context.source.iter_deal_pages(modified_since=None):
+        seen.update(deal.zoho_id for deal in page.deals)
+        seen.update(bad.zoho_id for bad in page.malformed)
+        newest = _max_time(newest, _page_newest(page))
+        with transaction.atomic():
+            _apply_page(context, page)
+            _save_progress(run)
+        _report(run, context.progress)
+    with transaction.atomic():
+        run.deleted += _mark_missing_as_deleted(seen)
+        # Deals changed while this run was paging may have been read before the change: the
+        # next incremental run starts from before this one began, by Zoho's clock (its newest
+        # Modified_Time) as well as ours, so a skew between the two cannot hide a change.
+        ceiling = run.started_at - CLOCK_MARGIN
+        resume_from = min(newest, ceiling) if newest else ceiling
+        state = SyncState.load()
+        state.modified_watermark = state.deleted_watermark = resume_from
+        state.save()
+        _save_progress(run)
+
+
+def _pull_changes(context: _Context) -> None:
+    """Deals modified since the watermark, oldest first; the watermark moves with each page."""
+    run = context.run
+    state = SyncState.load()
+    since = state.modified_watermark
+    ceiling = run.started_at - CLOCK_MARGIN
+    for page in context.source.iter_deal_pages(modified_since=since):
+        newest = _page_newest(page)
+        with transaction.atomic():
+            _apply_page(context, page)
+            if newest is not None:
+                # Until the run completes, the last second is re-read on resume: deals sharing
+                # it may continue on the next page.
+                state.modified_watermark = _max_time(
+                    state.modified_watermark, min(newest - RESUME_OVERLAP, ceiling)
+                )
+                state.save()
+            _save_progress(run)
+        _report(run, context.progress)
+        since = _max_time(since, newest)
+    if since is not None:
+        with transaction.atomic():
+            state.modified_watermark = _max_time(state.modified_watermark, min(since, ceiling))
+            state.save()
+
+
+def _pull_deletions(context: _Context) -> None:
+    run = context.run
+    state = SyncState.load()
+    ceiling = run.started_at - CLOCK_MARGIN
+    for deleted in context.source.iter_deleted_deals(since=state.deleted_watermark):
+        with transaction.atomic():
+            run.deleted += _mark_deleted(deleted)
+            newest = max((item.deleted_time for item in deleted), default=None)
+            if newest is not None:
+                state.deleted_watermark = _max_time(state.deleted_watermark, min(newest, ceiling))
+                state.save()
+            _save_progress(run)
+        _report(run, context.progress)
+
+
+def _apply_page(context: _Context, page: DealPage) -> None:
+    run = context.run
+    result: PageResult = deals_upsert_page(
+        deals=page.deals, converter=context.converter, rules=context.rules
+    )
+    opportunities_after_sync(changes=result.changes, synced_at=timezone.now())
+    issues = [
+        *(RecordIssue(bad.zoho_id, IssueSeverity.SKIPPED, bad.reason) for bad in page.malformed),
+        *result.issues,
+    ]
+    SyncIssue.objects.bulk_create(
+        SyncIssue(
+            run=run, zoho_id=issue.zoho_id, severity=issue.severity, reason=issue.reason[:500]
+        )
+        for issue in issues
+    )
+    run.pages += 1
+    run.fetched += len(page.deals) + len(page.malformed)
+    run.created += result.created
+    run.updated += result.updated
+    run.unchanged += result.unchanged
+    run.skipped += len(page.malformed)
+    run.failed += result.failed
+
+
+def _mark_deleted(deleted: list[DeletedDeal]) -> int:
+    when = {item.zoho_id: item.deleted_time for item in deleted}
+    rows = list(Opportunity.objects.live().filter(zoho_id__in=when).only("id", "zoho_id"))
+    for row in rows:
+        row.is_deleted, row.deleted_at = True, when[row.zoho_id]
+    Opportunity.objects.bulk_update(rows, ["is_deleted", "deleted_at"])
+    return len(rows)
+
+
+def _mark_missing_as_deleted(seen: set[str]) -> int:
+    """After a complete full sync: live deals Zoho did not return are gone from Zoho."""
+    missing = [
+        pk
+        for pk, zoho_id in Opportunity.objects.live().values_list("id", "zoho_id").iterator(2000)
+        if zoho_id not in seen
+    ]
+    now = timezone.now()
+    for start in range(0, len(missing), 1000):
+        Opportunity.objects.filter(id__in=missing[start : start + 1000]).update(
+            is_deleted=True, deleted_at=now
+        )
+    return len(missing)
+
+
+def _save_progress(run: SyncRun) -> None:
+    run.heartbeat_at = timezone.now()
+    run.save()
+
+
+def _report(run: SyncRun, progress: ProgressCallback | None) -> None:
+    sync_progress_publish(run)
+    if progress is not None:
+        progress(run)
+
+
+def _page_newest(page: DealPage) -> datetime | None:
+    times = [deal.zoho_modified_time for deal in page.deals]
+    times += [bad.zoho_modified_time for bad in page.malformed if bad.zoho_modified_time]
+    return max(times, default=None)
+
+
+def _max_time(first: datetime | None, second: datetime | None) -> datetime | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return max(first, second)

@@ -1,0 +1,199 @@
+"""The sync service: pages in, counts and watermark out, exactly once, whatever fails."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from currency.tests.factories import ExchangeRateFactory
+from opportunities.lifecycle import StageRules
+from opportunities.models import Account, CrmUser, Opportunity
+from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
+from sync.records import DeletedDeal, MalformedDeal
+from sync.services import SyncAlreadyRunning, sync_run_start, zoho_sync
+from sync.tests.fakes import BASE_TIME, FakeDealSource, deal_record
+from sync.upsert import deals_upsert_page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _usd_rates() -> None:
+    ExchangeRateFactory.create(currency="SGD", units_per_usd=Decimal("1.35"))
+    ExchangeRateFactory.create(currency="USD", units_per_usd=Decimal("1"))
+
+
+def _sync(source: FakeDealSource, kind: str = SyncKind.INCREMENTAL) -> SyncRun:
+    return zoho_sync(kind=kind, trigger=SyncTrigger.COMMAND, source=source)
+
+
+def test_first_sync_is_full_and_stores_every_deal_with_its_references() -> None:
+    source = FakeDealSource([deal_record(n) for n in range(450)], page_size=200)
+    run = _sync(source)
+    assert (run.kind, run.status) == (SyncKind.FULL, SyncStatus.SUCCEEDED)
+    assert (run.fetched, run.created, run.updated, run.pages, run.api_calls) == (450, 450, 0, 3, 3)
+    assert Opportunity.objects.count() == 450
+    assert Account.objects.count() == 7
+    assert CrmUser.objects.count() == 3
+    deal = Opportunity.objects.select_related("owner", "account").get(
+        zoho_id=deal_record(5).zoho_id
+    )
+    assert deal.owner is not None
+    assert deal.owner.email == "owner2@example.com"
+    assert deal.amount == Decimal("1005.00")
+    assert deal.amount_sgd == Decimal("1356.75")  # 1005.00 USD x 1.35
+    assert (deal.phase, deal.outcome) == (1, "open")
+    assert deal.zoho_values["amount"] == "1005.00"
+
+
+def test_unchanged_deals_are_not_rewritten() -> None:
+    source = FakeDealSource([deal_record(n) for n in range(20)])
+    _sync(source, SyncKind.FULL)
+    again = _sync(source, SyncKind.FULL)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 20)
+
+
+def test_full_sync_marks_deals_missing_from_zoho_as_deleted() -> None:
+    source = FakeDealSource([deal_record(n) for n in range(5)])
+    _sync(source, SyncKind.FULL)
+    del source.deals[deal_record(3).zoho_id]
+    run = _sync(source, SyncKind.FULL)
+    assert run.deleted == 1
+    assert Opportunity.objects.get(zoho_id=deal_record(3).zoho_id).is_deleted
+    assert Opportunity.objects.live().count() == 4
+
+
+def test_incremental_fetches_changes_since_the_watermark_and_applies_deletions() -> None:
+    source = FakeDealSource([deal_record(n) for n in range(10)])
+    _sync(source)
+    watermark = SyncState.load().modified_watermark
+    assert watermark == deal_record(9).zoho_modified_time
+
+    later = BASE_TIME + timedelta(days=1)
+    source.modify(
+        deal_record(2).zoho_id, stage="Closed Won", probability=100, zoho_modified_time=later
+    )
+    deleted_at = timezone.now()
+    source.deleted = [DeletedDeal(zoho_id=deal_record(4).zoho_id, deleted_time=deleted_at)]
+    run = _sync(source)
+
+    assert run.kind == SyncKind.INCREMENTAL
+    assert (run.fetched, run.updated, run.deleted) == (1, 1, 1)
+    assert source.requests[-2] == ("deals", watermark)
+    won = Opportunity.objects.get(zoho_id=deal_record(2).zoho_id)
+    assert (won.phase, won.outcome) == (4, "won")
+    gone = Opportunity.objects.get(zoho_id=deal_record(4).zoho_id)
+    assert (gone.is_deleted, gone.deleted_at) == (True, deleted_at)
+    assert SyncState.load().modified_watermark == later
+
+
+def test_nothing_changed_costs_one_call_for_deals() -> None:
+    source = FakeDealSource([deal_record(n) for n in range(3)])
+    _sync(source)
+    run = _sync(source)
+    assert (run.fetched, run.pages) == (0, 0)
+    assert run.api_calls == 2  # the deals call (answered "not modified") and the deletions call
+
+
+def test_malformed_records_are_reported_and_skipped_without_stopping_the_run() -> None:
+    bad = MalformedDeal(
+        zoho_id="6000000999999999999",
+        reason="Closing_Date '2026-13-40' is not a date",
+        zoho_modified_time=BASE_TIME,
+    )
+    source = FakeDealSource(
+        [deal_record(1), deal_record(2, amount=None), deal_record(3, currency="XOF")],
+        malformed=[bad],
+    )
+    run = _sync(source)
+    assert run.status == SyncStatus.SUCCEEDED
+    assert (run.fetched, run.created, run.skipped) == (4, 3, 1)
+    issues = {
+        issue.zoho_id: (issue.severity, issue.reason) for issue in SyncIssue.objects.filter(run=run)
+    }
+    assert issues[bad.zoho_id] == ("skipped", bad.reason)
+    assert issues[deal_record(2).zoho_id][0] == "warning"
+    assert "XOF" in issues[deal_record(3).zoho_id][1]
+    assert Opportunity.objects.get(zoho_id=deal_record(3).zoho_id).amount_sgd is None
+
+
+def test_a_row_the_database_refuses_fails_alone() -> None:
+    source = FakeDealSource([deal_record(1), deal_record(2, probability=150), deal_record(3)])
+    run = _sync(source)
+    assert run.status == SyncStatus.SUCCEEDED
+    assert (run.created, run.failed) == (2, 1)
+    issue = SyncIssue.objects.get(run=run, severity="failed")
+    assert issue.zoho_id == deal_record(2).zoho_id
+
+
+def test_a_crash_after_page_k_loses_and_duplicates_nothing() -> None:
+    deals = [deal_record(n) for n in range(50)]
+    _sync(FakeDealSource(deals[:10]))  # a first full sync, so the next runs are incremental
+    later = BASE_TIME + timedelta(days=2)
+    changed = [deal_record(n, zoho_modified_time=later + timedelta(seconds=n)) for n in range(50)]
+    crashing = FakeDealSource(changed, page_size=10, fail_after_pages=2)
+    failed = _sync(crashing)
+    assert failed.status == SyncStatus.FAILED
+    assert "500" in failed.error
+    assert failed.fetched == 20
+    # The watermark stands at the last committed page (minus the overlap second).
+    assert SyncState.load().modified_watermark == changed[19].zoho_modified_time - timedelta(
+        seconds=1
+    )
+
+    healthy = FakeDealSource(changed, page_size=10)
+    resumed = _sync(healthy)
+    assert resumed.status == SyncStatus.SUCCEEDED
+    assert Opportunity.objects.count() == 50
+    assert Opportunity.objects.filter(zoho_modified_time__gte=later).count() == 50
+    assert resumed.fetched == 31  # 30 unseen deals and the overlapping last second
+
+
+def test_only_one_sync_runs_at_a_time() -> None:
+    running = sync_run_start(kind=SyncKind.FULL, trigger=SyncTrigger.SCHEDULE)
+    with pytest.raises(SyncAlreadyRunning) as raised:
+        sync_run_start(kind=SyncKind.INCREMENTAL, trigger=SyncTrigger.MANUAL)
+    assert raised.value.run == running
+
+
+def test_an_abandoned_run_stops_blocking_after_its_heartbeat_goes_quiet() -> None:
+    stale = sync_run_start(kind=SyncKind.FULL, trigger=SyncTrigger.SCHEDULE)
+    SyncRun.objects.filter(pk=stale.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=11))
+    run = _sync(FakeDealSource([deal_record(1)]))
+    assert run.status == SyncStatus.SUCCEEDED
+    stale.refresh_from_db()
+    assert stale.status == SyncStatus.FAILED
+    assert "Abandoned" in stale.error
+
+
+def test_a_broken_connection_fails_the_run_with_the_error_recorded() -> None:
+    run = zoho_sync(kind=SyncKind.FULL, trigger=SyncTrigger.COMMAND)  # no Zoho configured here
+    assert run.status == SyncStatus.FAILED
+    assert run.error
+    assert not SyncRun.objects.running().exists()
+
+
+@pytest.mark.parametrize("size", [10, 200])
+def test_page_upsert_runs_a_fixed_number_of_queries(size: int) -> None:
+    from currency.services import sgd_converter
+
+    deals = [deal_record(n) for n in range(size)]
+    rules, converter = StageRules.load(), sgd_converter()
+    with CaptureQueriesContext(connection) as queries:
+        deals_upsert_page(deals=deals, converter=converter, rules=rules)
+    # accounts upsert + ids, owners upsert + ids, existing deals, deals upsert, new ids
+    # (plus the savepoint around the bulk write)
+    assert len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]) == 7
+
+
+def test_the_run_counts_stages_nobody_has_mapped() -> None:
+    deals = [
+        deal_record(1, stage="Shortlisted"),
+        deal_record(2, stage="Verbal OK (90)"),
+        deal_record(3),
+    ]
+    run = _sync(FakeDealSource(deals))
+    assert run.unmapped_stages == 2
