@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from currency.services import SgdConverter, sgd_converter
 from opportunities.lifecycle import StageRules, unmapped_stages
 from opportunities.models import Opportunity
 from opportunities.services import opportunities_after_sync
 from sync.events import sync_progress_publish
 from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus
 from sync.records import DealPage, DeletedDeal
-from sync.upsert import Converter, PageResult, RecordIssue, deals_upsert_page
+from sync.upsert import PageResult, RecordIssue, deals_upsert_page
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -59,7 +60,7 @@ class SyncAlreadyRunning(Exception):
 class _Context:
     run: SyncRun
     source: DealSource
-    converter: Converter
+    converter: SgdConverter
     rules: StageRules
     progress: ProgressCallback | None
 
@@ -110,7 +111,6 @@ def sync_run_execute(
     *, run: SyncRun, source: DealSource | None = None, progress: ProgressCallback | None = None
 ) -> SyncRun:
     """Pull from Zoho into the run's counters; the run ends succeeded or failed, never running."""
-    from currency.services import sgd_converter
     from sync.zoho import ZohoClient, ZohoError
 
     calls_before = source.api_calls if source else 0

@@ -7,11 +7,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from currency.services import SgdConverter
 from opportunities.changes import CrmChange
 from opportunities.lifecycle import StageRules
 from opportunities.models import Account, CrmUser, Opportunity, Outcome
@@ -62,20 +63,6 @@ DERIVED_FIELDS = (
 )
 
 
-class Conversion(Protocol):
-    amount_sgd: Decimal | None
-    rate: Decimal | None
-    rate_as_of: datetime | None
-    rate_source: str
-    note: str
-
-
-class Converter(Protocol):
-    def convert(
-        self, amount: Decimal | None, currency: str, *, locked_on: date | None = None
-    ) -> Conversion: ...
-
-
 @dataclass(frozen=True)
 class RecordIssue:
     zoho_id: str
@@ -110,7 +97,7 @@ def _json_value(value: object) -> object:
 
 
 def deals_upsert_page(
-    *, deals: Sequence[DealRecord], converter: Converter, rules: StageRules
+    *, deals: Sequence[DealRecord], converter: SgdConverter, rules: StageRules
 ) -> PageResult:
     """Store one page of deals: accounts, owners, then the deals, each in one bulk statement.
 
@@ -182,7 +169,7 @@ def _opportunity_row(
     before: Mapping[str, Any] | None,
     account_ids: dict[str, int],
     owner_ids: dict[str, int],
-    converter: Converter,
+    converter: SgdConverter,
     rules: StageRules,
     now: datetime,
     result: PageResult,
