@@ -36,7 +36,7 @@ install: $(VENV)/.installed ## Create .venv with the runtime dependencies
 install-dev: $(VENV)/.installed-dev ## Create .venv with the development tools too
 
 demo: $(VENV)/.installed ## Set everything up and serve the demo on http://127.0.0.1:8000
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo --host $(HOST) --port $(PORT)
+	$(BIN)/python manage.py demo --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev ## Run the whole test suite (PostgreSQL when it answers)
 	DATABASE_URL="$$($(BIN)/python -m pipeline_pulse.dbprobe)" $(BIN)/python -m pytest $(PYTEST_ARGS)

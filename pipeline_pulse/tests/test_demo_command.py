@@ -1,20 +1,51 @@
+"""`manage.py demo` prepares a working product from the simulators, through the real clients."""
+
+import os
+
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from currency.models import ExchangeRate
+from opportunities.models import Opportunity
 from opportunities.roles import Role, role_of
+from sync.models import SyncKind, SyncRun, SyncStatus
 
 
 @pytest.mark.django_db
-def test_demo_prepares_the_database_and_prints_a_working_login(
+def test_demo_syncs_from_the_simulators_and_prints_working_logins(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    call_command("demo", "--no-serve")
+    call_command("demo", "--no-serve", "--deals", "60", "--simulator-port", "0")
     out = capsys.readouterr().out
-    assert "http://127.0.0.1:8000/" in out
-    line = next(line for line in out.splitlines() if "log in as admin" in line)
-    password = line.split(" / ")[1].split()[0]
-    admin = get_user_model().objects.get(username="admin")
-    assert admin.check_password(password)
-    assert admin.is_staff
-    assert role_of(admin) is Role.ADMIN
+
+    run = SyncRun.objects.get()
+    assert (run.kind, run.status) == (SyncKind.FULL, SyncStatus.SUCCEEDED)
+    assert Opportunity.objects.live().count() == run.created > 0
+    assert Opportunity.objects.filter(amount_sgd__isnull=False).count() > run.created * 0.9
+    assert ExchangeRate.objects.values("as_of").distinct().count() >= 13  # today + a year
+    users = get_user_model().objects.all()
+    lines = {line.split()[3]: line for line in out.splitlines() if "log in as" in line}
+    assert set(lines) == {"admin", "manager", "viewer", "rep"}
+    password = lines["admin"].split(" / ")[1].split()[0]
+    for user in users:
+        assert user.check_password(password)
+    rep = users.get(username="rep")
+    assert role_of(rep) is Role.REP
+    assert Opportunity.objects.visible_to(rep).exists()
+    assert role_of(users.get(username="admin")) is Role.ADMIN
+
+    # Nothing of the demo's simulator wiring outlives the command.
+    assert "ZOHO_API_DOMAIN" not in os.environ
+    assert settings.ZOHO_API_DOMAIN == "https://www.zohoapis.com"
+
+
+@pytest.mark.django_db
+def test_running_the_demo_again_syncs_incrementally(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0")
+    call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0")
+    assert list(SyncRun.objects.order_by("started_at").values_list("kind", "status")) == [
+        (SyncKind.FULL, SyncStatus.SUCCEEDED),
+        (SyncKind.INCREMENTAL, SyncStatus.SUCCEEDED),
+    ]

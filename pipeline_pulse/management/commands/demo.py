@@ -1,36 +1,122 @@
-"""`manage.py demo`: prepare the embedded setup and serve the whole product on one machine."""
+"""`manage.py demo`: the whole product on one machine, with data pulled from the simulators.
+
+Serves the local Zoho CRM and CurrencyFreaks simulators, pulls rates and a full sync through
+the real clients over HTTP, creates one login per role, then serves the web app beside a
+Celery worker with embedded beat (which keeps syncing from the simulator every 15 minutes).
+"""
 
 from __future__ import annotations
 
-# Starts our own worker with a fixed argument list.
-import subprocess  # nosec B404
+import os
+import subprocess  # nosec B404 - starts our own worker with a fixed argument list
 import sys
+from datetime import date
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
+from django.test.utils import override_settings
+from django.utils import timezone
 
+from currency.client import CurrencyFreaksError
+from currency.services import fx_rates_backfill, fx_rates_refresh
+from opportunities.models import CrmUser
 from opportunities.roles import Role
 from opportunities.services import login_upsert
+from simulator.apis import simulated_apis, simulated_environment
+from simulator.server import SimulatorServer
+from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
+from sync.services import zoho_sync
 
 # Demo only (served on 127.0.0.1), and printed on the console on purpose.
 DEMO_PASSWORD = "pulse-demo-2026"  # noqa: S105  # nosec B105
-DEMO_LOGINS = (("admin", "admin@pipeline-pulse.example", Role.ADMIN, "Demo Admin"),)
+DEMO_LOGINS = (
+    ("admin", "admin@pipeline-pulse.example", Role.ADMIN, "Demo Admin"),
+    ("manager", "manager@pipeline-pulse.example", Role.MANAGER, "Demo Manager"),
+    ("viewer", "viewer@pipeline-pulse.example", Role.VIEWER, "Demo Viewer"),
+)
+HISTORY_MONTHS = 12
 
 
 class Command(BaseCommand):
-    help = "Migrate, create the demo logins, then serve the web app with a background worker."
+    help = (
+        "Serve the Zoho and CurrencyFreaks simulators, pull rates and deals from them, create "
+        "demo logins, then serve Pipeline Pulse with a background worker."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--simulator-port", type=int, default=8090, help="0 picks a free port.")
+        parser.add_argument("--deals", type=int, default=2000, help="Deals in the simulated org.")
         parser.add_argument(
-            "--no-serve", action="store_true", help="Prepare everything, then exit."
+            "--no-serve", action="store_true", help="Prepare everything, print the logins, exit."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        for username, email, role, full_name in DEMO_LOGINS:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        apis = simulated_apis(deals=options["deals"])
+        try:
+            server = SimulatorServer(apis, port=options["simulator_port"]).start()
+        except OSError:
+            server = SimulatorServer(apis, port=0).start()
+        environment = simulated_environment(apis, server.url)
+        # This process (the web app) and the worker it starts both talk to the simulators.
+        saved_environ = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)
+        settings_override = override_settings(**environment)
+        settings_override.enable()
+        self.stdout.write(f"Simulated Zoho CRM and CurrencyFreaks on {server.url}")
+        try:
+            self._pull()
+            self._logins()
+            if not options["no_serve"]:
+                self._serve(options["host"], options["port"])
+        finally:
+            server.stop()
+            settings_override.disable()
+            for name, value in saved_environ.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    def _pull(self) -> None:
+        try:
+            refresh = fx_rates_refresh()
+            # Won deals lock the rate of their closing date: give them a year of history.
+            today = timezone.localdate()
+            for months_back in range(1, HISTORY_MONTHS + 1):
+                year, month = divmod(today.year * 12 + today.month - 1 - months_back, 12)
+                fx_rates_backfill(on=date(year, month + 1, 1))
+        except CurrencyFreaksError as exc:
+            raise CommandError(f"Could not load exchange rates from the simulator: {exc}") from None
+        self.stdout.write(
+            f"Exchange rates: {len(refresh.stored)} currencies, with a year of history"
+        )
+        kind = SyncKind.INCREMENTAL if SyncRun.objects.has_succeeded_full() else SyncKind.FULL
+        run = zoho_sync(kind=kind, trigger=SyncTrigger.COMMAND)
+        if run.status != SyncStatus.SUCCEEDED:
+            raise CommandError(f"The demo sync failed: {run.error}")
+        self.stdout.write(
+            f"{run.get_kind_display()} sync: {run.fetched:,} deals read, {run.created:,} created, "
+            f"{run.updated:,} updated, {run.skipped:,} skipped, {run.api_calls} API calls"
+        )
+
+    def _logins(self) -> None:
+        logins = list(DEMO_LOGINS)
+        # The rep is the Zoho owner with the most deals, so their board is full.
+        owner = (
+            CrmUser.objects.exclude(email="")
+            .annotate(deals=Count("opportunities"))
+            .order_by("-deals", "name")
+            .first()
+        )
+        if owner is not None:
+            logins.append(("rep", owner.email, Role.REP, owner.name))
+        for username, email, role, full_name in logins:
             login_upsert(
                 username=username,
                 email=email,
@@ -38,19 +124,19 @@ class Command(BaseCommand):
                 role=role,
                 full_name=full_name,
             )
-        url = f"http://{options['host']}:{options['port']}/"
-        self.stdout.write(self.style.SUCCESS(f"\nPipeline Pulse demo: {url}"))
-        for username, _, role, _ in DEMO_LOGINS:
-            self.stdout.write(f"  log in as {username} / {DEMO_PASSWORD}  ({role})")
-        self.stdout.write("")
-        if options["no_serve"]:
-            return
-        self._serve(options["host"], options["port"])
+        self.stdout.write(
+            self.style.SUCCESS("\nDemo logins (password for all: " + DEMO_PASSWORD + ")")
+        )
+        for username, email, role, _ in logins:
+            self.stdout.write(f"  log in as {username} / {DEMO_PASSWORD}  ({role}, {email})")
 
     def _serve(self, host: str, port: int) -> None:
         import uvicorn
 
-        # Worker with embedded beat: the scheduled work runs without separate services.
+        self.stdout.write(
+            self.style.SUCCESS(f"\nPipeline Pulse: http://{host}:{port}/  (Ctrl-C stops)\n")
+        )
+        # Worker with embedded beat: scheduled syncs and refreshes run without more services.
         worker = subprocess.Popen(  # nosec B603
             [
                 sys.executable,
@@ -64,6 +150,7 @@ class Command(BaseCommand):
                 "--without-mingle",
                 "--without-gossip",
                 "--loglevel=WARNING",
+                "--quiet",
             ]
         )
         try:
