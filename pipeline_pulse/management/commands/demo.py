@@ -144,13 +144,13 @@ class Command(BaseCommand):
                 "celery",
                 "-A",
                 "pipeline_pulse",
+                "--quiet",
                 "worker",
                 "--beat",
                 "--pool=solo",
                 "--without-mingle",
                 "--without-gossip",
                 "--loglevel=WARNING",
-                "--quiet",
             ]
         )
         try:
