@@ -6,12 +6,13 @@ Re-exported by currency/services.py, which is where callers import it from.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import transaction
 
 from currency.conversion import SgdConversion, SgdConverter, sgd_converter
 from opportunities.models import Opportunity, OpportunityQuerySet, Outcome
+from opportunities.services import health_recompute
+from pipeline_pulse.bulk import rows_update
 
 FX_FIELDS = ("amount_sgd", "fx_rate", "fx_rate_as_of", "fx_rate_source", "fx_note")
 # Deals read (and locked) per query: memory stays flat, and the number of queries grows with
@@ -69,9 +70,12 @@ def deals_reconvert(
     Call inside a transaction: the pages are read with SELECT ... FOR UPDATE.
     """
     changed_count = 0
+    # A deal without an SGD amount is Neutral; one that gains or loses it needs rescoring.
+    convertible_flipped: list[int] = []
     for page in _pages(deals, opportunity_ids):
         changed = []
         for deal in page:
+            was_converted = deal.amount_sgd is not None
             conversion = converter.convert(
                 deal.amount,
                 deal.currency,
@@ -79,9 +83,13 @@ def deals_reconvert(
             )
             if _apply_conversion(deal, conversion):
                 changed.append(deal)
+                if (deal.amount_sgd is not None) != was_converted:
+                    convertible_flipped.append(deal.pk)
         if changed:
             _write_fx_fields(changed)
             changed_count += len(changed)
+    if convertible_flipped:
+        health_recompute(opportunity_ids=convertible_flipped)
     return changed_count
 
 
@@ -123,58 +131,9 @@ def _apply_conversion(deal: Opportunity, conversion: SgdConversion) -> bool:
 
 
 def _write_fx_fields(deals: list[Opportunity]) -> None:
-    """Write the FX fields of these deals in one statement.
-
-    Django's bulk_update builds a CASE branch per row and field in Python, about 0.6 ms a
-    deal (see bench/currency_conversion.py); on PostgreSQL one UPDATE joined to a VALUES
-    list does the same in a fraction of that. Other databases (the embedded SQLite) keep
-    bulk_update: they hold demo-sized data.
-    """
-    if not _update_from_values_supported():
-        Opportunity.objects.bulk_update(deals, FX_FIELDS, batch_size=RECONVERT_PAGE_SIZE)
-        return
-    from psycopg import sql  # PostgreSQL only: the SQLite demo never gets here
-
-    fields = [_column_field(name) for name in FX_FIELDS]
-    params: list[Any] = []
-    for deal in deals:
-        params.append(deal.pk)
-        params.extend(
-            field.get_db_prep_save(getattr(deal, field.attname), connection) for field in fields
-        )
-    # Composed with identifiers and placeholders only: every value is a parameter. NULLs
-    # arrive untyped in VALUES, hence the casts to the columns' own types.
-    statement = sql.SQL(
-        "UPDATE {table} AS o SET {assignments} FROM (VALUES {rows}) AS v(id, {columns}) "
-        "WHERE o.{pk} = v.id::bigint"
-    ).format(
-        table=sql.Identifier(Opportunity._meta.db_table),
-        assignments=sql.SQL(", ").join(
-            [
-                sql.SQL("{column} = v.{column}::{type}").format(
-                    column=sql.Identifier(str(field.column)),
-                    type=sql.SQL(str(field.db_type(connection))),
-                )
-                for field in fields
-            ]
-        ),
-        rows=sql.SQL(", ").join(
-            [sql.SQL("({})").format(sql.SQL(", ").join([sql.Placeholder()] * (len(fields) + 1)))]
-            * len(deals)
-        ),
-        columns=sql.SQL(", ").join([sql.Identifier(str(field.column)) for field in fields]),
-        pk=sql.Identifier(str(Opportunity._meta.pk.column)),
+    """Write the FX fields of these deals in one statement (bulk_update is ~0.6 ms a deal)."""
+    rows_update(
+        Opportunity,
+        fields=FX_FIELDS,
+        rows=[(deal.pk, *(getattr(deal, name) for name in FX_FIELDS)) for deal in deals],
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-
-
-def _update_from_values_supported() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _column_field(name: str) -> models.Field[Any, Any]:
-    field = Opportunity._meta.get_field(name)
-    if not isinstance(field, models.Field) or field.column is None:
-        raise TypeError(f"Opportunity.{name} is not a column")
-    return field

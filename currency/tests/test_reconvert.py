@@ -15,6 +15,7 @@ from currency.models import ExchangeRate
 from currency.services import opportunities_reconvert, won_opportunities_relock
 from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Opportunity
+from opportunities.services import health_recompute
 from opportunities.tests.factories import AccountFactory, CrmUserFactory, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,19 +103,13 @@ def _reconvert_queries(count: int) -> int:
     return len(queries)
 
 
-# On SQLite (embedded mode only) bulk_update is split by SQLite's bound-parameter limit.
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="one UPDATE per page is the PostgreSQL path"
-)
-
-
-@postgresql_only
 def test_query_count_does_not_grow_with_the_number_of_deals(rates: None) -> None:
     assert _reconvert_queries(10) == _reconvert_queries(200)
-    assert _reconvert_queries(10) <= 4  # savepoint, read page, bulk update, release
+    # Savepoint, read page, one UPDATE, release; then the rescoring of the deals that just
+    # became convertible (thresholds, lock and read, one UPDATE, with its savepoint).
+    assert _reconvert_queries(10) <= 9
 
 
-@postgresql_only
 def test_query_count_with_ids_does_not_grow_either(rates: None) -> None:
     def queries(count: int) -> int:
         Opportunity.objects.all().delete()
@@ -159,23 +154,6 @@ def test_pages_cover_every_deal_once(rates: None, monkeypatch: pytest.MonkeyPatc
     assert opportunities_reconvert() == 3
 
 
-def test_other_databases_write_with_bulk_update(
-    rates: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The embedded SQLite path, exercised here on PostgreSQL: the same rows, the same values.
-    monkeypatch.setattr("currency.reconversion._update_from_values_supported", lambda: False)
-    usd, *_, xof = _deals(4)
-    assert opportunities_reconvert() == 4
-    usd.refresh_from_db()
-    assert (usd.amount_sgd, usd.fx_rate, usd.fx_rate_as_of) == (
-        Decimal("1340.00"),
-        Decimal("1.34"),
-        AS_OF,
-    )
-    xof.refresh_from_db()
-    assert (xof.amount_sgd, xof.fx_note) == (None, "No exchange rate for XOF")
-
-
 def test_nulls_and_values_mix_in_one_statement(rates: None) -> None:
     # A page where every deal becomes unconvertible: every value written is NULL or text.
     deals = OpportunityFactory.create_batch(3, currency="XOF", amount=Decimal(5))
@@ -183,3 +161,18 @@ def test_nulls_and_values_mix_in_one_statement(rates: None) -> None:
     assert {deal.fx_note for deal in Opportunity.objects.filter(pk__in=[d.pk for d in deals])} == {
         "No exchange rate for XOF"
     }
+
+
+def test_a_rate_that_appears_rescores_the_deals_it_makes_convertible() -> None:
+    deal = OpportunityFactory.create(currency="THB", amount=Decimal("100000.00"), amount_sgd=None)
+    health_recompute(opportunity_ids=[deal.pk])
+    deal.refresh_from_db()
+    assert [reason["code"] for reason in deal.health_reasons] == ["no_sgd_amount"]
+
+    ExchangeRateFactory.create(currency="SGD", units_per_usd=Decimal("1.35"))
+    ExchangeRateFactory.create(currency="THB", units_per_usd=Decimal("36"))
+    opportunities_reconvert()
+
+    deal.refresh_from_db()
+    assert deal.amount_sgd == Decimal("3750.00")
+    assert "no_sgd_amount" not in [reason["code"] for reason in deal.health_reasons]

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
-from opportunities.bulk import rows_update
 from opportunities.lifecycle import StageRules
 from opportunities.models import (
     ChangeEvent,
@@ -26,6 +25,7 @@ from opportunities.models import (
 )
 from opportunities.services.health import health_recompute
 from opportunities.services.logins import author_of
+from pipeline_pulse.bulk import rows_update
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

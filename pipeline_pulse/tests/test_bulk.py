@@ -10,10 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from opportunities import bulk
-from opportunities.bulk import rows_update
 from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory
+from pipeline_pulse import bulk
+from pipeline_pulse.bulk import rows_update
 
 pytestmark = pytest.mark.django_db
 WHEN = datetime(2026, 6, 15, 0, 30, tzinfo=ZoneInfo("Asia/Singapore"))
