@@ -14,6 +14,7 @@ COPY pipeline_pulse ./pipeline_pulse
 COPY opportunities ./opportunities
 COPY sync ./sync
 COPY currency ./currency
+COPY simulator ./simulator
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ import requests
 from django.conf import settings
 
 from currency.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
+from pipeline_pulse.http import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ class CurrencyFreaksClient:
                     "CurrencyFreaks says the request quota is used up (HTTP 429, "
                     f"{self._max_attempts} attempts)"
                 ),
-                _retry_after_seconds(response),
+                retry_after_seconds(response.headers.get("Retry-After")),
             )
         if status >= 500:
             raise _Retry(
@@ -215,7 +215,7 @@ class CurrencyFreaksClient:
                 CurrencyFreaksUnavailable(
                     f"CurrencyFreaks answered HTTP {status} ({self._max_attempts} attempts)"
                 ),
-                _retry_after_seconds(response),
+                retry_after_seconds(response.headers.get("Retry-After")),
             )
         if status != 200:
             raise CurrencyFreaksRequestError(
@@ -309,23 +309,6 @@ def _parse_rate(code: Any, value: Any) -> Decimal:
     if rounded <= 0:
         raise CurrencyFreaksBadResponse(f"CurrencyFreaks rate for {code} is implausibly small")
     return rounded
-
-
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def _short_text(response: requests.Response) -> str:

@@ -14,6 +14,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from opportunities.models import (
+    MILESTONE_FIELDS,
     Account,
     ChangeEvent,
     CrmUser,
@@ -265,16 +266,7 @@ class OpportunityAdmin(ReadOnlyModelAdmin):
         ),
         (
             "Milestones",
-            {
-                "fields": (
-                    "proposal_submitted_on",
-                    "po_received_on",
-                    "kickoff_on",
-                    "invoiced_on",
-                    "payment_received_on",
-                    "revenue_recognised_on",
-                )
-            },
+            {"fields": MILESTONE_FIELDS},
         ),
         (
             "SGD conversion",

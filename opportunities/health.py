@@ -27,7 +27,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from opportunities.models import HealthStatus, HealthThresholds, Outcome, Phase
+from opportunities.models import MILESTONE_FIELDS, HealthStatus, HealthThresholds, Outcome, Phase
 
 # What the rules read from a deal, in the order of DealFacts.
 DEAL_FACTS = (
@@ -40,12 +40,7 @@ DEAL_FACTS = (
     "closing_date",
     "closing_date_push_count",
     "zoho_modified_time",
-    "proposal_submitted_on",
-    "po_received_on",
-    "kickoff_on",
-    "invoiced_on",
-    "payment_received_on",
-    "revenue_recognised_on",
+    *MILESTONE_FIELDS,
 )
 
 # Worst first: a deal's state is the worst of its reasons, and reasons are listed in this order.

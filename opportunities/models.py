@@ -41,6 +41,17 @@ class HealthStatus(models.TextChoices):
     NEUTRAL = "neutral", "Neutral"
 
 
+# The milestone dates, in the order revenue is realised (see product.md, "O2R lifecycle").
+MILESTONE_FIELDS = (
+    "proposal_submitted_on",
+    "po_received_on",
+    "kickoff_on",
+    "invoiced_on",
+    "payment_received_on",
+    "revenue_recognised_on",
+)
+
+
 class CrmUser(TimeStampedModel):
     """A Zoho user who owns deals; a login is linked to it by e-mail."""
 

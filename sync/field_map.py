@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from opportunities.models import MILESTONE_FIELDS
+
 # Zoho's standard Deals fields. Their API names are the same in every org.
 STANDARD_FIELDS: Mapping[str, str] = MappingProxyType(
     {
@@ -44,17 +46,7 @@ ORG_SPECIFIC_DEFAULTS: Mapping[str, str] = MappingProxyType(
     }
 )
 
-DATE_ATTRIBUTES = frozenset(
-    {
-        "closing_date",
-        "proposal_submitted_on",
-        "po_received_on",
-        "kickoff_on",
-        "invoiced_on",
-        "payment_received_on",
-        "revenue_recognised_on",
-    }
-)
+DATE_ATTRIBUTES = frozenset({"closing_date", *MILESTONE_FIELDS})
 TEXT_ATTRIBUTES = frozenset(
     {
         "stage",

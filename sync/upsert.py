@@ -15,7 +15,7 @@ from django.utils import timezone
 from currency.services import SgdConverter
 from opportunities.changes import CrmChange
 from opportunities.lifecycle import StageRules
-from opportunities.models import Account, CrmUser, Opportunity, Outcome
+from opportunities.models import MILESTONE_FIELDS, Account, CrmUser, Opportunity, Outcome
 from sync.models import IssueSeverity
 from sync.records import DealRecord
 
@@ -38,12 +38,7 @@ ZOHO_FIELDS = (
     "service_line",
     "funding_type",
     "market_segment",
-    "proposal_submitted_on",
-    "po_received_on",
-    "kickoff_on",
-    "invoiced_on",
-    "payment_received_on",
-    "revenue_recognised_on",
+    *MILESTONE_FIELDS,
 )
 # Fields the sync computes from them.
 DERIVED_FIELDS = (

@@ -8,11 +8,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
+from pipeline_pulse.http import retry_after_seconds
 from sync.zoho_errors import (
     ZohoBadResponseError,
     ZohoRateLimitError,
@@ -51,24 +51,6 @@ class WireResponse:
     status: int
     body: Any  # decoded JSON (floats as Decimal), or None for 204/304/empty/non-JSON errors
     headers: Mapping[str, str]
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 
 def decode_json(response: requests.Response) -> Any:
