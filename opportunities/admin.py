@@ -34,30 +34,27 @@ from opportunities.services import (
 from pipeline_pulse.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
 
+class DealCountAdmin(ReadOnlyModelAdmin):
+    """Zoho reference data listed with how many deals point at each row."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).annotate(deal_count=Count("opportunities"))
+
+    @admin.display(description="Deals", ordering="deal_count")
+    def deal_count(self, obj: Any) -> int:
+        return int(obj.deal_count)
+
+
 @admin.register(CrmUser)
-class CrmUserAdmin(ReadOnlyModelAdmin):
+class CrmUserAdmin(DealCountAdmin):
     list_display = ("name", "email", "zoho_id", "deal_count")
     search_fields = ("name", "email", "zoho_id")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CrmUser]:
-        return super().get_queryset(request).annotate(deal_count=Count("opportunities"))
-
-    @admin.display(description="Deals", ordering="deal_count")
-    def deal_count(self, obj: CrmUser) -> int:
-        return obj.deal_count  # type: ignore[attr-defined]
-
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyModelAdmin):
+class AccountAdmin(DealCountAdmin):
     list_display = ("name", "zoho_id", "deal_count")
     search_fields = ("name", "zoho_id")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
-        return super().get_queryset(request).annotate(deal_count=Count("opportunities"))
-
-    @admin.display(description="Deals", ordering="deal_count")
-    def deal_count(self, obj: Account) -> int:
-        return obj.deal_count  # type: ignore[attr-defined]
 
 
 def _rederived_message(result: RederiveResult) -> str:
