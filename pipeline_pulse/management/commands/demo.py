@@ -8,7 +8,9 @@ Celery worker with embedded beat (which keeps syncing from the simulator every 1
 from __future__ import annotations
 
 import os
-import subprocess  # nosec B404 - starts our own worker with a fixed argument list
+
+# Starts our own worker with a fixed argument list.
+import subprocess  # nosec B404
 import sys
 from datetime import date
 from typing import Any
