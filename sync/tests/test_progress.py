@@ -1,0 +1,49 @@
+"""Progress of a run reaches the browser's channel group and the terminal's progress line."""
+
+import io
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.management.base import OutputWrapper
+
+from sync.consumers import SYNC_PROGRESS_GROUP
+from sync.management.commands.zoho_sync import TerminalProgress
+from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
+from sync.services import zoho_sync
+from sync.tests.fakes import FakeDealSource, deal_record
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_page_is_published_to_the_progress_group() -> None:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(SYNC_PROGRESS_GROUP, channel)
+    try:
+        zoho_sync(
+            kind=SyncKind.FULL,
+            trigger=SyncTrigger.COMMAND,
+            source=FakeDealSource([deal_record(n) for n in range(25)], page_size=10),
+        )
+
+        async def four_events() -> list[dict[str, Any]]:
+            # One event loop for all receives: the Redis layer buffers per loop.
+            return [await layer.receive(channel) for _ in range(4)]
+
+        events = async_to_sync(four_events)()
+    finally:
+        async_to_sync(layer.group_discard)(SYNC_PROGRESS_GROUP, channel)
+    assert {event["type"] for event in events} == {"sync.progress"}
+    assert [event["run"]["fetched"] for event in events] == [10, 20, 25, 25]
+    assert events[-1]["run"]["status"] == SyncStatus.SUCCEEDED
+
+
+def test_terminal_progress_draws_a_bar_when_the_total_is_known() -> None:
+    out = io.StringIO()
+    progress = TerminalProgress(OutputWrapper(out))
+    progress(SyncRun(kind=SyncKind.FULL, fetched=500, pages=3, expected_total=1000))
+    line = out.getvalue()
+    assert line.startswith("\r[###############...............]  50% 500 deals · page 3")
+    assert not line.endswith("\n")
