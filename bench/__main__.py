@@ -7,7 +7,12 @@ import os
 import sys
 
 # name → module with a `run() -> Table`
-BENCHMARKS = {"health": "bench.health"}
+BENCHMARKS = {
+    "health": "bench.health",
+    "sync": "bench.sync",
+    "zoho_pull": "bench.zoho_pull",
+    "currency_conversion": "bench.currency_conversion",
+}
 
 
 def main(names: list[str]) -> int:
