@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cProfile
 import os
 import re
 import resource
@@ -105,6 +106,21 @@ class TimedSource:
             finally:
                 self.waiting_seconds += time.perf_counter() - started
             yield item
+
+
+@contextmanager
+def profiled(path: str) -> Iterator[None]:
+    """cProfile the block into `path` (`python -m pstats path` reads it); nothing when empty."""
+    if not path:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)
 
 
 def peak_rss_mb() -> float:
