@@ -61,6 +61,8 @@ def copy_seconds(columns: Sequence[str], rows: Sequence[Row]) -> float:
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no COPY
         # Emptied, not dropped: the COPY maintains the same indexes and checks the same
         # constraints and foreign keys as the sync's upserts did.
+        # A caller's transaction may hold deferred foreign-key checks, which forbid TRUNCATE.
+        raw.execute("SET CONSTRAINTS ALL IMMEDIATE")
         raw.execute(sql.SQL("TRUNCATE {} CASCADE").format(table))
         started = time.perf_counter()
         with raw.copy(statement) as copy:
