@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
 import sys
 
 # name → module with a `run() -> Table`
-BENCHMARKS = {"health": "bench.health"}
+BENCHMARKS = {
+    "health": "bench.health",
+    "sync": "bench.sync",
+    "zoho_pull": "bench.zoho_pull",
+    "currency_conversion": "bench.currency_conversion",
+}
 
 
 def main(names: list[str]) -> int:
@@ -15,13 +21,24 @@ def main(names: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
         return 2
+    selected = names or list(BENCHMARKS)
+    if len(selected) > 1:
+        # One fresh interpreter each: peak RSS is a process's high-water mark, and one
+        # benchmark's peak must not show up in the next one's table.
+        failed = []
+        for name in selected:
+            command = [sys.executable, "-m", "bench", name]  # this interpreter, no shell
+            if subprocess.run(command, check=False).returncode:  # noqa: S603
+                failed.append(name)
+        if failed:
+            print(f"failed: {', '.join(failed)}")
+        return 1 if failed else 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pipeline_pulse.settings")
     import django
 
     django.setup()
-    for name in names or list(BENCHMARKS):
-        table = importlib.import_module(BENCHMARKS[name]).run()
-        print(table.render(), flush=True)
+    table = importlib.import_module(BENCHMARKS[selected[0]]).run()
+    print(table.render(), flush=True)
     return 0
 
 

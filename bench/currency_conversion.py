@@ -1,15 +1,15 @@
-"""Benchmark: SGD conversion and bulk re-conversion at realistic volumes, on the real database.
+"""SGD conversion and bulk re-conversion at realistic volumes, on the real database.
 
-Run on demand: `.venv/bin/python -m bench.currency_conversion [--deals 20000] [--years 2]`.
-It creates (or reuses) the database `test_<DATABASE name>_fxbench`, does everything inside
-one transaction and rolls it back, so nothing is left behind. Prints a table: time, queries
-and peak Python memory for building a converter, converting open deals in memory, locking
-won deals to their closing dates from the rate history, and re-converting every open deal.
+Run on demand: `python -m bench currency_conversion`. Knobs: BENCH_FX_DEALS (20000) and
+BENCH_FX_YEARS (2, years of 6-hourly rate history). It works in a database of its own
+(`<name>_fxbench`, created and dropped here), inside one transaction rolled back at the end.
+The table shows time, queries and peak Python memory for building a converter, converting
+open deals in memory, locking won deals to their closing dates from the rate history, and
+re-converting every open deal.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 import tracemalloc
@@ -19,10 +19,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import django
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from bench import Table
+from bench.database import bench_database
+
+DEALS = int(os.environ.get("BENCH_FX_DEALS", "20000"))
+YEARS = int(os.environ.get("BENCH_FX_YEARS", "2"))
 CURRENCIES = ("SGD", "USD", "EUR", "GBP", "INR", "PHP", "MYR", "IDR", "THB", "VND", "AUD", "JPY")
 
 
@@ -97,7 +101,7 @@ def _populate(deals: int, years: int) -> None:
     )
 
 
-def run(deals: int, years: int) -> list[Row]:
+def _measure_all(deals: int, years: int) -> list[Row]:
     from django.core.cache import cache
 
     from currency.conversion import sgd_converter
@@ -133,34 +137,16 @@ def run(deals: int, years: int) -> list[Row]:
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--deals", type=int, default=20_000)
-    parser.add_argument("--years", type=int, default=2, help="Years of 6-hourly rate history.")
-    options = parser.parse_args()
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pipeline_pulse.settings")
-    django.setup()
-    test_settings = connection.settings_dict.setdefault("TEST", {})
-    test_settings["NAME"] = f"test_{connection.settings_dict['NAME']}_fxbench"
-    original_name = connection.creation.create_test_db(verbosity=0, keepdb=True)
-    try:
-        with transaction.atomic():
-            rows = run(options.deals, options.years)
-            transaction.set_rollback(True)
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0, keepdb=True)
-
-    headings = ["measure", "items", "seconds", "µs/item", "queries", "peak MB"]
-    table = [headings, *(row.cells() for row in rows)]
-    widths = [max(len(line[column]) for line in table) for column in range(len(headings))]
-    print(
-        f"SGD conversion — {options.deals:,} deals, {options.years} years of 6-hourly rates "
-        f"for {len(CURRENCIES)} currencies ({connection.vendor})\n"
+def run() -> Table:
+    with bench_database("fxbench"), transaction.atomic():
+        rows = _measure_all(DEALS, YEARS)
+        transaction.set_rollback(True)
+    return Table(
+        title=(
+            f"SGD conversion, {connection.vendor}: {DEALS:,} deals, {YEARS} years of 6-hourly "
+            f"rates for {len(CURRENCIES)} currencies"
+        ),
+        columns=("measure", "items", "seconds", "µs/item", "queries", "peak MB"),
+        rows=[row.cells() for row in rows],
+        notes=["peak MB: Python allocations of the step (tracemalloc, in a second run)", ""],
     )
-    for line in table:
-        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
-
-
-if __name__ == "__main__":
-    main()

@@ -20,10 +20,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.test.utils import setup_databases, teardown_databases
 from django.utils import timezone
 
 from bench import Table
+from bench.database import bench_database
 
 DEALS = int(os.environ.get("BENCH_HEALTH_DEALS", "100000"))
 INSERT_BATCH = 5000
@@ -191,12 +191,5 @@ def _measure() -> Table:
 
 def run() -> Table:
     """Create the benchmark database, measure, and drop it whatever happens."""
-    database = settings.DATABASES["default"]
-    database["TEST"] = {**database.get("TEST", {}), "NAME": f"{database['NAME']}_bench"}
-    old_config = setup_databases(
-        verbosity=0, interactive=False, keepdb=False, serialized_aliases=set()
-    )
-    try:
+    with bench_database("bench"):
         return _measure()
-    finally:
-        teardown_databases(old_config, verbosity=0)

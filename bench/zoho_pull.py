@@ -1,75 +1,77 @@
-"""Benchmark: generate the simulator's data set and pull it all with the Zoho client (no DB).
+"""Generate the simulator's data set and pull it all with the Zoho client (no database).
 
-Run on demand: `.venv/bin/python -m bench.zoho_pull [--deals 50000] [--seed 7] [--fail-rate 0]`.
-Prints a table: data-set generation time, full pull time and rate, API calls, and the
-simulator's own share of the time (serving pages) versus the client's (HTTP, JSON, parsing).
+Run on demand: `python -m bench zoho_pull`. Knobs: BENCH_ZOHO_PULL_DEALS (50000),
+BENCH_ZOHO_PULL_SEED (7), BENCH_ZOHO_PULL_FAIL_RATE (0: the share of calls answered with
+429, 500 or a stall). The table shows data-set generation time, full pull time and rate, API
+calls, and the simulator's own share of the time (serving pages) versus the client's (HTTP,
+JSON, parsing). The simulator serves from a thread of this process, as in the tests.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import resource
+import threading
 import time
-from dataclasses import dataclass
-from typing import Any
 
-import django
+from django.utils import timezone
+
+from bench import Table
+from bench.instruments import peak_rss_mb
+from simulator.dataset import generate_deals
+from simulator.faults import Fault
+from simulator.http import Request, Response
+from simulator.server import SimulatorServer
+from simulator.zoho import ZohoSimulator
+from sync.zoho import ZohoClient
+from sync.zoho_http import RetryPolicy
+
+DEALS = int(os.environ.get("BENCH_ZOHO_PULL_DEALS", "50000"))
+SEED = int(os.environ.get("BENCH_ZOHO_PULL_SEED", "7"))
+FAIL_RATE = float(os.environ.get("BENCH_ZOHO_PULL_FAIL_RATE", "0"))
 
 
-@dataclass
-class Row:
-    measure: str
-    value: str
+class _TimedZohoSimulator(ZohoSimulator):
+    """Adds up the time the simulator spends answering Get Records."""
+
+    def __init__(self, *, deals: int, seed: int) -> None:
+        super().__init__(deals=deals, seed=seed)
+        self.serve_seconds = 0.0
+        self._timing_lock = threading.Lock()
+
+    def get_deals(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = super().get_deals(request)
+        with self._timing_lock:
+            self.serve_seconds += time.perf_counter() - started
+        return response
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--deals", type=int, default=50_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--fail-rate", type=float, default=0.0)
-    options = parser.parse_args()
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pipeline_pulse.settings")
-    django.setup()
-    from django.core.cache import cache
-    from django.utils import timezone
-
-    from simulator.dataset import generate_deals
-    from simulator.faults import Fault
-    from simulator.server import SimulatorServer
-    from simulator.zoho import ZohoSimulator
-    from sync.zoho import ZohoClient
-    from sync.zoho_http import RetryPolicy
-
-    class TimedZohoSimulator(ZohoSimulator):
-        """Adds up the time the simulator spends answering Get Records."""
-
-        serve_seconds = 0.0
-
-        def get_deals(self, request: Any) -> Any:
-            begin = time.perf_counter()
-            try:
-                return super().get_deals(request)
-            finally:
-                self.serve_seconds += time.perf_counter() - begin
-
-    rows: list[Row] = []
+def run() -> Table:
+    if not 0.0 <= FAIL_RATE <= 1.0:
+        raise ValueError(f"BENCH_ZOHO_PULL_FAIL_RATE must be between 0 and 1, not {FAIL_RATE}")
+    table = Table(
+        title=(
+            f"Zoho pull, {DEALS:,} deals (seed {SEED}) from the simulator in this process, "
+            f"{FAIL_RATE:.0%} of calls failing"
+        ),
+        columns=("measure", "value"),
+    )
     started = time.perf_counter()
-    generate_deals(options.deals, seed=options.seed, now=timezone.now())
-    rows.append(Row(f"generate {options.deals:,} deals", f"{time.perf_counter() - started:.2f} s"))
+    generate_deals(DEALS, seed=SEED, now=timezone.now())
+    table.rows.append((f"generate {DEALS:,} deals", f"{time.perf_counter() - started:.2f} s"))
     started = time.perf_counter()
-    simulator = TimedZohoSimulator(deals=options.deals, seed=options.seed)
-    rows.append(Row("simulator start (generate + index)", f"{time.perf_counter() - started:.2f} s"))
-    if options.fail_rate:
+    simulator = _TimedZohoSimulator(deals=DEALS, seed=SEED)
+    table.rows.append(
+        ("simulator start (generate + index)", f"{time.perf_counter() - started:.2f} s")
+    )
+    if FAIL_RATE:
         simulator.faults.stall_seconds = 1.0
         simulator.faults.fail_randomly(
-            options.fail_rate,
+            FAIL_RATE,
             (Fault.RATE_LIMITED_NO_RETRY_AFTER, Fault.SERVER_ERROR, Fault.TIMEOUT),
             path_prefix="/crm/",
-            seed=options.seed,
+            seed=SEED,
         )
-    cache.clear()
     with SimulatorServer([simulator]) as server:
         oauth = simulator.oauth
         client = ZohoClient(
@@ -88,29 +90,17 @@ def main() -> None:
             malformed += len(page.malformed)
         pull = time.perf_counter() - started
 
-    if deals + malformed != options.deals:
-        raise SystemExit(f"pulled {deals + malformed} of {options.deals} deals")
-    rows += [
-        Row("full pull, client and simulator", f"{pull:.2f} s ({deals / pull:,.0f} deals/s)"),
-        Row("  simulator serving pages", f"{simulator.serve_seconds:.2f} s"),
-        Row(
-            "  per 200-record page (simulator)", f"{simulator.serve_seconds / pages * 1000:.1f} ms"
-        ),
-        Row("pages / API calls", f"{pages} / {client.api_calls}"),
-        Row("deals / malformed", f"{deals:,} / {malformed}"),
-        Row("faults injected", str(len(simulator.faults.injected))),
-        Row("max RSS of this process", f"{_max_rss_mib():.0f} MiB"),
+    if deals + malformed != DEALS:
+        raise RuntimeError(f"pulled {deals + malformed} of {DEALS} deals")
+    per_page_ms = simulator.serve_seconds / pages * 1000 if pages else 0.0
+    table.rows += [
+        ("full pull, client and simulator", f"{pull:.2f} s ({deals / pull:,.0f} deals/s)"),
+        ("  simulator serving pages", f"{simulator.serve_seconds:.2f} s"),
+        ("  per 200-record page (simulator)", f"{per_page_ms:.1f} ms"),
+        ("pages / API calls", f"{pages} / {client.api_calls}"),
+        ("deals / malformed", f"{deals:,} / {malformed}"),
+        ("faults injected", str(len(simulator.faults.injected))),
+        ("max RSS of this process", f"{peak_rss_mb():.0f} MB"),
     ]
-    width = max(len(row.measure) for row in rows)
-    print(f"{'measure':<{width}}  value")
-    print(f"{'-' * width}  {'-' * 28}")
-    for row in rows:
-        print(f"{row.measure:<{width}}  {row.value}")
-
-
-def _max_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-if __name__ == "__main__":
-    main()
+    table.notes.append("")
+    return table

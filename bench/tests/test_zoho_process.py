@@ -1,0 +1,58 @@
+"""The simulators served from a process of their own, changed through the command pipe."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bench.zoho_process import SimulatorProcess
+from sync.zoho import ZohoClient
+
+
+def _client(simulators: SimulatorProcess) -> ZohoClient:
+    served = simulators.served
+    assert served is not None
+    return ZohoClient(
+        accounts_url=served.url,
+        api_domain=served.url,
+        client_id=served.zoho_client_id,
+        client_secret=served.zoho_client_secret,
+        refresh_token=served.zoho_refresh_token,
+    )
+
+
+def test_serves_an_aged_data_set_and_applies_changes_sent_down_the_pipe() -> None:
+    with SimulatorProcess(deals=30, data_age=timedelta(hours=1)) as simulators:
+        process = simulators._process
+        deals = [deal for page in _client(simulators).iter_deal_pages() for deal in page.deals]
+        assert len(deals) == 30
+        newest = max(deal.zoho_modified_time for deal in deals)
+        now = datetime.now().astimezone()
+        assert newest <= now - timedelta(minutes=59)
+
+        stamp = simulators.modify_deal(deals[3].zoho_id, {"Deal_Name": "Changed in Zoho"})
+        changed = [
+            deal
+            for page in _client(simulators).iter_deal_pages(modified_since=newest)
+            for deal in page.deals
+        ]
+        assert [(deal.zoho_id, deal.name) for deal in changed] == [
+            (deals[3].zoho_id, "Changed in Zoho")
+        ]
+        # Edits carry the real time, not the data set's.
+        assert datetime.fromisoformat(stamp) >= now - timedelta(minutes=1)
+
+        stats = simulators.stats()
+        assert stats.deal_pages == 2
+        assert stats.calls == 3  # one token (the second client reuses it) and two pages
+        assert stats.serve_seconds > 0
+        assert stats.since(stats).deal_pages == 0
+    assert not process.is_alive()
+
+
+def test_a_failed_command_is_reported_with_the_simulator_s_error() -> None:
+    with SimulatorProcess(deals=5) as simulators:
+        with pytest.raises(RuntimeError, match="KeyError"):
+            simulators.modify_deal("no-such-deal", {"Deal_Name": "x"})
+        assert simulators.stats().deal_pages == 0  # still answering after the failure

@@ -1,0 +1,227 @@
+"""The Zoho and CurrencyFreaks simulators in a process of their own, driven through a pipe.
+
+A benchmark that served the simulators from a thread of its own process would measure the
+simulator's JSON encoding competing with the sync for the GIL. Here they run in a separate
+process (started with `spawn`, so it shares no database connection or lock with the
+benchmark), and the benchmark changes the simulated org through a small command pipe rather
+than through endpoints the simulator would otherwise not have.
+
+This module imports no Django: the child process never sets Django up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import resource
+import threading
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from multiprocessing.connection import Connection
+from types import TracebackType
+from typing import Any, Self
+
+from simulator.clock import SimulatorClock
+from simulator.currencyfreaks import CurrencyFreaksSimulator
+from simulator.http import Request, Response
+from simulator.server import SimulatorServer
+from simulator.zoho import ZohoSimulator
+
+# Generating 50,000 deals takes a few seconds; a loaded 2-core machine may take far longer.
+STARTUP_TIMEOUT_SECONDS = 300.0
+COMMAND_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class ServedSimulators:
+    """Where the simulators listen and the credentials they accept."""
+
+    url: str
+    zoho_client_id: str
+    zoho_client_secret: str
+    zoho_refresh_token: str
+    currencyfreaks_api_key: str
+    startup_seconds: float  # generating the data set and starting the server
+
+
+@dataclass(frozen=True)
+class SimulatorStats:
+    """Running totals of the simulator process, for deltas around a measured step."""
+
+    cpu_seconds: float  # user + system CPU of the whole simulator process
+    serve_seconds: float  # wall time spent inside Get Records (building and encoding pages)
+    deal_pages: int  # Get Records answers with deals in them
+    calls: int  # every HTTP request the server answered
+    max_rss_mb: float
+
+    def since(self, earlier: SimulatorStats) -> SimulatorStats:
+        return SimulatorStats(
+            cpu_seconds=self.cpu_seconds - earlier.cpu_seconds,
+            serve_seconds=self.serve_seconds - earlier.serve_seconds,
+            deal_pages=self.deal_pages - earlier.deal_pages,
+            calls=self.calls - earlier.calls,
+            max_rss_mb=self.max_rss_mb,
+        )
+
+
+class _TimedZohoSimulator(ZohoSimulator):
+    """Adds up the time spent answering Get Records, the simulator's only heavy work."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.serve_seconds = 0.0
+        self.deal_pages = 0
+        self._timing_lock = threading.Lock()
+
+    def get_deals(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = super().get_deals(request)
+        elapsed = time.perf_counter() - started
+        with self._timing_lock:
+            self.serve_seconds += elapsed
+            self.deal_pages += response.status == 200
+        return response
+
+
+def _serve(channel: Connection, deals: int, seed: int, data_age: timedelta) -> None:
+    """The child process: serve until told to stop, or until the benchmark goes away."""
+    started = time.perf_counter()
+    clock = SimulatorClock()
+    # The data set is generated as of `data_age` ago; then the clock is real time again, so
+    # tokens, page tokens and later edits carry the real time, as in Zoho.
+    clock.advance(-data_age)
+    zoho = _TimedZohoSimulator(deals=deals, seed=seed, clock=clock)
+    clock.advance(data_age)
+    rates = CurrencyFreaksSimulator()
+    server = SimulatorServer([zoho, rates]).start()
+    channel.send(
+        ServedSimulators(
+            url=server.url,
+            zoho_client_id=zoho.oauth.client_id,
+            zoho_client_secret=zoho.oauth.client_secret,
+            zoho_refresh_token=zoho.oauth.refresh_token,
+            currencyfreaks_api_key=rates.api_key,
+            startup_seconds=time.perf_counter() - started,
+        )
+    )
+    try:
+        while True:
+            try:
+                command, arguments = channel.recv()
+            except EOFError:
+                return  # the benchmark process is gone
+            if command == "stop":
+                channel.send(("ok", None))
+                return
+            try:
+                channel.send(("ok", _run_command(zoho, server, command, arguments)))
+            except Exception:  # noqa: BLE001 - whatever failed is reported to the benchmark
+                channel.send(("error", traceback.format_exc(limit=3)))
+    finally:
+        server.stop()
+
+
+def _run_command(
+    zoho: _TimedZohoSimulator, server: SimulatorServer, command: str, arguments: tuple[Any, ...]
+) -> object:
+    if command == "modify_deal":
+        deal_id, changes = arguments
+        return zoho.modify_deal(deal_id, changes)["Modified_Time"]
+    if command == "stats":
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return SimulatorStats(
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+            serve_seconds=zoho.serve_seconds,
+            deal_pages=zoho.deal_pages,
+            calls=len(server.calls),
+            max_rss_mb=usage.ru_maxrss / 1024,  # kB on Linux
+        )
+    raise ValueError(f"unknown simulator command {command!r}")
+
+
+class SimulatorProcess:
+    """`with SimulatorProcess(deals=50_000) as simulators:` serves them until the block ends.
+
+    The simulated org's deals are generated as of `data_age` ago: its most recent edit is
+    that old, while its clock (Modified_Time of later edits, token expiry) is real time.
+    """
+
+    def __init__(self, *, deals: int, seed: int = 7, data_age: timedelta = timedelta()) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._channel, child_channel = context.Pipe()
+        self._process = context.Process(
+            target=_serve,
+            args=(child_channel, deals, seed, data_age),
+            name="bench-simulators",
+            daemon=True,
+        )
+        self._child_channel = child_channel
+        self.served: ServedSimulators | None = None
+
+    def __enter__(self) -> Self:
+        self._process.start()
+        self._child_channel.close()  # the child holds its end; EOF reaches us if it dies
+        if not self._channel.poll(STARTUP_TIMEOUT_SECONDS):
+            self._stop()
+            raise RuntimeError(
+                f"the simulator process did not start within {STARTUP_TIMEOUT_SECONDS:.0f} s"
+            )
+        try:
+            served = self._channel.recv()
+        except EOFError:
+            self._stop()
+            raise RuntimeError(
+                f"the simulator process died on start (exit code {self._process.exitcode})"
+            ) from None
+        if not isinstance(served, ServedSimulators):
+            self._stop()
+            raise RuntimeError(f"the simulator process sent {served!r} instead of its address")
+        self.served = served
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._process.is_alive():
+            # If it does not answer, it is stopped below all the same.
+            with contextlib.suppress(RuntimeError, OSError):
+                self._command("stop")
+        self._stop()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def modify_deal(self, deal_id: str, changes: Mapping[str, Any]) -> str:
+        """Change a deal's fields (Zoho API names); returns its new Modified_Time."""
+        return str(self._command("modify_deal", deal_id, dict(changes)))
+
+    def stats(self) -> SimulatorStats:
+        stats = self._command("stats")
+        assert isinstance(stats, SimulatorStats)
+        return stats
+
+    def _command(self, command: str, *arguments: Any) -> object:
+        self._channel.send((command, arguments))
+        if not self._channel.poll(COMMAND_TIMEOUT_SECONDS):
+            raise RuntimeError(f"the simulator process did not answer {command!r}")
+        try:
+            status, value = self._channel.recv()
+        except EOFError:
+            raise RuntimeError(f"the simulator process died during {command!r}") from None
+        if status != "ok":
+            raise RuntimeError(f"the simulator process failed {command!r}:\n{value}")
+        return value
+
+    def _stop(self) -> None:
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout=10)
+        self._channel.close()
