@@ -1,4 +1,4 @@
-"""Write different values to many rows with one UPDATE ... FROM statement.
+"""Write many rows in one statement: UPDATE ... FROM, or INSERT ... ON CONFLICT (upsert).
 
 Django's bulk_update builds one CASE expression per column and row, which PostgreSQL plans
 slowly for thousands of rows; a joined list of values is what a person would write by hand.
@@ -50,6 +50,71 @@ def rows_update(
         )
         for start in range(0, len(rows), per_statement)
     )
+
+
+def rows_upsert(
+    model: type[Model],
+    *,
+    objs: Sequence[Model],
+    unique_field: str,
+    update_fields: Sequence[str],
+) -> None:
+    """Insert these instances, or update `update_fields` where `unique_field` already exists.
+
+    On PostgreSQL one `INSERT ... SELECT FROM json_to_recordset ... ON CONFLICT` statement,
+    the rows travelling as one JSON parameter: Django's bulk_create builds and binds one array
+    per column, which costs several times the database's own work for a sync page. Elsewhere
+    it is bulk_create(update_conflicts=True), with the same effect.
+    """
+    if not objs:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            list(objs),
+            update_conflicts=True,
+            unique_fields=[unique_field],
+            update_fields=list(update_fields),
+        )
+        return
+    opts = model._meta
+    columns: list[Field[Any, Any]] = [
+        field for field in opts.concrete_fields if not field.primary_key and not field.generated
+    ]
+    aliases = [f"c{i}" for i in range(len(columns))]
+    document = json.dumps(
+        [
+            {
+                alias: _json_value(connection, field, field.pre_save(obj, add=True))
+                for alias, field in zip(aliases, columns, strict=True)
+            }
+            for obj in objs
+        ],
+        separators=(",", ":"),
+    )
+    quote = connection.ops.quote_name
+    by_name = {field.name: field for field in opts.concrete_fields}
+
+    def column(name: str) -> str:
+        return quote(str(by_name[name].column))
+
+    # Only quoted names and column types from the model's metadata go into the SQL text;
+    # the values are one bound parameter.
+    sql = " ".join(
+        (
+            f"INSERT INTO {quote(opts.db_table)}",  # nosec B608
+            f"({', '.join(column(field.name) for field in columns)})",
+            f"SELECT {', '.join(f'v.{alias}' for alias in aliases)}",
+            "FROM json_to_recordset(%s::json) AS v (",
+            ", ".join(
+                f"{alias} {field.db_type(connection)}"
+                for alias, field in zip(aliases, columns, strict=True)
+            ),
+            f") ON CONFLICT ({column(unique_field)}) DO UPDATE SET",
+            ", ".join(f"{column(name)} = EXCLUDED.{column(name)}" for name in update_fields),
+        )
+    )
+    _execute(connection, sql, [document])
 
 
 def _execute(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -18,7 +19,7 @@ from opportunities.services import opportunities_after_sync
 from sync.events import sync_progress_publish
 from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus
 from sync.records import DealPage, DeletedDeal
-from sync.upsert import PageResult, RecordIssue, deals_upsert_page
+from sync.upsert import KnownReferences, PageResult, RecordIssue, deals_upsert_page
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -32,6 +33,9 @@ ABANDONED_AFTER = timedelta(minutes=10)
 CLOCK_MARGIN = timedelta(minutes=5)
 # Zoho's timestamps have one-second resolution: a resumed run re-reads the last second.
 RESUME_OVERLAP = timedelta(seconds=1)
+
+# Browsers need no more than this; a fast sync writes several pages a second.
+PUBLISH_INTERVAL_SECONDS = 1.0
 
 ProgressCallback = Callable[[SyncRun], None]
 
@@ -63,6 +67,8 @@ class _Context:
     converter: SgdConverter
     rules: StageRules
     progress: ProgressCallback | None
+    references: KnownReferences = field(default_factory=KnownReferences)
+    last_published: float = 0.0
 
 
 def zoho_sync(
@@ -160,7 +166,7 @@ def _pull_everything(context: _Context) -> None:
         with transaction.atomic():
             _apply_page(context, page)
             _save_progress(run)
-        _report(run, context.progress)
+        _report_page(context)
     with transaction.atomic():
         run.deleted += _mark_missing_as_deleted(seen)
         # Deals changed while this run was paging may have been read before the change: the
@@ -192,7 +198,7 @@ def _pull_changes(context: _Context) -> None:
                 )
                 state.save()
             _save_progress(run)
-        _report(run, context.progress)
+        _report_page(context)
         since = _max_time(since, newest)
     if since is not None:
         with transaction.atomic():
@@ -212,15 +218,20 @@ def _pull_deletions(context: _Context) -> None:
                 state.deleted_watermark = _max_time(state.deleted_watermark, min(newest, ceiling))
                 state.save()
             _save_progress(run)
-        _report(run, context.progress)
+        _report_page(context)
 
 
 def _apply_page(context: _Context, page: DealPage) -> None:
     run = context.run
+    now = timezone.now()
     result: PageResult = deals_upsert_page(
-        deals=page.deals, converter=context.converter, rules=context.rules
+        deals=page.deals,
+        converter=context.converter,
+        rules=context.rules,
+        references=context.references,
+        now=now,
     )
-    opportunities_after_sync(changes=result.changes, synced_at=timezone.now())
+    opportunities_after_sync(changes=result.changes, synced_at=now)
     issues = [
         *(RecordIssue(bad.zoho_id, IssueSeverity.SKIPPED, bad.reason) for bad in page.malformed),
         *result.issues,
@@ -267,6 +278,16 @@ def _mark_missing_as_deleted(seen: set[str]) -> int:
 def _save_progress(run: SyncRun) -> None:
     run.heartbeat_at = timezone.now()
     run.save()
+
+
+def _report_page(context: _Context) -> None:
+    """After a page: the caller's progress every time, the browsers at most once a second."""
+    if context.progress is not None:
+        context.progress(context.run)
+    now = time.monotonic()
+    if now - context.last_published >= PUBLISH_INTERVAL_SECONDS:
+        context.last_published = now
+        sync_progress_publish(context.run)
 
 
 def _report(run: SyncRun, progress: ProgressCallback | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,6 +16,7 @@ from currency.services import SgdConverter
 from opportunities.changes import CrmChange
 from opportunities.lifecycle import StageRules
 from opportunities.models import MILESTONE_FIELDS, Account, CrmUser, Opportunity, Outcome
+from pipeline_pulse.bulk import rows_upsert
 from sync.models import IssueSeverity
 from sync.records import DealRecord
 
@@ -92,18 +93,26 @@ def _json_value(value: object) -> object:
 
 
 def deals_upsert_page(
-    *, deals: Sequence[DealRecord], converter: SgdConverter, rules: StageRules
+    *,
+    deals: Sequence[DealRecord],
+    converter: SgdConverter,
+    rules: StageRules,
+    references: KnownReferences | None = None,
+    now: datetime | None = None,
 ) -> PageResult:
     """Store one page of deals: accounts, owners, then the deals, each in one bulk statement.
 
     Deals whose Zoho values did not change are left alone. The caller owns the transaction
-    (the page, its post-sync step and the watermark commit together).
+    (the page, its post-sync step and the watermark commit together). A run passes the same
+    `references` to every page, so accounts and owners already stored are not written again,
+    and `now` as the time new deals entered their phase.
     """
     result = PageResult()
     if not deals:
         return result
-    account_ids = _upsert_accounts(deals)
-    owner_ids = _upsert_owners(deals)
+    references = references if references is not None else KnownReferences()
+    account_ids = references.account_ids(deals)
+    owner_ids = references.owner_ids(deals)
     existing: dict[str, Mapping[str, Any]] = {
         row["zoho_id"]: row
         for row in Opportunity.objects.filter(zoho_id__in=[deal.zoho_id for deal in deals])
@@ -119,7 +128,7 @@ def deals_upsert_page(
             "is_deleted",
         )
     }
-    now = timezone.now()
+    now = now or timezone.now()
     rows: list[Opportunity] = []
     for deal in deals:
         before = existing.get(deal.zoho_id)
@@ -229,52 +238,72 @@ def _write(rows: list[Opportunity], result: PageResult) -> list[Opportunity]:
     return written
 
 
-def _bulk_upsert(rows: Iterable[Opportunity]) -> None:
-    Opportunity.objects.bulk_create(
-        list(rows),
-        update_conflicts=True,
-        unique_fields=["zoho_id"],
+def _bulk_upsert(rows: Sequence[Opportunity]) -> None:
+    rows_upsert(
+        Opportunity,
+        objs=rows,
+        unique_field="zoho_id",
         update_fields=[*ZOHO_FIELDS, *DERIVED_FIELDS],
     )
 
 
-def _upsert_accounts(deals: Sequence[DealRecord]) -> dict[str, int]:
-    accounts = {deal.account.zoho_id: deal.account for deal in deals if deal.account}
-    if not accounts:
-        return {}
-    now = timezone.now()
-    Account.objects.bulk_create(
-        [
-            Account(zoho_id=zoho_id, name=account.name[:200], created_at=now, updated_at=now)
-            for zoho_id, account in accounts.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["zoho_id"],
-        update_fields=["name", "updated_at"],
-    )
-    return dict(
-        Account.objects.filter(zoho_id__in=accounts).order_by().values_list("zoho_id", "id")
-    )
+@dataclass
+class KnownReferences:
+    """Accounts and owners a run has stored: each page writes only new or changed ones."""
 
+    accounts: dict[str, tuple[str, int]] = field(default_factory=dict)  # id → (name, pk)
+    owners: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # (name, email, pk)
 
-def _upsert_owners(deals: Sequence[DealRecord]) -> dict[str, int]:
-    owners = {deal.owner.zoho_id: deal.owner for deal in deals if deal.owner}
-    if not owners:
-        return {}
-    now = timezone.now()
-    CrmUser.objects.bulk_create(
-        [
-            CrmUser(
-                zoho_id=zoho_id,
-                name=owner.name[:200],
-                email=owner.email[:254],
-                created_at=now,
-                updated_at=now,
+    def account_ids(self, deals: Sequence[DealRecord]) -> dict[str, int]:
+        wanted = {deal.account.zoho_id: deal.account for deal in deals if deal.account}
+        stale = {
+            zoho_id: account
+            for zoho_id, account in wanted.items()
+            if self.accounts.get(zoho_id, ("", 0))[0] != account.name[:200]
+        }
+        if stale:
+            now = timezone.now()
+            Account.objects.bulk_create(
+                [
+                    Account(
+                        zoho_id=zoho_id, name=account.name[:200], created_at=now, updated_at=now
+                    )
+                    for zoho_id, account in stale.items()
+                ],
+                update_conflicts=True,
+                unique_fields=["zoho_id"],
+                update_fields=["name", "updated_at"],
             )
-            for zoho_id, owner in owners.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["zoho_id"],
-        update_fields=["name", "email", "updated_at"],
-    )
-    return dict(CrmUser.objects.filter(zoho_id__in=owners).order_by().values_list("zoho_id", "id"))
+            stored = Account.objects.filter(zoho_id__in=stale).order_by()
+            for zoho_id, name, pk in stored.values_list("zoho_id", "name", "id"):
+                self.accounts[zoho_id] = (name, pk)
+        return {zoho_id: self.accounts[zoho_id][1] for zoho_id in wanted}
+
+    def owner_ids(self, deals: Sequence[DealRecord]) -> dict[str, int]:
+        wanted = {deal.owner.zoho_id: deal.owner for deal in deals if deal.owner}
+        stale = {
+            zoho_id: owner
+            for zoho_id, owner in wanted.items()
+            if self.owners.get(zoho_id, ("", "", 0))[:2] != (owner.name[:200], owner.email[:254])
+        }
+        if stale:
+            now = timezone.now()
+            CrmUser.objects.bulk_create(
+                [
+                    CrmUser(
+                        zoho_id=zoho_id,
+                        name=owner.name[:200],
+                        email=owner.email[:254],
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    for zoho_id, owner in stale.items()
+                ],
+                update_conflicts=True,
+                unique_fields=["zoho_id"],
+                update_fields=["name", "email", "updated_at"],
+            )
+            stored = CrmUser.objects.filter(zoho_id__in=stale).order_by()
+            for zoho_id, name, email, pk in stored.values_list("zoho_id", "name", "email", "id"):
+                self.owners[zoho_id] = (name, email, pk)
+        return {zoho_id: self.owners[zoho_id][2] for zoho_id in wanted}

@@ -66,11 +66,11 @@ def _record_sync_changes(changes: Sequence[CrmChange], at: datetime) -> None:
     for row in rows:
         deal_id, change = row["id"], by_id[row["id"]]
         if change.created:
+            # The sync inserted the deal with `phase_entered_at` already set: no second write.
             transition, _ = phase_change_records(
                 deal_id, None, row["phase"], at, TransitionCause.SYNC
             )
             transitions.append(transition)
-            phase_moved.append(deal_id)
             created = row["zoho_created_time"]
             amount = row["amount_sgd"]
             events.append(

@@ -17,7 +17,8 @@ from sync.tests.fakes import FakeDealSource, deal_record
 pytestmark = pytest.mark.django_db
 
 
-def test_every_page_is_published_to_the_progress_group() -> None:
+def test_pages_are_published_to_the_progress_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sync.services.PUBLISH_INTERVAL_SECONDS", 0.0)  # every page
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(SYNC_PROGRESS_GROUP, channel)
@@ -38,6 +39,29 @@ def test_every_page_is_published_to_the_progress_group() -> None:
     assert {event["type"] for event in events} == {"sync.progress"}
     assert [event["run"]["fetched"] for event in events] == [10, 20, 25, 25]
     assert events[-1]["run"]["status"] == SyncStatus.SUCCEEDED
+
+
+def test_a_fast_sync_publishes_its_first_page_and_its_end() -> None:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(SYNC_PROGRESS_GROUP, channel)
+    try:
+        zoho_sync(
+            kind=SyncKind.FULL,
+            trigger=SyncTrigger.COMMAND,
+            source=FakeDealSource([deal_record(n) for n in range(25)], page_size=10),
+        )
+
+        async def events_until_done() -> list[dict[str, Any]]:
+            events = [await layer.receive(channel)]
+            while events[-1]["run"]["status"] == SyncStatus.RUNNING:
+                events.append(await layer.receive(channel))
+            return events
+
+        events = async_to_sync(events_until_done)()
+    finally:
+        async_to_sync(layer.group_discard)(SYNC_PROGRESS_GROUP, channel)
+    assert [event["run"]["fetched"] for event in events] == [10, 25]
 
 
 def test_terminal_progress_draws_a_bar_when_the_total_is_known() -> None:
