@@ -388,16 +388,15 @@ class ZohoClient:
 
 
 def _json_with_exact_decimals(payload: Mapping[str, Any]) -> bytes:
-    """JSON whose numbers keep every digit of the Decimals (json.dumps would need floats)."""
-    decimals: list[Decimal] = []
+    """JSON for Zoho, whose numbers are doubles: a Decimal goes out as the double that prints
+    back as the same number, and one no double can carry exactly is refused, never rounded."""
 
-    def placeholder(value: object) -> str:
-        if isinstance(value, Decimal):
-            decimals.append(value)
-            return f"\x00decimal{len(decimals) - 1}\x00"
-        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    def number(value: object) -> float:
+        if not isinstance(value, Decimal):
+            raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+        as_double = float(value)
+        if Decimal(repr(as_double)) != value:
+            raise ValueError(f"{value} has more digits than Zoho's numbers can hold")
+        return as_double
 
-    text = json.dumps(payload, default=placeholder, separators=(",", ":"))
-    for index, value in enumerate(decimals):
-        text = text.replace(f'"\\u0000decimal{index}\\u0000"', format(value, "f"))
-    return text.encode()
+    return json.dumps(payload, default=number, separators=(",", ":")).encode()

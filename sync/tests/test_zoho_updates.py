@@ -141,3 +141,12 @@ def test_from_settings_refuses_a_bad_field_map(settings: Settings) -> None:
 
     with pytest.raises(ZohoNotConfiguredError, match="org-specific"):
         ZohoClient.from_settings()
+
+
+def test_amounts_go_to_zoho_as_the_double_that_prints_the_same_number() -> None:
+    from sync.zoho import _json_with_exact_decimals
+
+    body = _json_with_exact_decimals({"data": [{"Amount": Decimal("1234567.80")}]})
+    assert body == b'{"data":[{"Amount":1234567.8}]}'
+    with pytest.raises(ValueError, match="more digits than Zoho"):
+        _json_with_exact_decimals({"data": [{"Amount": Decimal("123456789012345678.91")}]})
