@@ -176,6 +176,10 @@ def test_a_broken_connection_fails_the_run_with_the_error_recorded() -> None:
     assert not SyncRun.objects.running().exists()
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite (the embedded demo database) splits statements at its parameter limit",
+)
 @pytest.mark.parametrize("size", [10, 200])
 def test_page_upsert_runs_a_fixed_number_of_queries(size: int) -> None:
     from currency.services import sgd_converter
