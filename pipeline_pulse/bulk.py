@@ -12,7 +12,7 @@ limit.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -82,15 +82,11 @@ def rows_upsert(
         field for field in opts.concrete_fields if not field.primary_key and not field.generated
     ]
     aliases = [f"c{i}" for i in range(len(columns))]
-    document = json.dumps(
-        [
-            {
-                alias: _json_value(connection, field, field.pre_save(obj, add=True))
-                for alias, field in zip(aliases, columns, strict=True)
-            }
-            for obj in objs
-        ],
-        separators=(",", ":"),
+    document, record = _recordset(
+        connection,
+        aliases,
+        columns,
+        ([field.pre_save(obj, add=True) for field in columns] for obj in objs),
     )
     quote = connection.ops.quote_name
     by_name = {field.name: field for field in opts.concrete_fields}
@@ -105,12 +101,8 @@ def rows_upsert(
             f"INSERT INTO {quote(opts.db_table)}",  # nosec B608
             f"({', '.join(column(field.name) for field in columns)})",
             f"SELECT {', '.join(f'v.{alias}' for alias in aliases)}",
-            "FROM json_to_recordset(%s::json) AS v (",
-            ", ".join(
-                f"{alias} {field.db_type(connection)}"
-                for alias, field in zip(aliases, columns, strict=True)
-            ),
-            f") ON CONFLICT ({column(unique_field)}) DO UPDATE SET",
+            f"FROM json_to_recordset(%s::json) AS v ({record})",
+            f"ON CONFLICT ({column(unique_field)}) DO UPDATE SET",
             ", ".join(f"{column(name)} = EXCLUDED.{column(name)}" for name in update_fields),
         )
     )
@@ -133,20 +125,7 @@ def _update_from_json(
     quote = connection.ops.quote_name
     columns = [pk, *targets]
     aliases = ["k", *(f"c{i}" for i in range(len(targets)))]
-    document = json.dumps(
-        [
-            {
-                alias: _json_value(connection, field, value)
-                for alias, field, value in zip(aliases, columns, row, strict=True)
-            }
-            for row in rows
-        ],
-        separators=(",", ":"),
-    )
-    record = ", ".join(
-        f"{alias} {field.db_type(connection)}"
-        for alias, field in zip(aliases, columns, strict=True)
-    )
+    document, record = _recordset(connection, aliases, columns, rows)
     assignments = ", ".join(
         f"{quote(field.column)} = v.{alias}"
         for field, alias in zip(targets, aliases[1:], strict=True)
@@ -161,6 +140,30 @@ def _update_from_json(
         )
     )
     return _execute(connection, sql, [document])
+
+
+def _recordset(
+    connection: BaseDatabaseWrapper,
+    aliases: Sequence[str],
+    columns: Sequence[Field[Any, Any]],
+    rows: Iterable[Sequence[object]],
+) -> tuple[str, str]:
+    """The rows as one JSON document, and the record definition json_to_recordset reads."""
+    document = json.dumps(
+        [
+            {
+                alias: _json_value(connection, field, value)
+                for alias, field, value in zip(aliases, columns, row, strict=True)
+            }
+            for row in rows
+        ],
+        separators=(",", ":"),
+    )
+    record = ", ".join(
+        f"{alias} {field.db_type(connection)}"
+        for alias, field in zip(aliases, columns, strict=True)
+    )
+    return document, record
 
 
 def _update_from_values(
