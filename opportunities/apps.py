@@ -17,6 +17,6 @@ class OpportunitiesConfig(AppConfig):
 def _grant_role_permissions(sender: AppConfig, **kwargs: Any) -> None:
     from django.apps import apps
 
-    from opportunities.roles import role_groups_sync
+    from opportunities.services.logins import role_groups_sync
 
     role_groups_sync(apps)

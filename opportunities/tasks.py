@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from opportunities.services import health_recompute
-from opportunities.snapshots import pipeline_snapshot_take
+from opportunities.services.snapshots import pipeline_snapshot_take
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from currency.services import SgdConverter, sgd_converter
-from opportunities.lifecycle import StageRules, unmapped_stages
+from opportunities.stage_rules import StageRules, unmapped_stages
 from opportunities.models import Opportunity
 from opportunities.services import opportunities_after_sync
 from sync.events import sync_progress_publish

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from currency.services import SgdConverter
 from opportunities.changes import CrmChange
-from opportunities.lifecycle import StageRules
+from opportunities.stage_rules import StageRules
 from opportunities.models import MILESTONE_FIELDS, Account, CrmUser, Opportunity, Outcome
 from pipeline_pulse.bulk import rows_upsert
 from sync.models import IssueSeverity

@@ -2,7 +2,7 @@ from django.apps.registry import Apps
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from opportunities.roles import role_groups_sync
+from opportunities.services.logins import role_groups_sync
 
 
 def create_role_groups(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from opportunities.health import DEAL_FACTS, DealFacts, health_evaluate
+from opportunities.health_rules import DEAL_FACTS, DealFacts, health_evaluate
 from opportunities.models import HealthStatus, HealthThresholds, Opportunity
 from opportunities.services.logins import author_of
 from pipeline_pulse.bulk import rows_update

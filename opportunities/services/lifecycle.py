@@ -13,7 +13,6 @@ from django.db import transaction
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
-from opportunities.lifecycle import StageRules
 from opportunities.models import (
     ChangeEvent,
     ChangeKind,
@@ -25,6 +24,7 @@ from opportunities.models import (
 )
 from opportunities.services.health import health_recompute
 from opportunities.services.logins import author_of
+from opportunities.stage_rules import StageRules
 from pipeline_pulse.bulk import rows_update
 
 if TYPE_CHECKING:

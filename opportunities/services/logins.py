@@ -1,4 +1,4 @@
-"""Logins and the role they act in."""
+"""Logins, the role each acts in, and the permissions each role's group holds."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
 
-from opportunities.roles import Role
+from opportunities.roles import ADMIN_APP_LABELS, ROLE_PERMISSIONS, Role
 
 if TYPE_CHECKING:
+    from django.apps.registry import Apps
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
 
@@ -42,3 +44,37 @@ def login_upsert(
 def author_of(user: AbstractBaseUser | AnonymousUser | None) -> Any:
     """The login to record as author of a change; None for the system or an anonymous user."""
     return user if user is not None and user.is_authenticated else None
+
+
+def role_groups_sync(apps: Apps) -> None:
+    """Create the four role groups and grant their permissions; safe to run again.
+
+    Runs from the data migration (historical registry) and after every migrate (the live
+    one). Grants are only added, never removed, so an admin's extra grants survive.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after all migrations (post_migrate); grant needs
+    # them now. Historical app configs have no models module, which create_permissions
+    # takes as "nothing to do", hence the temporary flag.
+    for app_config in apps.get_app_configs():
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True  # type: ignore[assignment]
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = models_module
+
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role in Role:
+        group, _ = group_model.objects.get_or_create(name=role.value)
+        if role is Role.ADMIN:
+            permissions = permission_model.objects.filter(
+                content_type__app_label__in=ADMIN_APP_LABELS
+            )
+        else:
+            wanted = Q()
+            for dotted in ROLE_PERMISSIONS[role]:
+                app_label, codename = dotted.split(".")
+                wanted |= Q(content_type__app_label=app_label, codename=codename)
+            permissions = permission_model.objects.filter(wanted)
+        group.permissions.add(*permissions)

@@ -11,7 +11,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from opportunities.changes import CrmChange
-from opportunities.lifecycle import StageRules
 from opportunities.models import (
     ChangeEvent,
     ChangeKind,
@@ -21,6 +20,7 @@ from opportunities.models import (
 )
 from opportunities.services.health import health_recompute
 from opportunities.services.lifecycle import outcome_change_event, phase_change_records
+from opportunities.stage_rules import StageRules
 
 CENT = Decimal("0.01")
 

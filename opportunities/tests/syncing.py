@@ -9,9 +9,9 @@ from typing import Any
 from django.utils import timezone
 
 from opportunities.changes import CrmChange
-from opportunities.lifecycle import StageRules
 from opportunities.models import Opportunity
 from opportunities.services import opportunities_after_sync
+from opportunities.stage_rules import StageRules
 from opportunities.tests.factories import AccountFactory, CrmUserFactory, OpportunityFactory
 
 # Fields the sync writes from Zoho (besides phase and outcome, which it derives).

@@ -11,7 +11,7 @@ from django.urls import reverse
 from opportunities.models import ChangeEvent, HealthThresholds, Opportunity
 from opportunities.roles import Role
 from opportunities.services import health_thresholds_save
-from opportunities.snapshots import pipeline_snapshot_take
+from opportunities.services.snapshots import pipeline_snapshot_take
 from opportunities.tests.factories import OpportunityFactory, UserFactory
 from opportunities.tests.syncing import sync_new, sync_page
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from opportunities.health import DealFacts, Health, health_evaluate
+from opportunities.health_rules import DealFacts, Health, health_evaluate
 from opportunities.models import HealthThresholds
 
 TODAY = date(2026, 6, 15)

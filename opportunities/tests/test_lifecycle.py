@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from opportunities.lifecycle import (
+from opportunities.stage_rules import (
     Placement,
     StageRules,
     phase_from_probability,

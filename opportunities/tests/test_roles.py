@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
 
-from opportunities.models import Opportunity
-from opportunities.roles import Role, crm_user_for, role_of
+from opportunities.models import CrmUser, Opportunity
+from opportunities.roles import Role, role_of
 from opportunities.tests.factories import CrmUserFactory, OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_rep_sees_only_deals_owned_by_their_email_case_insensitively() -> None:
     own = OpportunityFactory.create(owner=CrmUserFactory.create(email="ana.tan@example.com"))
     OpportunityFactory.create()
     assert list(Opportunity.objects.visible_to(rep)) == [own]
-    assert crm_user_for(rep) == own.owner
+    assert CrmUser.objects.for_login(rep) == own.owner
 
 
 def test_rep_without_email_sees_nothing() -> None:

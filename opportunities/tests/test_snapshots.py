@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from opportunities.models import ChangeEvent, Opportunity, PipelineSnapshot
 from opportunities.services import health_recompute
-from opportunities.snapshots import (
+from opportunities.services.snapshots import (
     pipeline_snapshot_backfill,
     pipeline_snapshot_reconstruct,
     pipeline_snapshot_take,

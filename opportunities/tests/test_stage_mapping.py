@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from opportunities.lifecycle import unmapped_stages
 from opportunities.models import Opportunity, StageMapping
 from opportunities.services import opportunities_rederive, stage_mapping_delete, stage_mapping_save
+from opportunities.stage_rules import unmapped_stages
 from opportunities.tests.factories import OpportunityFactory, UserFactory
 from opportunities.tests.syncing import sync_new
 

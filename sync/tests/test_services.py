@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from currency.tests.factories import ExchangeRateFactory
-from opportunities.lifecycle import StageRules
+from opportunities.stage_rules import StageRules
 from opportunities.models import Account, CrmUser, Opportunity
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
 from sync.records import DeletedDeal, MalformedDeal

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from opportunities.snapshots import pipeline_snapshot_backfill
+from opportunities.services.snapshots import pipeline_snapshot_backfill
 
 
 def _day(value: str) -> date:

@@ -8,111 +8,19 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Count, Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from currency.models import RateSource
-from pipeline_pulse.models import AuditedModel, TimeStampedModel
+from opportunities.models.choices import HealthStatus, Outcome, Phase
+from opportunities.models.crm import Account, CrmUser
+from opportunities.models.stages import StageMapping
+from opportunities.roles import Role, role_of
+from pipeline_pulse.models import AuditedModel
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
-
-
-class Phase(models.IntegerChoices):
-    """The four phases of the Opportunity-to-Revenue lifecycle."""
-
-    OPPORTUNITY = 1, "Opportunity"
-    QUALIFIED = 2, "Qualified"
-    PROPOSAL = 3, "Proposal"
-    REVENUE = 4, "Revenue"
-
-
-class Outcome(models.TextChoices):
-    OPEN = "open", "Open"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
-
-
-class HealthStatus(models.TextChoices):
-    SUCCESS = "success", "Success"
-    WARNING = "warning", "Warning"
-    DANGER = "danger", "Danger"
-    NEUTRAL = "neutral", "Neutral"
-
-
-# The milestone dates, in the order revenue is realised (see product.md, "O2R lifecycle").
-MILESTONE_FIELDS = (
-    "proposal_submitted_on",
-    "po_received_on",
-    "kickoff_on",
-    "invoiced_on",
-    "payment_received_on",
-    "revenue_recognised_on",
-)
-
-
-class CrmUser(TimeStampedModel):
-    """A Zoho user who owns deals; a login is linked to it by e-mail."""
-
-    zoho_id = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True, db_index=True)
-
-    class Meta:
-        verbose_name = "CRM user"
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name or self.email or self.zoho_id
-
-
-class Account(TimeStampedModel):
-    """A Zoho account (the customer a deal is with)."""
-
-    zoho_id = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200, db_index=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class StageMapping(AuditedModel):
-    """How a Zoho stage places a deal in the O2R lifecycle; admins edit it without code."""
-
-    stage = models.CharField(max_length=120, help_text="The Zoho stage, exactly as Zoho names it.")
-    phase = models.PositiveSmallIntegerField(
-        choices=Phase.choices,
-        null=True,
-        blank=True,
-        help_text="Empty for a lost stage: a lost deal keeps the phase it had reached.",
-    )
-    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OPEN)
-
-    class Meta:
-        ordering = ["phase", "stage"]
-        constraints = [
-            models.UniqueConstraint(Lower("stage"), name="stage_mapping_stage_ci_unique"),
-            models.CheckConstraint(
-                condition=Q(phase__isnull=True) | Q(phase__gte=1, phase__lte=4),
-                name="stage_mapping_phase_1_to_4",
-            ),
-            models.CheckConstraint(
-                condition=Q(outcome__in=Outcome.values), name="stage_mapping_outcome_valid"
-            ),
-            # Only a lost stage may leave the phase as it was.
-            models.CheckConstraint(
-                condition=Q(phase__isnull=False) | Q(outcome=Outcome.LOST),
-                name="stage_mapping_phase_required_unless_lost",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        phase = self.get_phase_display() if self.phase else "phase kept"
-        return f"{self.stage} → {phase} ({self.get_outcome_display()})"
 
 
 class OpportunityQuerySet(models.QuerySet["Opportunity"]):
@@ -170,8 +78,6 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
 
     def visible_to(self, user: User | AnonymousUser) -> OpportunityQuerySet:
         """The live deals this login may see: everything, or a rep's own deals only."""
-        from opportunities.roles import Role, role_of
-
         role = role_of(user)
         if role is None:
             return self.none()
@@ -341,79 +247,3 @@ class Opportunity(AuditedModel):
             account.name in settings.STRATEGIC_ACCOUNTS
             or account.zoho_id in settings.STRATEGIC_ACCOUNTS
         )
-
-
-class TransitionCause(models.TextChoices):
-    SYNC = "sync", "Zoho sync"
-    MILESTONE = "milestone", "Milestone date"
-    STAGE_MAPPING = "stage_mapping", "Stage mapping changed"
-    LOCAL_EDIT = "local_edit", "Edited in Pipeline Pulse"
-
-
-class PhaseTransition(models.Model):
-    """One move of a deal between O2R phases; backwards moves are allowed but flagged."""
-
-    opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, related_name="phase_transitions"
-    )
-    from_phase = models.PositiveSmallIntegerField(choices=Phase.choices, null=True, blank=True)
-    to_phase = models.PositiveSmallIntegerField(choices=Phase.choices)
-    occurred_at = models.DateTimeField(default=timezone.now)
-    cause = models.CharField(max_length=16, choices=TransitionCause.choices)
-    # Derived in the database so the flag can never disagree with the phases it describes.
-    is_backwards = models.GeneratedField(
-        expression=Case(
-            When(from_phase__isnull=False, to_phase__lt=F("from_phase"), then=Value(True)),
-            default=Value(False),
-        ),
-        output_field=models.BooleanField(),
-        db_persist=True,
-    )
-
-    class Meta:
-        ordering = ["opportunity", "occurred_at", "id"]
-        indexes = [models.Index(fields=["opportunity", "occurred_at"], name="phase_tr_opp_time")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(to_phase__gte=1, to_phase__lte=4), name="phase_tr_to_phase_1_to_4"
-            ),
-            models.CheckConstraint(
-                condition=Q(from_phase__isnull=True) | Q(from_phase__gte=1, from_phase__lte=4),
-                name="phase_tr_from_phase_1_to_4",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        start = Phase(self.from_phase).label if self.from_phase else "new"
-        return f"{self.opportunity}: {start} → {Phase(self.to_phase).label}"
-
-
-# The health engine's own models live in their own module to keep this one readable; importing
-# them here registers them with the app like any model defined above.
-from opportunities.models_health import (  # noqa: E402
-    ChangeEvent,
-    ChangeKind,
-    HealthThresholds,
-    PipelineSnapshot,
-    SnapshotDimension,
-    SnapshotSource,
-)
-
-__all__ = [
-    "Account",
-    "ChangeEvent",
-    "ChangeKind",
-    "CrmUser",
-    "HealthStatus",
-    "HealthThresholds",
-    "Opportunity",
-    "OpportunityQuerySet",
-    "Outcome",
-    "Phase",
-    "PhaseTransition",
-    "PipelineSnapshot",
-    "SnapshotDimension",
-    "SnapshotSource",
-    "StageMapping",
-    "TransitionCause",
-]

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from opportunities.health import DEAL_FACTS, DealFacts, health_evaluate
+from opportunities.health_rules import DEAL_FACTS, DealFacts, health_evaluate
 from opportunities.models import (
     ChangeEvent,
     ChangeKind,
@@ -42,7 +42,7 @@ from opportunities.models import (
     SnapshotDimension,
     SnapshotSource,
 )
-from opportunities.models_health import start_of_day
+from pipeline_pulse.dates import start_of_day
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)

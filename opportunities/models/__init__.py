@@ -1,0 +1,38 @@
+"""The opportunities app's models, one module per concept; import them from here."""
+
+from opportunities.deal_fields import MILESTONE_FIELDS
+from opportunities.models.choices import (
+    ChangeKind,
+    HealthStatus,
+    Outcome,
+    Phase,
+    SnapshotDimension,
+    SnapshotSource,
+    TransitionCause,
+)
+from opportunities.models.crm import Account, CrmUser
+from opportunities.models.deals import Opportunity, OpportunityQuerySet
+from opportunities.models.history import ChangeEvent, PhaseTransition
+from opportunities.models.snapshots import PipelineSnapshot
+from opportunities.models.stages import StageMapping
+from opportunities.models.thresholds import HealthThresholds
+
+__all__ = [
+    "MILESTONE_FIELDS",
+    "Account",
+    "ChangeEvent",
+    "ChangeKind",
+    "CrmUser",
+    "HealthStatus",
+    "HealthThresholds",
+    "Opportunity",
+    "OpportunityQuerySet",
+    "Outcome",
+    "Phase",
+    "PhaseTransition",
+    "PipelineSnapshot",
+    "SnapshotDimension",
+    "SnapshotSource",
+    "StageMapping",
+    "TransitionCause",
+]

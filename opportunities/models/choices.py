@@ -1,0 +1,55 @@
+"""The business's vocabulary for deals: phases, outcomes, health states and kinds of change."""
+
+from django.db import models
+
+
+class Phase(models.IntegerChoices):
+    """The four phases of the Opportunity-to-Revenue lifecycle."""
+
+    OPPORTUNITY = 1, "Opportunity"
+    QUALIFIED = 2, "Qualified"
+    PROPOSAL = 3, "Proposal"
+    REVENUE = 4, "Revenue"
+
+
+class Outcome(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class HealthStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    WARNING = "warning", "Warning"
+    DANGER = "danger", "Danger"
+    NEUTRAL = "neutral", "Neutral"
+
+
+class TransitionCause(models.TextChoices):
+    SYNC = "sync", "Zoho sync"
+    MILESTONE = "milestone", "Milestone date"
+    STAGE_MAPPING = "stage_mapping", "Stage mapping changed"
+    LOCAL_EDIT = "local_edit", "Edited in Pipeline Pulse"
+
+
+class ChangeKind(models.TextChoices):
+    NEW = "new", "New deal"
+    CLOSING_DATE_PUSHED = "closing_date_pushed", "Closing date pushed out"
+    CLOSING_DATE_PULLED_IN = "closing_date_pulled_in", "Closing date pulled in"
+    AMOUNT_UP = "amount_up", "Amount up (SGD)"
+    AMOUNT_DOWN = "amount_down", "Amount down (SGD)"
+    PHASE_FORWARD = "phase_forward", "Phase forward"
+    PHASE_BACKWARD = "phase_backward", "Phase backward"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    REOPENED = "reopened", "Reopened"
+
+
+class SnapshotDimension(models.TextChoices):
+    PHASE = "phase", "Phase"
+    HEALTH = "health", "Health"
+
+
+class SnapshotSource(models.TextChoices):
+    LIVE = "live", "Taken on the day"
+    RECONSTRUCTED = "reconstructed", "Reconstructed from change history"

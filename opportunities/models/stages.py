@@ -1,0 +1,45 @@
+"""How a Zoho stage places a deal in the O2R lifecycle; admins edit it without code."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from opportunities.models.choices import Outcome, Phase
+from pipeline_pulse.models import AuditedModel
+
+
+class StageMapping(AuditedModel):
+    """How a Zoho stage places a deal in the O2R lifecycle; admins edit it without code."""
+
+    stage = models.CharField(max_length=120, help_text="The Zoho stage, exactly as Zoho names it.")
+    phase = models.PositiveSmallIntegerField(
+        choices=Phase.choices,
+        null=True,
+        blank=True,
+        help_text="Empty for a lost stage: a lost deal keeps the phase it had reached.",
+    )
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OPEN)
+
+    class Meta:
+        ordering = ["phase", "stage"]
+        constraints = [
+            models.UniqueConstraint(Lower("stage"), name="stage_mapping_stage_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(phase__isnull=True) | Q(phase__gte=1, phase__lte=4),
+                name="stage_mapping_phase_1_to_4",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values), name="stage_mapping_outcome_valid"
+            ),
+            # Only a lost stage may leave the phase as it was.
+            models.CheckConstraint(
+                condition=Q(phase__isnull=False) | Q(outcome=Outcome.LOST),
+                name="stage_mapping_phase_required_unless_lost",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        phase = self.get_phase_display() if self.phase else "phase kept"
+        return f"{self.stage} → {phase} ({self.get_outcome_display()})"
