@@ -105,7 +105,7 @@ def _measure_all(deals: int, years: int) -> list[Row]:
     from django.core.cache import cache
 
     from currency.conversion import sgd_converter
-    from currency.services import opportunities_reconvert
+    from opportunities.services.fx import opportunities_reconvert
     from opportunities.models import Opportunity
 
     _populate(deals, years)

@@ -1,8 +1,9 @@
-"""Writes about rates: refresh from CurrencyFreaks, seed, overrides, and re-converting deals.
+"""Writes about rates: refresh from CurrencyFreaks, seed, and overrides.
 
-The conversion interface the sync uses (`SgdConversion`, `SgdConverter`, `sgd_converter`)
-lives in currency/conversion.py, bulk re-conversion (`opportunities_reconvert`) in
-currency/reconversion.py; both are re-exported here, the one place callers import from.
+Every write that changes the rates in effect (or their history) announces it with
+currency.signals.rates_changed, inside its transaction: the amounts converted with them are
+another app's business. The conversion interface (`SgdConversion`, `SgdConverter`,
+`sgd_converter`) lives in currency/conversion.py and is re-exported here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from django.utils import timezone
 
 from currency.client import CurrencyFreaksClient, CurrencyFreaksError, UsdRates
 from currency.conversion import (
-    HOME_CURRENCY,
     RatePoint,
     SgdConversion,
     SgdConverter,
@@ -34,14 +34,9 @@ from currency.models import (
     RateOverride,
     RateSource,
 )
-from currency.reconversion import (
-    deals_reconvert,
-    opportunities_reconvert,
-    won_opportunities_relock,
-)
 from currency.seed import SEED_AS_OF, SEED_UNITS_PER_USD
+from currency.signals import RateChange, rates_changed_send
 from currency.staleness import Staleness, rate_staleness
-from opportunities.models import Opportunity
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -58,11 +53,9 @@ __all__ = [
     "fx_rates_seed",
     "fx_rates_status",
     "fx_rates_store",
-    "opportunities_reconvert",
     "rate_override_remove",
     "rate_override_set",
     "sgd_converter",
-    "won_opportunities_relock",
 ]
 
 LAST_REFRESH_CACHE_KEY = "currency:last-refresh:v1"
@@ -77,8 +70,7 @@ class RateRefresh:
     as_of: datetime
     stored: tuple[str, ...]  # currencies stored, sorted
     missing: tuple[str, ...]  # configured currencies the API did not return
-    reconverted: int  # open deals whose SGD amount or rate details changed
-    relocked: int = 0  # won deals re-locked (backfill only)
+    reconverted: int  # deals whose SGD amount or rate details changed (open and won)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,19 +128,9 @@ def _remember_attempt(*, succeeded: bool, message: str) -> None:
 
 
 def fx_rates_backfill(*, on: date, client: CurrencyFreaksClient | None = None) -> RateRefresh:
-    """Store the rates of one past day, then re-lock won deals whose closing rate may change."""
+    """Store the rates of one past day; won deals whose closing-date rate it changes follow."""
     client = client or CurrencyFreaksClient.from_settings()
-    rates = client.historical_rates(on)
-    with transaction.atomic():
-        refresh = fx_rates_store(rates=rates)
-        relocked = won_opportunities_relock()
-    return RateRefresh(
-        as_of=refresh.as_of,
-        stored=refresh.stored,
-        missing=refresh.missing,
-        reconverted=refresh.reconverted,
-        relocked=relocked,
-    )
+    return fx_rates_store(rates=client.historical_rates(on))
 
 
 @transaction.atomic
@@ -172,7 +154,11 @@ def fx_rates_store(*, rates: UsdRates) -> RateRefresh:
         update_fields=["units_per_usd", "fetched_at"],
     )
     effective_rates_invalidate()
-    reconverted = opportunities_reconvert(converter=sgd_converter(use_cache=False))
+    # The rate history gains a point at as_of: won deals closing from that day on may lock to it.
+    stored = frozenset(rates.units_per_usd)
+    reconverted = rates_changed_send(
+        RateChange(currencies=stored, effective_from=timezone.localdate(rates.as_of))
+    )
     return RateRefresh(
         as_of=rates.as_of,
         stored=tuple(sorted(rates.units_per_usd)),
@@ -210,7 +196,7 @@ def fx_rates_seed() -> tuple[str, ...]:
         ignore_conflicts=True,
     )
     effective_rates_invalidate()
-    opportunities_reconvert(converter=sgd_converter(use_cache=False))
+    rates_changed_send(RateChange(currencies=frozenset(wanted), effective_from=SEED_AS_OF.date()))
     return tuple(wanted)
 
 
@@ -257,7 +243,7 @@ def rate_override_set(
         override=override,
         fetched_at=now,
     )
-    _apply_rate_change(code)
+    _apply_rate_change(code, since=now)
     return override
 
 
@@ -274,18 +260,16 @@ def rate_override_remove(*, override: RateOverride, reason: str, user: User) -> 
     locked.removed_by = user
     locked.removal_reason = reason
     locked.save(update_fields=["removed_at", "removed_by", "removal_reason"])
-    _apply_rate_change(locked.currency)
+    _apply_rate_change(locked.currency, since=locked.created_at)
     return locked
 
 
-def _apply_rate_change(currency: str) -> None:
+def _apply_rate_change(currency: str, *, since: datetime) -> None:
+    """An override began or ended: its currency's rate changed now, and in the history from
+    the day the override began (won deals closing since then were locked to it, or are now)."""
     effective_rates_invalidate()
-    deals = Opportunity.objects.open()
-    if currency != HOME_CURRENCY:
-        # Only that currency's deals depend on its rate; SGD's rate is in every conversion.
-        deals = deals.filter(currency=currency)
-    deals_reconvert(
-        deals=deals, converter=sgd_converter(use_cache=False), lock_to_closing_date=False
+    rates_changed_send(
+        RateChange(currencies=frozenset({currency}), effective_from=timezone.localdate(since))
     )
 
 

@@ -34,7 +34,7 @@ def fx_rates_refresh_task(self: Task) -> None:
         logger.error("FX refresh failed; the last known rates stay in effect: %s", exc)
         raise
     logger.info(
-        "FX rates as of %s stored for %s; %d open deals re-converted%s",
+        "FX rates as of %s stored for %s; %d deals' SGD amounts updated%s",
         refresh.as_of.isoformat(),
         ", ".join(refresh.stored),
         refresh.reconverted,

@@ -12,17 +12,53 @@ limit.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, JSONField, Model
+from django.db.models import Field, JSONField, Model, QuerySet
 
 # SQLite's default limit on bound parameters in one statement (SQLITE_MAX_VARIABLE_NUMBER).
 _MAX_PARAMETERS = 32_000
+
+
+def id_chunks(ids: Iterable[int], *, size: int) -> Iterator[list[int]]:
+    """The given primary keys, unique and ascending, in chunks of at most `size`."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), max(1, size)):
+        yield ordered[start : start + size]
+
+
+def keyset_pages(rows: QuerySet[Any], *, size: int) -> Iterator[list[Any]]:
+    """Every row of a queryset, a page of at most `size` at a time, in primary-key order.
+
+    One query a page (`pk > last`, never OFFSET): rows added or removed while the caller works
+    on a page never shift the next one, memory holds one page, and the number of queries
+    grows with rows / size, never with rows. Rows may be model instances, `values()` dicts
+    (with "id") or flat `values_list("pk")` keys.
+    """
+    if size < 1:
+        raise ValueError("page size must be at least 1")
+    ordered = rows.order_by("pk")
+    last: Any = None
+    while True:
+        page = list((ordered if last is None else ordered.filter(pk__gt=last))[:size])
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        last = _key(page[-1])
+
+
+def _key(row: Any) -> Any:
+    if isinstance(row, Model):
+        return row.pk
+    if isinstance(row, dict):
+        return row["id"]
+    return row
 
 
 def rows_update(

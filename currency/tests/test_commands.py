@@ -47,7 +47,7 @@ def test_refresh_prints_a_table_of_rates_and_ages(
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].startswith("Stored 6 rates as of 2026-03-10 12:30 +08")
-    assert lines[0].endswith("1 open deals re-converted.")
+    assert lines[0].endswith("1 deals' SGD amounts updated.")
     header = lines[1].split()
     assert header[:3] == ["currency", "units", "per"]
     rows = {line.split()[0]: line.split() for line in lines[2:]}
@@ -138,8 +138,7 @@ def test_backfill_of_a_past_day(
     code, out, _ = _run("--date", "2026-02-02", capsys=capsys)
     assert code == 0
     assert out.startswith(
-        "Stored 6 rates as of 2026-02-02 08:00 +08; "
-        "0 open deals re-converted, 0 won deals re-locked."
+        "Stored 6 rates as of 2026-02-02 08:00 +08; 0 deals' SGD amounts updated."
     )
     assert ExchangeRate.objects.filter(as_of__date="2026-02-02").count() == 6
 

@@ -60,7 +60,7 @@ def test_refresh_stores_every_rate_and_reconverts_open_deals(
     assert refresh.as_of == LATEST_AS_OF
     assert refresh.stored == ("EUR", "IDR", "INR", "JPY", "SGD", "USD")
     assert refresh.missing == ()
-    assert refresh.reconverted == 1
+    assert refresh.reconverted == 2  # the open deal, and the won one closing after the rate
     stored = {row[0]: row for row in _stored()}
     assert stored["SGD"] == ("SGD", Decimal("1.3421"), LATEST_AS_OF, "api")
     assert stored["USD"][1] == Decimal(1)
@@ -71,7 +71,8 @@ def test_refresh_stores_every_rate_and_reconverts_open_deals(
         "api",
         "",
     )
-    assert _fx(won)[0] is None  # won deals are locked by the sync, not by a refresh
+    # Won, closing in the future: locked to the newest rate until its closing day's is known.
+    assert _fx(won)[:3] == (Decimal("145.88"), Decimal("1.458804347826"), LATEST_AS_OF)
     assert _fx(deleted)[0] is None
 
 
@@ -164,7 +165,7 @@ def test_backfill_stores_a_past_day_and_relocks_won_deals(
     refresh = fx_rates_backfill(on=date(2026, 2, 2))
 
     assert refresh.as_of == datetime(2026, 2, 2, tzinfo=UTC)
-    assert refresh.relocked == 1
+    assert refresh.reconverted == 1
     sgd = Decimal(currencyfreaks.api.rate("SGD", date(2026, 2, 2)) or "0")
     eur = Decimal(currencyfreaks.api.rate("EUR", date(2026, 2, 2)) or "0")
     amount_sgd, _, as_of, source, note = _fx(won)

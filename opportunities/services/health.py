@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -16,7 +16,7 @@ from django.utils import timezone
 from opportunities.health_rules import DEAL_FACTS, DealFacts, health_evaluate
 from opportunities.models import HealthStatus, HealthThresholds, Opportunity
 from opportunities.services.logins import author_of
-from pipeline_pulse.bulk import rows_update
+from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -36,12 +36,6 @@ class HealthRecomputeResult:
         """Deals per state, every state listed (zero included), worst first."""
         order = (HealthStatus.DANGER, HealthStatus.WARNING, HealthStatus.SUCCESS)
         return {status.value: self.by_status[status] for status in (*order, HealthStatus.NEUTRAL)}
-
-
-def _chunks(ids: Collection[int], size: int) -> Iterator[list[int]]:
-    ordered = sorted(set(ids))
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]
 
 
 def health_recompute(
@@ -88,21 +82,15 @@ def health_recompute(
         result.skipped += len(ids) - len(updates)
 
     if opportunity_ids is not None:
-        for ids in _chunks(opportunity_ids, size):
+        for ids in id_chunks(opportunity_ids, size=size):
             rescore(ids, skip_locked=False)
         return result
-
-    tracked = Opportunity.objects.health_tracked().order_by("pk").values_list("pk", flat=True)
-    last_id = 0
-    while True:
-        ids = list(tracked.filter(pk__gt=last_id)[:size])
-        if ids:
-            rescore(ids, skip_locked=True)
-            last_id = ids[-1]
-        if len(ids) < size:
-            if result.skipped:
-                logger.info("Health recompute skipped %d deals being synced", result.skipped)
-            return result
+    tracked = Opportunity.objects.health_tracked().values_list("pk", flat=True)
+    for ids in keyset_pages(tracked, size=size):
+        rescore(ids, skip_locked=True)
+    if result.skipped:
+        logger.info("Health recompute skipped %d deals being synced", result.skipped)
+    return result
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from opportunities.models import (
 from opportunities.services.health import health_recompute
 from opportunities.services.logins import author_of
 from opportunities.stage_rules import StageRules
-from pipeline_pulse.bulk import rows_update
+from pipeline_pulse.bulk import keyset_pages, rows_update
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -94,7 +94,7 @@ def opportunities_rederive(
     if stages is not None:
         keys = {stage.strip().lower() for stage in stages}
         deals = deals.annotate(stage_key=Lower(Trim("stage"))).filter(stage_key__in=keys)
-    query = deals.order_by("pk").values(
+    query = deals.values(
         "id",
         "stage",
         "probability",
@@ -105,9 +105,7 @@ def opportunities_rederive(
         "phase_entered_at",
     )
     checked, moved = 0, []
-    last_id, size = 0, settings.HEALTH_CHUNK_SIZE
-    while True:
-        rows = list(query.filter(pk__gt=last_id)[:size])
+    for rows in keyset_pages(query, size=settings.HEALTH_CHUNK_SIZE):
         checked += len(rows)
         updates, transitions, events = [], [], []
         for row in rows:
@@ -138,9 +136,6 @@ def opportunities_rederive(
         PhaseTransition.objects.bulk_create(transitions)
         ChangeEvent.objects.bulk_create(events)
         moved += [update[0] for update in updates]
-        if len(rows) < size:
-            break
-        last_id = rows[-1]["id"]
     if moved:
         health_recompute(opportunity_ids=moved)
     return RederiveResult(checked=checked, moved=len(moved))

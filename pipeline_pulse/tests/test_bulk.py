@@ -1,4 +1,5 @@
-"""The one-statement bulk update writes every kind of value exactly as save() would."""
+"""Bulk helpers: the one-statement update writes values exactly as save() would; chunks and
+keyset pages cover every row once."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory
 from pipeline_pulse import bulk
-from pipeline_pulse.bulk import rows_update
+from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
 
 pytestmark = pytest.mark.django_db
 WHEN = datetime(2026, 6, 15, 0, 30, tzinfo=ZoneInfo("Asia/Singapore"))
@@ -64,3 +66,24 @@ def test_sqlite_splits_what_one_statement_cannot_carry(monkeypatch: pytest.Monke
     statements = 1 if connection.vendor == "postgresql" else 3
     assert (written, len(queries)) == (5, statements)
     assert Opportunity.objects.filter(health_status="success").count() == 5
+
+
+def test_id_chunks_are_unique_ascending_and_bounded() -> None:
+    assert list(id_chunks([5, 3, 9, 3, 1, 7, 2], size=3)) == [[1, 2, 3], [5, 7, 9]]
+    assert list(id_chunks([], size=3)) == []
+
+
+def test_keyset_pages_visit_every_row_once_in_a_query_per_page() -> None:
+    users = [User.objects.create(username=f"keyset{n}") for n in range(7)]
+    rows = User.objects.filter(username__startswith="keyset")
+    with CaptureQueriesContext(connection) as queries:
+        pages = list(keyset_pages(rows, size=3))
+    assert [[user.pk for user in page] for page in pages] == [
+        [user.pk for user in users[start : start + 3]] for start in (0, 3, 6)
+    ]
+    assert len(queries) == 3
+    as_dicts = list(keyset_pages(rows.values("id", "username"), size=4))
+    assert [len(page) for page in as_dicts] == [4, 3]
+    flat = list(keyset_pages(rows.values_list("pk", flat=True), size=7))
+    # A full last page costs one more (empty) query to know it was the last.
+    assert flat == [[user.pk for user in users]]

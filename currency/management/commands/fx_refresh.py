@@ -87,10 +87,8 @@ class Command(BaseCommand):
         as_of = timezone.localtime(refresh.as_of).strftime("%Y-%m-%d %H:%M %Z")
         summary = (
             f"Stored {len(refresh.stored)} rates as of {as_of}; "
-            f"{refresh.reconverted} open deals re-converted"
+            f"{refresh.reconverted} deals' SGD amounts updated"
         )
-        if day_text is not None:
-            summary += f", {refresh.relocked} won deals re-locked"
         self.stdout.write(self.style.SUCCESS(summary + "."))
         if refresh.missing:
             self.stdout.write(

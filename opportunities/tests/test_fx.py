@@ -1,4 +1,4 @@
-"""Bulk re-conversion of open deals: the right rows, the right fields, a fixed query budget."""
+"""SGD amounts after rate changes: the right rows, the right fields, a fixed query budget."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 
 from currency.conversion import sgd_converter
 from currency.models import ExchangeRate
-from currency.services import opportunities_reconvert, won_opportunities_relock
 from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Opportunity
 from opportunities.services import health_recompute
+from opportunities.services.fx import opportunities_reconvert, won_opportunities_relock
 from opportunities.tests.factories import AccountFactory, CrmUserFactory, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_won_deals_are_relocked_to_their_closing_date(rates: None) -> None:
 
 
 def test_pages_cover_every_deal_once(rates: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("currency.reconversion.RECONVERT_PAGE_SIZE", 3)
+    monkeypatch.setattr("opportunities.services.fx.RECONVERT_PAGE_SIZE", 3)
     deals = _deals(10)
     assert opportunities_reconvert() == 10
     assert not Opportunity.objects.filter(fx_note="", amount_sgd__isnull=True).exists()

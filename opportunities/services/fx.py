@@ -1,0 +1,153 @@
+"""SGD amounts after a rate change: open deals follow the latest rates, won deals stay locked.
+
+The currency app announces rate changes (currency.signals.rates_changed); this module is the
+receiver, registered by the app config. Deals are read a page of locked rows at a time and
+written with one set-based UPDATE per page, so memory stays flat and the query count grows with
+deals / RECONVERT_PAGE_SIZE, never with deals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from currency.conversion import HOME_CURRENCY, SgdConversion, SgdConverter, sgd_converter
+from currency.signals import RateChange
+from opportunities.models import Opportunity, OpportunityQuerySet, Outcome
+from opportunities.services.health import health_recompute
+from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
+
+FX_FIELDS = ("amount_sgd", "fx_rate", "fx_rate_as_of", "fx_rate_source", "fx_note")
+# Deals read (and locked) per query.
+RECONVERT_PAGE_SIZE = 2000
+
+
+@transaction.atomic
+def opportunities_reconvert(
+    *,
+    opportunity_ids: Iterable[int] | None = None,
+    converter: SgdConverter | None = None,
+) -> int:
+    """Re-convert open, live deals (all, or these ids) at the latest rates; rows changed."""
+    return deals_reconvert(
+        deals=Opportunity.objects.open(),
+        opportunity_ids=opportunity_ids,
+        converter=converter or sgd_converter(),
+        lock_to_closing_date=False,
+    )
+
+
+@transaction.atomic
+def won_opportunities_relock(
+    *,
+    opportunity_ids: Iterable[int] | None = None,
+    converter: SgdConverter | None = None,
+) -> int:
+    """Re-convert live won deals at the rate in force on their closing dates; rows changed."""
+    return deals_reconvert(
+        deals=Opportunity.objects.live().filter(outcome=Outcome.WON),
+        opportunity_ids=opportunity_ids,
+        converter=converter or sgd_converter(),
+        lock_to_closing_date=True,
+    )
+
+
+@transaction.atomic
+def opportunities_follow_rates(*, change: RateChange) -> int:
+    """Bring SGD amounts in line with a rate change; how many deals changed.
+
+    Open deals in the changed currencies take the latest rates. When the history changed from
+    a business day on, won deals whose locked rate that can move are locked again: those
+    closing on or after that day, and those locked to a rate from after their closing date
+    (the day's own rate may now be known).
+    """
+    converter = sgd_converter(use_cache=False)
+    open_deals = Opportunity.objects.open()
+    won_deals = Opportunity.objects.live().filter(outcome=Outcome.WON)
+    if change.currencies is not None and HOME_CURRENCY not in change.currencies:
+        # Every conversion uses SGD's rate; otherwise only the deal's own currency matters.
+        open_deals = open_deals.filter(currency__in=change.currencies)
+        won_deals = won_deals.filter(currency__in=change.currencies)
+    changed = deals_reconvert(deals=open_deals, converter=converter, lock_to_closing_date=False)
+    if change.effective_from is not None:
+        movable = Q(closing_date__gte=change.effective_from) | Q(
+            fx_rate_as_of__date__gt=F("closing_date")
+        )
+        changed += deals_reconvert(
+            deals=won_deals.filter(movable), converter=converter, lock_to_closing_date=True
+        )
+    return changed
+
+
+def on_rates_changed(sender: object, *, change: RateChange, **kwargs: Any) -> int:
+    """Receiver of currency.signals.rates_changed."""
+    return opportunities_follow_rates(change=change)
+
+
+def deals_reconvert(
+    *,
+    deals: OpportunityQuerySet,
+    converter: SgdConverter,
+    lock_to_closing_date: bool,
+    opportunity_ids: Iterable[int] | None = None,
+) -> int:
+    """Convert these deals (latest rates, or locked to their closing dates); rows changed.
+
+    Call inside a transaction: each page's rows are locked (SELECT ... FOR UPDATE), so a sync
+    writing the same deal waits and an amount it changes is never overwritten with an SGD
+    figure computed from the old amount.
+    """
+    changed_count = 0
+    # A deal without an SGD amount is Neutral; one that gains or loses it needs rescoring.
+    convertible_flipped: list[int] = []
+    rows = deals.select_for_update().only("id", "amount", "currency", "closing_date", *FX_FIELDS)
+    pages = (
+        keyset_pages(rows, size=RECONVERT_PAGE_SIZE)
+        if opportunity_ids is None
+        else (
+            list(rows.filter(pk__in=ids).order_by("pk"))
+            for ids in id_chunks(opportunity_ids, size=RECONVERT_PAGE_SIZE)
+        )
+    )
+    for page in pages:
+        changed = []
+        for deal in page:
+            was_converted = deal.amount_sgd is not None
+            conversion = converter.convert(
+                deal.amount,
+                deal.currency,
+                locked_on=deal.closing_date if lock_to_closing_date else None,
+            )
+            if _apply_conversion(deal, conversion):
+                changed.append(deal)
+                if (deal.amount_sgd is not None) != was_converted:
+                    convertible_flipped.append(deal.pk)
+        if changed:
+            rows_update(
+                Opportunity,
+                fields=FX_FIELDS,
+                rows=[(deal.pk, *(getattr(deal, name) for name in FX_FIELDS)) for deal in changed],
+            )
+            changed_count += len(changed)
+    if convertible_flipped:
+        health_recompute(opportunity_ids=convertible_flipped)
+    return changed_count
+
+
+def _apply_conversion(deal: Opportunity, conversion: SgdConversion) -> bool:
+    values = {
+        "amount_sgd": conversion.amount_sgd,
+        "fx_rate": conversion.rate,
+        "fx_rate_as_of": conversion.rate_as_of,
+        "fx_rate_source": conversion.rate_source,
+        "fx_note": conversion.note,
+    }
+    changed = False
+    for field, value in values.items():
+        if getattr(deal, field) != value:
+            setattr(deal, field, value)
+            changed = True
+    return changed
