@@ -105,8 +105,8 @@ def _measure_all(deals: int, years: int) -> list[Row]:
     from django.core.cache import cache
 
     from currency.conversion import sgd_converter
-    from opportunities.services.fx import opportunities_reconvert
     from opportunities.models import Opportunity
+    from opportunities.services.fx import opportunities_reconvert
 
     _populate(deals, years)
     cache.clear()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -19,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from currency.codes import is_iso_code
 from currency.display import age_label, plain_number
 from currency.models import CurrentRate, ExchangeRate, RateOverride, RateSource
 from currency.services import (
@@ -28,8 +27,7 @@ from currency.services import (
     rate_override_set,
 )
 from pipeline_pulse.admin import ReadOnlyModelAdmin
-
-_ISO_CODE = re.compile(r"^[A-Z]{3}$")
+from pipeline_pulse.models import acting_user
 
 
 @admin.register(CurrentRate)
@@ -117,7 +115,7 @@ class RateOverrideForm(ModelForm):
 
     def clean_currency(self) -> str:
         code = str(self.cleaned_data["currency"]).strip().upper()
-        if not _ISO_CODE.match(code):
+        if not is_iso_code(code):
             raise ValidationError("Use a three-letter ISO 4217 code, e.g. INR.")
         return code
 
@@ -132,13 +130,6 @@ class RateOverrideForm(ModelForm):
         if not reason:
             raise ValidationError("Say why the rate is overridden.")
         return reason
-
-
-def _acting_user(request: HttpRequest) -> User:
-    """The login making an audited change (the admin only lets authenticated staff in)."""
-    if isinstance(request.user, AnonymousUser):
-        raise PermissionDenied
-    return request.user
 
 
 class RemovalForm(forms.Form):
@@ -208,7 +199,7 @@ class RateOverrideAdmin(admin.ModelAdmin):
             currency=form.cleaned_data["currency"],
             units_per_usd=obj.units_per_usd,
             reason=obj.reason,
-            user=_acting_user(request),
+            user=acting_user(request.user, required=True),
         )
         # The admin's message, log entry and redirect read the saved object.
         obj.pk = override.pk
@@ -237,7 +228,7 @@ class RateOverrideAdmin(admin.ModelAdmin):
             rate_override_remove(
                 override=override,
                 reason=form.cleaned_data["removal_reason"],
-                user=_acting_user(request),
+                user=acting_user(request.user, required=True),
             )
             self.message_user(
                 request,

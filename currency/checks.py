@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
-_ISO_CODE = re.compile(r"^[A-Z]{3}$")
+from currency.codes import is_iso_code
 
 
 @register()
 def currency_settings_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    bad_codes = [code for code in settings.FX_CURRENCIES if not _ISO_CODE.match(code)]
+    bad_codes = [code for code in settings.FX_CURRENCIES if not is_iso_code(code)]
     if bad_codes:
         errors.append(
             Error(

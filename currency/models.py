@@ -8,6 +8,8 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from currency.codes import ISO_CODE_REGEX
+
 
 class RateSource(models.TextChoices):
     """Where a rate came from; shown next to every converted amount."""
@@ -21,7 +23,6 @@ class RateSource(models.TextChoices):
 # exact, and 18 integer digits cover any currency's units per dollar.
 RATE_MAX_DIGITS = 36
 RATE_DECIMAL_PLACES = 18
-ISO_CODE_REGEX = r"^[A-Z]{3}$"
 
 
 class ExchangeRateQuerySet(models.QuerySet["ExchangeRate"]):

@@ -8,7 +8,6 @@ another app's business. The conversion interface (`SgdConversion`, `SgdConverter
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -21,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from currency.client import CurrencyFreaksClient, CurrencyFreaksError, UsdRates
+from currency.codes import is_iso_code
 from currency.conversion import (
     RatePoint,
     SgdConversion,
@@ -60,7 +60,6 @@ __all__ = [
 
 LAST_REFRESH_CACHE_KEY = "currency:last-refresh:v1"
 _RATE_QUANTUM = Decimal(1).scaleb(-RATE_DECIMAL_PLACES)
-_ISO_CODE = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +274,7 @@ def _apply_rate_change(currency: str, *, since: datetime) -> None:
 
 def _validated_code(currency: str) -> str:
     code = currency.strip().upper()
-    if not _ISO_CODE.match(code):
+    if not is_iso_code(code):
         raise ValidationError({"currency": "Use a three-letter ISO 4217 code, e.g. INR."})
     return code
 

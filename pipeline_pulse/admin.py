@@ -4,23 +4,16 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Model
-from django.forms import ModelForm
 from django.http import HttpRequest
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
-    """Records who created and who last changed a row edited in the admin."""
+    """Shows who created and who last changed a row; the model's service records them."""
 
     audit_fields = ("created_at", "created_by", "updated_at", "updated_by")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         return (*super().get_readonly_fields(request, obj), *self.audit_fields)
-
-    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):

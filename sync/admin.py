@@ -8,7 +8,8 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from pipeline_pulse.admin import ReadOnlyModelAdmin
-from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncTrigger
+from sync.models import SyncIssue, SyncKind, SyncRun, SyncState
+from sync.services import SyncAlreadyRunning, SyncNotAllowed, sync_request
 
 
 class SyncIssueInline(admin.TabularInline):
@@ -70,22 +71,16 @@ class SyncRunAdmin(ReadOnlyModelAdmin):
 
     def sync_now(self, request: HttpRequest) -> HttpResponseRedirect:
         """Queue a run on the worker; the run itself refuses to start if one is running."""
-        from sync.tasks import zoho_sync_full, zoho_sync_incremental
-
-        changelist = reverse("admin:sync_syncrun_changelist")
-        if not request.user.has_perm("sync.add_syncrun"):
-            messages.error(request, "Only admins may start a sync.")
-            return HttpResponseRedirect(changelist)
-        running = SyncRun.objects.running().first()
-        if running:
-            messages.warning(request, f"A sync is already running: {running}.")
-            return HttpResponseRedirect(changelist)
-        full = request.POST.get("kind") == SyncKind.FULL
-        task = zoho_sync_full if full else zoho_sync_incremental
-        task.delay(trigger=SyncTrigger.MANUAL, user_id=request.user.pk)
-        kind = "A full" if full else "An incremental"
-        messages.success(request, f"{kind} sync was queued; refresh to follow its progress.")
-        return HttpResponseRedirect(changelist)
+        kind = SyncKind.FULL if request.POST.get("kind") == SyncKind.FULL else SyncKind.INCREMENTAL
+        try:
+            message = sync_request(kind=kind, user=request.user)  # type: ignore[arg-type]
+        except SyncNotAllowed as exc:
+            messages.error(request, str(exc))
+        except SyncAlreadyRunning as exc:
+            messages.warning(request, str(exc))
+        else:
+            messages.success(request, message)
+        return HttpResponseRedirect(reverse("admin:sync_syncrun_changelist"))
 
 
 @admin.register(SyncIssue)

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from currency.services import SgdConverter
 from opportunities.changes import CrmChange
-from opportunities.stage_rules import StageRules
 from opportunities.models import MILESTONE_FIELDS, Account, CrmUser, Opportunity, Outcome
+from opportunities.stage_rules import StageRules
 from pipeline_pulse.bulk import rows_upsert
 from sync.models import IssueSeverity
 from sync.records import DealRecord

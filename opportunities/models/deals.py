@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
+from currency.codes import ISO_CODE_REGEX
 from currency.models import RateSource
 from opportunities.models.choices import HealthStatus, Outcome, Phase
 from opportunities.models.crm import Account, CrmUser
@@ -21,6 +22,15 @@ from pipeline_pulse.models import AuditedModel
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+
+
+# Worst first: how the board groups deals and how "sort by health" orders them.
+HEALTH_ORDER = (
+    HealthStatus.DANGER,
+    HealthStatus.WARNING,
+    HealthStatus.SUCCESS,
+    HealthStatus.NEUTRAL,
+)
 
 
 class OpportunityQuerySet(models.QuerySet["Opportunity"]):
@@ -63,6 +73,19 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
             .values_list("stage", "deals")
         )
         return list(rows)
+
+    def with_health_rank(self) -> OpportunityQuerySet:
+        """Annotate `health_rank`: 0 for Danger, then Warning, Success, Neutral (worst first)."""
+        return self.annotate(
+            health_rank=Case(
+                *(
+                    When(health_status=status, then=Value(rank))
+                    for rank, status in enumerate(HEALTH_ORDER)
+                ),
+                default=Value(len(HEALTH_ORDER)),
+                output_field=models.PositiveSmallIntegerField(),
+            )
+        )
 
     def strategic(self) -> OpportunityQuerySet:
         return self.filter(self.strategic_condition())
@@ -196,7 +219,7 @@ class Opportunity(AuditedModel):
                 condition=Q(phase__gte=1, phase__lte=4), name="opportunity_phase_1_to_4"
             ),
             models.CheckConstraint(
-                condition=Q(currency__regex=r"^[A-Z]{3}$"),
+                condition=Q(currency__regex=ISO_CODE_REGEX),
                 name="opportunity_currency_iso_code",
             ),
             models.CheckConstraint(

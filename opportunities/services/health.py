@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from opportunities.health_rules import DEAL_FACTS, DealFacts, health_evaluate
 from opportunities.models import HealthStatus, HealthThresholds, Opportunity
-from opportunities.services.logins import author_of
 from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
+from pipeline_pulse.models import acting_user
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -100,7 +100,7 @@ def health_thresholds_save(
     """Put new thresholds in force (as a new row: the old ones stay as history) and rescore."""
     thresholds.pk = None
     thresholds.created_at = timezone.now()
-    thresholds.created_by = author_of(user)
+    thresholds.created_by = acting_user(user)
     thresholds.full_clean()
     thresholds.save(force_insert=True)
     return health_recompute()

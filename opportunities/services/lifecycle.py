@@ -23,9 +23,9 @@ from opportunities.models import (
     TransitionCause,
 )
 from opportunities.services.health import health_recompute
-from opportunities.services.logins import author_of
 from opportunities.stage_rules import StageRules
 from pipeline_pulse.bulk import keyset_pages, rows_update
+from pipeline_pulse.models import acting_user
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -150,8 +150,8 @@ def stage_mapping_save(
 ) -> RederiveResult:
     """Save a stage mapping and re-place the deals it (or its old stage name) applies to."""
     if mapping.pk is None:
-        mapping.created_by = author_of(user)
-    mapping.updated_by = author_of(user)
+        mapping.created_by = acting_user(user)
+    mapping.updated_by = acting_user(user)
     mapping.full_clean()
     mapping.save()
     stages = {mapping.stage} | ({previous_stage} if previous_stage else set())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -13,8 +13,6 @@ from opportunities.roles import ADMIN_APP_LABELS, ROLE_PERMISSIONS, Role
 
 if TYPE_CHECKING:
     from django.apps.registry import Apps
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
 
 User = get_user_model()
 
@@ -39,11 +37,6 @@ def login_upsert(
     user.save(update_fields=["password"])
     user.groups.set([Group.objects.get(name=role.value)])
     return user
-
-
-def author_of(user: AbstractBaseUser | AnonymousUser | None) -> Any:
-    """The login to record as author of a change; None for the system or an anonymous user."""
-    return user if user is not None and user.is_authenticated else None
 
 
 def role_groups_sync(apps: Apps) -> None:

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from currency.tests.factories import ExchangeRateFactory
-from opportunities.stage_rules import StageRules
 from opportunities.models import Account, CrmUser, Opportunity
+from opportunities.stage_rules import StageRules
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
 from sync.records import DeletedDeal, MalformedDeal
 from sync.services import SyncAlreadyRunning, sync_run_start, zoho_sync

@@ -1,4 +1,4 @@
-"""Scheduled and manual triggers: tasks, the startup sync and the admin's buttons."""
+"""Scheduled and manual triggers: tasks, the startup sync, sync requests and the admin."""
 
 from datetime import timedelta
 
@@ -7,10 +7,12 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from opportunities.roles import Role
+from opportunities.tests.factories import UserFactory
 from pipeline_pulse.celery import app as celery_app
 from sync import tasks
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
-from sync.services import sync_run_start
+from sync.services import SyncAlreadyRunning, SyncNotAllowed, sync_request, sync_run_start
 from sync.tests.fakes import FakeDealSource, deal_record
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +79,31 @@ def test_viewer_cannot_start_a_sync(viewer_client: Client) -> None:
     response = viewer_client.post(reverse("admin:sync_syncrun_sync_now"))
     assert response.status_code == 302
     assert not SyncRun.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.ADMIN])
+def test_managers_and_admins_may_request_a_sync(
+    role: Role, fake_zoho: FakeDealSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    user = UserFactory.create(role=role)
+    message = sync_request(kind=SyncKind.FULL, user=user)
+    assert message.startswith("A full sync was queued")
+    run = SyncRun.objects.get()
+    assert (run.kind, run.trigger, run.triggered_by) == (SyncKind.FULL, SyncTrigger.MANUAL, user)
+
+
+@pytest.mark.parametrize("role", [Role.REP, Role.VIEWER, None])
+def test_reps_viewers_and_unassigned_logins_may_not(role: Role | None) -> None:
+    with pytest.raises(SyncNotAllowed):
+        sync_request(kind=SyncKind.INCREMENTAL, user=UserFactory.create(role=role))
+    assert not SyncRun.objects.exists()
+
+
+def test_a_request_while_running_is_refused_and_a_bad_kind_is_an_error() -> None:
+    manager = UserFactory.create(role=Role.MANAGER)
+    with pytest.raises(ValueError, match="Unknown sync kind"):
+        sync_request(kind="push-everything", user=manager)
+    sync_run_start(kind=SyncKind.FULL, trigger=SyncTrigger.SCHEDULE)
+    with pytest.raises(SyncAlreadyRunning):
+        sync_request(kind=SyncKind.INCREMENTAL, user=manager)

@@ -1,0 +1,75 @@
+"""What a login may see and do: one policy for pages, fragments, exports, the API and admin.
+
+Deals are scoped by role: Admins, Managers and Viewers see every live deal, a Rep only the
+deals whose CRM owner is them (matched by e-mail). A deal outside a login's scope does not
+exist for it: 404, never 403, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.shortcuts import get_object_or_404
+
+from opportunities.models import Opportunity, OpportunityQuerySet
+from opportunities.roles import Role, role_of
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    Login = User | AnonymousUser
+
+# Who may change the O2R tracking fields of the deals they see.
+EDITING_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.REP})
+# Who may start a sync with Zoho.
+SYNCING_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+
+__all__ = [
+    "EDITING_ROLES",
+    "SYNCING_ROLES",
+    "can_edit_deal",
+    "can_edit_deals",
+    "can_sync",
+    "deal_for",
+    "deals_visible_to",
+    "is_admin",
+    "role_of",
+]
+
+
+def deals_visible_to(user: Login) -> OpportunityQuerySet:
+    """The live deals this login may see (none for an anonymous or unassigned login)."""
+    return Opportunity.objects.visible_to(user)
+
+
+def deal_for(user: Login, pk: object) -> Opportunity:
+    """One deal the login may see, or Http404: the same answer for "not yours" and "no such"."""
+    return get_object_or_404(deals_visible_to(user).select_related("account", "owner"), pk=pk)
+
+
+def can_edit_deals(user: Login) -> bool:
+    """Whether the login may edit deals at all (a Viewer may not)."""
+    return role_of(user) in EDITING_ROLES
+
+
+def can_edit_deal(user: Login, deal: Opportunity) -> bool:
+    """Whether the login may edit this deal: any deal it can see, if its role edits at all.
+
+    A Rep sees only its own deals, so "visible" already means "own" for a Rep; the check is
+    repeated here so a caller holding a deal from elsewhere cannot edit past the scope.
+    """
+    if not can_edit_deals(user) or deal.is_deleted:
+        return False
+    if role_of(user) is Role.REP:
+        return deals_visible_to(user).filter(pk=deal.pk).exists()
+    return True
+
+
+def can_sync(user: Login) -> bool:
+    """Whether the login may start a sync with Zoho (Managers and Admins)."""
+    return role_of(user) in SYNCING_ROLES
+
+
+def is_admin(user: Login) -> bool:
+    """Revenue operations: mappings, thresholds, FX overrides, conflicts, users."""
+    return role_of(user) is Role.ADMIN

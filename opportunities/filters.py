@@ -1,0 +1,209 @@
+"""The deal filters people use: one FilterSet for the health board, its exports and the API.
+
+Every filter lives in the query string (`?health=danger&closing=this_quarter&sort=-amount_sgd`)
+so each state of the board has a URL, and the export of a board is the same query. Invalid
+values are form errors, never a silently wider or narrower result.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from currency.codes import ISO_CODE
+from opportunities.models import (
+    CrmUser,
+    HealthStatus,
+    Opportunity,
+    OpportunityQuerySet,
+    Outcome,
+    Phase,
+)
+from pipeline_pulse.dates import month_bounds, quarter_bounds
+
+CLOSING_WINDOWS = (
+    ("overdue", "Overdue"),
+    ("this_month", "This month"),
+    ("this_quarter", "This quarter"),
+    ("next_quarter", "Next quarter"),
+    ("custom", "Custom dates"),
+)
+
+# Bands follow the lifecycle's own thresholds (<20, <50, <100) and the 80% "no PO" warning.
+PROBABILITY_BANDS = {
+    "0-19": (0, 19),
+    "20-49": (20, 49),
+    "50-79": (50, 79),
+    "80-100": (80, 100),
+}
+
+SORTS = (
+    ("closing_date", "closing_date"),
+    ("amount_sgd", "amount_sgd"),
+    ("probability", "probability"),
+    ("name", "name"),
+    ("account__name", "account"),
+    ("owner__name", "owner"),
+    ("phase", "phase"),
+    ("health_rank", "health"),
+    ("phase_entered_at", "phase_entered_at"),
+    ("zoho_modified_time", "modified"),
+)
+DEFAULT_SORT = ("health_rank", "closing_date")
+SEARCH_FIELDS = ("name", "account__name", "owner__name", "owner__email", "stage", "zoho_id")
+MAX_VALUES = 50
+
+
+class TextListField(forms.Field):
+    """Several values of one parameter (`?territory=A&territory=B`), each stripped."""
+
+    widget = forms.SelectMultiple
+
+    def __init__(self, *, max_length: int = 120, upper: bool = False, **kwargs: Any) -> None:
+        self.max_length, self.upper = max_length, upper
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        values = [value] if isinstance(value, str) else list(value)
+        cleaned = [str(item).strip() for item in values if str(item).strip()]
+        if len(cleaned) > MAX_VALUES:
+            raise forms.ValidationError(f"Choose at most {MAX_VALUES} values.")
+        if any(len(item) > self.max_length for item in cleaned):
+            raise forms.ValidationError(f"A value is longer than {self.max_length} characters.")
+        return [item.upper() for item in cleaned] if self.upper else cleaned
+
+
+class CurrencyListField(TextListField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=3, upper=True, **kwargs)
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        bad = [code for code in value if not ISO_CODE.match(code)]
+        if bad:
+            raise forms.ValidationError(f"Not an ISO 4217 currency code: {', '.join(bad)}.")
+
+
+class ValuesFilter(django_filters.Filter):
+    """Deals whose field has any of the given values; unknown values simply match nothing."""
+
+    field_class = TextListField
+
+    def filter(self, qs: Any, value: list[str]) -> Any:
+        return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
+
+
+class CurrencyFilter(ValuesFilter):
+    field_class = CurrencyListField
+
+
+class DealFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        start, end = cleaned.get("closing_from"), cleaned.get("closing_to")
+        if start and end and end < start:
+            self.add_error("closing_to", "The end of the window is before its start.")
+        return cleaned
+
+
+class DealFilter(django_filters.FilterSet):
+    """Filters, search and sort over the deals a login may see (pass `visible_to(...)`)."""
+
+    q = django_filters.CharFilter(method="search", label="Search", max_length=100)
+    owner = django_filters.ModelMultipleChoiceFilter(queryset=CrmUser.objects.all(), label="Owner")
+    territory = ValuesFilter(label="Territory")
+    service_line = ValuesFilter(label="Service line")
+    currency = CurrencyFilter(label="Currency")
+    phase = django_filters.MultipleChoiceFilter(choices=Phase.choices, label="Phase")
+    health = django_filters.MultipleChoiceFilter(
+        field_name="health_status", choices=HealthStatus.choices, label="Health"
+    )
+    outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices, label="Outcome")
+    closing = django_filters.ChoiceFilter(
+        choices=CLOSING_WINDOWS, method="closing_window", label="Closing"
+    )
+    closing_from = django_filters.DateFilter(
+        field_name="closing_date", lookup_expr="gte", label="Closing from"
+    )
+    closing_to = django_filters.DateFilter(
+        field_name="closing_date", lookup_expr="lte", label="Closing to"
+    )
+    probability = django_filters.ChoiceFilter(
+        choices=[(band, f"{band}%") for band in PROBABILITY_BANDS],
+        method="probability_band",
+        label="Probability",
+    )
+    strategic = django_filters.BooleanFilter(method="strategic_only", label="Strategic")
+    requires_attention = django_filters.BooleanFilter(
+        method="attention_only", label="Requires attention"
+    )
+    sort = django_filters.OrderingFilter(fields=SORTS, label="Sort")
+
+    class Meta:
+        model = Opportunity
+        fields: list[str] = []
+        form = DealFilterForm
+
+    def __init__(self, data: Any = None, queryset: Any = None, **kwargs: Any) -> None:
+        super().__init__(data, queryset, **kwargs)
+        # Sorting by health means worst first: an annotation, not the column's text order.
+        deals: OpportunityQuerySet = self.queryset  # type: ignore[has-type]
+        self.queryset = deals.with_health_rank()
+
+    @property
+    def qs(self) -> OpportunityQuerySet:
+        # Worst health first, soonest closing first, unless asked otherwise; the primary key
+        # last keeps every sort stable, so a page never shows a row twice.
+        result: OpportunityQuerySet = super().qs
+        ordering = list(result.query.order_by) or list(DEFAULT_SORT)
+        return result.order_by(*ordering, "pk")
+
+    def search(self, queryset: OpportunityQuerySet, name: str, value: str) -> OpportunityQuerySet:
+        condition = Q()
+        for field in SEARCH_FIELDS:
+            condition |= Q(**{f"{field}__icontains": value.strip()})
+        return queryset.filter(condition)
+
+    def closing_window(
+        self, queryset: OpportunityQuerySet, name: str, value: str
+    ) -> OpportunityQuerySet:
+        today = timezone.localdate()
+        if value == "overdue":
+            return queryset.filter(outcome=Outcome.OPEN, closing_date__lt=today)
+        if value == "custom":  # closing_from / closing_to do the filtering
+            return queryset
+        bounds: tuple[date, date] = {
+            "this_month": month_bounds(today),
+            "this_quarter": quarter_bounds(today),
+            "next_quarter": quarter_bounds(today, offset=1),
+        }[value]
+        return queryset.filter(closing_date__range=bounds)
+
+    def probability_band(
+        self, queryset: OpportunityQuerySet, name: str, value: str
+    ) -> OpportunityQuerySet:
+        low, high = PROBABILITY_BANDS[value]
+        return queryset.filter(probability__gte=low, probability__lte=high)
+
+    def strategic_only(
+        self, queryset: OpportunityQuerySet, name: str, value: bool | None
+    ) -> OpportunityQuerySet:
+        if value is None:
+            return queryset
+        condition = Opportunity.objects.strategic_condition()
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def attention_only(
+        self, queryset: OpportunityQuerySet, name: str, value: bool | None
+    ) -> OpportunityQuerySet:
+        if value is None:
+            return queryset
+        attention = Q(health_status=HealthStatus.DANGER)
+        return queryset.filter(attention) if value else queryset.exclude(attention)
