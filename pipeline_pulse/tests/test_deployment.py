@@ -1,4 +1,4 @@
-"""The deployment files and the docs agree with the code."""
+"""The deployment files and the docs agree with the code, and the docs with each other."""
 
 import importlib
 import re
@@ -13,6 +13,10 @@ from django.core.management import get_commands
 ROOT = Path(settings.BASE_DIR)
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 ENV_READ = re.compile(r'env(?:\.[a-z_]+)?\(\s*"([A-Z][A-Z0-9_]+)"')
+FENCED_CODE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1", flags=re.MULTILINE | re.DOTALL)
+INLINE_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+REFERENCE_LINK = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s.*)?$", flags=re.MULTILINE)
+HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", flags=re.MULTILINE)
 
 
 def _variables_read_by_the_code() -> set[str]:
@@ -33,12 +37,59 @@ def _compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_every_variable_the_code_reads_is_in_env_example_and_readme() -> None:
+def test_every_variable_the_code_reads_is_in_env_example_and_the_configuration_doc() -> None:
     read = _variables_read_by_the_code()
     assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"} <= read
     assert read - _documented_in_env_example() == set()
-    readme = (ROOT / "README.md").read_text()
-    assert {name for name in read if f"`{name}`" not in readme} == set()
+    configuration = (ROOT / "docs" / "configuration.md").read_text()
+    assert {name for name in read if f"`{name}`" not in configuration} == set()
+
+
+def _documents() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _links(text: str) -> list[str]:
+    """Targets of inline and reference-style Markdown links, outside fenced code blocks."""
+    prose = FENCED_CODE.sub("", text)
+    return [*INLINE_LINK.findall(prose), *REFERENCE_LINK.findall(prose)]
+
+
+def _anchors(markdown: Path) -> set[str]:
+    """The anchors GitHub gives a document's headings."""
+    anchors: set[str] = set()
+    for heading in HEADING.findall(FENCED_CODE.sub("", markdown.read_text())):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchors.add(slug)
+    return anchors
+
+
+@pytest.mark.parametrize("document", _documents(), ids=lambda path: path.name)
+def test_docs_stand_on_their_own(document: Path) -> None:
+    """The repository describes itself: nothing in the docs points into ../shared."""
+    lines = [
+        line
+        for line in document.read_text().splitlines()
+        if re.search(r"\.\./shared\b|/work/shared\b", line)
+    ]
+    assert lines == [], f"{document.name} points outside the repository: {lines}"
+
+
+@pytest.mark.parametrize("document", _documents(), ids=lambda path: path.name)
+def test_relative_links_in_docs_point_at_files_that_exist(document: Path) -> None:
+    broken = []
+    for target in _links(document.read_text()):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, flags=re.IGNORECASE):
+            continue  # https:, mailto: and other absolute URLs
+        path_part, _, anchor = target.partition("#")
+        linked = (document.parent / path_part).resolve() if path_part else document.resolve()
+        if ROOT.resolve() not in (linked, *linked.parents):
+            broken.append(f"{target} (outside the repository)")
+        elif not linked.exists():
+            broken.append(f"{target} (no such file)")
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+            broken.append(f"{target} (no such heading)")
+    assert broken == [], f"{document.name}: {broken}"
 
 
 def test_compose_has_every_service_with_a_health_check() -> None:
