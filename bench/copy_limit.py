@@ -13,9 +13,9 @@ from django.db import connection, transaction
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from opportunities.deal_fields import VALUE_FIELDS
 from opportunities.models import Opportunity
-from sync.records import DealRecord
-from sync.upsert import ZOHO_FIELDS
+from opportunities.records import DealRecord
 
 Row = tuple[object, ...]
 
@@ -33,7 +33,7 @@ def copy_rows(records: Sequence[DealRecord]) -> tuple[list[str], list[Row]]:
         row[zoho_id_position]: row
         for row in Opportunity.objects.order_by().values_list(*names).iterator(chunk_size=5000)
     }
-    pulled_positions = [(name, names.index(name)) for name in ZOHO_FIELDS]
+    pulled_positions = [(name, names.index(name)) for name in VALUE_FIELDS]
     rows: list[Row] = []
     for record in records:
         synced = stored.get(record.zoho_id)

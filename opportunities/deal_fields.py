@@ -46,11 +46,6 @@ class DealField:
     health_input: bool = False
     max_length: int | None = None
 
-    @property
-    def column(self) -> str:
-        """The Opportunity attribute the sync writes: lookups are stored as foreign keys."""
-        return f"{self.name}_id" if self.kind in (FieldKind.ACCOUNT, FieldKind.OWNER) else self.name
-
 
 def _text(
     name: str, label: str, api_name: str, *, org_specific: bool = False, editable: bool = False
@@ -137,5 +132,8 @@ EDITABLE_FIELDS: tuple[str, ...] = tuple(field.name for field in CRM_FIELDS if f
 HEALTH_INPUT_FIELDS: tuple[str, ...] = tuple(
     field.name for field in CRM_FIELDS if field.health_input
 )
-# The Opportunity columns a sync writes from a Zoho record, lookups as foreign keys.
-STORED_COLUMNS: tuple[str, ...] = tuple(field.column for field in CRM_FIELDS)
+LOOKUP_KINDS = frozenset({FieldKind.ACCOUNT, FieldKind.OWNER})
+# Fields stored on Opportunity exactly as the CRM sends them (lookups become foreign keys).
+VALUE_FIELDS: tuple[str, ...] = tuple(
+    field.name for field in CRM_FIELDS if field.kind not in LOOKUP_KINDS
+)

@@ -26,7 +26,6 @@ STANDARD_FIELDS: Mapping[str, str] = MappingProxyType(
         "zoho_modified_time": "Modified_Time",
         "deal_type": "Type",
         "lead_source": "Lead_Source",
-        "pipeline": "Pipeline",
     }
 )
 

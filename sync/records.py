@@ -8,53 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
+from opportunities.records import AccountRecord, CrmUserRecord, DealRecord
 
-@dataclass(frozen=True, slots=True)
-class CrmUserRecord:
-    zoho_id: str
-    name: str
-    email: str
-
-
-@dataclass(frozen=True, slots=True)
-class AccountRecord:
-    zoho_id: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class DealRecord:
-    """One well-formed Zoho deal, values parsed and validated (Decimal money, real dates)."""
-
-    zoho_id: str
-    name: str
-    account: AccountRecord | None
-    owner: CrmUserRecord | None
-    stage: str
-    probability: int | None
-    amount: Decimal | None
-    currency: str  # ISO 4217, upper case; the org's home currency when Zoho sends none
-    zoho_exchange_rate: Decimal | None
-    closing_date: date | None
-    zoho_created_time: datetime | None
-    zoho_modified_time: datetime
-    deal_type: str
-    lead_source: str
-    territory: str
-    service_line: str
-    funding_type: str
-    market_segment: str
-    proposal_submitted_on: date | None
-    po_received_on: date | None
-    kickoff_on: date | None
-    invoiced_on: date | None
-    payment_received_on: date | None
-    revenue_recognised_on: date | None
-    # Added after the first draft, with a default so existing constructors keep working.
-    pipeline: str = ""
+__all__ = [
+    "AccountRecord",
+    "CrmUserRecord",
+    "DealPage",
+    "DealRecord",
+    "DealUpdate",
+    "DealUpdateResult",
+    "DeletedDeal",
+    "MalformedDeal",
+]
 
 
 @dataclass(frozen=True, slots=True)

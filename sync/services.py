@@ -15,7 +15,7 @@ from django.utils import timezone
 from currency.services import SgdConverter, sgd_converter
 from opportunities.access import can_sync
 from opportunities.models import Opportunity
-from opportunities.services import opportunities_after_sync
+from opportunities.services.crm import CrmReferences, crm_page_apply, opportunities_mark_deleted
 from opportunities.stage_rules import StageRules, unmapped_stages
 from sync.events import sync_progress_publish
 from sync.models import (
@@ -28,7 +28,6 @@ from sync.models import (
     SyncTrigger,
 )
 from sync.records import DealPage, DeletedDeal
-from sync.upsert import KnownReferences, PageResult, RecordIssue, deals_upsert_page
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -76,7 +75,7 @@ class _Context:
     converter: SgdConverter
     rules: StageRules
     progress: ProgressCallback | None
-    references: KnownReferences = field(default_factory=KnownReferences)
+    references: CrmReferences = field(default_factory=CrmReferences)
     last_published: float = 0.0
 
 
@@ -232,24 +231,20 @@ def _pull_deletions(context: _Context) -> None:
 
 def _apply_page(context: _Context, page: DealPage) -> None:
     run = context.run
-    now = timezone.now()
-    result: PageResult = deals_upsert_page(
+    result = crm_page_apply(
         deals=page.deals,
         converter=context.converter,
         rules=context.rules,
         references=context.references,
-        now=now,
+        now=timezone.now(),
     )
-    opportunities_after_sync(changes=result.changes, synced_at=now)
     issues = [
-        *(RecordIssue(bad.zoho_id, IssueSeverity.SKIPPED, bad.reason) for bad in page.malformed),
-        *result.issues,
+        *((bad.zoho_id, IssueSeverity.SKIPPED, bad.reason) for bad in page.malformed),
+        *((issue.zoho_id, IssueSeverity(issue.severity), issue.reason) for issue in result.issues),
     ]
     SyncIssue.objects.bulk_create(
-        SyncIssue(
-            run=run, zoho_id=issue.zoho_id, severity=issue.severity, reason=issue.reason[:500]
-        )
-        for issue in issues
+        SyncIssue(run=run, zoho_id=zoho_id, severity=severity, reason=reason[:500])
+        for zoho_id, severity, reason in issues
     )
     run.pages += 1
     run.fetched += len(page.deals) + len(page.malformed)
@@ -261,27 +256,15 @@ def _apply_page(context: _Context, page: DealPage) -> None:
 
 
 def _mark_deleted(deleted: list[DeletedDeal]) -> int:
-    when = {item.zoho_id: item.deleted_time for item in deleted}
-    rows = list(Opportunity.objects.live().filter(zoho_id__in=when).only("id", "zoho_id"))
-    for row in rows:
-        row.is_deleted, row.deleted_at = True, when[row.zoho_id]
-    Opportunity.objects.bulk_update(rows, ["is_deleted", "deleted_at"])
-    return len(rows)
+    return opportunities_mark_deleted(deleted={item.zoho_id: item.deleted_time for item in deleted})
 
 
 def _mark_missing_as_deleted(seen: set[str]) -> int:
     """After a complete full sync: live deals Zoho did not return are gone from Zoho."""
-    missing = [
-        pk
-        for pk, zoho_id in Opportunity.objects.live().values_list("id", "zoho_id").iterator(2000)
-        if zoho_id not in seen
-    ]
+    live = Opportunity.objects.live().values_list("zoho_id", flat=True).order_by()
     now = timezone.now()
-    for start in range(0, len(missing), 1000):
-        Opportunity.objects.filter(id__in=missing[start : start + 1000]).update(
-            is_deleted=True, deleted_at=now
-        )
-    return len(missing)
+    missing = {zoho_id: now for zoho_id in live.iterator(2000) if zoho_id not in seen}
+    return opportunities_mark_deleted(deleted=missing)
 
 
 def _save_progress(run: SyncRun) -> None:

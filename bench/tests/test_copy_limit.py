@@ -10,12 +10,12 @@ from django.db import connection
 
 from bench.copy_limit import copy_rows, copy_seconds
 from currency.services import fx_rates_seed
+from opportunities.deal_fields import VALUE_FIELDS
 from opportunities.models import Opportunity
 from sync.models import SyncKind, SyncStatus, SyncTrigger
 from sync.records import DealRecord
 from sync.services import zoho_sync
 from sync.tests.fakes import FakeDealSource, deal_record
-from sync.upsert import ZOHO_FIELDS
 
 pytestmark = [
     pytest.mark.django_db,
@@ -48,8 +48,8 @@ def test_copy_rows_are_the_synced_rows_with_zoho_values_as_pulled(synced: list[D
     second = by_zoho_id[synced[1].zoho_id]
     assert second["amount_sgd"] == stored.amount_sgd
     assert second["health_status"] == stored.health_status
-    assert {name: second[name] for name in ZOHO_FIELDS} == {
-        name: getattr(synced[1], name) for name in ZOHO_FIELDS
+    assert {name: second[name] for name in VALUE_FIELDS} == {
+        name: getattr(synced[1], name) for name in VALUE_FIELDS
     }
 
 

@@ -1,7 +1,15 @@
-"""Writes about deals: logins, the post-sync step, health, thresholds and stage mappings.
+"""Every write to the opportunities app's tables, one module per sub-domain.
 
-One module per sub-domain; import from here, e.g.
-`from opportunities.services import opportunities_after_sync`.
+- crm: a page of CRM deals stored with their history and health; soft deletes.
+- history: what a change to a deal means (transitions, change events, counters).
+- fx: SGD amounts following rate changes.
+- health: rescoring deals; new thresholds.
+- lifecycle: stage mappings and re-placing deals.
+- snapshots: the daily pipeline totals.
+- logins: logins and the role groups' permissions.
+
+Import from the sub-module, e.g. `from opportunities.services.crm import crm_page_apply`;
+the names below are the ones views, admin and commands use most.
 """
 
 from opportunities.services.health import (
@@ -16,7 +24,6 @@ from opportunities.services.lifecycle import (
     stage_mapping_save,
 )
 from opportunities.services.logins import login_upsert
-from opportunities.services.sync import opportunities_after_sync
 
 __all__ = [
     "HealthRecomputeResult",
@@ -24,7 +31,6 @@ __all__ = [
     "health_recompute",
     "health_thresholds_save",
     "login_upsert",
-    "opportunities_after_sync",
     "opportunities_rederive",
     "stage_mapping_delete",
     "stage_mapping_save",

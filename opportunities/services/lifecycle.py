@@ -1,11 +1,10 @@
-"""Phase changes as records, and re-placing deals when the stage mapping changes."""
+"""Stage mappings: saving or removing one places the deals of its stage again."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -15,14 +14,13 @@ from django.utils import timezone
 
 from opportunities.models import (
     ChangeEvent,
-    ChangeKind,
     Opportunity,
-    Outcome,
     PhaseTransition,
     StageMapping,
     TransitionCause,
 )
 from opportunities.services.health import health_recompute
+from opportunities.services.history import outcome_change_event, phase_change_records
 from opportunities.stage_rules import StageRules
 from pipeline_pulse.bulk import keyset_pages, rows_update
 from pipeline_pulse.models import acting_user
@@ -30,44 +28,6 @@ from pipeline_pulse.models import acting_user
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
-
-
-def phase_change_records(
-    opportunity_id: int, old: int | None, new: int, at: datetime, cause: str
-) -> tuple[PhaseTransition, ChangeEvent | None]:
-    """The transition of a phase change, and its change event unless the deal is new (unsaved)."""
-    transition = PhaseTransition(
-        opportunity_id=opportunity_id, from_phase=old, to_phase=new, occurred_at=at, cause=cause
-    )
-    if old is None:
-        return transition, None
-    event = ChangeEvent(
-        opportunity_id=opportunity_id,
-        kind=ChangeKind.PHASE_FORWARD if new > old else ChangeKind.PHASE_BACKWARD,
-        old_value=str(old),
-        new_value=str(new),
-        delta=Decimal(new - old),
-        cause=cause,
-        occurred_at=at,
-    )
-    return transition, event
-
-
-def outcome_change_event(
-    opportunity_id: int, old: str, new: str, at: datetime, cause: str
-) -> ChangeEvent:
-    """The won / lost / reopened event of an outcome change (unsaved)."""
-    kind = {Outcome.WON: ChangeKind.WON, Outcome.LOST: ChangeKind.LOST}.get(
-        Outcome(new), ChangeKind.REOPENED
-    )
-    return ChangeEvent(
-        opportunity_id=opportunity_id,
-        kind=kind,
-        old_value=old,
-        new_value=new,
-        cause=cause,
-        occurred_at=at,
-    )
 
 
 @dataclass(frozen=True)

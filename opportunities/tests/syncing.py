@@ -1,92 +1,73 @@
-"""Write deals the way the Zoho sync does, so tests can drive the post-sync step."""
+"""Send deals through the real CRM page service, as a sync does, so tests can state only the
+CRM values they depend on.
+
+No write path of its own: a test's deal becomes a DealRecord (its current values, changed as
+the test says) and goes through opportunities.services.crm.crm_page_apply.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
-from opportunities.changes import CrmChange
+from currency.conversion import sgd_converter
+from opportunities.deal_fields import VALUE_FIELDS
 from opportunities.models import Opportunity
-from opportunities.services import opportunities_after_sync
+from opportunities.records import AccountRecord, CrmUserRecord, DealRecord
+from opportunities.services.crm import CrmPageResult, crm_page_apply
 from opportunities.stage_rules import StageRules
 from opportunities.tests.factories import AccountFactory, CrmUserFactory, OpportunityFactory
 
-# Fields the sync writes from Zoho (besides phase and outcome, which it derives).
-ZOHO_FIELDS = (
-    "stage",
-    "probability",
-    "amount",
-    "amount_sgd",
-    "closing_date",
-    "zoho_modified_time",
-    "proposal_submitted_on",
-    "po_received_on",
-    "kickoff_on",
-    "invoiced_on",
-    "payment_received_on",
-    "revenue_recognised_on",
-    "is_deleted",
-    "deleted_at",
-)
+
+def deal_record(deal: Opportunity, **changes: Any) -> DealRecord:
+    """The deal as the CRM would send it, with `changes` applied, modified "just now"."""
+    account, owner = deal.account, deal.owner
+    values = {name: getattr(deal, name) for name in VALUE_FIELDS}
+    values["zoho_modified_time"] = values["zoho_modified_time"] or timezone.now()
+    record = DealRecord(
+        zoho_id=deal.zoho_id,
+        account=AccountRecord(account.zoho_id, account.name) if account else None,
+        owner=CrmUserRecord(owner.zoho_id, owner.name, owner.email) if owner else None,
+        **values,
+    )
+    # Every sync brings a newer modification time, as Zoho's would be.
+    changes.setdefault("zoho_modified_time", record.zoho_modified_time + timedelta(seconds=1))
+    return replace(record, **changes)
 
 
 def sync_page(
     updates: dict[Opportunity, dict[str, Any]], *, synced_at: datetime | None = None
-) -> list[CrmChange]:
-    """Bulk-update the deals' Zoho fields with phase and outcome, then run the post-sync step."""
-    rules = StageRules.load()
-    before = {deal.pk: deal for deal in Opportunity.objects.filter(pk__in=[d.pk for d in updates])}
-    changed, changes = [], []
-    for deal, values in updates.items():
-        old = before[deal.pk]
-        new = Opportunity.objects.get(pk=deal.pk)
-        for name, value in values.items():
-            setattr(new, name, value)
-        placement = rules.place(
-            stage=new.stage,
-            probability=new.probability,
-            proposal_submitted_on=new.proposal_submitted_on,
-            po_received_on=new.po_received_on,
-            current_phase=old.phase,
-        )
-        new.phase, new.outcome = placement.phase, placement.outcome
-        changed.append(new)
-        changes.append(
-            CrmChange(
-                opportunity_id=deal.pk,
-                created=False,
-                previous_closing_date=old.closing_date,
-                previous_amount_sgd=old.amount_sgd,
-                previous_phase=old.phase,
-                previous_outcome=old.outcome,
-            )
-        )
-    Opportunity.objects.bulk_update(changed, [*ZOHO_FIELDS, "phase", "outcome"])
-    opportunities_after_sync(changes=changes, synced_at=synced_at)
-    return changes
+) -> CrmPageResult:
+    """One page: each deal with its changes, stored through the real service."""
+    current = Opportunity.objects.select_related("account", "owner").in_bulk(
+        [d.pk for d in updates]
+    )
+    records = [deal_record(current[deal.pk], **values) for deal, values in updates.items()]
+    return crm_page_apply(
+        deals=records, converter=sgd_converter(), rules=StageRules.load(), now=synced_at
+    )
 
 
 def sync_new(*, synced_at: datetime | None = None, **fields: Any) -> Opportunity:
-    """Create a deal as the sync does (placed by the stage rules) and run the post-sync step."""
-    rules = StageRules.load()
-    # The factory's SGD deal of 10,000, converted as the sync would.
-    fields.setdefault("amount_sgd", fields.get("amount", Decimal("10000.00")))
+    """A deal the CRM sends for the first time (an SGD deal of 10,000 unless told otherwise).
+
+    Only CRM values can be given: what Pipeline Pulse computes (SGD amount, phase, health) is
+    computed, as in production.
+    """
+    computed = sorted(set(fields) - {*VALUE_FIELDS, "account", "owner", "zoho_id"})
+    if computed:
+        raise TypeError(f"sync_new() takes CRM values only, not {', '.join(computed)}")
     fields.setdefault("account", AccountFactory.create())
     fields.setdefault("owner", CrmUserFactory.create())
+    fields.setdefault("zoho_modified_time", timezone.now())
     deal = OpportunityFactory.build(**fields)
-    placement = rules.place(
-        stage=deal.stage,
-        probability=deal.probability,
-        proposal_submitted_on=deal.proposal_submitted_on,
-        po_received_on=deal.po_received_on,
+    crm_page_apply(
+        deals=[deal_record(deal, zoho_modified_time=deal.zoho_modified_time)],
+        converter=sgd_converter(),
+        rules=StageRules.load(),
+        now=synced_at,
     )
-    deal.phase, deal.outcome = placement.phase, placement.outcome
-    deal.zoho_modified_time = deal.zoho_modified_time or timezone.now()
-    (created,) = Opportunity.objects.bulk_create([deal])
-    opportunities_after_sync(
-        changes=[CrmChange(opportunity_id=created.pk, created=True)], synced_at=synced_at
-    )
-    return Opportunity.objects.get(pk=created.pk)
+    return Opportunity.objects.get(zoho_id=deal.zoho_id)

@@ -1,4 +1,5 @@
-"""The post-sync step: transitions, change events, push counters and health, in bounded queries."""
+"""What a CRM page changes about deals: transitions, change events, push counters and health,
+in a number of queries that does not grow with the page."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from opportunities.changes import CrmChange
 from opportunities.models import ChangeEvent, ChangeKind, Opportunity, PhaseTransition
-from opportunities.services import opportunities_after_sync
+from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.tests.syncing import sync_new, sync_page
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def test_a_new_deal_gets_its_first_transition_a_new_event_and_health() -> None:
         stage="Needs Analysis",
         probability=20,
         closing_date=date(2026, 7, 31),
-        amount_sgd=Decimal("12500.00"),
+        amount=Decimal("12500.00"),
         zoho_created_time=created_in_zoho,
     )
     transition = deal.phase_transitions.get()
@@ -132,10 +132,11 @@ def test_won_lost_and_reopened_are_recorded() -> None:
 
 
 def test_amount_changes_are_recorded_in_sgd() -> None:
-    deal = sync_new(stage="Qualification", amount_sgd=Decimal("10000.00"))
-    sync_page({deal: {"amount_sgd": Decimal("12500.50")}})
-    sync_page({deal: {"amount_sgd": Decimal("9000.00")}})
-    sync_page({deal: {"amount_sgd": None}})  # could no longer be converted: not a change of value
+    deal = sync_new(stage="Qualification", amount=Decimal("10000.00"))
+    sync_page({deal: {"amount": Decimal("12500.50")}})
+    sync_page({deal: {"amount": Decimal("9000.00")}})
+    # A currency with no rate: no SGD amount any more, which is not a change of value.
+    sync_page({deal: {"currency": "XOF"}})
     events = deal.change_events.filter(kind__startswith="amount").order_by("id")
     assert [(e.kind, e.old_value, e.new_value, e.delta) for e in events] == [
         ("amount_up", "10000.00", "12500.50", Decimal("2500.50")),
@@ -146,24 +147,21 @@ def test_amount_changes_are_recorded_in_sgd() -> None:
     assert deal.health_reasons[0]["code"] == "no_sgd_amount"
 
 
-def test_the_post_sync_step_runs_in_a_bounded_number_of_queries() -> None:
+def test_a_page_is_stored_in_a_number_of_queries_that_does_not_grow_with_it() -> None:
     def run(count: int) -> int:
         deals = [sync_new(stage="Qualification") for _ in range(count)]
         updates = {
             deal: {
                 "stage": "Proposal/Price Quote",
                 "closing_date": deal.closing_date + timedelta(days=7),  # type: ignore[operator]
-                "amount_sgd": Decimal("20000.00"),
+                "amount": Decimal("20000.00"),
             }
             for deal in deals
         }
         with CaptureQueriesContext(connection) as queries:
-            changes = sync_page(updates)
-        # sync_page itself reads and bulk-updates; count only the post-sync step.
-        with CaptureQueriesContext(connection) as post_sync:
-            opportunities_after_sync(changes=changes)
-        assert len(queries) > len(post_sync)
-        return len(post_sync)
+            result = sync_page(updates)
+        assert result.updated == count
+        return len(queries)
 
     # 40 deals: SQLite's backend splits bulk inserts past 999 parameters (about 140 events).
     assert run(3) == run(40)
@@ -172,7 +170,7 @@ def test_the_post_sync_step_runs_in_a_bounded_number_of_queries() -> None:
 def test_the_post_sync_step_query_count_for_one_page() -> None:
     deals = [sync_new(stage="Qualification") for _ in range(20)]
     changes = [
-        CrmChange(
+        DealChange(
             opportunity_id=deal.pk,
             created=False,
             previous_closing_date=date(2026, 1, 1),
@@ -183,7 +181,7 @@ def test_the_post_sync_step_query_count_for_one_page() -> None:
         for deal in deals
     ]
     with CaptureQueriesContext(connection) as queries:
-        opportunities_after_sync(changes=changes)
+        deal_changes_record(changes=changes)
     # Stage rules, deals, 2 bulk inserts, push counter, phase entry, thresholds, health read
     # and write, and 4 savepoint statements: a constant, whatever the page size.
     assert len(queries) == 13
@@ -193,12 +191,12 @@ def test_the_post_sync_step_query_count_for_one_page() -> None:
 
 def test_nothing_to_do_costs_no_query() -> None:
     with CaptureQueriesContext(connection) as queries:
-        opportunities_after_sync(changes=[])
+        deal_changes_record(changes=[])
     assert len(queries) == 0
 
 
 def test_a_change_for_a_deal_that_is_gone_is_ignored() -> None:
     deal = sync_new(stage="Qualification")
-    gone = CrmChange(opportunity_id=deal.pk + 1000, created=False, previous_phase=1)
-    opportunities_after_sync(changes=[gone, CrmChange(opportunity_id=deal.pk, created=False)])
+    gone = DealChange(opportunity_id=deal.pk + 1000, created=False, previous_phase=1)
+    deal_changes_record(changes=[gone, DealChange(opportunity_id=deal.pk, created=False)])
     assert ChangeEvent.objects.count() == 1

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from opportunities.models import ChangeEvent, Opportunity, PipelineSnapshot
 from opportunities.services import health_recompute
+from opportunities.services.crm import opportunities_mark_deleted
 from opportunities.services.snapshots import (
     pipeline_snapshot_backfill,
     pipeline_snapshot_reconstruct,
@@ -101,20 +102,20 @@ def test_a_past_day_is_rebuilt_as_it_was_taken_live() -> None:
         pushed = sync_new(
             stage="Qualification",
             probability=10,
-            amount_sgd=Decimal("10000.00"),
+            amount=Decimal("10000.00"),
             closing_date=date(2026, 7, 1),
             **common,
         )
         backwards = sync_new(
             stage="Negotiation/Review",
             probability=85,  # a warning on the day: high probability and no PO
-            amount_sgd=Decimal("50000.00"),
+            amount=Decimal("50000.00"),
             closing_date=date(2026, 6, 20),
             **common,
         )
         won = sync_new(stage="Proposal/Price Quote", probability=60, **common)
         lost = sync_new(stage="Needs Analysis", probability=30, **common)
-        deleted = sync_new(stage="Qualification", amount_sgd=None, **common)
+        deleted = sync_new(stage="Qualification", **common)
 
     snapshot_day = date(2026, 6, 3)
     with time_machine.travel(datetime(2026, 6, 3, 0, 5, tzinfo=SGT), tick=False):
@@ -127,13 +128,13 @@ def test_a_past_day_is_rebuilt_as_it_was_taken_live() -> None:
     with time_machine.travel(day_c, tick=False):
         sync_page(
             {
-                pushed: {"closing_date": date(2026, 7, 15), "amount_sgd": Decimal("15000.00")},
+                pushed: {"closing_date": date(2026, 7, 15), "amount": Decimal("15000.00")},
                 backwards: {"stage": "Needs Analysis"},
                 won: {"stage": "Closed Won"},
                 lost: {"stage": "Closed Lost"},
-                deleted: {"is_deleted": True, "deleted_at": day_c},
             }
         )
+        opportunities_mark_deleted(deleted={deleted.zoho_id: day_c})
         sync_new(stage="Qualification", zoho_created_time=day_c)
         # A second push: two since the day, which rebuilt health must not count.
         sync_page({pushed: {"closing_date": date(2026, 8, 1)}})

@@ -112,7 +112,7 @@ def test_rederive_everything_touches_only_deals_that_move() -> None:
 
 
 def test_admin_mapping_edit_re_places_the_deals(admin_client_: Client) -> None:
-    deal = sync_new(stage="Qualification", amount_sgd=Decimal("100.00"))
+    deal = sync_new(stage="Qualification", amount=Decimal("100.00"))
     mapping = StageMapping.objects.get(stage="Qualification")
     response = admin_client_.post(
         reverse("admin:opportunities_stagemapping_change", args=[mapping.pk]),

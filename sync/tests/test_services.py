@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Account, CrmUser, Opportunity
+from opportunities.services.crm import crm_page_apply
 from opportunities.stage_rules import StageRules
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
 from sync.records import DeletedDeal, MalformedDeal
 from sync.services import SyncAlreadyRunning, sync_run_start, zoho_sync
 from sync.tests.fakes import BASE_TIME, FakeDealSource, deal_record
-from sync.upsert import deals_upsert_page
 
 pytestmark = pytest.mark.django_db
 
@@ -181,16 +181,17 @@ def test_a_broken_connection_fails_the_run_with_the_error_recorded() -> None:
     reason="SQLite (the embedded demo database) splits statements at its parameter limit",
 )
 @pytest.mark.parametrize("size", [10, 200])
-def test_page_upsert_runs_a_fixed_number_of_queries(size: int) -> None:
+def test_a_page_is_stored_in_a_fixed_number_of_queries(size: int) -> None:
     from currency.services import sgd_converter
 
     deals = [deal_record(n) for n in range(size)]
     rules, converter = StageRules.load(), sgd_converter()
     with CaptureQueriesContext(connection) as queries:
-        deals_upsert_page(deals=deals, converter=converter, rules=rules)
-    # accounts upsert + ids, owners upsert + ids, existing deals, deals upsert, new ids
-    # (plus the savepoint around the bulk write)
-    assert len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]) == 7
+        crm_page_apply(deals=deals, converter=converter, rules=rules)
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # Accounts upsert + ids, owners upsert + ids, existing deals, deals upsert, new ids; then
+    # stage rules, the new rows, transitions, events, thresholds, health read and write.
+    assert len(statements) == 14, statements
 
 
 def test_the_run_counts_stages_nobody_has_mapped() -> None:

@@ -1,7 +1,14 @@
-"""One page of Zoho deals into the deal tables: bulk statements, a fixed number of queries."""
+"""A page of CRM deals into the deal tables, and everything that follows from it.
+
+The one writer of what the CRM says about deals: accounts, owners and deals (with their phase,
+outcome and SGD amount) in bulk statements, then their history and health
+(services.history), all in one transaction and a fixed number of queries per page. A sync
+hands pages of typed records (opportunities.records) and gets counts and problems back.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,36 +19,17 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from currency.services import SgdConverter
-from opportunities.changes import CrmChange
-from opportunities.models import MILESTONE_FIELDS, Account, CrmUser, Opportunity, Outcome
+from currency.conversion import SgdConverter
+from opportunities.deal_fields import VALUE_FIELDS
+from opportunities.models import Account, CrmUser, Opportunity, Outcome
+from opportunities.records import DealRecord
+from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.stage_rules import StageRules
-from pipeline_pulse.bulk import rows_upsert
-from sync.models import IssueSeverity
-from sync.records import DealRecord
+from pipeline_pulse.bulk import rows_update, rows_upsert
 
 logger = logging.getLogger(__name__)
 
-# Opportunity fields whose values come straight from Zoho (same names on DealRecord).
-ZOHO_FIELDS = (
-    "name",
-    "stage",
-    "probability",
-    "amount",
-    "currency",
-    "zoho_exchange_rate",
-    "closing_date",
-    "zoho_created_time",
-    "zoho_modified_time",
-    "deal_type",
-    "lead_source",
-    "territory",
-    "service_line",
-    "funding_type",
-    "market_segment",
-    *MILESTONE_FIELDS,
-)
-# Fields the sync computes from them.
+# Fields this service computes from the CRM's values (deal_fields.VALUE_FIELDS).
 DERIVED_FIELDS = (
     "account",
     "owner",
@@ -59,26 +47,37 @@ DERIVED_FIELDS = (
 )
 
 
+# CRM ids looked up per query when soft-deleting.
+DELETE_BATCH = 2000
+
+
+class IssueLevel(enum.StrEnum):
+    WARNING = "warning"  # stored, with something a person should know
+    FAILED = "failed"  # refused by the database, not stored
+
+
 @dataclass(frozen=True)
 class RecordIssue:
     zoho_id: str
-    severity: str
+    severity: IssueLevel
     reason: str
 
 
 @dataclass
-class PageResult:
+class CrmPageResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
-    changes: list[CrmChange] = field(default_factory=list)
     issues: list[RecordIssue] = field(default_factory=list)
 
 
 def zoho_values_of(deal: DealRecord) -> dict[str, Any]:
-    """What Zoho said about the deal, as JSON: the base of the later three-way merge."""
-    values: dict[str, Any] = {name: _json_value(getattr(deal, name)) for name in ZOHO_FIELDS}
+    """What the CRM said about the deal, as JSON: the base of the three-way merge.
+
+    Every catalogued field, lookups by their CRM id.
+    """
+    values: dict[str, Any] = {name: _json_value(getattr(deal, name)) for name in VALUE_FIELDS}
     values["account"] = deal.account.zoho_id if deal.account else None
     values["owner"] = deal.owner.zoho_id if deal.owner else None
     return values
@@ -92,25 +91,40 @@ def _json_value(value: object) -> object:
     return value
 
 
-def deals_upsert_page(
+@transaction.atomic
+def crm_page_apply(
     *,
     deals: Sequence[DealRecord],
     converter: SgdConverter,
     rules: StageRules,
-    references: KnownReferences | None = None,
+    references: CrmReferences | None = None,
     now: datetime | None = None,
-) -> PageResult:
-    """Store one page of deals: accounts, owners, then the deals, each in one bulk statement.
+) -> CrmPageResult:
+    """Store one page of CRM deals with their history and health, in one transaction.
 
-    Deals whose Zoho values did not change are left alone. The caller owns the transaction
-    (the page, its post-sync step and the watermark commit together). A run passes the same
+    Accounts, owners, then the deals, each in one bulk statement; deals whose CRM values did not
+    change are left alone. Then what changed is recorded (transitions, change events, counters)
+    and the changed deals are rescored. A caller that also commits its own bookkeeping with the
+    page (a sync's counters and watermark) holds the outer transaction. A run passes the same
     `references` to every page, so accounts and owners already stored are not written again,
-    and `now` as the time new deals entered their phase.
+    and `now` as the time of the change.
     """
-    result = PageResult()
+    now = now or timezone.now()
+    result, changes = _upsert(deals, converter, rules, references or CrmReferences(), now)
+    deal_changes_record(changes=changes, at=now)
+    return result
+
+
+def _upsert(
+    deals: Sequence[DealRecord],
+    converter: SgdConverter,
+    rules: StageRules,
+    references: CrmReferences,
+    now: datetime,
+) -> tuple[CrmPageResult, list[DealChange]]:
+    result, changes = CrmPageResult(), list[DealChange]()
     if not deals:
-        return result
-    references = references if references is not None else KnownReferences()
+        return result, changes
     account_ids = references.account_ids(deals)
     owner_ids = references.owner_ids(deals)
     existing: dict[str, Mapping[str, Any]] = {
@@ -128,7 +142,6 @@ def deals_upsert_page(
             "is_deleted",
         )
     }
-    now = now or timezone.now()
     rows: list[Opportunity] = []
     for deal in deals:
         before = existing.get(deal.zoho_id)
@@ -151,11 +164,11 @@ def deals_upsert_page(
         before = existing.get(row.zoho_id)
         if before is None:
             result.created += 1
-            result.changes.append(CrmChange(opportunity_id=ids[row.zoho_id], created=True))
+            changes.append(DealChange(opportunity_id=ids[row.zoho_id], created=True))
             continue
         result.updated += 1
-        result.changes.append(
-            CrmChange(
+        changes.append(
+            DealChange(
                 opportunity_id=before["id"],
                 created=False,
                 previous_closing_date=before["closing_date"],
@@ -164,7 +177,7 @@ def deals_upsert_page(
                 previous_outcome=before["outcome"],
             )
         )
-    return result
+    return result, changes
 
 
 def _opportunity_row(
@@ -176,7 +189,7 @@ def _opportunity_row(
     converter: SgdConverter,
     rules: StageRules,
     now: datetime,
-    result: PageResult,
+    result: CrmPageResult,
 ) -> Opportunity:
     placement = rules.place(
         stage=deal.stage,
@@ -190,13 +203,13 @@ def _opportunity_row(
     conversion = converter.convert(deal.amount, deal.currency, locked_on=locked_on)
     if deal.amount is None:
         result.issues.append(
-            RecordIssue(deal.zoho_id, IssueSeverity.WARNING, "No amount in Zoho: health is Neutral")
+            RecordIssue(deal.zoho_id, IssueLevel.WARNING, "No amount in Zoho: health is Neutral")
         )
     elif conversion.amount_sgd is None:
-        result.issues.append(RecordIssue(deal.zoho_id, IssueSeverity.WARNING, conversion.note))
+        result.issues.append(RecordIssue(deal.zoho_id, IssueLevel.WARNING, conversion.note))
     return Opportunity(
         zoho_id=deal.zoho_id,
-        **{name: getattr(deal, name) for name in ZOHO_FIELDS},
+        **{name: getattr(deal, name) for name in VALUE_FIELDS},
         account_id=account_ids.get(deal.account.zoho_id) if deal.account else None,
         owner_id=owner_ids.get(deal.owner.zoho_id) if deal.owner else None,
         amount_sgd=conversion.amount_sgd,
@@ -215,7 +228,7 @@ def _opportunity_row(
     )
 
 
-def _write(rows: list[Opportunity], result: PageResult) -> list[Opportunity]:
+def _write(rows: list[Opportunity], result: CrmPageResult) -> list[Opportunity]:
     """Write the rows in one statement; if the database refuses it, find the bad rows."""
     if not rows:
         return []
@@ -234,7 +247,7 @@ def _write(rows: list[Opportunity], result: PageResult) -> list[Opportunity]:
         except DatabaseError as exc:
             result.failed += 1
             reason = f"Refused by the database: {str(exc).splitlines()[0][:400]}"
-            result.issues.append(RecordIssue(row.zoho_id, IssueSeverity.FAILED, reason))
+            result.issues.append(RecordIssue(row.zoho_id, IssueLevel.FAILED, reason))
     return written
 
 
@@ -243,12 +256,30 @@ def _bulk_upsert(rows: Sequence[Opportunity]) -> None:
         Opportunity,
         objs=rows,
         unique_field="zoho_id",
-        update_fields=[*ZOHO_FIELDS, *DERIVED_FIELDS],
+        update_fields=[*VALUE_FIELDS, *DERIVED_FIELDS],
     )
 
 
+@transaction.atomic
+def opportunities_mark_deleted(*, deleted: Mapping[str, datetime]) -> int:
+    """Soft-delete the live deals the CRM no longer has (CRM id → when); how many there were.
+
+    The rows stay, with their history: a deal restored from Zoho's recycle bin comes back
+    live with the next sync that sees it.
+    """
+    live = Opportunity.objects.live().order_by()
+    rows = []
+    zoho_ids = list(deleted)
+    for start in range(0, len(zoho_ids), DELETE_BATCH):
+        batch = zoho_ids[start : start + DELETE_BATCH]
+        for pk, zoho_id in live.filter(zoho_id__in=batch).values_list("pk", "zoho_id"):
+            rows.append((pk, True, deleted[zoho_id]))
+    rows_update(Opportunity, fields=("is_deleted", "deleted_at"), rows=rows)
+    return len(rows)
+
+
 @dataclass
-class KnownReferences:
+class CrmReferences:
     """Accounts and owners a run has stored: each page writes only new or changed ones."""
 
     accounts: dict[str, tuple[str, int]] = field(default_factory=dict)  # id → (name, pk)

@@ -1,0 +1,235 @@
+"""A deal's history as it happens: phase transitions, change events and the closing-date
+counters, written from what changed, then the changed deals rescored.
+
+Every writer of deal values (the CRM page service, local edits, stage-mapping changes) hands
+over what a deal was before (DealChange); this module decides what that change means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from opportunities.models import (
+    ChangeEvent,
+    ChangeKind,
+    Opportunity,
+    Outcome,
+    PhaseTransition,
+    TransitionCause,
+)
+from opportunities.services.health import health_recompute
+from opportunities.stage_rules import StageRules
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class DealChange:
+    """A deal created, or whose values changed, with the values it had before.
+
+    `previous_*` are None for a new deal. The row already holds the new values, phase and
+    outcome when the change is recorded.
+    """
+
+    opportunity_id: int
+    created: bool
+    previous_closing_date: date | None = None
+    previous_amount_sgd: Decimal | None = None
+    previous_phase: int | None = None
+    previous_outcome: str | None = None
+
+
+def phase_change_records(
+    opportunity_id: int, old: int | None, new: int, at: datetime, cause: str
+) -> tuple[PhaseTransition, ChangeEvent | None]:
+    """The transition of a phase change, and its change event unless the deal is new (unsaved)."""
+    transition = PhaseTransition(
+        opportunity_id=opportunity_id, from_phase=old, to_phase=new, occurred_at=at, cause=cause
+    )
+    if old is None:
+        return transition, None
+    event = ChangeEvent(
+        opportunity_id=opportunity_id,
+        kind=ChangeKind.PHASE_FORWARD if new > old else ChangeKind.PHASE_BACKWARD,
+        old_value=str(old),
+        new_value=str(new),
+        delta=Decimal(new - old),
+        cause=cause,
+        occurred_at=at,
+    )
+    return transition, event
+
+
+def outcome_change_event(
+    opportunity_id: int, old: str, new: str, at: datetime, cause: str
+) -> ChangeEvent:
+    """The won / lost / reopened event of an outcome change (unsaved)."""
+    kind = {Outcome.WON: ChangeKind.WON, Outcome.LOST: ChangeKind.LOST}.get(
+        Outcome(new), ChangeKind.REOPENED
+    )
+    return ChangeEvent(
+        opportunity_id=opportunity_id,
+        kind=kind,
+        old_value=old,
+        new_value=new,
+        cause=cause,
+        occurred_at=at,
+    )
+
+
+def _amount(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def deal_changes_record(
+    *, changes: Sequence[DealChange], at: datetime | None = None, cause: str = TransitionCause.SYNC
+) -> None:
+    """Record what changed about these deals, then rescore them.
+
+    Writes phase transitions (and `phase_entered_at`), change events, the closing-date push
+    and pull-in counters, and health, in a fixed number of queries however many deals, all in
+    one transaction (the caller's, when it writes the deals in one).
+    """
+    if changes:
+        with transaction.atomic():
+            _record(changes, at or timezone.now(), cause)
+
+
+def _record(changes: Sequence[DealChange], at: datetime, cause: str) -> None:
+    by_id = {change.opportunity_id: change for change in changes}
+    rows = Opportunity.objects.filter(pk__in=by_id).values(
+        "id",
+        "stage",
+        "probability",
+        "phase",
+        "outcome",
+        "closing_date",
+        "amount_sgd",
+        "zoho_created_time",
+    )
+    history = _History(at=at, cause=cause, rules=StageRules.load())
+    for row in rows:
+        change = by_id[row["id"]]
+        if change.created:
+            history.deal_created(row)
+        else:
+            history.deal_changed(row, change)
+    history.save()
+    health_recompute(opportunity_ids=list(by_id))
+
+
+@dataclass
+class _History:
+    """What a batch of changes adds to the deals' history, written in a few statements."""
+
+    at: datetime
+    cause: str
+    rules: StageRules
+    transitions: list[PhaseTransition] = field(default_factory=list)
+    events: list[ChangeEvent] = field(default_factory=list)
+    pushed: list[int] = field(default_factory=list)
+    pulled_in: list[int] = field(default_factory=list)
+    phase_moved: list[int] = field(default_factory=list)
+
+    def deal_created(self, row: Mapping[str, Any]) -> None:
+        # The writer inserted the deal with `phase_entered_at` already set: no second write.
+        transition, _ = phase_change_records(row["id"], None, row["phase"], self.at, self.cause)
+        self.transitions.append(transition)
+        created, amount = row["zoho_created_time"], row["amount_sgd"]
+        self.events.append(
+            ChangeEvent(
+                opportunity_id=row["id"],
+                kind=ChangeKind.NEW,
+                new_value=_amount(amount) if amount is not None else "",
+                delta=amount,
+                cause=self.cause,
+                # When it was created in Zoho, so "new since" holds even after a first import.
+                occurred_at=min(created, self.at) if created else self.at,
+            )
+        )
+
+    def deal_changed(self, row: Mapping[str, Any], change: DealChange) -> None:
+        self._phase(row, change)
+        if change.previous_outcome is not None and change.previous_outcome != row["outcome"]:
+            self.events.append(
+                outcome_change_event(
+                    row["id"], change.previous_outcome, row["outcome"], self.at, self.cause
+                )
+            )
+        self._closing_date(row["id"], change.previous_closing_date, row["closing_date"])
+        self._amount(row["id"], change.previous_amount_sgd, row["amount_sgd"])
+
+    def _phase(self, row: Mapping[str, Any], change: DealChange) -> None:
+        if change.previous_phase is None or change.previous_phase == row["phase"]:
+            return
+        # Did the stage move the deal, or a milestone date raise it past its stage?
+        by_stage = self.rules.place(
+            stage=row["stage"],
+            probability=row["probability"],
+            proposal_submitted_on=None,
+            po_received_on=None,
+            current_phase=change.previous_phase,
+        )
+        cause = TransitionCause.MILESTONE if by_stage.phase < row["phase"] else self.cause
+        transition, event = phase_change_records(
+            row["id"], change.previous_phase, row["phase"], self.at, cause
+        )
+        self.transitions.append(transition)
+        if event:
+            self.events.append(event)
+        self.phase_moved.append(row["id"])
+
+    def _closing_date(self, deal_id: int, old: date | None, new: date | None) -> None:
+        if old is None or new is None or old == new:
+            return
+        later = new > old
+        (self.pushed if later else self.pulled_in).append(deal_id)
+        self.events.append(
+            ChangeEvent(
+                opportunity_id=deal_id,
+                kind=ChangeKind.CLOSING_DATE_PUSHED if later else ChangeKind.CLOSING_DATE_PULLED_IN,
+                old_value=old.isoformat(),
+                new_value=new.isoformat(),
+                delta=Decimal((new - old).days),
+                cause=self.cause,
+                occurred_at=self.at,
+            )
+        )
+
+    def _amount(self, deal_id: int, old: Decimal | None, new: Decimal | None) -> None:
+        if old is None or new is None or old == new:
+            return
+        self.events.append(
+            ChangeEvent(
+                opportunity_id=deal_id,
+                kind=ChangeKind.AMOUNT_UP if new > old else ChangeKind.AMOUNT_DOWN,
+                old_value=_amount(old),
+                new_value=_amount(new),
+                delta=(new - old).quantize(CENT),
+                cause=self.cause,
+                occurred_at=self.at,
+            )
+        )
+
+    def save(self) -> None:
+        PhaseTransition.objects.bulk_create(self.transitions)
+        ChangeEvent.objects.bulk_create(self.events)
+        deals = Opportunity.objects.all()
+        if self.pushed:
+            deals.filter(pk__in=self.pushed).update(
+                closing_date_push_count=F("closing_date_push_count") + 1
+            )
+        if self.pulled_in:
+            deals.filter(pk__in=self.pulled_in).update(
+                closing_date_pull_in_count=F("closing_date_pull_in_count") + 1
+            )
+        if self.phase_moved:
+            deals.filter(pk__in=self.phase_moved).update(phase_entered_at=self.at)
