@@ -14,8 +14,8 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from opportunities.models import Opportunity
-from sync.records import DealRecord
 from sync.upsert import ZOHO_FIELDS
+from sync.zoho.records import DealRecord
 
 Row = tuple[object, ...]
 

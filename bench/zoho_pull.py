@@ -23,7 +23,7 @@ from simulator.http import Request, Response
 from simulator.server import SimulatorServer
 from simulator.zoho import ZohoSimulator
 from sync.zoho import ZohoClient
-from sync.zoho_http import RetryPolicy
+from sync.zoho.http import RetryPolicy
 
 DEALS = int(os.environ.get("BENCH_ZOHO_PULL_DEALS", "50000"))
 SEED = int(os.environ.get("BENCH_ZOHO_PULL_SEED", "7"))

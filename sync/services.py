@@ -18,8 +18,8 @@ from opportunities.models import Opportunity
 from opportunities.services import opportunities_after_sync
 from sync.events import sync_progress_publish
 from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus
-from sync.records import DealPage, DeletedDeal
 from sync.upsert import KnownReferences, PageResult, RecordIssue, deals_upsert_page
+from sync.zoho.records import DealPage, DeletedDeal
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

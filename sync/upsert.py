@@ -18,7 +18,7 @@ from opportunities.lifecycle import StageRules
 from opportunities.models import MILESTONE_FIELDS, Account, CrmUser, Opportunity, Outcome
 from pipeline_pulse.bulk import rows_upsert
 from sync.models import IssueSeverity
-from sync.records import DealRecord
+from sync.zoho.records import DealRecord
 
 logger = logging.getLogger(__name__)
 

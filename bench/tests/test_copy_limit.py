@@ -12,10 +12,10 @@ from bench.copy_limit import copy_rows, copy_seconds
 from currency.services import fx_rates_seed
 from opportunities.models import Opportunity
 from sync.models import SyncKind, SyncStatus, SyncTrigger
-from sync.records import DealRecord
 from sync.services import zoho_sync
 from sync.tests.fakes import FakeDealSource, deal_record
 from sync.upsert import ZOHO_FIELDS
+from sync.zoho.records import DealRecord
 
 pytestmark = [
     pytest.mark.django_db,

@@ -12,10 +12,10 @@ from currency.tests.factories import ExchangeRateFactory
 from opportunities.lifecycle import StageRules
 from opportunities.models import Account, CrmUser, Opportunity
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
-from sync.records import DeletedDeal, MalformedDeal
 from sync.services import SyncAlreadyRunning, sync_run_start, zoho_sync
 from sync.tests.fakes import BASE_TIME, FakeDealSource, deal_record
 from sync.upsert import deals_upsert_page
+from sync.zoho.records import DeletedDeal, MalformedDeal
 
 pytestmark = pytest.mark.django_db
 

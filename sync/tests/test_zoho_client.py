@@ -27,7 +27,7 @@ from sync.zoho import (
     ZohoTokenRefreshThrottledError,
     ZohoUnavailableError,
 )
-from sync.zoho_http import RetryPolicy
+from sync.zoho.http import RetryPolicy
 
 TOKEN_PATH = "/oauth/v2/token"
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from pipeline_pulse.http import retry_after_seconds
-from sync.field_map import FieldMap, FieldMapError, parse_field_map_setting
-from sync.records import DealRecord, MalformedDeal
-from sync.zoho_parsing import format_zoho_datetime, parse_deal, parse_deleted
+from sync.zoho.field_map import FieldMap, FieldMapError, parse_field_map_setting
+from sync.zoho.parsing import format_zoho_datetime, parse_deal, parse_deleted
+from sync.zoho.records import DealRecord, MalformedDeal
 
 FIELDS = FieldMap()
 

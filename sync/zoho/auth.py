@@ -14,13 +14,13 @@ from typing import Any
 
 from django.core.cache import cache
 
-from sync.zoho_errors import (
+from sync.zoho.errors import (
     ZohoAuthError,
     ZohoBadResponseError,
     ZohoTokenRefreshThrottledError,
     scrub,
 )
-from sync.zoho_http import Transport
+from sync.zoho.http import Transport
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from pipeline_pulse.http import retry_after_seconds
-from sync.zoho_errors import (
+from sync.zoho.errors import (
     ZohoBadResponseError,
     ZohoRateLimitError,
     ZohoUnavailableError,

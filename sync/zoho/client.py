@@ -1,8 +1,8 @@
 """The Zoho CRM v8 client: the one module that knows Zoho's URLs and how to page through them.
 
-Everything else in Pipeline Pulse sees typed records (sync/records.py). JSON shapes are
-turned into records by sync/zoho_parsing.py, HTTP retries live in sync/zoho_http.py and
-access tokens in sync/zoho_auth.py; all three serve this client only.
+Everything else in Pipeline Pulse sees typed records (records.py). JSON shapes are turned into
+records by parsing.py, HTTP retries live in http.py and access tokens in auth.py; all three
+serve this client only.
 """
 
 from __future__ import annotations
@@ -19,8 +19,24 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from sync.field_map import FieldMap, FieldMapError
-from sync.records import (
+from sync.zoho.auth import AccessTokens, OAuthCredentials
+from sync.zoho.errors import (
+    ZohoApiError,
+    ZohoAuthError,
+    ZohoBadResponseError,
+    ZohoNotConfiguredError,
+    scrub,
+)
+from sync.zoho.field_map import FieldMap, FieldMapError
+from sync.zoho.http import RetryPolicy, Transport, WireResponse
+from sync.zoho.parsing import (
+    format_zoho_datetime,
+    parse_deal,
+    parse_deleted,
+    parse_zoho_datetime,
+    wire_value,
+)
+from sync.zoho.records import (
     DealPage,
     DealRecord,
     DealUpdate,
@@ -28,38 +44,6 @@ from sync.records import (
     DeletedDeal,
     MalformedDeal,
 )
-from sync.zoho_auth import AccessTokens, OAuthCredentials
-from sync.zoho_errors import (
-    ZohoApiError,
-    ZohoAuthError,
-    ZohoBadResponseError,
-    ZohoError,
-    ZohoNotConfiguredError,
-    ZohoRateLimitError,
-    ZohoTokenRefreshThrottledError,
-    ZohoUnavailableError,
-    scrub,
-)
-from sync.zoho_http import RetryPolicy, Transport, WireResponse
-from sync.zoho_parsing import (
-    format_zoho_datetime,
-    parse_deal,
-    parse_deleted,
-    parse_zoho_datetime,
-    wire_value,
-)
-
-__all__ = [
-    "ZohoApiError",
-    "ZohoAuthError",
-    "ZohoBadResponseError",
-    "ZohoClient",
-    "ZohoError",
-    "ZohoNotConfiguredError",
-    "ZohoRateLimitError",
-    "ZohoTokenRefreshThrottledError",
-    "ZohoUnavailableError",
-]
 
 logger = logging.getLogger(__name__)
 
