@@ -26,7 +26,6 @@ STANDARD_FIELDS: Mapping[str, str] = MappingProxyType(
         "zoho_modified_time": "Modified_Time",
         "deal_type": "Type",
         "lead_source": "Lead_Source",
-        "pipeline": "Pipeline",
     }
 )
 
@@ -47,17 +46,6 @@ ORG_SPECIFIC_DEFAULTS: Mapping[str, str] = MappingProxyType(
 )
 
 DATE_ATTRIBUTES = frozenset({"closing_date", *MILESTONE_FIELDS})
-TEXT_ATTRIBUTES = frozenset(
-    {
-        "stage",
-        "deal_type",
-        "lead_source",
-        "territory",
-        "service_line",
-        "funding_type",
-        "market_segment",
-    }
-)
 
 # Get Records accepts at most 50 fields per call.
 MAX_FIELDS_PER_CALL = 50

@@ -203,7 +203,6 @@ def parse_deal(
         "currency": take("currency", lambda n, v: _currency(n, v, home_currency)),
         "zoho_exchange_rate": take("zoho_exchange_rate", _exchange_rate),
         "zoho_created_time": take("zoho_created_time", _optional_datetime),
-        "pipeline": take("pipeline", _text),
     }
     for attribute in ("stage", "deal_type", "lead_source", "territory", "service_line"):
         values[attribute] = take(attribute, _text)

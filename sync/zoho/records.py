@@ -53,8 +53,6 @@ class DealRecord:
     invoiced_on: date | None
     payment_received_on: date | None
     revenue_recognised_on: date | None
-    # Added after the first draft, with a default so existing constructors keep working.
-    pipeline: str = ""
 
 
 @dataclass(frozen=True, slots=True)
