@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from pipeline_pulse.http import retry_after_seconds
 from sync.zoho.field_map import FieldMap, FieldMapError, parse_field_map_setting
 from sync.zoho.parsing import format_zoho_datetime, parse_deal, parse_deleted
 from sync.zoho.records import DealRecord, MalformedDeal
@@ -241,13 +240,3 @@ def test_times_are_sent_with_the_singapore_offset() -> None:
     assert format_zoho_datetime(moment) == "2026-02-21T12:30:00+08:00"
     with pytest.raises(ValueError, match="timezone-aware"):
         format_zoho_datetime(datetime(2026, 2, 20))  # noqa: DTZ001 - the naive case itself
-
-
-def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
-    now = datetime(2026, 2, 20, 12, 0, tzinfo=UTC).timestamp()
-
-    assert retry_after_seconds("7") == 7.0
-    assert retry_after_seconds("Fri, 20 Feb 2026 12:00:30 GMT", now=now) == 30.0
-    assert retry_after_seconds("Fri, 20 Feb 2026 11:00:00 GMT", now=now) == 0.0
-    assert retry_after_seconds("soon") is None
-    assert retry_after_seconds(None) is None

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline_pulse.http import RetryPolicy
 from simulator.clock import SimulatorClock
 from simulator.server import SimulatorServer
 from simulator.zoho import ZohoSimulator
 from sync.zoho import ZohoClient
 from sync.zoho.field_map import FieldMap
-from sync.zoho.http import RetryPolicy
 from sync.zoho.records import DealRecord, MalformedDeal
 
 # A fixed simulator clock keeps Modified_Time and If-Modified-Since reproducible.

@@ -19,6 +19,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from pipeline_pulse.http import RetryPolicy
 from sync.zoho.auth import AccessTokens, OAuthCredentials
 from sync.zoho.errors import (
     ZohoApiError,
@@ -28,7 +29,7 @@ from sync.zoho.errors import (
     scrub,
 )
 from sync.zoho.field_map import FieldMap, FieldMapError
-from sync.zoho.http import RetryPolicy, Transport, WireResponse
+from sync.zoho.http import Transport, WireResponse
 from sync.zoho.parsing import (
     format_zoho_datetime,
     parse_deal,
