@@ -129,13 +129,13 @@ class RetryingHttp:
             except Retry as retry:
                 delay = self._delay_before_retrying(retry, attempt)
                 self.logger.warning(
-                    "%s %s: %s (attempt %d of %d); retrying in %.2f s",
+                    "%s %s: %s (attempt %d of %d); retrying %s",
                     self.service,
                     operation,
                     retry.reason,
                     attempt,
                     self.policy.max_attempts,
-                    delay,
+                    f"in {delay:.2f} s" if retry.pause else "at once",
                 )
                 if retry.pause:
                     self.sleep(delay)

@@ -52,8 +52,6 @@ DEALS_PATH = "/crm/v8/Deals"
 DELETED_DEALS_PATH = "/crm/v8/Deals/deleted"
 PER_PAGE = 200
 MAX_UPDATE_BATCH = 100
-# Token problems a fresh token cures; other 401/403 codes are permanent.
-_REFRESHABLE_CODES = frozenset({"INVALID_TOKEN"})
 _NOTHING = frozenset({204, 304})
 
 
@@ -90,11 +88,10 @@ class ZohoClient:
         )
         self._transport = Transport(
             policy=retry_policy or RetryPolicy(),
-            secrets=lambda: [client_secret, refresh_token, *self._issued_tokens],
+            secrets=lambda: [client_secret, refresh_token, *self.tokens.recent],
             sleep=sleep,
             session=session or requests.Session(),
         )
-        self._issued_tokens: list[str] = []
         self.tokens = AccessTokens(
             credentials=credentials,
             transport=self._transport,
@@ -315,41 +312,29 @@ class ZohoClient:
         data: bytes | None = None,
         accept_error_statuses: frozenset[int] = frozenset(),
     ) -> WireResponse:
-        """One API call with a valid token: refreshed once more if Zoho says INVALID_TOKEN."""
-        for attempt in (1, 2):
-            token = self.tokens.current()
-            self._remember(token)
-            response = self._transport.send(
-                method,
-                f"{self.api_domain}{path}",
-                operation=operation,
-                params=params,
-                headers={**(headers or {}), "Authorization": f"Zoho-oauthtoken {token}"},
-                data=data,
-            )
-            if response.status in (401, 403):
-                error = self._api_error(response, operation)
-                if attempt == 1 and error.code in _REFRESHABLE_CODES:
-                    logger.info("Zoho %s: access token rejected; refreshing once", operation)
-                    self._remember(self.tokens.replace_rejected(token))
-                    continue
-                raise ZohoAuthError(
-                    scrub(
-                        f"{operation}: Zoho refused access ({error.code}: {error.zoho_message})",
-                        self._transport.secrets(),
-                    )
+        """One API call; the transport retries it, replacing a token Zoho rejects."""
+        response = self._transport.send(
+            method,
+            f"{self.api_domain}{path}",
+            operation=operation,
+            params=params,
+            headers=headers,
+            data=data,
+            tokens=self.tokens,
+        )
+        if response.status in (401, 403):
+            error = self._api_error(response, operation)
+            raise ZohoAuthError(
+                scrub(
+                    f"{operation}: Zoho refused access ({error.code}: {error.zoho_message})",
+                    self._transport.secrets(),
                 )
-            if response.status < 300 or response.status in _NOTHING:
-                return response
-            if response.status in accept_error_statuses:
-                return response
-            raise self._api_error(response, operation)
-        raise AssertionError("unreachable: the second 401 raises")  # pragma: no cover
-
-    def _remember(self, token: str) -> None:
-        # Tokens are secrets too: remembered only so error messages can be scrubbed of them.
-        if token not in self._issued_tokens:
-            self._issued_tokens[:] = [*self._issued_tokens[-4:], token]
+            )
+        if response.status < 300 or response.status in _NOTHING:
+            return response
+        if response.status in accept_error_statuses:
+            return response
+        raise self._api_error(response, operation)
 
     @staticmethod
     def _api_error(response: WireResponse, operation: str) -> ZohoApiError:
