@@ -22,7 +22,14 @@ import requests
 from django.conf import settings
 
 from currency.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
-from pipeline_pulse.http import GaveUp, Retry, RetryingHttp, RetryPolicy, retry_after_seconds
+from pipeline_pulse.http import (
+    GaveUp,
+    Retry,
+    RetryingHttp,
+    RetryPolicy,
+    retry_after_seconds,
+    worth_retrying,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -171,16 +178,10 @@ class CurrencyFreaksClient:
             raise CurrencyFreaksPlanError(
                 "CurrencyFreaks refused the request (HTTP 403): the plan does not include it"
             )
-        if status == 429:
-            raise Retry(
-                "HTTP 429",
-                give_up=self._quota_used_up,
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-            )
-        if status >= 500:
+        if worth_retrying(status):  # 429, or 5xx but 501
             raise Retry(
                 f"HTTP {status}",
-                give_up=self._server_failed,
+                give_up=self._quota_used_up if status == 429 else self._server_failed,
                 retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
         if status != 200:

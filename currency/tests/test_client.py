@@ -117,6 +117,13 @@ def test_a_plan_refusal_is_not_retried(currencyfreaks: CurrencyFreaks) -> None:
     assert currencyfreaks.rate_calls() == 1
 
 
+def test_501_is_a_refusal_no_retry_will_change(currencyfreaks: CurrencyFreaks) -> None:
+    currencyfreaks.api.respond_next({"message": "not implemented"}, status=501)
+    with pytest.raises(CurrencyFreaksRequestError, match="HTTP 501"):
+        _client().latest_rates()
+    assert currencyfreaks.rate_calls() == 1
+
+
 def test_rate_limits_are_retried_honouring_retry_after(
     currencyfreaks: CurrencyFreaks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
