@@ -118,8 +118,9 @@ class RetryingHttp:
 
         `headers()` runs right before every attempt, so each attempt can carry fresh ones (a
         new access token). `judge` returns a result, raises Retry, or raises the client's own
-        error, which ends the call at once. Timeouts and connection failures are retried; when
-        they use up the attempts, `unreachable` phrases the error.
+        error, which ends the call at once. Network failures (timeouts, refused connections,
+        any requests exception) are retried too; `unreachable` phrases the error if they use
+        up the attempts.
         """
         attempt = 1
         while True:

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from random import Random, SystemRandom
 from typing import Any, Protocol
 
 import requests
@@ -95,9 +94,7 @@ class Transport:
         secrets: Callable[[], list[str]],
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
-        rng: Random | None = None,
     ) -> None:
-        self.policy = policy
         self.secrets = secrets
         self.api_calls = 0
         self._http = RetryingHttp(
@@ -106,7 +103,6 @@ class Transport:
             logger=logger,
             session=session or requests.Session(),
             sleep=sleep,
-            rng=rng or SystemRandom(),
         )
 
     def send(
