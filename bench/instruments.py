@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 from django.db import connection
 
-from sync.records import DealPage, DeletedDeal
 from sync.services import DealSource
+from sync.zoho.records import DealPage, DeletedDeal
 
 Item = TypeVar("Item")
 

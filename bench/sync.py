@@ -41,9 +41,9 @@ from currency.client import CurrencyFreaksClient
 from currency.services import fx_rates_refresh
 from opportunities.models import Opportunity
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
-from sync.records import DealRecord
 from sync.services import zoho_sync
 from sync.zoho import ZohoClient
+from sync.zoho.records import DealRecord
 
 DEALS = int(os.environ.get("BENCH_SYNC_DEALS", "50000"))
 PROFILE_PATH = os.environ.get("BENCH_SYNC_PROFILE", "")

@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from bench import Table
 from bench.instruments import peak_rss_mb
+from pipeline_pulse.http import RetryPolicy
 from simulator.dataset import generate_deals
 from simulator.faults import Fault
 from simulator.http import Request, Response
 from simulator.server import SimulatorServer
 from simulator.zoho import ZohoSimulator
 from sync.zoho import ZohoClient
-from sync.zoho_http import RetryPolicy
 
 DEALS = int(os.environ.get("BENCH_ZOHO_PULL_DEALS", "50000"))
 SEED = int(os.environ.get("BENCH_ZOHO_PULL_SEED", "7"))

@@ -9,12 +9,12 @@ ever stored.
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from random import Random, SystemRandom
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -22,7 +22,14 @@ import requests
 from django.conf import settings
 
 from currency.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
-from pipeline_pulse.http import retry_after_seconds
+from pipeline_pulse.http import (
+    GaveUp,
+    Retry,
+    RetryingHttp,
+    RetryPolicy,
+    retry_after_seconds,
+    worth_retrying,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +39,6 @@ HISTORICAL_PATH = "/v2.0/rates/historical"
 _FUTURE_TOLERANCE = timedelta(hours=1)
 _RATE_QUANTUM = Decimal(1).scaleb(-RATE_DECIMAL_PLACES)
 _MAX_RATE = Decimal(10) ** (RATE_MAX_DIGITS - RATE_DECIMAL_PLACES)
-_jitter = secrets.SystemRandom()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,23 +85,11 @@ class CurrencyFreaksBadResponse(CurrencyFreaksError):
     pass
 
 
-class _Retry(Exception):
-    """One attempt failed in a way that is worth repeating; `final` is raised if none is left."""
-
-    def __init__(
-        self, reason: str, final: CurrencyFreaksError, retry_after: float | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.final = final
-        self.retry_after = retry_after
-
-
 class CurrencyFreaksClient:
     """Latest and historical USD rates for a fixed list of currencies."""
 
-    # The retry policy; tests shorten it. Worst case with these: about 4 x 20 s plus 7 s of
-    # back-off, well inside the task's time limit.
+    # The retry policy; tests shorten it. Worst case with these: about 4 x 20 s plus at most
+    # 7 s of back-off, well inside the task's time limit.
     CONNECT_TIMEOUT_SECONDS = 5.0
     READ_TIMEOUT_SECONDS = 20.0
     MAX_ATTEMPTS = 4
@@ -109,6 +103,7 @@ class CurrencyFreaksClient:
         base_url: str,
         currencies: Iterable[str],
         sleep: Callable[[float], None] = time.sleep,
+        rng: Random | None = None,
     ) -> None:
         if not api_key:
             raise CurrencyFreaksNotConfigured(
@@ -118,14 +113,24 @@ class CurrencyFreaksClient:
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
         self.currencies = tuple(dict.fromkeys(code.upper() for code in currencies))
-        self._timeout = (self.CONNECT_TIMEOUT_SECONDS, self.READ_TIMEOUT_SECONDS)
-        self._max_attempts = max(1, self.MAX_ATTEMPTS)
-        self._backoff = self.BACKOFF_SECONDS
-        self._max_backoff = self.MAX_BACKOFF_SECONDS
-        self._sleep = sleep
-        self._session = requests.Session()
-        self._session.headers.update(
+        self._policy = RetryPolicy(
+            max_attempts=max(1, self.MAX_ATTEMPTS),
+            backoff_base=self.BACKOFF_SECONDS,
+            backoff_max=self.MAX_BACKOFF_SECONDS,
+            connect_timeout=self.CONNECT_TIMEOUT_SECONDS,
+            read_timeout=self.READ_TIMEOUT_SECONDS,
+        )
+        session = requests.Session()
+        session.headers.update(
             {"Accept": "application/json", "User-Agent": "pipeline-pulse/currency"}
+        )
+        self._http = RetryingHttp(
+            service="CurrencyFreaks",
+            policy=self._policy,
+            logger=logger,
+            session=session,
+            sleep=sleep,
+            rng=rng or SystemRandom(),
         )
 
     @classmethod
@@ -152,45 +157,18 @@ class CurrencyFreaksClient:
     # --- HTTP ------------------------------------------------------------------------------
 
     def _get(self, path: str, params: dict[str, str]) -> Any:
+        # The key travels in the query string: nothing below ever shows the URL.
         query = {"apikey": self._api_key, "symbols": ",".join(self.currencies), **params}
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                return self._attempt(path, query)
-            except _Retry as retry:
-                if attempt == self._max_attempts:
-                    raise retry.final from None
-                delay = self._delay(attempt, retry.retry_after)
-                logger.warning(
-                    "CurrencyFreaks %s failed (%s); attempt %d of %d, retrying in %.1f s",
-                    path,
-                    retry.reason,
-                    attempt,
-                    self._max_attempts,
-                    delay,
-                )
-                self._sleep(delay)
-        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+        return self._http.send(
+            "GET",
+            self._base_url + path,
+            operation=path,
+            params=query,
+            judge=lambda response: self._judge(path, response),
+            unreachable=self._unreachable,
+        )
 
-    def _attempt(self, path: str, query: dict[str, str]) -> Any:
-        try:
-            response = self._session.get(self._base_url + path, params=query, timeout=self._timeout)
-        except requests.Timeout:
-            raise _Retry(
-                "timeout",
-                CurrencyFreaksUnavailable(
-                    f"CurrencyFreaks at {self.host} did not answer within "
-                    f"{self._timeout[1]:g} s ({self._max_attempts} attempts)"
-                ),
-            ) from None
-        except requests.RequestException as exc:
-            # The exception's text holds the URL and so the key: name the failure only.
-            raise _Retry(
-                type(exc).__name__,
-                CurrencyFreaksUnavailable(
-                    f"Could not reach CurrencyFreaks at {self.host}: {type(exc).__name__} "
-                    f"({self._max_attempts} attempts)"
-                ),
-            ) from None
+    def _judge(self, path: str, response: requests.Response) -> Any:
         status = response.status_code
         if status == 401:
             raise CurrencyFreaksAuthError(
@@ -200,22 +178,11 @@ class CurrencyFreaksClient:
             raise CurrencyFreaksPlanError(
                 "CurrencyFreaks refused the request (HTTP 403): the plan does not include it"
             )
-        if status == 429:
-            raise _Retry(
-                "HTTP 429",
-                CurrencyFreaksQuotaError(
-                    "CurrencyFreaks says the request quota is used up (HTTP 429, "
-                    f"{self._max_attempts} attempts)"
-                ),
-                retry_after_seconds(response.headers.get("Retry-After")),
-            )
-        if status >= 500:
-            raise _Retry(
+        if worth_retrying(status):  # 429, or 5xx but 501
+            raise Retry(
                 f"HTTP {status}",
-                CurrencyFreaksUnavailable(
-                    f"CurrencyFreaks answered HTTP {status} ({self._max_attempts} attempts)"
-                ),
-                retry_after_seconds(response.headers.get("Retry-After")),
+                give_up=self._quota_used_up if status == 429 else self._server_failed,
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
         if status != 200:
             raise CurrencyFreaksRequestError(
@@ -229,11 +196,35 @@ class CurrencyFreaksClient:
                 f"CurrencyFreaks sent a body that is not JSON: {_short_text(response)}"
             ) from None
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self._max_backoff)
-        exponential = self._backoff * 2 ** (attempt - 1)
-        return min(exponential + _jitter.uniform(0, self._backoff), self._max_backoff)
+    @staticmethod
+    def _quota_used_up(gave_up: GaveUp) -> CurrencyFreaksError:
+        if gave_up.asked_to_wait is not None:
+            return CurrencyFreaksQuotaError(
+                f"CurrencyFreaks says the request quota is used up ({gave_up})"
+            )
+        return CurrencyFreaksQuotaError(
+            "CurrencyFreaks says the request quota is used up (HTTP 429, "
+            f"{gave_up.attempts} attempts)"
+        )
+
+    @staticmethod
+    def _server_failed(gave_up: GaveUp) -> CurrencyFreaksError:
+        if gave_up.asked_to_wait is not None:
+            return CurrencyFreaksUnavailable(f"CurrencyFreaks is unavailable ({gave_up})")
+        return CurrencyFreaksUnavailable(
+            f"CurrencyFreaks answered {gave_up.reason} ({gave_up.attempts} attempts)"
+        )
+
+    def _unreachable(self, gave_up: GaveUp) -> CurrencyFreaksError:
+        if gave_up.timed_out:
+            return CurrencyFreaksUnavailable(
+                f"CurrencyFreaks at {self.host} did not answer within "
+                f"{self._policy.read_timeout:g} s ({gave_up.attempts} attempts)"
+            )
+        return CurrencyFreaksUnavailable(
+            f"Could not reach CurrencyFreaks at {self.host}: {gave_up.reason} "
+            f"({gave_up.attempts} attempts)"
+        )
 
     # --- Parsing -----------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from sync.models import (
     SyncStatus,
     SyncTrigger,
 )
-from sync.records import DealPage, DeletedDeal
+from sync.zoho.records import DealPage, DeletedDeal
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -12,8 +12,8 @@ from bench.copy_limit import copy_rows, copy_seconds
 from currency.services import fx_rates_seed
 from opportunities.deal_fields import VALUE_FIELDS
 from opportunities.models import Opportunity
+from opportunities.records import DealRecord
 from sync.models import SyncKind, SyncStatus, SyncTrigger
-from sync.records import DealRecord
 from sync.services import zoho_sync
 from sync.tests.fakes import FakeDealSource, deal_record
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from random import Random
 from typing import Any
 
 import pytest
@@ -116,7 +117,17 @@ def test_a_plan_refusal_is_not_retried(currencyfreaks: CurrencyFreaks) -> None:
     assert currencyfreaks.rate_calls() == 1
 
 
-def test_rate_limits_are_retried_honouring_retry_after(currencyfreaks: CurrencyFreaks) -> None:
+def test_501_is_a_refusal_no_retry_will_change(currencyfreaks: CurrencyFreaks) -> None:
+    currencyfreaks.api.respond_next({"message": "not implemented"}, status=501)
+    with pytest.raises(CurrencyFreaksRequestError, match="HTTP 501"):
+        _client().latest_rates()
+    assert currencyfreaks.rate_calls() == 1
+
+
+def test_rate_limits_are_retried_honouring_retry_after(
+    currencyfreaks: CurrencyFreaks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CurrencyFreaksClient, "MAX_BACKOFF_SECONDS", 10.0)
     currencyfreaks.api.faults.retry_after_seconds = 7
     currencyfreaks.api.faults.fail_next(Fault.RATE_LIMITED, Fault.RATE_LIMITED_NO_RETRY_AFTER)
     slept: list[float] = []
@@ -125,24 +136,52 @@ def test_rate_limits_are_retried_honouring_retry_after(currencyfreaks: CurrencyF
 
     assert rates.units_per_usd["SGD"] == Decimal("1.3421")
     assert currencyfreaks.rate_calls() == 3
-    # Retry-After (capped by the policy's longest wait), then exponential back-off.
-    assert slept[0] == CurrencyFreaksClient.MAX_BACKOFF_SECONDS
-    assert 0 < slept[1] <= CurrencyFreaksClient.MAX_BACKOFF_SECONDS
+    # Retry-After exactly, then exponential back-off with full jitter (second wait: up to 2x).
+    assert slept[0] == 7.0
+    assert 0 <= slept[1] <= 2 * CurrencyFreaksClient.BACKOFF_SECONDS
 
 
-def test_backoff_grows_exponentially_with_jitter(
+def test_a_retry_after_longer_than_the_longest_wait_fails_at_once(
+    currencyfreaks: CurrencyFreaks,
+) -> None:
+    # The quota resets on CurrencyFreaks' schedule: waiting less than asked only spends calls.
+    currencyfreaks.api.faults.retry_after_seconds = 3600
+    currencyfreaks.api.faults.fail_next(Fault.RATE_LIMITED)
+    slept: list[float] = []
+
+    with pytest.raises(CurrencyFreaksQuotaError, match="asks to wait 3600 s") as caught:
+        CurrencyFreaksClient.from_settings(sleep=slept.append).latest_rates()
+
+    assert "quota is used up" in str(caught.value)
+    assert currencyfreaks.rate_calls() == 1
+    assert slept == []
+
+
+class _Highest(Random):
+    """Jitter that always draws the top of its range, so the exponential steps show."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_backoff_grows_exponentially_with_full_jitter(
     currencyfreaks: CurrencyFreaks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(CurrencyFreaksClient, "MAX_ATTEMPTS", 4)
     monkeypatch.setattr(CurrencyFreaksClient, "BACKOFF_SECONDS", 1.0)
     monkeypatch.setattr(CurrencyFreaksClient, "MAX_BACKOFF_SECONDS", 60.0)
-    currencyfreaks.api.faults.fail_next(Fault.SERVER_ERROR, Fault.UNAVAILABLE, Fault.SERVER_ERROR)
-    slept: list[float] = []
+    outage = (Fault.SERVER_ERROR, Fault.UNAVAILABLE, Fault.SERVER_ERROR)
+    highest: list[float] = []
+    jittered: list[float] = []
 
-    CurrencyFreaksClient.from_settings(sleep=slept.append).latest_rates()
+    currencyfreaks.api.faults.fail_next(*outage)
+    CurrencyFreaksClient.from_settings(sleep=highest.append, rng=_Highest()).latest_rates()
+    currencyfreaks.api.faults.fail_next(*outage)
+    CurrencyFreaksClient.from_settings(sleep=jittered.append, rng=Random(4)).latest_rates()
 
-    assert [int(delay) for delay in slept] == [1, 2, 4]  # base 1, 2, 4 plus < 1 s of jitter
-    assert all(delay % 1 for delay in slept)
+    assert highest == [1.0, 2.0, 4.0]  # the ceilings: base 1, 2, 4
+    assert all(0 <= wait <= ceiling for wait, ceiling in zip(jittered, highest, strict=True))
+    assert jittered != highest
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from sync.records import (
+from sync.zoho import ZohoError
+from sync.zoho.records import (
     AccountRecord,
     CrmUserRecord,
     DealPage,
@@ -18,7 +19,6 @@ from sync.records import (
     DeletedDeal,
     MalformedDeal,
 )
-from sync.zoho import ZohoError
 
 BASE_TIME = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.get_fixed_timezone(480))
 

@@ -13,9 +13,9 @@ from opportunities.models import Account, CrmUser, Opportunity
 from opportunities.services.crm import crm_page_apply
 from opportunities.stage_rules import StageRules
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
-from sync.records import DeletedDeal, MalformedDeal
 from sync.services import SyncAlreadyRunning, sync_run_start, zoho_sync
 from sync.tests.fakes import BASE_TIME, FakeDealSource, deal_record
+from sync.zoho.records import DeletedDeal, MalformedDeal
 
 pytestmark = pytest.mark.django_db
 

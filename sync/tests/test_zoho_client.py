@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from pipeline_pulse.http import RetryPolicy
 from simulator.faults import Fault
 from sync.tests.zoho_helpers import (
     Zoho,
@@ -27,7 +28,6 @@ from sync.zoho import (
     ZohoTokenRefreshThrottledError,
     ZohoUnavailableError,
 )
-from sync.zoho_http import RetryPolicy
 
 TOKEN_PATH = "/oauth/v2/token"
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from pytest_django import Settings
 
-from sync.records import DealUpdate
 from sync.tests.zoho_helpers import pull_everything, serve_zoho
 from sync.zoho import ZohoClient, ZohoNotConfiguredError
+from sync.zoho.records import DealUpdate
 
 
 def test_a_partial_success_returns_one_result_per_deal_in_order() -> None:
@@ -144,7 +144,7 @@ def test_from_settings_refuses_a_bad_field_map(settings: Settings) -> None:
 
 
 def test_amounts_go_to_zoho_as_the_double_that_prints_the_same_number() -> None:
-    from sync.zoho import _json_with_exact_decimals
+    from sync.zoho.client import _json_with_exact_decimals
 
     body = _json_with_exact_decimals({"data": [{"Amount": Decimal("1234567.80")}]})
     assert body == b'{"data":[{"Amount":1234567.8}]}'

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline_pulse.http import RetryPolicy
 from simulator.clock import SimulatorClock
 from simulator.server import SimulatorServer
 from simulator.zoho import ZohoSimulator
-from sync.field_map import FieldMap
-from sync.records import DealRecord, MalformedDeal
 from sync.zoho import ZohoClient
-from sync.zoho_http import RetryPolicy
+from sync.zoho.field_map import FieldMap
+from sync.zoho.records import DealRecord, MalformedDeal
 
 # A fixed simulator clock keeps Modified_Time and If-Modified-Since reproducible.
 SIMULATOR_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Typed deal records as the Zoho client hands them to the rest of Pipeline Pulse.
 
-Only the client (sync/zoho.py) knows Zoho's URLs and JSON; everything else sees these.
+Only the client (sync/zoho/client.py) knows Zoho's URLs and JSON; everything else sees these.
 Field names follow the Opportunity model, so the sync can store them without renaming.
 """
 

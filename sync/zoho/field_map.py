@@ -46,17 +46,6 @@ ORG_SPECIFIC_DEFAULTS: Mapping[str, str] = MappingProxyType(
 )
 
 DATE_ATTRIBUTES = frozenset({"closing_date", *MILESTONE_FIELDS})
-TEXT_ATTRIBUTES = frozenset(
-    {
-        "stage",
-        "deal_type",
-        "lead_source",
-        "territory",
-        "service_line",
-        "funding_type",
-        "market_segment",
-    }
-)
 
 # Get Records accepts at most 50 fields per call.
 MAX_FIELDS_PER_CALL = 50

@@ -48,7 +48,6 @@ class ZohoApiError(ZohoError):
         self.http_status = http_status
         self.code = code
         self.zoho_message = message
-        self.status = "error"
         self.details = dict(details or {})
         where = f"{operation}: " if operation else ""
         super().__init__(f"{where}Zoho answered {http_status} {code}: {message}")

@@ -9,18 +9,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 
-from sync.zoho_errors import (
+from sync.zoho.errors import (
     ZohoAuthError,
     ZohoBadResponseError,
     ZohoTokenRefreshThrottledError,
     scrub,
 )
-from sync.zoho_http import Transport
+from sync.zoho.http import Transport
 
 logger = logging.getLogger(__name__)
 
@@ -55,19 +56,24 @@ class AccessTokens:
         self._refresh_margin = refresh_margin
         self._key = credentials.cache_key()
         self.refreshes = 0  # tokens this object minted: for tests and run statistics
+        # Tokens are secrets too: the last few handed out, so messages can be scrubbed of them.
+        self.recent: deque[str] = deque(maxlen=5)
 
     def current(self) -> str:
-        cached = self._cached()
-        if cached is not None:
-            return cached
-        return self._refresh(rejected=None)
+        token = self._cached() or self._refresh(rejected=None)
+        return self._handed_out(token)
 
     def replace_rejected(self, rejected: str) -> str:
         """Zoho said INVALID_TOKEN: forget that token (unless already replaced) and get another."""
         cached = cache.get(self._key)
         if isinstance(cached, dict) and cached.get("access_token") == rejected:
             cache.delete(self._key)
-        return self._refresh(rejected=rejected)
+        return self._handed_out(self._refresh(rejected=rejected))
+
+    def _handed_out(self, token: str) -> str:
+        if token not in self.recent:
+            self.recent.append(token)
+        return token
 
     def _cached(self, rejected: str | None = None) -> str | None:
         entry = cache.get(self._key)
@@ -111,7 +117,6 @@ class AccessTokens:
                 "client_secret": credentials.client_secret,
                 "refresh_token": credentials.refresh_token,
             },
-            count_as_api_call=False,
         )
         body = response.body
         if response.status == 200 and isinstance(body, dict) and body.get("access_token"):

@@ -1,8 +1,8 @@
 """The Zoho CRM v8 client: the one module that knows Zoho's URLs and how to page through them.
 
-Everything else in Pipeline Pulse sees typed records (sync/records.py). JSON shapes are
-turned into records by sync/zoho_parsing.py, HTTP retries live in sync/zoho_http.py and
-access tokens in sync/zoho_auth.py; all three serve this client only.
+Everything else in Pipeline Pulse sees typed records (records.py). JSON shapes are turned into
+records by parsing.py, HTTP retries live in http.py and access tokens in auth.py; all three
+serve this client only.
 """
 
 from __future__ import annotations
@@ -19,8 +19,25 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from sync.field_map import FieldMap, FieldMapError
-from sync.records import (
+from pipeline_pulse.http import RetryPolicy
+from sync.zoho.auth import AccessTokens, OAuthCredentials
+from sync.zoho.errors import (
+    ZohoApiError,
+    ZohoAuthError,
+    ZohoBadResponseError,
+    ZohoNotConfiguredError,
+    scrub,
+)
+from sync.zoho.field_map import FieldMap, FieldMapError
+from sync.zoho.http import Transport, WireResponse
+from sync.zoho.parsing import (
+    format_zoho_datetime,
+    parse_deal,
+    parse_deleted,
+    parse_zoho_datetime,
+    wire_value,
+)
+from sync.zoho.records import (
     DealPage,
     DealRecord,
     DealUpdate,
@@ -28,38 +45,6 @@ from sync.records import (
     DeletedDeal,
     MalformedDeal,
 )
-from sync.zoho_auth import AccessTokens, OAuthCredentials
-from sync.zoho_errors import (
-    ZohoApiError,
-    ZohoAuthError,
-    ZohoBadResponseError,
-    ZohoError,
-    ZohoNotConfiguredError,
-    ZohoRateLimitError,
-    ZohoTokenRefreshThrottledError,
-    ZohoUnavailableError,
-    scrub,
-)
-from sync.zoho_http import RetryPolicy, Transport, WireResponse
-from sync.zoho_parsing import (
-    format_zoho_datetime,
-    parse_deal,
-    parse_deleted,
-    parse_zoho_datetime,
-    wire_value,
-)
-
-__all__ = [
-    "ZohoApiError",
-    "ZohoAuthError",
-    "ZohoBadResponseError",
-    "ZohoClient",
-    "ZohoError",
-    "ZohoNotConfiguredError",
-    "ZohoRateLimitError",
-    "ZohoTokenRefreshThrottledError",
-    "ZohoUnavailableError",
-]
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +52,6 @@ DEALS_PATH = "/crm/v8/Deals"
 DELETED_DEALS_PATH = "/crm/v8/Deals/deleted"
 PER_PAGE = 200
 MAX_UPDATE_BATCH = 100
-# Token problems a fresh token cures; other 401/403 codes are permanent.
-_REFRESHABLE_CODES = frozenset({"INVALID_TOKEN"})
 _NOTHING = frozenset({204, 304})
 
 
@@ -105,11 +88,10 @@ class ZohoClient:
         )
         self._transport = Transport(
             policy=retry_policy or RetryPolicy(),
-            secrets=lambda: [client_secret, refresh_token, *self._issued_tokens],
+            secrets=lambda: [client_secret, refresh_token, *self.tokens.recent],
             sleep=sleep,
             session=session or requests.Session(),
         )
-        self._issued_tokens: list[str] = []
         self.tokens = AccessTokens(
             credentials=credentials,
             transport=self._transport,
@@ -330,41 +312,29 @@ class ZohoClient:
         data: bytes | None = None,
         accept_error_statuses: frozenset[int] = frozenset(),
     ) -> WireResponse:
-        """One API call with a valid token: refreshed once more if Zoho says INVALID_TOKEN."""
-        for attempt in (1, 2):
-            token = self.tokens.current()
-            self._remember(token)
-            response = self._transport.send(
-                method,
-                f"{self.api_domain}{path}",
-                operation=operation,
-                params=params,
-                headers={**(headers or {}), "Authorization": f"Zoho-oauthtoken {token}"},
-                data=data,
-            )
-            if response.status in (401, 403):
-                error = self._api_error(response, operation)
-                if attempt == 1 and error.code in _REFRESHABLE_CODES:
-                    logger.info("Zoho %s: access token rejected; refreshing once", operation)
-                    self._remember(self.tokens.replace_rejected(token))
-                    continue
-                raise ZohoAuthError(
-                    scrub(
-                        f"{operation}: Zoho refused access ({error.code}: {error.zoho_message})",
-                        self._transport.secrets(),
-                    )
+        """One API call; the transport retries it, replacing a token Zoho rejects."""
+        response = self._transport.send(
+            method,
+            f"{self.api_domain}{path}",
+            operation=operation,
+            params=params,
+            headers=headers,
+            data=data,
+            tokens=self.tokens,
+        )
+        if response.status in (401, 403):
+            error = self._api_error(response, operation)
+            raise ZohoAuthError(
+                scrub(
+                    f"{operation}: Zoho refused access ({error.code}: {error.zoho_message})",
+                    self._transport.secrets(),
                 )
-            if response.status < 300 or response.status in _NOTHING:
-                return response
-            if response.status in accept_error_statuses:
-                return response
-            raise self._api_error(response, operation)
-        raise AssertionError("unreachable: the second 401 raises")  # pragma: no cover
-
-    def _remember(self, token: str) -> None:
-        # Tokens are secrets too: remembered only so error messages can be scrubbed of them.
-        if token not in self._issued_tokens:
-            self._issued_tokens[:] = [*self._issued_tokens[-4:], token]
+            )
+        if response.status < 300 or response.status in _NOTHING:
+            return response
+        if response.status in accept_error_statuses:
+            return response
+        raise self._api_error(response, operation)
 
     @staticmethod
     def _api_error(response: WireResponse, operation: str) -> ZohoApiError:

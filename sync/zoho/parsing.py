@@ -1,4 +1,4 @@
-"""Zoho's record JSON to typed records and back; only the Zoho client (sync/zoho.py) uses it."""
+"""Zoho's record JSON to typed records and back; only the Zoho client (client.py) uses it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sync.field_map import DATE_ATTRIBUTES, FieldMap
-from sync.records import AccountRecord, CrmUserRecord, DealRecord, DeletedDeal, MalformedDeal
+from sync.zoho.field_map import DATE_ATTRIBUTES, FieldMap
+from sync.zoho.records import AccountRecord, CrmUserRecord, DealRecord, DeletedDeal, MalformedDeal
 
 # Zoho stamps times with the org's offset; the API accepts any offset in headers.
 SINGAPORE = ZoneInfo("Asia/Singapore")
@@ -233,7 +233,7 @@ def parse_deleted(raw: object) -> DeletedDeal:
 
 
 def wire_value(attribute: str, value: object) -> object:
-    """A Python value as Zoho expects it in an update; Decimals stay Decimal (see zoho.py)."""
+    """A Python value as Zoho expects it in an update; Decimals stay Decimal (see client.py)."""
     if value is None or isinstance(value, (str, int, Decimal)):
         return value
     if isinstance(value, date) and not isinstance(value, datetime):
