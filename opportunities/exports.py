@@ -1,103 +1,134 @@
-"""Deals as flat rows for CSV (and later Excel) exports; the command and web export share it."""
+"""Deals as flat rows for exports; the command, the board's CSV and Excel downloads share it.
+
+The columns derive from the field catalogue (every CRM field, in catalogue order), with what
+Pipeline Pulse computes placed beside the field it is computed from. Each column carries its
+header and how its value is read and shown, so the two can never drift apart.
+"""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from typing import Protocol
+import enum
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from opportunities.deal_fields import CRM_FIELDS, DealField, FieldKind
 from opportunities.models import HealthStatus, Opportunity, Outcome, Phase
 
-EXPORT_COLUMNS = (
-    "zoho_id",
-    "name",
-    "account",
-    "owner",
-    "owner_email",
-    "stage",
-    "phase",
-    "outcome",
-    "health",
-    "health_reasons",
-    "probability",
-    "currency",
-    "amount",
-    "amount_sgd",
-    "fx_rate",
-    "fx_rate_date",
-    "fx_rate_source",
-    "closing_date",
-    "territory",
-    "service_line",
-    "funding_type",
-    "market_segment",
+# Rows read per query: memory stays flat however many deals are exported.
+EXPORT_CHUNK_SIZE = 2000
+
+
+class CellKind(enum.StrEnum):
+    TEXT = "text"
+    NUMBER = "number"  # Decimal or int, exported as a number
+    DATE = "date"
+    DATETIME = "datetime"  # shown in Singapore time
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One export column: its header, the value it reads and how that value is shown."""
+
+    header: str
+    path: str  # a `values()` lookup on Opportunity
+    kind: CellKind = CellKind.TEXT
+    # Turns the stored value into the exported one (a label, a joined list, a date).
+    convert: Callable[[Any], Any] | None = None
+
+    def value(self, row: Mapping[str, Any]) -> Any:
+        raw = row[self.path]
+        return self.convert(raw) if self.convert is not None and raw is not None else raw
+
+
+def _reasons(reasons: list[dict[str, str]]) -> str:
+    return "; ".join(reason.get("message", "") for reason in reasons)
+
+
+def _local_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+_KIND_OF_FIELD = {
+    FieldKind.PERCENT: CellKind.NUMBER,
+    FieldKind.MONEY: CellKind.NUMBER,
+    FieldKind.RATE: CellKind.NUMBER,
+    FieldKind.DATE: CellKind.DATE,
+    FieldKind.DATETIME: CellKind.DATETIME,
+}
+
+# What Pipeline Pulse computes, placed after the CRM field it follows from.
+_COMPUTED_AFTER: Mapping[str, tuple[Column, ...]] = {
+    "stage": (
+        Column("phase", "phase", convert=lambda value: Phase(value).label),
+        Column("outcome", "outcome", convert=lambda value: Outcome(value).label),
+        Column("health", "health_status", convert=lambda value: HealthStatus(value).label),
+        Column("health_reasons", "health_reasons", convert=_reasons),
+    ),
+    "currency": (
+        Column("amount_sgd", "amount_sgd", CellKind.NUMBER),
+        Column("fx_rate", "fx_rate", CellKind.NUMBER),
+        Column("fx_rate_date", "fx_rate_as_of", CellKind.DATE, convert=_local_date),
+        Column("fx_rate_source", "fx_rate_source"),
+    ),
+    "closing_date": (
+        Column("closing_date_push_count", "closing_date_push_count", CellKind.NUMBER),
+    ),
+}
+
+
+def _columns_of(field: DealField) -> tuple[Column, ...]:
+    if field.kind is FieldKind.ACCOUNT:
+        return (Column(field.name, "account__name"),)
+    if field.kind is FieldKind.OWNER:
+        return (Column(field.name, "owner__name"), Column("owner_email", "owner__email"))
+    return (Column(field.name, field.name, _KIND_OF_FIELD.get(field.kind, CellKind.TEXT)),)
+
+
+EXPORT_COLUMNS: tuple[Column, ...] = (
+    Column("zoho_id", "zoho_id"),
+    *(
+        column
+        for field in CRM_FIELDS
+        for column in (*_columns_of(field), *_COMPUTED_AFTER.get(field.name, ()))
+    ),
 )
-_VALUES = (
-    "zoho_id",
-    "name",
-    "account__name",
-    "owner__name",
-    "owner__email",
-    "stage",
-    "phase",
-    "outcome",
-    "health_status",
-    "health_reasons",
-    "probability",
-    "currency",
-    "amount",
-    "amount_sgd",
-    "fx_rate",
-    "fx_rate_as_of",
-    "fx_rate_source",
-    "closing_date",
-    "territory",
-    "service_line",
-    "funding_type",
-    "market_segment",
-)
+HEADERS: tuple[str, ...] = tuple(column.header for column in EXPORT_COLUMNS)
+
+
+def opportunity_export_values(deals: QuerySet[Opportunity]) -> Iterator[list[Any]]:
+    """One row of typed values per deal (Decimal, int, date, datetime, str or None), streamed."""
+    paths = list(dict.fromkeys(column.path for column in EXPORT_COLUMNS))
+    for values in deals.values_list(*paths).iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        row = dict(zip(paths, values, strict=True))
+        yield [column.value(row) for column in EXPORT_COLUMNS]
+
+
+def as_text(value: Any, kind: CellKind) -> str:
+    """A value as CSV shows it: numbers plain (no exponent, no grouping), ISO dates, empty
+    when unknown."""
+    if value is None:
+        return ""
+    if kind is CellKind.NUMBER:
+        return str(value) if isinstance(value, int) else format(value, "f")
+    if kind is CellKind.DATETIME:
+        return timezone.localtime(value).isoformat(timespec="seconds")
+    if kind is CellKind.DATE:
+        return str(value.isoformat())
+    return str(value)
 
 
 def opportunity_export_rows(deals: QuerySet[Opportunity]) -> Iterator[list[str]]:
-    """The header, then one row per deal; streams in chunks so memory stays flat."""
-    yield list(EXPORT_COLUMNS)
-    for values in deals.values_list(*_VALUES).iterator(chunk_size=2000):
-        row = dict(zip(_VALUES, values, strict=True))
-        as_of = row["fx_rate_as_of"]
-        yield [
-            row["zoho_id"],
-            row["name"],
-            row["account__name"] or "",
-            row["owner__name"] or "",
-            row["owner__email"] or "",
-            row["stage"],
-            Phase(row["phase"]).label,
-            Outcome(row["outcome"]).label,
-            HealthStatus(row["health_status"]).label,
-            "; ".join(reason.get("message", "") for reason in row["health_reasons"] or []),
-            _plain(row["probability"]),
-            row["currency"],
-            _plain(row["amount"]),
-            _plain(row["amount_sgd"]),
-            _plain(row["fx_rate"]),
-            timezone.localtime(as_of).date().isoformat() if as_of else "",
-            row["fx_rate_source"],
-            row["closing_date"].isoformat() if row["closing_date"] else "",
-            row["territory"],
-            row["service_line"],
-            row["funding_type"],
-            row["market_segment"],
-        ]
-
-
-def _plain(value: object) -> str:
-    """Numbers as plain decimals (no exponent, no grouping); empty when unknown."""
-    if value is None:
-        return ""
-    return format(value, "f") if not isinstance(value, int) else str(value)
+    """The header, then one row of text per deal; streams in chunks so memory stays flat."""
+    yield list(HEADERS)
+    kinds: Sequence[CellKind] = [column.kind for column in EXPORT_COLUMNS]
+    for values in opportunity_export_values(deals):
+        yield [as_text(value, kind) for value, kind in zip(values, kinds, strict=True)]
 
 
 class _Writable(Protocol):

@@ -27,20 +27,18 @@ from typing import Any
 
 from django.utils import timezone
 
-from opportunities.models import MILESTONE_FIELDS, HealthStatus, HealthThresholds, Outcome, Phase
+from opportunities.deal_fields import HEALTH_INPUT_FIELDS
+from opportunities.models import HealthStatus, HealthThresholds, Outcome, Phase
 
-# What the rules read from a deal, in the order of DealFacts.
+# What the rules read from a deal: what Pipeline Pulse computed, and the catalogued CRM fields
+# marked as health inputs.
 DEAL_FACTS = (
     "id",
     "outcome",
     "phase",
-    "probability",
-    "amount",
     "amount_sgd",
-    "closing_date",
     "closing_date_push_count",
-    "zoho_modified_time",
-    *MILESTONE_FIELDS,
+    *HEALTH_INPUT_FIELDS,
 )
 
 # Worst first: a deal's state is the worst of its reasons, and reasons are listed in this order.
@@ -102,6 +100,14 @@ def _reached(milestone: date | None, today: date) -> bool:
     return milestone is not None and milestone <= today
 
 
+def _waiting_since(milestone: date | None, *, done: bool, today: date) -> int:
+    """Days the next step has been waiting on a milestone that has come; -1 when it is not
+    waiting (no milestone yet, a future one, or the next step already done)."""
+    if done or milestone is None or not _reached(milestone, today):
+        return -1
+    return (today - milestone).days
+
+
 def health_evaluate(deal: DealFacts, *, today: date, thresholds: HealthThresholds) -> Health:
     """The deal's health on the Singapore business day `today` under `thresholds`."""
     if deal.outcome == Outcome.LOST:
@@ -145,39 +151,36 @@ def _realisation_reasons(deal: DealFacts, today: date, limits: HealthThresholds)
     invoiced = paid or _reached(deal.invoiced_on, today)
     kicked_off = invoiced or _reached(deal.kickoff_on, today)
 
-    if deal.invoiced_on is not None and _reached(deal.invoiced_on, today) and not paid:
-        age = (today - deal.invoiced_on).days
-        if age > limits.invoice_without_payment_days:
-            reasons.append(
-                Reason(
-                    "invoice_without_payment",
-                    HealthStatus.DANGER,
-                    f"Invoice raised {_days(age)} ago and no payment yet "
-                    f"(limit {limits.invoice_without_payment_days} days)",
-                )
+    age = _waiting_since(deal.invoiced_on, done=paid, today=today)
+    if age > limits.invoice_without_payment_days:
+        reasons.append(
+            Reason(
+                "invoice_without_payment",
+                HealthStatus.DANGER,
+                f"Invoice raised {_days(age)} ago and no payment yet "
+                f"(limit {limits.invoice_without_payment_days} days)",
             )
-    if deal.po_received_on is not None and _reached(deal.po_received_on, today) and not kicked_off:
-        age = (today - deal.po_received_on).days
-        if age > limits.po_without_kickoff_days:
-            reasons.append(
-                Reason(
-                    "po_without_kickoff",
-                    HealthStatus.WARNING,
-                    f"PO received {_days(age)} ago and no kick-off yet "
-                    f"(limit {limits.po_without_kickoff_days} days)",
-                )
+        )
+    age = _waiting_since(deal.po_received_on, done=kicked_off, today=today)
+    if age > limits.po_without_kickoff_days:
+        reasons.append(
+            Reason(
+                "po_without_kickoff",
+                HealthStatus.WARNING,
+                f"PO received {_days(age)} ago and no kick-off yet "
+                f"(limit {limits.po_without_kickoff_days} days)",
             )
-    if deal.kickoff_on is not None and _reached(deal.kickoff_on, today) and not invoiced:
-        age = (today - deal.kickoff_on).days
-        if age > limits.kickoff_without_invoice_days:
-            reasons.append(
-                Reason(
-                    "kickoff_without_invoice",
-                    HealthStatus.WARNING,
-                    f"Kicked off {_days(age)} ago and not invoiced yet "
-                    f"(limit {limits.kickoff_without_invoice_days} days)",
-                )
+        )
+    age = _waiting_since(deal.kickoff_on, done=invoiced, today=today)
+    if age > limits.kickoff_without_invoice_days:
+        reasons.append(
+            Reason(
+                "kickoff_without_invoice",
+                HealthStatus.WARNING,
+                f"Kicked off {_days(age)} ago and not invoiced yet "
+                f"(limit {limits.kickoff_without_invoice_days} days)",
             )
+        )
     if (
         kicked_off
         and deal.probability is not None
@@ -218,18 +221,16 @@ def _sales_reasons(deal: DealFacts, today: date, limits: HealthThresholds) -> li
                 f"Closing date passed {_days(-days_left)} ago ({deal.closing_date.isoformat()})",
             )
         )
-    proposal = deal.proposal_submitted_on
-    if proposal is not None and _reached(proposal, today) and not has_po:
-        age = (today - proposal).days
-        if age > limits.proposal_without_po_days:
-            reasons.append(
-                Reason(
-                    "proposal_without_po",
-                    HealthStatus.DANGER,
-                    f"Proposal submitted {_days(age)} ago and no PO yet "
-                    f"(limit {limits.proposal_without_po_days} days)",
-                )
+    age = _waiting_since(deal.proposal_submitted_on, done=has_po, today=today)
+    if age > limits.proposal_without_po_days:
+        reasons.append(
+            Reason(
+                "proposal_without_po",
+                HealthStatus.DANGER,
+                f"Proposal submitted {_days(age)} ago and no PO yet "
+                f"(limit {limits.proposal_without_po_days} days)",
             )
+        )
     if (
         not has_po
         and deal.probability is not None

@@ -8,44 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from opportunities.models import MILESTONE_FIELDS
+from opportunities.deal_fields import CRM_FIELDS
 
-# Zoho's standard Deals fields. Their API names are the same in every org.
+# Zoho's standard Deals fields, named the same in every org (from the field catalogue).
 STANDARD_FIELDS: Mapping[str, str] = MappingProxyType(
-    {
-        "name": "Deal_Name",
-        "account": "Account_Name",
-        "owner": "Owner",
-        "stage": "Stage",
-        "probability": "Probability",
-        "amount": "Amount",
-        "currency": "Currency",
-        "zoho_exchange_rate": "Exchange_Rate",
-        "closing_date": "Closing_Date",
-        "zoho_created_time": "Created_Time",
-        "zoho_modified_time": "Modified_Time",
-        "deal_type": "Type",
-        "lead_source": "Lead_Source",
-    }
+    {field.name: field.zoho_api_name for field in CRM_FIELDS if not field.org_specific}
 )
-
 # Custom fields: every org names them differently, so ZOHO_FIELD_MAP may override these.
 ORG_SPECIFIC_DEFAULTS: Mapping[str, str] = MappingProxyType(
-    {
-        "territory": "Region",
-        "service_line": "Solution_Type",
-        "funding_type": "Type_of_Funding",
-        "market_segment": "Market_Segment",
-        "proposal_submitted_on": "Proposal_Submission_date",
-        "po_received_on": "PO_Generation_Date",
-        "kickoff_on": "Kick_off_Date",
-        "invoiced_on": "Invoice_Date",
-        "payment_received_on": "Payment_Received_Date",
-        "revenue_recognised_on": "OB_Recognition_Date",
-    }
+    {field.name: field.zoho_api_name for field in CRM_FIELDS if field.org_specific}
 )
-
-DATE_ATTRIBUTES = frozenset({"closing_date", *MILESTONE_FIELDS})
 
 # Get Records accepts at most 50 fields per call.
 MAX_FIELDS_PER_CALL = 50

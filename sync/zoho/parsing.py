@@ -9,18 +9,23 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sync.zoho.field_map import DATE_ATTRIBUTES, FieldMap
+from currency.codes import normalise_code
+from opportunities.deal_fields import CRM_FIELDS, DealField, FieldKind
+from sync.zoho.field_map import FieldMap
 from sync.zoho.records import AccountRecord, CrmUserRecord, DealRecord, DeletedDeal, MalformedDeal
 
 # Zoho stamps times with the org's offset; the API accepts any offset in headers.
 SINGAPORE = ZoneInfo("Asia/Singapore")
-MAX_NAME_LENGTH = 120  # Deal_Name's limit in Zoho, and the model's
 MAX_TEXT_LENGTH = 120  # picklists and custom text fields, as stored
-MAX_LOOKUP_NAME_LENGTH = 200
+# Account and owner names, as stored.
+_LOOKUP_NAME_LENGTH = max(
+    field.max_length or 0
+    for field in CRM_FIELDS
+    if field.kind in (FieldKind.ACCOUNT, FieldKind.OWNER)
+)
 # NUMERIC(18, 2) holds at most 16 digits before the point.
 MAX_AMOUNT = Decimal("9999999999999999.99")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _ZOHO_ID = re.compile(r"^\d{1,32}$")
 
 T = TypeVar("T")
@@ -111,9 +116,10 @@ def _probability(api_name: str, value: object) -> int | None:
 def _currency(api_name: str, value: object, home_currency: str) -> str:
     if value is None or value == "":
         return home_currency
-    if not isinstance(value, str) or not _CURRENCY.match(value.strip()):
+    code = normalise_code(value)
+    if code is None:
         raise _Invalid(f"{api_name} {_show(value)} is not a three-letter ISO 4217 code")
-    return value.strip().upper()
+    return code
 
 
 def _date(api_name: str, value: object) -> date | None:
@@ -153,7 +159,7 @@ def _owner(api_name: str, value: object) -> CrmUserRecord | None:
         raise _Invalid(f"{api_name} e-mail {email!r} is not an address")
     return CrmUserRecord(
         zoho_id=_lookup_id(api_name, value),
-        name=_text(f"{api_name} name", value.get("name"), MAX_LOOKUP_NAME_LENGTH),
+        name=_text(f"{api_name} name", value.get("name"), _LOOKUP_NAME_LENGTH),
         email=email.strip(),
     )
 
@@ -165,7 +171,7 @@ def _account(api_name: str, value: object) -> AccountRecord | None:
         raise _Invalid(f"{api_name} {_show(value)} is not an account")
     return AccountRecord(
         zoho_id=_lookup_id(api_name, value),
-        name=_text(f"{api_name} name", value.get("name"), MAX_LOOKUP_NAME_LENGTH),
+        name=_text(f"{api_name} name", value.get("name"), _LOOKUP_NAME_LENGTH),
     )
 
 
@@ -191,32 +197,39 @@ def parse_deal(
     if not _ZOHO_ID.match(zoho_id):
         problems.append("id is missing" if not zoho_id else f"id {zoho_id!r} is not a Zoho id")
     modified_name = field_map.api_name("zoho_modified_time")
-    modified = take("zoho_modified_time", _optional_datetime)
     if record.get(modified_name) is None:
         problems.append(f"{modified_name} is missing")
     values: dict[str, Any] = {
-        "name": take("name", lambda n, v: _text(n, v, MAX_NAME_LENGTH)),
-        "account": take("account", _account),
-        "owner": take("owner", _owner),
-        "probability": take("probability", _probability),
-        "amount": take("amount", _amount),
-        "currency": take("currency", lambda n, v: _currency(n, v, home_currency)),
-        "zoho_exchange_rate": take("zoho_exchange_rate", _exchange_rate),
-        "zoho_created_time": take("zoho_created_time", _optional_datetime),
+        field.name: take(field.name, _parser(field, home_currency)) for field in CRM_FIELDS
     }
-    for attribute in ("stage", "deal_type", "lead_source", "territory", "service_line"):
-        values[attribute] = take(attribute, _text)
-    for attribute in ("funding_type", "market_segment"):
-        values[attribute] = take(attribute, _text)
-    for attribute in sorted(DATE_ATTRIBUTES):
-        values[attribute] = take(attribute, _date)
+    modified = values["zoho_modified_time"]
     if problems or modified is None:
         return MalformedDeal(
             zoho_id=zoho_id, reason="; ".join(problems), zoho_modified_time=modified
         )
-    return DealRecord(zoho_id=zoho_id, zoho_modified_time=modified, **values)
+    return DealRecord(zoho_id=zoho_id, **values)
 
 
+def _parser(field: DealField, home_currency: str) -> Callable[[str, object], Any]:
+    """How one catalogued field is read from Zoho's JSON, by its kind."""
+    kind = field.kind
+    if kind is FieldKind.TEXT:
+        limit = field.max_length or MAX_TEXT_LENGTH
+        return lambda api_name, value: _text(api_name, value, limit)
+    if kind is FieldKind.CURRENCY:
+        return lambda api_name, value: _currency(api_name, value, home_currency)
+    return _PARSERS[kind]
+
+
+_PARSERS: Mapping[FieldKind, Callable[[str, object], Any]] = {
+    FieldKind.PERCENT: _probability,
+    FieldKind.MONEY: _amount,
+    FieldKind.RATE: _exchange_rate,
+    FieldKind.DATE: _date,
+    FieldKind.DATETIME: _optional_datetime,
+    FieldKind.ACCOUNT: _account,
+    FieldKind.OWNER: _owner,
+}
 _NO_TIME: Mapping[str, None] = {"zoho_modified_time": None}
 
 
