@@ -189,45 +189,11 @@ class ZohoSimulator(SimulatedApi):
     def get_deals(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        fields_arg = (request.arg("fields") or "").strip()
-        if not fields_arg:
-            return zoho_error(
-                400,
-                "REQUIRED_PARAM_MISSING",
-                "One of the expected parameter is missing",
-                {"param": "fields"},
-            )
-        names = list(dict.fromkeys(f.strip() for f in fields_arg.split(",") if f.strip()))
-        if len(names) > MAX_FIELDS:
-            return zoho_error(
-                400, "LIMIT_EXCEEDED", "Max field limit exceeded", {"limit": MAX_FIELDS}
-            )
-        per_page = _int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
-        sort_by = request.arg("sort_by") or "id"
-        sort_order = request.arg("sort_order") or "desc"
-        if isinstance(per_page, Response):
-            return per_page
-        if sort_by not in SORT_FIELDS:
-            return _bad_param("sort_by")
-        if sort_order not in ("asc", "desc"):
-            return _bad_param("sort_order")
-        page_arg, token_arg = request.arg("page"), request.arg("page_token")
-        if page_arg and token_arg:
-            return zoho_error(
-                400,
-                "AMBIGUITY_DURING_PROCESSING",
-                "page and page_token cannot be given together",
-                {
-                    "ambiguity_due_to": [
-                        {"api_name": "page", "json_path": "$.page"},
-                        {"api_name": "page_token", "json_path": "$.page_token"},
-                    ]
-                },
-            )
-        since = _since(request)
-        if isinstance(since, Response):
-            return since
-        binding = (tuple(names), per_page, sort_by, sort_order, since)
+        query = _deals_query(request)
+        if isinstance(query, Response):
+            return query
+        names, per_page, sort_by, sort_order, since = query
+        token_arg = request.arg("page_token")
         with self.store.lock:
             if len(self.store) == 0:
                 return Response.empty(204)
@@ -235,7 +201,7 @@ class ZohoSimulator(SimulatedApi):
             if since is not None and not view.records:
                 return Response.empty(304)
             if token_arg:
-                state = self._page_token(token_arg, binding)
+                state = self._page_token(token_arg, query)
                 if isinstance(state, Response):
                     return state
                 start, page, end_limit = view.index_after(state.cursor), state.page + 1, None
@@ -255,9 +221,9 @@ class ZohoSimulator(SimulatedApi):
             end = min(start + per_page, len(view.records), end_limit or len(view.records))
             if start >= end:
                 return Response.empty(204)
-            data = [_project(record, names) for record in view.records[start:end]]
+            data = [_project(record, list(names)) for record in view.records[start:end]]
             more = end < len(view.records)
-            next_token = self._issue_page_token(binding, view.keys[end - 1], page) if more else None
+            next_token = self._issue_page_token(query, view.keys[end - 1], page) if more else None
         expiry = zoho_time(self.clock.now() + PAGE_TOKEN_LIFETIME) if next_token else None
         # The cursor paging here only moves forward; Zoho sends the key with null then too.
         previous_page_token: str | None = None
@@ -348,6 +314,47 @@ def _project(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
         if name in record:
             projected[name] = record[name]
     return projected
+
+
+def _deals_query(request: Request) -> tuple[Any, ...] | Response:
+    """Get Records' query parameters, checked as Zoho checks them; a page token is bound to
+    exactly these (fields, per_page, sort_by, sort_order, If-Modified-Since)."""
+    fields_arg = (request.arg("fields") or "").strip()
+    if not fields_arg:
+        return zoho_error(
+            400,
+            "REQUIRED_PARAM_MISSING",
+            "One of the expected parameter is missing",
+            {"param": "fields"},
+        )
+    names = tuple(dict.fromkeys(f.strip() for f in fields_arg.split(",") if f.strip()))
+    if len(names) > MAX_FIELDS:
+        return zoho_error(400, "LIMIT_EXCEEDED", "Max field limit exceeded", {"limit": MAX_FIELDS})
+    per_page = _int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
+    if isinstance(per_page, Response):
+        return per_page
+    sort_by = request.arg("sort_by") or "id"
+    sort_order = request.arg("sort_order") or "desc"
+    if sort_by not in SORT_FIELDS:
+        return _bad_param("sort_by")
+    if sort_order not in ("asc", "desc"):
+        return _bad_param("sort_order")
+    if request.arg("page") and request.arg("page_token"):
+        return zoho_error(
+            400,
+            "AMBIGUITY_DURING_PROCESSING",
+            "page and page_token cannot be given together",
+            {
+                "ambiguity_due_to": [
+                    {"api_name": "page", "json_path": "$.page"},
+                    {"api_name": "page_token", "json_path": "$.page_token"},
+                ]
+            },
+        )
+    since = _since(request)
+    if isinstance(since, Response):
+        return since
+    return (names, per_page, sort_by, sort_order, since)
 
 
 def _int_param(
