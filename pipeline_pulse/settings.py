@@ -85,8 +85,11 @@ TEMPLATES = [
 
 # The embedded default is a SQLite file next to manage.py; production and the tests use
 # PostgreSQL through DATABASE_URL.
+# An empty DATABASE_URL (as in a copied .env.example) means the embedded default too.
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": environ.Env.db_url_config(
+        env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    ),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

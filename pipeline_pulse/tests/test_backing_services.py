@@ -74,3 +74,23 @@ def test_configured_redis_really_serves_the_cache() -> None:
     cache.set("probe", "value", 5)
     assert cache.get("probe") == "value"
     assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+
+
+def test_an_empty_database_url_means_the_embedded_sqlite_file(tmp_path: Path) -> None:
+    # As in a .env copied from .env.example, where DATABASE_URL= is present but empty.
+    env = {**os.environ, "DATABASE_URL": "", "DATA_DIR": str(tmp_path)}
+    code = (
+        "import django; from django.conf import settings; django.setup();"
+        "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME'])"
+    )
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+    ).stdout
+    engine, name = out.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert name == str(settings.BASE_DIR / "db.sqlite3")

@@ -108,7 +108,7 @@ class ZohoClient:
         ]
         if missing:
             raise ZohoNotConfiguredError(
-                f"Zoho CRM is not configured: set {', '.join(missing)} (see README, Zoho CRM)"
+                f"Zoho CRM is not configured: set {', '.join(missing)} (see docs/zoho-and-sync.md)"
             )
         try:
             field_map = FieldMap.from_setting(settings.ZOHO_FIELD_MAP)
