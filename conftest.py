@@ -1,17 +1,45 @@
 """Fixtures shared by every app's tests."""
 
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.apps import AppConfig
+from django.apps import apps as django_apps
 from django.core.cache import cache
+from django.db.models.signals import post_migrate
 from django.test import Client
 from pytest_django import Settings
 
 from opportunities.roles import Role
 from opportunities.tests.factories import UserFactory
+
+_default_stage_mapping = importlib.import_module(
+    "opportunities.migrations.0002_default_stage_mapping"
+)
+
+
+def _restore_data_migration_rows(sender: AppConfig, **kwargs: Any) -> None:
+    """Put back the rows data migrations wrote, after a transactional test's flush.
+
+    pytest-django empties every table after a transactional test (the browser test, the
+    live-server and thread tests); flush then sends post_migrate, whose product receivers
+    re-create content types, permissions and the role groups, but nothing re-creates the
+    default stage mapping, and every later test would sync without it. Idempotent: it also
+    runs after the migrations that create the test database.
+    """
+    _default_stage_mapping.load_default_mapping(kwargs.get("apps") or django_apps, None)
+
+
+post_migrate.connect(
+    _restore_data_migration_rows,
+    sender=django_apps.get_app_config("opportunities"),
+    dispatch_uid="tests: restore data migration rows",
+)
 
 
 @pytest.fixture(autouse=True)

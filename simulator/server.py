@@ -6,6 +6,8 @@ Tests start a server per test session (or per test) and point the clients' base 
 
 from __future__ import annotations
 
+import selectors
+import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -65,7 +67,13 @@ class SimulatorServer:
         self._calls_lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
+        self._httpd.timeout = 0  # handle_request() below only runs when a client is waiting
         self._thread: threading.Thread | None = None
+        # stop() writes to this pair to wake the serving loop at once. socketserver's own
+        # serve_forever() notices shutdown() only at its next 0.5 s poll, which every test
+        # with a simulator used to wait for.
+        self._wake_up, self._wake_up_call = socket.socketpair()
+        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -74,19 +82,36 @@ class SimulatorServer:
 
     def start(self) -> Self:
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="simulator", daemon=True
+            target=self._serve_until_stopped, name=f"simulator on {self.url}", daemon=True
         )
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        """Serve in this thread until stop() or Ctrl-C."""
+        self._serve_until_stopped()
+
+    def _serve_until_stopped(self) -> None:
+        """Answer requests until stop(); the loop sleeps in select() between them."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._httpd, selectors.EVENT_READ)
+            selector.register(self._wake_up, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self._httpd and not self._stopping.is_set():
+                        self._httpd.handle_request()  # accepts; a thread answers
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        """Stop serving and close the port; returns once the serving thread has ended."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._wake_up_call.send(b"\0")
         if self._thread:
             self._thread.join(timeout=5)
+        self._httpd.server_close()
+        self._wake_up.close()
+        self._wake_up_call.close()
 
     def __enter__(self) -> Self:
         return self.start()

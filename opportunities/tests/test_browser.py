@@ -9,8 +9,8 @@ from opportunities.tests.factories import OpportunityFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
-    # Transactional: the live server reads what the test writes. The flush afterwards re-creates
-    # the role groups (post_migrate) but not the other data migrations' rows.
+    # Transactional: the live server reads what the test writes. The flush afterwards empties
+    # every table; the root conftest puts the data migrations' rows back.
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -1,5 +1,6 @@
 """The shared simulator server: routing, keep-alive, fault injection and the call log."""
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -74,3 +75,31 @@ def test_random_faults_are_reproducible_with_a_seed(echo: tuple[EchoApi, Simulat
     first, second = statuses(), statuses()
     assert first == second
     assert 0 < first.count(500) < 20
+
+
+def _serving_threads(server: SimulatorServer) -> list[threading.Thread]:
+    return [
+        thread for thread in threading.enumerate() if thread.name == f"simulator on {server.url}"
+    ]
+
+
+def test_stop_ends_the_serving_thread_and_closes_the_port() -> None:
+    server = SimulatorServer([EchoApi()]).start()
+    url = server.url
+    assert requests.get(f"{url}/echo/hi", timeout=5).status_code == 200
+    assert _serving_threads(server)
+
+    server.stop()
+
+    # The loop sleeps without polling, so only stop()'s wake-up can have ended it.
+    assert _serving_threads(server) == []
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(f"{url}/echo/hi", timeout=5)
+
+
+def test_stop_is_harmless_before_start_and_when_repeated() -> None:
+    never_started = SimulatorServer([EchoApi()])
+    never_started.stop()
+    with SimulatorServer([EchoApi()]) as server:
+        server.stop()
+    assert _serving_threads(server) == []
