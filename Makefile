@@ -64,4 +64,4 @@ bench: $(VENV)/.installed-dev ## Run the benchmarks under bench/ (PostgreSQL at 
 	$(BIN)/python -m bench
 
 clean: ## Remove the virtualenv, the embedded database and local state
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles *.egg-info
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles *.egg-info .coverage

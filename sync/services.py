@@ -76,7 +76,7 @@ class _Context:
     rules: StageRules
     progress: ProgressCallback | None
     references: CrmReferences = field(default_factory=CrmReferences)
-    last_published: float = 0.0
+    last_published: float = float("-inf")  # the first page is always published
 
 
 def zoho_sync(

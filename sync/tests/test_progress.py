@@ -13,9 +13,9 @@ from django.core.management.base import OutputWrapper
 from sync.consumers import SYNC_PROGRESS_GROUP
 from sync.management.commands.zoho_sync import TerminalProgress
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
-from sync.records import DealPage
 from sync.services import DealSource, zoho_sync
 from sync.tests.fakes import FakeDealSource, deal_record
+from sync.zoho.records import DealPage
 
 pytestmark = pytest.mark.django_db
 

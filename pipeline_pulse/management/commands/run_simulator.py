@@ -80,8 +80,7 @@ class Command(BaseCommand):
             for name, value in api.environment(server.url).items():
                 self.stdout.write(f"{name}={value}")
         if options["no_serve"]:
-            # stop() waits for a serving loop to end, so there must be one.
-            server.start().stop()
+            server.stop()  # frees the port it bound
             return
         self.stdout.write("\nPress Ctrl-C to stop.")
         self.stdout.flush()
