@@ -9,7 +9,8 @@ from django.views.decorators.http import require_POST
 
 from pipeline_pulse.admin import ReadOnlyModelAdmin
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState
-from sync.services import SyncAlreadyRunning, SyncNotAllowed, sync_request
+from sync.services import SyncAlreadyRunning
+from sync.triggers import SyncNotAllowed, sync_request
 
 
 class SyncIssueInline(admin.TabularInline):

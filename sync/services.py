@@ -13,7 +13,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from currency.services import SgdConverter, sgd_converter
-from opportunities.access import can_sync
 from opportunities.models import Opportunity
 from opportunities.services.crm import CrmReferences, crm_page_apply, opportunities_mark_deleted
 from opportunities.stage_rules import StageRules, unmapped_stages
@@ -25,7 +24,6 @@ from sync.models import (
     SyncRun,
     SyncState,
     SyncStatus,
-    SyncTrigger,
 )
 from sync.zoho.records import DealPage, DeletedDeal
 
@@ -300,30 +298,3 @@ def _max_time(first: datetime | None, second: datetime | None) -> datetime | Non
     if second is None:
         return first
     return max(first, second)
-
-
-class SyncNotAllowed(Exception):
-    """The login may not start a sync (only Managers and Admins may)."""
-
-
-def sync_request(*, kind: str, user: User) -> str:
-    """Queue a sync for the worker on a person's behalf; what to tell them.
-
-    Raises SyncNotAllowed for a login whose role does not sync, and SyncAlreadyRunning while a
-    run is in progress (the run itself checks again when it starts, across processes). The
-    admin's "Sync now", the sync page and the API all start runs through here.
-    """
-    # Imported here: the tasks module imports this one to run what is queued.
-    from sync.tasks import zoho_sync_full, zoho_sync_incremental
-
-    if kind not in (SyncKind.FULL, SyncKind.INCREMENTAL):
-        raise ValueError(f"Unknown sync kind {kind!r}: use full or incremental.")
-    if not can_sync(user):
-        raise SyncNotAllowed("Only Managers and Admins may start a sync.")
-    running = SyncRun.objects.running().first()
-    if running is not None:
-        raise SyncAlreadyRunning(running)
-    task = zoho_sync_full if kind == SyncKind.FULL else zoho_sync_incremental
-    task.delay(trigger=SyncTrigger.MANUAL, user_id=user.pk)
-    label = "A full" if kind == SyncKind.FULL else "An incremental"
-    return f"{label} sync was queued; its progress shows here as it runs."

@@ -12,8 +12,9 @@ from opportunities.tests.factories import UserFactory
 from pipeline_pulse.celery import app as celery_app
 from sync import tasks
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
-from sync.services import SyncAlreadyRunning, SyncNotAllowed, sync_request, sync_run_start
+from sync.services import SyncAlreadyRunning, sync_run_start
 from sync.tests.fakes import FakeDealSource, deal_record
+from sync.triggers import SyncNotAllowed, sync_request
 
 pytestmark = pytest.mark.django_db
 
