@@ -99,7 +99,7 @@ def deal_changes_record(
     one transaction (the caller's, when it writes the deals in one).
     """
     if changes:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             _record(changes, at or timezone.now(), cause)
 
 

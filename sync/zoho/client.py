@@ -31,8 +31,8 @@ from sync.zoho.errors import (
 from sync.zoho.field_map import FieldMap, FieldMapError
 from sync.zoho.http import Transport, WireResponse
 from sync.zoho.parsing import (
+    DealParser,
     format_zoho_datetime,
-    parse_deal,
     parse_deleted,
     parse_zoho_datetime,
     wire_value,
@@ -80,6 +80,7 @@ class ZohoClient:
         self.api_domain = api_domain.rstrip("/")
         self.field_map = field_map or FieldMap()
         self.home_currency = home_currency.upper()
+        self._parser = DealParser(field_map=self.field_map, home_currency=self.home_currency)
         credentials = OAuthCredentials(
             accounts_url=accounts_url.rstrip("/"),
             client_id=client_id,
@@ -183,7 +184,7 @@ class ZohoClient:
         deals: list[DealRecord] = []
         malformed: list[MalformedDeal] = []
         for raw in data:
-            parsed = parse_deal(raw, field_map=self.field_map, home_currency=self.home_currency)
+            parsed = self._parser.parse(raw)
             if isinstance(parsed, MalformedDeal):
                 # A bad record is reported and skipped; it never costs the rest of the page.
                 logger.warning("Zoho deal %s is malformed: %s", parsed.zoho_id, parsed.reason)
