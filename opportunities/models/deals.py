@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import TYPE_CHECKING
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, Q, Value, When
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
@@ -18,10 +19,60 @@ from opportunities.models.choices import HealthStatus, Outcome, Phase
 from opportunities.models.crm import Account, CrmUser
 from opportunities.models.stages import StageMapping
 from opportunities.roles import Role, role_of
+from pipeline_pulse.dates import quarter_bounds
 from pipeline_pulse.models import AuditedModel
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSummary:
+    """The KPIs of a set of deals, in SGD (exact Decimal, rounded half-up to the cent).
+
+    - open_pipeline_sgd: SGD amounts of open deals;
+    - weighted_pipeline_sgd: open deals' SGD amounts times their probability;
+    - won_this_quarter_sgd: won deals closing in this calendar quarter;
+    - danger_count / danger_sgd: deals in Danger;
+    - win_rate: won deals / (won + lost), None when none has closed;
+    - average_deal_sgd: the average SGD amount of won deals, None without any;
+    - not_convertible_count: deals with an amount that has no SGD value (left out of sums).
+    """
+
+    open_pipeline_sgd: Decimal
+    weighted_pipeline_sgd: Decimal
+    won_this_quarter_sgd: Decimal
+    danger_count: int
+    danger_sgd: Decimal
+    win_rate: Decimal | None
+    average_deal_sgd: Decimal | None
+    not_convertible_count: int
+    quarter: tuple[date, date]
+
+    @classmethod
+    def from_totals(cls, totals: dict[str, Any], *, quarter: tuple[date, date]) -> PipelineSummary:
+        def money(value: Decimal | None) -> Decimal:
+            return (value or ZERO).quantize(CENT, ROUND_HALF_UP)
+
+        won, lost = totals["won_count"], totals["lost_count"]
+        won_converted = totals["won_converted"]
+        return cls(
+            open_pipeline_sgd=money(totals["open_pipeline"]),
+            weighted_pipeline_sgd=money((totals["weighted_x100"] or ZERO) / 100),
+            won_this_quarter_sgd=money(totals["won_this_quarter"]),
+            danger_count=totals["danger_count"],
+            danger_sgd=money(totals["danger_sgd"]),
+            win_rate=(Decimal(won) / Decimal(won + lost)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+            if won + lost
+            else None,
+            average_deal_sgd=money(totals["won_sgd"] / won_converted) if won_converted else None,
+            not_convertible_count=totals["not_convertible"],
+            quarter=quarter,
+        )
 
 
 # Worst first: how the board groups deals and how "sort by health" orders them.
@@ -86,6 +137,33 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
                 output_field=models.PositiveSmallIntegerField(),
             )
         )
+
+    def pipeline_summary(self, *, today: date | None = None) -> PipelineSummary:
+        """The dashboard's SGD figures over these deals, in one query (see PipelineSummary)."""
+        today = today or timezone.localdate()
+        quarter = quarter_bounds(today)
+        is_open, is_won = Q(outcome=Outcome.OPEN), Q(outcome=Outcome.WON)
+        danger = Q(health_status=HealthStatus.DANGER)
+        totals = self.order_by().aggregate(
+            open_pipeline=Sum("amount_sgd", filter=is_open),
+            weighted_x100=Sum(F("amount_sgd") * F("probability"), filter=is_open),
+            won_this_quarter=Sum("amount_sgd", filter=is_won & Q(closing_date__range=quarter)),
+            danger_count=Count("pk", filter=danger),
+            danger_sgd=Sum("amount_sgd", filter=danger),
+            won_count=Count("pk", filter=is_won),
+            lost_count=Count("pk", filter=Q(outcome=Outcome.LOST)),
+            won_sgd=Sum("amount_sgd", filter=is_won),
+            won_converted=Count("amount_sgd", filter=is_won),
+            not_convertible=Count("pk", filter=Q(amount__isnull=False, amount_sgd__isnull=True)),
+        )
+        return PipelineSummary.from_totals(totals, quarter=quarter)
+
+    def stage_choices(self) -> list[str]:
+        """Every stage a deal may be moved to: the mapped stages and those deals are in."""
+        mapped = StageMapping.objects.values_list("stage", flat=True)
+        in_use = Opportunity.objects.live().order_by().values_list("stage", flat=True).distinct()
+        by_key = {stage.strip().lower(): stage.strip() for stage in [*in_use, *mapped]}
+        return sorted(by_key.values(), key=str.lower)
 
     def strategic(self) -> OpportunityQuerySet:
         return self.filter(self.strategic_condition())

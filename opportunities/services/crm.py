@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from currency.conversion import SgdConverter
 from opportunities.deal_fields import VALUE_FIELDS
-from opportunities.models import Account, CrmUser, Opportunity, Outcome
+from opportunities.derivation import deal_derive
+from opportunities.models import Account, CrmUser, Opportunity
 from opportunities.records import DealRecord
 from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.stage_rules import StageRules
@@ -91,7 +92,6 @@ def _json_value(value: object) -> object:
     return value
 
 
-@transaction.atomic
 def crm_page_apply(
     *,
     deals: Sequence[DealRecord],
@@ -110,8 +110,10 @@ def crm_page_apply(
     and `now` as the time of the change.
     """
     now = now or timezone.now()
-    result, changes = _upsert(deals, converter, rules, references or CrmReferences(), now)
-    deal_changes_record(changes=changes, at=now)
+    # Inside a caller's transaction no savepoint is needed: a failure rolls the page back whole.
+    with transaction.atomic(savepoint=False):
+        result, changes = _upsert(deals, converter, rules, references or CrmReferences(), now)
+        deal_changes_record(changes=changes, at=now)
     return result
 
 
@@ -191,16 +193,19 @@ def _opportunity_row(
     now: datetime,
     result: CrmPageResult,
 ) -> Opportunity:
-    placement = rules.place(
+    derived = deal_derive(
         stage=deal.stage,
         probability=deal.probability,
         proposal_submitted_on=deal.proposal_submitted_on,
         po_received_on=deal.po_received_on,
+        amount=deal.amount,
+        currency=deal.currency,
+        closing_date=deal.closing_date,
         current_phase=before["phase"] if before else None,
+        rules=rules,
+        converter=converter,
     )
-    # A won deal's revenue is locked at the rate of its closing date.
-    locked_on = deal.closing_date if placement.outcome == Outcome.WON else None
-    conversion = converter.convert(deal.amount, deal.currency, locked_on=locked_on)
+    conversion = derived.conversion
     if deal.amount is None:
         result.issues.append(
             RecordIssue(deal.zoho_id, IssueLevel.WARNING, "No amount in Zoho: health is Neutral")
@@ -212,13 +217,9 @@ def _opportunity_row(
         **{name: getattr(deal, name) for name in VALUE_FIELDS},
         account_id=account_ids.get(deal.account.zoho_id) if deal.account else None,
         owner_id=owner_ids.get(deal.owner.zoho_id) if deal.owner else None,
-        amount_sgd=conversion.amount_sgd,
-        fx_rate=conversion.rate,
-        fx_rate_as_of=conversion.rate_as_of,
-        fx_rate_source=conversion.rate_source,
-        fx_note=conversion.note[:200],
-        phase=placement.phase,
-        outcome=placement.outcome,
+        **derived.fx_values(),
+        phase=derived.placement.phase,
+        outcome=derived.placement.outcome,
         zoho_values=values,
         is_deleted=False,
         deleted_at=None,

@@ -16,11 +16,11 @@ from django.db.models import F, Q
 
 from currency.conversion import HOME_CURRENCY, SgdConversion, SgdConverter, sgd_converter
 from currency.signals import RateChange
+from opportunities.derivation import FX_FIELDS
 from opportunities.models import Opportunity, OpportunityQuerySet, Outcome
 from opportunities.services.health import health_recompute
 from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
 
-FX_FIELDS = ("amount_sgd", "fx_rate", "fx_rate_as_of", "fx_rate_source", "fx_note")
 # Deals read (and locked) per query.
 RECONVERT_PAGE_SIZE = 2000
 

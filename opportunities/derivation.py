@@ -1,0 +1,69 @@
+"""What Pipeline Pulse computes from a deal's CRM values: phase, outcome and SGD amount.
+
+One function for every writer (a sync page, a local edit), so a deal's placement and its
+rate lock never depend on which path wrote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from currency.conversion import SgdConversion, SgdConverter
+from opportunities.models import Outcome
+from opportunities.stage_rules import Placement, StageRules
+
+FX_FIELDS = ("amount_sgd", "fx_rate", "fx_rate_as_of", "fx_rate_source", "fx_note")
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    placement: Placement
+    conversion: SgdConversion
+
+    def fx_values(self) -> dict[str, object]:
+        """The Opportunity FX fields, as stored."""
+        conversion = self.conversion
+        return {
+            "amount_sgd": conversion.amount_sgd,
+            "fx_rate": conversion.rate,
+            "fx_rate_as_of": conversion.rate_as_of,
+            "fx_rate_source": conversion.rate_source,
+            "fx_note": conversion.note[:200],
+        }
+
+
+def locked_on(outcome: str, closing_date: date | None) -> date | None:
+    """The day whose rate a deal's SGD amount is locked to, or None for the latest rates.
+
+    A won deal's revenue is locked at the rate of its closing date, so it does not drift
+    with the market.
+    """
+    return closing_date if outcome == Outcome.WON else None
+
+
+def deal_derive(
+    *,
+    stage: str,
+    probability: int | None,
+    proposal_submitted_on: date | None,
+    po_received_on: date | None,
+    amount: Decimal | None,
+    currency: str,
+    closing_date: date | None,
+    current_phase: int | None,
+    rules: StageRules,
+    converter: SgdConverter,
+) -> Derived:
+    placement = rules.place(
+        stage=stage,
+        probability=probability,
+        proposal_submitted_on=proposal_submitted_on,
+        po_received_on=po_received_on,
+        current_phase=current_phase,
+    )
+    conversion = converter.convert(
+        amount, currency, locked_on=locked_on(placement.outcome, closing_date)
+    )
+    return Derived(placement, conversion)

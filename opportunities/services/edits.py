@@ -1,0 +1,175 @@
+"""Local edits of a deal's O2R tracking fields: validated as Zoho would, pending until pushed.
+
+The deal page's form, the API's PATCH and the admin all edit through `opportunity_edit`. The
+new values are stored at once, so phase, SGD amount and health follow immediately, and each
+edited field is marked pending; the last values seen from Zoho (`zoho_values`) stay as the
+merge base until the push succeeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from currency.codes import normalise_code
+from currency.conversion import sgd_converter
+from opportunities.access import can_edit_deal
+from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
+from opportunities.derivation import deal_derive
+from opportunities.models import Opportunity, TransitionCause
+from opportunities.services.history import DealChange, deal_changes_record
+from opportunities.stage_rules import StageRules
+from pipeline_pulse.models import acting_user
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+# Zoho's currency fields hold 16 digits before the point and 2 after; its numbers are doubles.
+MAX_AMOUNT = Decimal("9999999999999999.99")
+CENT = Decimal("0.01")
+# Zoho refuses a deal without these.
+REQUIRED = frozenset({"stage", "closing_date", "currency"})
+
+
+def deal_edit_validate(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The edit's values, cleaned as Zoho would accept them; ValidationError naming each field
+    that would be refused."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, value in changes.items():
+        if name not in EDITABLE_FIELDS:
+            errors[name] = "This field is kept in Zoho and cannot be edited here."
+            continue
+        try:
+            cleaned[name] = _clean(name, value)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean(name: str, value: Any) -> Any:
+    field = FIELDS_BY_NAME[name]
+    if value is None or value == "":
+        if name in REQUIRED:
+            raise ValueError(f"{field.label} is required in Zoho.")
+        return None
+    kind = field.kind
+    if kind is FieldKind.DATE:
+        return _date(value)
+    if kind is FieldKind.PERCENT:
+        return _percent(value)
+    if kind is FieldKind.MONEY:
+        return _money(value)
+    if kind is FieldKind.CURRENCY:
+        code = normalise_code(value)
+        if code is None:
+            raise ValueError("Use a three-letter ISO 4217 code, e.g. USD.")
+        return code
+    text = str(value).strip()
+    if not text:
+        raise ValueError(f"{field.label} is required in Zoho.")
+    if field.max_length and len(text) > field.max_length:
+        raise ValueError(f"At most {field.max_length} characters.")
+    if name == "stage":
+        known = {stage.lower(): stage for stage in Opportunity.objects.stage_choices()}
+        if text.lower() not in known:
+            raise ValueError(f"“{text}” is not a stage of this Zoho org's pipeline.")
+        return known[text.lower()]  # as Zoho spells it
+    return text
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError("Enter a real date as YYYY-MM-DD.") from None
+
+
+def _percent(value: Any) -> int:
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("Enter a whole number from 0 to 100.") from None
+    if not number.is_finite() or number != number.to_integral_value() or not 0 <= number <= 100:
+        raise ValueError("Enter a whole number from 0 to 100.")
+    return int(number)
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("Enter an amount, e.g. 125000.50.") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("An amount cannot be negative.")
+    if amount != amount.quantize(CENT):
+        raise ValueError("Zoho keeps amounts to the cent: at most 2 decimals.")
+    if amount > MAX_AMOUNT:
+        raise ValueError("That amount is larger than Zoho can hold.")
+    return amount.quantize(CENT)
+
+
+@transaction.atomic
+def opportunity_edit(
+    *, deal: Opportunity, user: User | AnonymousUser, changes: Mapping[str, Any]
+) -> Opportunity:
+    """Store a person's edit of a deal and mark the changed fields pending for Zoho.
+
+    Raises PermissionDenied when the login may not edit this deal, ValidationError (by field)
+    when Zoho would refuse a value. Fields whose value does not change are ignored. Phase,
+    SGD amount, history and health follow the new values in the same transaction.
+    """
+    if not can_edit_deal(user, deal):
+        raise PermissionDenied("You may not edit this deal.")
+    cleaned = deal_edit_validate(changes)
+    locked = Opportunity.objects.select_for_update().get(pk=deal.pk)
+    changed = {name: value for name, value in cleaned.items() if getattr(locked, name) != value}
+    if not changed:
+        return locked
+    previous = DealChange(
+        opportunity_id=locked.pk,
+        created=False,
+        previous_closing_date=locked.closing_date,
+        previous_amount_sgd=locked.amount_sgd,
+        previous_phase=locked.phase,
+        previous_outcome=locked.outcome,
+    )
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    _derive(locked)
+    locked.pending_fields = sorted({*locked.pending_fields, *changed})
+    locked.updated_by = acting_user(user)
+    locked.save()
+    now = timezone.now()
+    deal_changes_record(changes=[previous], at=now, cause=TransitionCause.LOCAL_EDIT)
+    locked.refresh_from_db()
+    return locked
+
+
+def _derive(deal: Opportunity) -> None:
+    """Phase, outcome and SGD amount from the edited values, as a sync derives them."""
+    derived = deal_derive(
+        stage=deal.stage,
+        probability=deal.probability,
+        proposal_submitted_on=deal.proposal_submitted_on,
+        po_received_on=deal.po_received_on,
+        amount=deal.amount,
+        currency=deal.currency,
+        closing_date=deal.closing_date,
+        current_phase=deal.phase,
+        rules=StageRules.load(),
+        converter=sgd_converter(),
+    )
+    deal.phase, deal.outcome = derived.placement.phase, derived.placement.outcome
+    for name, value in derived.fx_values().items():
+        setattr(deal, name, value)
