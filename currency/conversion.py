@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from currency.models import ExchangeRate, RateOverride, RateSource
+from currency.models import ConversionProblem, ExchangeRate, RateOverride, RateSource
 
 HOME_CURRENCY = "SGD"
 # Versioned: a deploy that changes the cached shape must not read the old one.
@@ -40,17 +40,17 @@ class RatePoint:
 
 @dataclass(frozen=True)
 class SgdConversion:
-    amount_sgd: (
-        Decimal | None
-    )  # None when it cannot be converted (never 1:1 for an unknown currency)
+    # None when it cannot be converted (never 1:1 for an unknown currency).
+    amount_sgd: Decimal | None
     rate: Decimal | None  # SGD per one unit of the deal currency = rate(SGD) / rate(currency)
     rate_as_of: datetime | None  # as-of time of the rate used
     rate_source: str  # RateSource value, or "" when no exchange rate was used
     note: str  # "" or a human reason/caveat
+    problem: str = ""  # a ConversionProblem when amount_sgd is None
 
 
-def _not_converted(note: str) -> SgdConversion:
-    return SgdConversion(None, None, None, "", note)
+def _not_converted(problem: ConversionProblem, note: str) -> SgdConversion:
+    return SgdConversion(None, None, None, "", note, problem)
 
 
 # --- The rates in effect now, cached ----------------------------------------------------------
@@ -140,12 +140,12 @@ class SgdConverter:
     ) -> SgdConversion:
         code = (currency or "").strip().upper()
         if amount is None:
-            return _not_converted("No amount to convert")
+            return _not_converted(ConversionProblem.NO_AMOUNT, "No amount to convert")
         if code == HOME_CURRENCY:
             # An identity, not an exchange: no rate is looked up, so none is cited.
             return SgdConversion(_exact_half_up((amount,), Decimal(1), 2), Decimal(1), None, "", "")
         if not code:
-            return _not_converted("No currency")
+            return _not_converted(ConversionProblem.NO_CURRENCY, "No currency")
         if locked_on is None:
             home, foreign = self._latest.get(HOME_CURRENCY), self._latest.get(code)
             home_later = foreign_later = False
@@ -153,15 +153,19 @@ class SgdConverter:
             home, home_later = self._in_force(HOME_CURRENCY, locked_on) or (None, False)
             foreign, foreign_later = self._in_force(code, locked_on) or (None, False)
         if foreign is None:
-            return _not_converted(f"No exchange rate for {code}")
+            return _not_converted(ConversionProblem.NO_RATE, f"No exchange rate for {code}")
         if home is None:
-            return _not_converted(f"No exchange rate for {HOME_CURRENCY}")
+            return _not_converted(
+                ConversionProblem.NO_RATE, f"No exchange rate for {HOME_CURRENCY}"
+            )
         rate = _exact_half_up((home.units_per_usd,), foreign.units_per_usd, FX_RATE_DECIMAL_PLACES)
         if rate <= 0:
-            return _not_converted(f"Rate for {code} is too small to record")
+            return _not_converted(
+                ConversionProblem.RATE_TOO_SMALL, f"Rate for {code} is too small to record"
+            )
         amount_sgd = _exact_half_up((amount, home.units_per_usd), foreign.units_per_usd, 2)
         if abs(amount_sgd) >= _AMOUNT_SGD_LIMIT:
-            return _not_converted("SGD amount too large to record")
+            return _not_converted(ConversionProblem.TOO_LARGE, "SGD amount too large to record")
         sources = {home.source, foreign.source}
         source = next(
             s for s in (RateSource.SEED, RateSource.MANUAL, RateSource.API) if s in sources

@@ -19,6 +19,16 @@ class RateSource(models.TextChoices):
     SEED = "seed", "Seed data"
 
 
+class ConversionProblem(models.TextChoices):
+    """Why an amount has no SGD value; never converted 1:1 instead."""
+
+    NO_AMOUNT = "no_amount", "No amount"
+    NO_CURRENCY = "no_currency", "No currency"
+    NO_RATE = "no_rate", "No exchange rate"
+    RATE_TOO_SMALL = "rate_too_small", "Rate too small to record"
+    TOO_LARGE = "too_large", "SGD amount too large to record"
+
+
 # Units per USD: CurrencyFreaks sends up to ~16 decimals ("0.9278605451274349"); 18 keep them
 # exact, and 18 integer digits cover any currency's units per dollar.
 RATE_MAX_DIGITS = 36

@@ -87,7 +87,9 @@ CRM_FIELDS: tuple[DealField, ...] = (
         health_input=True,
     ),
     DealField("amount", "Amount", FieldKind.MONEY, "Amount", editable=True, health_input=True),
-    DealField("currency", "Currency", FieldKind.CURRENCY, "Currency", editable=True),
+    DealField(
+        "currency", "Currency", FieldKind.CURRENCY, "Currency", editable=True, health_input=True
+    ),
     DealField("zoho_exchange_rate", "Zoho exchange rate", FieldKind.RATE, "Exchange_Rate"),
     DealField(
         "closing_date",

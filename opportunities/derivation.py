@@ -14,7 +14,7 @@ from currency.conversion import SgdConversion, SgdConverter
 from opportunities.models import Outcome
 from opportunities.stage_rules import Placement, StageRules
 
-FX_FIELDS = ("amount_sgd", "fx_rate", "fx_rate_as_of", "fx_rate_source", "fx_note")
+FX_FIELDS = ("amount_sgd", "fx_rate", "fx_rate_as_of", "fx_rate_source", "fx_note", "fx_problem")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,15 +23,19 @@ class Derived:
     conversion: SgdConversion
 
     def fx_values(self) -> dict[str, object]:
-        """The Opportunity FX fields, as stored."""
-        conversion = self.conversion
-        return {
-            "amount_sgd": conversion.amount_sgd,
-            "fx_rate": conversion.rate,
-            "fx_rate_as_of": conversion.rate_as_of,
-            "fx_rate_source": conversion.rate_source,
-            "fx_note": conversion.note[:200],
-        }
+        return fx_values(self.conversion)
+
+
+def fx_values(conversion: SgdConversion) -> dict[str, object]:
+    """The Opportunity FX fields (FX_FIELDS) of a conversion, as stored."""
+    return {
+        "amount_sgd": conversion.amount_sgd,
+        "fx_rate": conversion.rate,
+        "fx_rate_as_of": conversion.rate_as_of,
+        "fx_rate_source": conversion.rate_source,
+        "fx_note": conversion.note[:200],
+        "fx_problem": conversion.problem,
+    }
 
 
 def locked_on(outcome: str, closing_date: date | None) -> date | None:

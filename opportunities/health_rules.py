@@ -19,7 +19,7 @@ never entered).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,6 +27,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from currency.models import ConversionProblem
 from opportunities.deal_fields import HEALTH_INPUT_FIELDS
 from opportunities.models import HealthStatus, HealthThresholds, Outcome, Phase
 
@@ -37,6 +38,7 @@ DEAL_FACTS = (
     "outcome",
     "phase",
     "amount_sgd",
+    "fx_problem",
     "closing_date_push_count",
     *HEALTH_INPUT_FIELDS,
 )
@@ -57,7 +59,9 @@ class DealFacts:
     phase: int
     probability: int | None
     amount: Decimal | None
+    currency: str
     amount_sgd: Decimal | None
+    fx_problem: str
     closing_date: date | None
     closing_date_push_count: int
     zoho_modified_time: datetime | None
@@ -97,6 +101,7 @@ def _days(count: int) -> str:
 
 
 def _reached(milestone: date | None, today: date) -> bool:
+    """A milestone counts once its date has come: a future date is a plan, not a fact."""
     return milestone is not None and milestone <= today
 
 
@@ -106,6 +111,29 @@ def _waiting_since(milestone: date | None, *, done: bool, today: date) -> int:
     if done or milestone is None or not _reached(milestone, today):
         return -1
     return (today - milestone).days
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    """One deal on one business day: what the rules ask about it, worked out once."""
+
+    deal: DealFacts
+    today: date
+    limits: HealthThresholds
+    paid: bool
+    invoiced: bool
+    kicked_off: bool
+    has_po: bool
+
+    @classmethod
+    def of(cls, deal: DealFacts, today: date, limits: HealthThresholds) -> _Day:
+        # A later milestone is evidence of the earlier ones, even if their dates were never
+        # entered (an invoice means the kick-off and the PO happened).
+        paid = _reached(deal.payment_received_on, today)
+        invoiced = paid or _reached(deal.invoiced_on, today)
+        kicked_off = invoiced or _reached(deal.kickoff_on, today)
+        has_po = kicked_off or _reached(deal.po_received_on, today)
+        return cls(deal, today, limits, paid, invoiced, kicked_off, has_po)
 
 
 def health_evaluate(deal: DealFacts, *, today: date, thresholds: HealthThresholds) -> Health:
@@ -118,159 +146,192 @@ def health_evaluate(deal: DealFacts, *, today: date, thresholds: HealthThreshold
     missing = _missing_data(deal)
     if missing:
         return Health(HealthStatus.NEUTRAL, tuple(missing))
-
-    reasons = _realisation_reasons(deal, today, thresholds)
-    if deal.outcome == Outcome.OPEN:
-        reasons += _sales_reasons(deal, today, thresholds)
-    # sorted() is stable: within one severity the rules keep the order of product.md.
+    day = _Day.of(deal, today, thresholds)
+    reasons = [
+        reason
+        for rule, open_only in RULES
+        if not (open_only and deal.outcome != Outcome.OPEN)
+        if (reason := rule(day)) is not None
+    ]
+    # sorted() is stable: within one severity the reasons keep the order of RULES.
     reasons.sort(key=lambda reason: SEVERITY_RANK[HealthStatus(reason.severity)])
     status = HealthStatus(reasons[0].severity) if reasons else HealthStatus.SUCCESS
     return Health(status, tuple(reasons))
 
 
 def _missing_data(deal: DealFacts) -> list[Reason]:
+    """Why health cannot be judged: what is missing, in the deal's own terms."""
     missing = []
     if deal.amount is None:
         missing.append(Reason("no_amount", HealthStatus.NEUTRAL, "No amount in Zoho"))
     elif deal.amount_sgd is None:
-        missing.append(
-            Reason(
-                "no_sgd_amount",
-                HealthStatus.NEUTRAL,
-                "Amount could not be converted to SGD (no exchange rate)",
-            )
-        )
+        missing.append(_not_converted(deal))
     if deal.closing_date is None:
         missing.append(Reason("no_closing_date", HealthStatus.NEUTRAL, "No closing date in Zoho"))
     return missing
 
 
-def _realisation_reasons(deal: DealFacts, today: date, limits: HealthThresholds) -> list[Reason]:
-    reasons: list[Reason] = []
-    paid = _reached(deal.payment_received_on, today)
-    invoiced = paid or _reached(deal.invoiced_on, today)
-    kicked_off = invoiced or _reached(deal.kickoff_on, today)
-
-    age = _waiting_since(deal.invoiced_on, done=paid, today=today)
-    if age > limits.invoice_without_payment_days:
-        reasons.append(
-            Reason(
-                "invoice_without_payment",
-                HealthStatus.DANGER,
-                f"Invoice raised {_days(age)} ago and no payment yet "
-                f"(limit {limits.invoice_without_payment_days} days)",
-            )
+def _not_converted(deal: DealFacts) -> Reason:
+    problem, code = deal.fx_problem, deal.currency or "the deal's currency"
+    if problem == ConversionProblem.NO_RATE:
+        return Reason(
+            "no_rate",
+            HealthStatus.NEUTRAL,
+            f"No exchange rate for {code}: the amount has no SGD value",
         )
-    age = _waiting_since(deal.po_received_on, done=kicked_off, today=today)
-    if age > limits.po_without_kickoff_days:
-        reasons.append(
-            Reason(
-                "po_without_kickoff",
-                HealthStatus.WARNING,
-                f"PO received {_days(age)} ago and no kick-off yet "
-                f"(limit {limits.po_without_kickoff_days} days)",
-            )
+    if problem == ConversionProblem.TOO_LARGE:
+        return Reason(
+            "amount_too_large", HealthStatus.NEUTRAL, "Amount too large to convert to SGD"
         )
-    age = _waiting_since(deal.kickoff_on, done=invoiced, today=today)
-    if age > limits.kickoff_without_invoice_days:
-        reasons.append(
-            Reason(
-                "kickoff_without_invoice",
-                HealthStatus.WARNING,
-                f"Kicked off {_days(age)} ago and not invoiced yet "
-                f"(limit {limits.kickoff_without_invoice_days} days)",
-            )
+    if problem == ConversionProblem.RATE_TOO_SMALL:
+        return Reason(
+            "rate_too_small", HealthStatus.NEUTRAL, f"The {code} rate is too small to convert"
         )
-    if (
-        kicked_off
-        and deal.probability is not None
-        and deal.probability <= limits.low_probability_kicked_off
-    ):
-        reasons.append(
-            Reason(
-                "low_probability_kicked_off",
-                HealthStatus.WARNING,
-                f"Already kicked off but probability is only {deal.probability}% "
-                f"(flagged at {limits.low_probability_kicked_off}% or less)",
-            )
-        )
-    return reasons
+    if problem == ConversionProblem.NO_CURRENCY:
+        return Reason("no_currency", HealthStatus.NEUTRAL, "No currency in Zoho")
+    return Reason("no_sgd_amount", HealthStatus.NEUTRAL, "Amount not converted to SGD yet")
 
 
-def _sales_reasons(deal: DealFacts, today: date, limits: HealthThresholds) -> list[Reason]:
-    reasons: list[Reason] = []
-    if deal.closing_date is None:  # made Neutral by _missing_data before any rule runs
-        return reasons
-    # A later milestone is evidence of the PO even if its date was never entered.
-    has_po = any(
-        _reached(milestone, today)
-        for milestone in (
-            deal.po_received_on,
-            deal.kickoff_on,
-            deal.invoiced_on,
-            deal.payment_received_on,
-        )
+# --- The rules, in product.md's order: Danger, then Warning -----------------------------------
+
+
+def _closing_date_passed(day: _Day) -> Reason | None:
+    closing = day.deal.closing_date
+    days_left = (closing - day.today).days if closing else 0
+    if closing is None or days_left >= 0:
+        return None
+    return Reason(
+        "closing_date_passed",
+        HealthStatus.DANGER,
+        f"Closing date passed {_days(-days_left)} ago ({closing.isoformat()})",
     )
-    days_left = (deal.closing_date - today).days
 
-    if days_left < 0:
-        reasons.append(
-            Reason(
-                "closing_date_passed",
-                HealthStatus.DANGER,
-                f"Closing date passed {_days(-days_left)} ago ({deal.closing_date.isoformat()})",
-            )
-        )
-    age = _waiting_since(deal.proposal_submitted_on, done=has_po, today=today)
-    if age > limits.proposal_without_po_days:
-        reasons.append(
-            Reason(
-                "proposal_without_po",
-                HealthStatus.DANGER,
-                f"Proposal submitted {_days(age)} ago and no PO yet "
-                f"(limit {limits.proposal_without_po_days} days)",
-            )
-        )
-    if (
-        not has_po
-        and deal.probability is not None
-        and deal.probability >= limits.high_probability_without_po
-    ):
-        reasons.append(
-            Reason(
-                "high_probability_without_po",
-                HealthStatus.WARNING,
-                f"Probability {deal.probability}% but no PO yet "
-                f"(flagged from {limits.high_probability_without_po}%)",
-            )
-        )
-    if deal.closing_date_push_count >= limits.closing_date_pushes:
-        reasons.append(
-            Reason(
-                "closing_date_pushed",
-                HealthStatus.WARNING,
-                f"Closing date pushed out {deal.closing_date_push_count} times "
-                f"(flagged from {limits.closing_date_pushes})",
-            )
-        )
-    if deal.zoho_modified_time is not None:
-        idle = (today - timezone.localdate(deal.zoho_modified_time)).days
-        if idle > limits.stale_after_days:
-            reasons.append(
-                Reason(
-                    "no_recent_change",
-                    HealthStatus.WARNING,
-                    f"No change in Zoho for {_days(idle)} (limit {limits.stale_after_days} days)",
-                )
-            )
-    if 0 <= days_left <= limits.closing_soon_days and deal.phase <= Phase.QUALIFIED:
-        when = "today" if days_left == 0 else f"in {_days(days_left)}"
-        reasons.append(
-            Reason(
-                "closing_soon_early_phase",
-                HealthStatus.WARNING,
-                f"Closes {when} but still in phase {deal.phase} ({Phase(deal.phase).label}) "
-                f"(window {limits.closing_soon_days} days)",
-            )
-        )
-    return reasons
+
+def _proposal_without_po(day: _Day) -> Reason | None:
+    limit = day.limits.proposal_without_po_days
+    age = _waiting_since(day.deal.proposal_submitted_on, done=day.has_po, today=day.today)
+    if age <= limit:
+        return None
+    return Reason(
+        "proposal_without_po",
+        HealthStatus.DANGER,
+        f"Proposal submitted {_days(age)} ago and no PO yet (limit {limit} days)",
+    )
+
+
+def _invoice_without_payment(day: _Day) -> Reason | None:
+    limit = day.limits.invoice_without_payment_days
+    age = _waiting_since(day.deal.invoiced_on, done=day.paid, today=day.today)
+    if age <= limit:
+        return None
+    return Reason(
+        "invoice_without_payment",
+        HealthStatus.DANGER,
+        f"Invoice raised {_days(age)} ago and no payment yet (limit {limit} days)",
+    )
+
+
+def _po_without_kickoff(day: _Day) -> Reason | None:
+    limit = day.limits.po_without_kickoff_days
+    age = _waiting_since(day.deal.po_received_on, done=day.kicked_off, today=day.today)
+    if age <= limit:
+        return None
+    return Reason(
+        "po_without_kickoff",
+        HealthStatus.WARNING,
+        f"PO received {_days(age)} ago and no kick-off yet (limit {limit} days)",
+    )
+
+
+def _kickoff_without_invoice(day: _Day) -> Reason | None:
+    limit = day.limits.kickoff_without_invoice_days
+    age = _waiting_since(day.deal.kickoff_on, done=day.invoiced, today=day.today)
+    if age <= limit:
+        return None
+    return Reason(
+        "kickoff_without_invoice",
+        HealthStatus.WARNING,
+        f"Kicked off {_days(age)} ago and not invoiced yet (limit {limit} days)",
+    )
+
+
+def _high_probability_without_po(day: _Day) -> Reason | None:
+    probability, limit = day.deal.probability, day.limits.high_probability_without_po
+    if day.has_po or probability is None or probability < limit:
+        return None
+    return Reason(
+        "high_probability_without_po",
+        HealthStatus.WARNING,
+        f"Probability {probability}% but no PO yet (flagged from {limit}%)",
+    )
+
+
+def _low_probability_kicked_off(day: _Day) -> Reason | None:
+    probability, limit = day.deal.probability, day.limits.low_probability_kicked_off
+    if not day.kicked_off or probability is None or probability > limit:
+        return None
+    return Reason(
+        "low_probability_kicked_off",
+        HealthStatus.WARNING,
+        f"Already kicked off but probability is only {probability}% (flagged at {limit}% or less)",
+    )
+
+
+def _closing_date_pushed(day: _Day) -> Reason | None:
+    pushes, limit = day.deal.closing_date_push_count, day.limits.closing_date_pushes
+    if pushes < limit:
+        return None
+    return Reason(
+        "closing_date_pushed",
+        HealthStatus.WARNING,
+        f"Closing date pushed out {pushes} times (flagged from {limit})",
+    )
+
+
+def _no_recent_change(day: _Day) -> Reason | None:
+    modified, limit = day.deal.zoho_modified_time, day.limits.stale_after_days
+    if modified is None:
+        return None
+    idle = (day.today - timezone.localdate(modified)).days
+    if idle <= limit:
+        return None
+    return Reason(
+        "no_recent_change",
+        HealthStatus.WARNING,
+        f"No change in Zoho for {_days(idle)} (limit {limit} days)",
+    )
+
+
+def _closing_soon_early_phase(day: _Day) -> Reason | None:
+    deal, window = day.deal, day.limits.closing_soon_days
+    if deal.closing_date is None or deal.phase > Phase.QUALIFIED:
+        return None
+    days_left = (deal.closing_date - day.today).days
+    if not 0 <= days_left <= window:
+        return None
+    when = "today" if days_left == 0 else f"in {_days(days_left)}"
+    return Reason(
+        "closing_soon_early_phase",
+        HealthStatus.WARNING,
+        f"Closes {when} but still in phase {deal.phase} ({Phase(deal.phase).label}) "
+        f"(window {window} days)",
+    )
+
+
+# Each rule with whether it applies to open deals only. Sales rules judge open deals only: a
+# won deal is never "overdue" nor chased for its probability, its closing-date history or for
+# sitting still in Zoho. Realisation rules (PO → kick-off → invoice → payment, and a kick-off
+# on a low probability) judge open and won deals alike, since a deal can reach phase 4 on its
+# PO before Zoho marks it won.
+RULES: tuple[tuple[Callable[[_Day], Reason | None], bool], ...] = (
+    (_closing_date_passed, True),
+    (_proposal_without_po, True),
+    (_invoice_without_payment, False),
+    (_po_without_kickoff, False),
+    (_kickoff_without_invoice, False),
+    (_high_probability_without_po, True),
+    (_low_probability_kicked_off, False),
+    (_closing_date_pushed, True),
+    (_no_recent_change, True),
+    (_closing_soon_early_phase, True),
+)

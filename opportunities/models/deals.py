@@ -14,7 +14,7 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from currency.codes import ISO_CODE_REGEX
-from currency.models import RateSource
+from currency.models import ConversionProblem, RateSource
 from opportunities.models.choices import HealthStatus, Outcome, Phase
 from opportunities.models.crm import Account, CrmUser
 from opportunities.models.stages import StageMapping
@@ -249,6 +249,13 @@ class Opportunity(AuditedModel):
     )
     fx_note = models.CharField(
         "FX note", max_length=200, blank=True, help_text="Why there is no SGD amount, or a caveat."
+    )
+    fx_problem = models.CharField(
+        "FX problem",
+        max_length=16,
+        choices=ConversionProblem.choices,
+        blank=True,
+        help_text="Why the amount has no SGD value (empty when it has one).",
     )
     phase = models.PositiveSmallIntegerField(choices=Phase.choices, default=Phase.OPPORTUNITY)
     phase_entered_at = models.DateTimeField(default=timezone.now)

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 
 from currency.conversion import HOME_CURRENCY, SgdConversion, SgdConverter, sgd_converter
 from currency.signals import RateChange
-from opportunities.derivation import FX_FIELDS
+from opportunities.derivation import FX_FIELDS, fx_values
 from opportunities.models import Opportunity, OpportunityQuerySet, Outcome
 from opportunities.services.health import health_recompute
 from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
@@ -101,8 +101,7 @@ def deals_reconvert(
     figure computed from the old amount.
     """
     changed_count = 0
-    # A deal without an SGD amount is Neutral; one that gains or loses it needs rescoring.
-    convertible_flipped: list[int] = []
+    rescore: list[int] = []
     rows = deals.select_for_update().only("id", "amount", "currency", "closing_date", *FX_FIELDS)
     pages = (
         keyset_pages(rows, size=RECONVERT_PAGE_SIZE)
@@ -115,7 +114,8 @@ def deals_reconvert(
     for page in pages:
         changed = []
         for deal in page:
-            was_converted = deal.amount_sgd is not None
+            # Health reads whether there is an SGD amount, and why not: a change rescores.
+            was = (deal.amount_sgd is None, deal.fx_problem)
             conversion = converter.convert(
                 deal.amount,
                 deal.currency,
@@ -123,8 +123,8 @@ def deals_reconvert(
             )
             if _apply_conversion(deal, conversion):
                 changed.append(deal)
-                if (deal.amount_sgd is not None) != was_converted:
-                    convertible_flipped.append(deal.pk)
+                if (deal.amount_sgd is None, deal.fx_problem) != was:
+                    rescore.append(deal.pk)
         if changed:
             rows_update(
                 Opportunity,
@@ -132,21 +132,14 @@ def deals_reconvert(
                 rows=[(deal.pk, *(getattr(deal, name) for name in FX_FIELDS)) for deal in changed],
             )
             changed_count += len(changed)
-    if convertible_flipped:
-        health_recompute(opportunity_ids=convertible_flipped)
+    if rescore:
+        health_recompute(opportunity_ids=rescore)
     return changed_count
 
 
 def _apply_conversion(deal: Opportunity, conversion: SgdConversion) -> bool:
-    values = {
-        "amount_sgd": conversion.amount_sgd,
-        "fx_rate": conversion.rate,
-        "fx_rate_as_of": conversion.rate_as_of,
-        "fx_rate_source": conversion.rate_source,
-        "fx_note": conversion.note,
-    }
     changed = False
-    for field, value in values.items():
+    for field, value in fx_values(conversion).items():
         if getattr(deal, field) != value:
             setattr(deal, field, value)
             changed = True

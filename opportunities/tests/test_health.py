@@ -23,7 +23,9 @@ HEALTHY = DealFacts(
     phase=2,
     probability=40,
     amount=Decimal("50000.00"),
+    currency="USD",
     amount_sgd=Decimal("67000.00"),
+    fx_problem="",
     closing_date=TODAY + timedelta(days=30),
     closing_date_push_count=0,
     zoho_modified_time=datetime(2026, 6, 10, 9, 0, tzinfo=SGT),
@@ -231,6 +233,8 @@ def test_lost_deal_is_neutral_whatever_else() -> None:
     [
         ({"amount": None, "amount_sgd": None}, ["no_amount"]),
         ({"amount_sgd": None}, ["no_sgd_amount"]),
+        ({"amount_sgd": None, "fx_problem": "no_rate", "currency": "CHF"}, ["no_rate"]),
+        ({"amount_sgd": None, "fx_problem": "too_large"}, ["amount_too_large"]),
         ({"closing_date": None}, ["no_closing_date"]),
         (
             {"amount": None, "amount_sgd": None, "closing_date": None},
@@ -247,6 +251,20 @@ def test_missing_data_is_neutral_and_says_what_is_missing(
     assert health.status == "neutral"
     assert codes(health) == expected_codes
     assert all(reason.severity == "neutral" for reason in health.reasons)
+
+
+@pytest.mark.parametrize(
+    ("problem", "message"),
+    [
+        ("no_rate", "No exchange rate for CHF: the amount has no SGD value"),
+        ("too_large", "Amount too large to convert to SGD"),
+        ("rate_too_small", "The CHF rate is too small to convert"),
+        ("no_currency", "No currency in Zoho"),
+    ],
+)
+def test_neutral_names_the_actual_cause(problem: str, message: str) -> None:
+    health = evaluate(replace(HEALTHY, currency="CHF", amount_sgd=None, fx_problem=problem))
+    assert [reason.message for reason in health.reasons] == [message]
 
 
 def test_zero_amount_is_enough_data() -> None:
@@ -323,3 +341,42 @@ def test_a_later_milestone_counts_as_evidence_of_the_earlier_ones() -> None:
     # Invoiced without a kick-off date entered: the kick-off happened, so no "no kick-off".
     deal = replace(WON, po_received_on=days_ago(100), invoiced_on=days_ago(10))
     assert evaluate(deal).status == "success"
+
+
+def test_within_a_severity_reasons_follow_the_order_of_the_rules() -> None:
+    # product.md lists Danger as: closing date passed, proposal without PO, invoice unpaid;
+    # and Warning as: PO without kick-off, kick-off without invoice, probability >= 80 without
+    # PO, probability <= 20 but kicked off, pushed, no change, closing soon in phase 1-2.
+    danger = replace(
+        HEALTHY,
+        phase=4,
+        closing_date=days_ago(2),
+        proposal_submitted_on=days_ago(80),
+        invoiced_on=days_ago(50),
+    )
+    assert codes(evaluate(danger)) == [
+        "closing_date_passed",
+        "invoice_without_payment",
+    ]  # an invoice is evidence of the PO: no "proposal without PO"
+    warnings = replace(
+        HEALTHY,
+        probability=10,
+        closing_date=TODAY + timedelta(days=3),
+        closing_date_push_count=2,
+        zoho_modified_time=datetime(2026, 5, 1, 9, 0, tzinfo=SGT),
+        kickoff_on=days_ago(61),
+    )
+    assert codes(evaluate(warnings)) == [
+        "kickoff_without_invoice",
+        "low_probability_kicked_off",
+        "closing_date_pushed",
+        "no_recent_change",
+        "closing_soon_early_phase",
+    ]
+    high = replace(HEALTHY, probability=85, po_received_on=None, kickoff_on=days_ago(70))
+    # Kicked off is evidence of the PO, so no "high probability without PO" here.
+    assert codes(evaluate(high)) == ["kickoff_without_invoice"]
+    po_then_probability = replace(HEALTHY, probability=90, proposal_submitted_on=days_ago(5))
+    assert codes(evaluate(po_then_probability)) == ["high_probability_without_po"]
+    both = replace(HEALTHY, probability=15, po_received_on=days_ago(20), phase=4)
+    assert codes(evaluate(both)) == ["po_without_kickoff"]
