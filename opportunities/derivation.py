@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.utils import timezone
+
 from currency.conversion import SgdConversion, SgdConverter
 from opportunities.models import Outcome
 from opportunities.stage_rules import Placement, StageRules
@@ -38,13 +40,17 @@ def fx_values(conversion: SgdConversion) -> dict[str, object]:
     }
 
 
+CLOSED_OUTCOMES = (Outcome.WON, Outcome.LOST)
+
+
 def locked_on(outcome: str, closing_date: date | None) -> date | None:
     """The day whose rate a deal's SGD amount is locked to, or None for the latest rates.
 
-    A won deal's revenue is locked at the rate of its closing date, so it does not drift
-    with the market.
+    A closed deal is locked at the rate of its closing date: won revenue does not drift with
+    the market, and what was lost keeps the value it had the day it was lost. Open deals
+    follow the latest rates.
     """
-    return closing_date if outcome == Outcome.WON else None
+    return closing_date if outcome in CLOSED_OUTCOMES else None
 
 
 def deal_derive(
@@ -59,12 +65,14 @@ def deal_derive(
     current_phase: int | None,
     rules: StageRules,
     converter: SgdConverter,
+    today: date | None = None,
 ) -> Derived:
     placement = rules.place(
         stage=stage,
         probability=probability,
         proposal_submitted_on=proposal_submitted_on,
         po_received_on=po_received_on,
+        today=today or timezone.localdate(),
         current_phase=current_phase,
     )
     conversion = converter.convert(

@@ -3,6 +3,7 @@
 from opportunities.deal_fields import MILESTONE_FIELDS
 from opportunities.models.choices import (
     ChangeKind,
+    ForecastType,
     HealthStatus,
     Outcome,
     Phase,
@@ -14,7 +15,7 @@ from opportunities.models.crm import Account, CrmUser
 from opportunities.models.deals import Opportunity, OpportunityQuerySet
 from opportunities.models.history import ChangeEvent, PhaseTransition
 from opportunities.models.snapshots import PipelineSnapshot
-from opportunities.models.stages import StageMapping
+from opportunities.models.stages import CrmStage, StageMapping
 from opportunities.models.thresholds import HealthThresholds
 
 __all__ = [
@@ -22,7 +23,9 @@ __all__ = [
     "Account",
     "ChangeEvent",
     "ChangeKind",
+    "CrmStage",
     "CrmUser",
+    "ForecastType",
     "HealthStatus",
     "HealthThresholds",
     "Opportunity",

@@ -18,6 +18,14 @@ class Outcome(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+class ForecastType(models.TextChoices):
+    """How the CRM itself classes a stage (Zoho's forecast type)."""
+
+    OPEN = "open", "Open"
+    CLOSED_WON = "closed_won", "Closed won"
+    CLOSED_LOST = "closed_lost", "Closed lost"
+
+
 class HealthStatus(models.TextChoices):
     SUCCESS = "success", "Success"
     WARNING = "warning", "Warning"

@@ -1,4 +1,5 @@
-"""How a Zoho stage places a deal in the O2R lifecycle; admins edit it without code."""
+"""How a Zoho stage places a deal in the O2R lifecycle: the admins' mapping, and what the CRM
+itself says about its stages."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from opportunities.models.choices import Outcome, Phase
-from pipeline_pulse.models import AuditedModel
+from opportunities.models.choices import ForecastType, Outcome, Phase
+from pipeline_pulse.models import AuditedModel, TimeStampedModel
 
 
 class StageMapping(AuditedModel):
-    """How a Zoho stage places a deal in the O2R lifecycle; admins edit it without code."""
+    """How a Zoho stage places a deal in the O2R lifecycle: the admins' mapping, and what the CRM
+    itself says about its stages."""
 
     stage = models.CharField(max_length=120, help_text="The Zoho stage, exactly as Zoho names it.")
     phase = models.PositiveSmallIntegerField(
@@ -43,3 +45,29 @@ class StageMapping(AuditedModel):
     def __str__(self) -> str:
         phase = self.get_phase_display() if self.phase else "phase kept"
         return f"{self.stage} → {phase} ({self.get_outcome_display()})"
+
+
+class CrmStage(TimeStampedModel):
+    """A stage of the CRM's deal pipeline as the CRM describes it (Zoho's Stage picklist).
+
+    Read at each sync when the org lets us (its settings scope); it decides the outcome of a
+    stage no admin has mapped, so a custom lost stage is not an open deal.
+    """
+
+    name = models.CharField(max_length=120)
+    forecast_type = models.CharField(max_length=12, choices=ForecastType.choices)
+    probability = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "CRM stage"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="crm_stage_name_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(forecast_type__in=ForecastType.values),
+                name="crm_stage_forecast_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_forecast_type_display()})"

@@ -113,7 +113,7 @@ def crm_page_apply(
     # Inside a caller's transaction no savepoint is needed: a failure rolls the page back whole.
     with transaction.atomic(savepoint=False):
         result, changes = _upsert(deals, converter, rules, references or CrmReferences(), now)
-        deal_changes_record(changes=changes, at=now)
+        deal_changes_record(changes=changes, at=now, rules=rules)
     return result
 
 

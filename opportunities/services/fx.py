@@ -16,8 +16,8 @@ from django.db.models import F, Q
 
 from currency.conversion import HOME_CURRENCY, SgdConversion, SgdConverter, sgd_converter
 from currency.signals import RateChange
-from opportunities.derivation import FX_FIELDS, fx_values
-from opportunities.models import Opportunity, OpportunityQuerySet, Outcome
+from opportunities.derivation import CLOSED_OUTCOMES, FX_FIELDS, fx_values
+from opportunities.models import Opportunity, OpportunityQuerySet
 from opportunities.services.health import health_recompute
 from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
 
@@ -41,14 +41,14 @@ def opportunities_reconvert(
 
 
 @transaction.atomic
-def won_opportunities_relock(
+def closed_opportunities_relock(
     *,
     opportunity_ids: Iterable[int] | None = None,
     converter: SgdConverter | None = None,
 ) -> int:
-    """Re-convert live won deals at the rate in force on their closing dates; rows changed."""
+    """Re-convert live won and lost deals at the rate in force on their closing dates."""
     return deals_reconvert(
-        deals=Opportunity.objects.live().filter(outcome=Outcome.WON),
+        deals=Opportunity.objects.live().filter(outcome__in=CLOSED_OUTCOMES),
         opportunity_ids=opportunity_ids,
         converter=converter or sgd_converter(),
         lock_to_closing_date=True,
@@ -60,24 +60,24 @@ def opportunities_follow_rates(*, change: RateChange) -> int:
     """Bring SGD amounts in line with a rate change; how many deals changed.
 
     Open deals in the changed currencies take the latest rates. When the history changed from
-    a business day on, won deals whose locked rate that can move are locked again: those
-    closing on or after that day, and those locked to a rate from after their closing date
-    (the day's own rate may now be known).
+    a business day on, closed (won or lost) deals whose locked rate can move are locked again:
+    those closing on or after that day, and those locked to a rate from after their closing
+    date (the day's own rate may now be known).
     """
     converter = sgd_converter(use_cache=False)
     open_deals = Opportunity.objects.open()
-    won_deals = Opportunity.objects.live().filter(outcome=Outcome.WON)
+    closed_deals = Opportunity.objects.live().filter(outcome__in=CLOSED_OUTCOMES)
     if change.currencies is not None and HOME_CURRENCY not in change.currencies:
         # Every conversion uses SGD's rate; otherwise only the deal's own currency matters.
         open_deals = open_deals.filter(currency__in=change.currencies)
-        won_deals = won_deals.filter(currency__in=change.currencies)
+        closed_deals = closed_deals.filter(currency__in=change.currencies)
     changed = deals_reconvert(deals=open_deals, converter=converter, lock_to_closing_date=False)
     if change.effective_from is not None:
         movable = Q(closing_date__gte=change.effective_from) | Q(
             fx_rate_as_of__date__gt=F("closing_date")
         )
         changed += deals_reconvert(
-            deals=won_deals.filter(movable), converter=converter, lock_to_closing_date=True
+            deals=closed_deals.filter(movable), converter=converter, lock_to_closing_date=True
         )
     return changed
 

@@ -90,7 +90,11 @@ def _amount(value: Decimal) -> str:
 
 
 def deal_changes_record(
-    *, changes: Sequence[DealChange], at: datetime | None = None, cause: str = TransitionCause.SYNC
+    *,
+    changes: Sequence[DealChange],
+    at: datetime | None = None,
+    cause: str = TransitionCause.SYNC,
+    rules: StageRules | None = None,
 ) -> None:
     """Record what changed about these deals, then rescore them.
 
@@ -100,10 +104,10 @@ def deal_changes_record(
     """
     if changes:
         with transaction.atomic(savepoint=False):
-            _record(changes, at or timezone.now(), cause)
+            _record(changes, at or timezone.now(), cause, rules or StageRules.load())
 
 
-def _record(changes: Sequence[DealChange], at: datetime, cause: str) -> None:
+def _record(changes: Sequence[DealChange], at: datetime, cause: str, rules: StageRules) -> None:
     by_id = {change.opportunity_id: change for change in changes}
     rows = Opportunity.objects.filter(pk__in=by_id).values(
         "id",
@@ -115,7 +119,7 @@ def _record(changes: Sequence[DealChange], at: datetime, cause: str) -> None:
         "amount_sgd",
         "zoho_created_time",
     )
-    history = _History(at=at, cause=cause, rules=StageRules.load())
+    history = _History(at=at, cause=cause, rules=rules)
     for row in rows:
         change = by_id[row["id"]]
         if change.created:
@@ -176,6 +180,7 @@ class _History:
             probability=row["probability"],
             proposal_submitted_on=None,
             po_received_on=None,
+            today=timezone.localdate(self.at),
             current_phase=change.previous_phase,
         )
         cause = TransitionCause.MILESTONE if by_stage.phase < row["phase"] else self.cause

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
+from opportunities.derivation import CLOSED_OUTCOMES
 from opportunities.models import (
     ChangeEvent,
     Opportunity,
+    Phase,
     PhaseTransition,
     StageMapping,
     TransitionCause,
 )
+from opportunities.services.fx import closed_opportunities_relock, opportunities_reconvert
 from opportunities.services.health import health_recompute
 from opportunities.services.history import outcome_change_event, phase_change_records
 from opportunities.stage_rules import StageRules
@@ -40,20 +44,25 @@ class RederiveResult:
 def opportunities_rederive(
     *,
     stages: Collection[str] | None = None,
+    condition: Q | None = None,
     cause: str = TransitionCause.STAGE_MAPPING,
     at: datetime | None = None,
 ) -> RederiveResult:
-    """Place live deals again from the current stage mapping (those in `stages`, or all).
+    """Place live deals again from the current rules (those in `stages` or matching
+    `condition`, or all) on the Singapore day of `at`.
 
-    Deals whose phase or outcome changes get a transition and change events with `cause`,
-    and their health is recomputed; the others are left untouched.
+    Deals whose phase or outcome changes get a transition and change events with `cause`, a
+    deal that closes or reopens gets its SGD amount locked or unlocked, and their health is
+    recomputed; the others are left untouched.
     """
     at = at or timezone.now()
-    rules = StageRules.load()
+    rules, today = StageRules.load(), timezone.localdate(at)
     deals = Opportunity.objects.live()
     if stages is not None:
         keys = {stage.strip().lower() for stage in stages}
         deals = deals.annotate(stage_key=Lower(Trim("stage"))).filter(stage_key__in=keys)
+    if condition is not None:
+        deals = deals.filter(condition)
     query = deals.values(
         "id",
         "stage",
@@ -64,41 +73,89 @@ def opportunities_rederive(
         "outcome",
         "phase_entered_at",
     )
-    checked, moved = 0, []
+    checked, moved, closed, reopened = 0, [], [], []
     for rows in keyset_pages(query, size=settings.HEALTH_CHUNK_SIZE):
         checked += len(rows)
-        updates, transitions, events = [], [], []
+        page = _Replacement(rules=rules, today=today, at=at, cause=cause)
         for row in rows:
-            placement = rules.place(
-                stage=row["stage"],
-                probability=row["probability"],
-                proposal_submitted_on=row["proposal_submitted_on"],
-                po_received_on=row["po_received_on"],
-                current_phase=row["phase"],
-            )
-            if (placement.phase, placement.outcome) == (row["phase"], row["outcome"]):
-                continue
-            entered = row["phase_entered_at"]
-            if placement.phase != row["phase"]:
-                transition, event = phase_change_records(
-                    row["id"], row["phase"], placement.phase, at, cause
-                )
-                transitions.append(transition)
-                if event:
-                    events.append(event)
-                entered = at
-            if placement.outcome != row["outcome"]:
-                events.append(
-                    outcome_change_event(row["id"], row["outcome"], placement.outcome, at, cause)
-                )
-            updates.append((row["id"], placement.phase, placement.outcome, entered))
-        rows_update(Opportunity, fields=("phase", "outcome", "phase_entered_at"), rows=updates)
-        PhaseTransition.objects.bulk_create(transitions)
-        ChangeEvent.objects.bulk_create(events)
-        moved += [update[0] for update in updates]
+            page.place(row)
+        page.save()
+        moved += page.moved
+        closed += page.closed
+        reopened += page.reopened
+    # The rate a deal's SGD amount uses follows its outcome (closed deals are locked).
+    closed_opportunities_relock(opportunity_ids=closed)
+    opportunities_reconvert(opportunity_ids=reopened)
     if moved:
         health_recompute(opportunity_ids=moved)
     return RederiveResult(checked=checked, moved=len(moved))
+
+
+@transaction.atomic
+def opportunities_place_arrived_milestones(*, at: datetime | None = None) -> RederiveResult:
+    """Raise the phase of deals whose proposal or PO date has come (run nightly).
+
+    A milestone counts from its date on, so a PO dated for today moves its deal to Revenue
+    today: recorded as a transition caused by the milestone.
+    """
+    today = timezone.localdate(at or timezone.now())
+    due = Q(proposal_submitted_on__lte=today, phase__lt=Phase.PROPOSAL) | Q(
+        po_received_on__lte=today, phase__lt=Phase.REVENUE
+    )
+    return opportunities_rederive(condition=due, cause=TransitionCause.MILESTONE, at=at)
+
+
+@dataclass
+class _Replacement:
+    """One page of deals placed again: the rows to write and the history to record."""
+
+    rules: StageRules
+    today: date
+    at: datetime
+    cause: str
+    updates: list[tuple[int, int, str, datetime]] = field(default_factory=list)
+    transitions: list[PhaseTransition] = field(default_factory=list)
+    events: list[ChangeEvent] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+
+    @property
+    def moved(self) -> list[int]:
+        return [update[0] for update in self.updates]
+
+    def place(self, row: dict[str, Any]) -> None:
+        placement = self.rules.place(
+            stage=row["stage"],
+            probability=row["probability"],
+            proposal_submitted_on=row["proposal_submitted_on"],
+            po_received_on=row["po_received_on"],
+            today=self.today,
+            current_phase=row["phase"],
+        )
+        if (placement.phase, placement.outcome) == (row["phase"], row["outcome"]):
+            return
+        deal_id, entered = row["id"], row["phase_entered_at"]
+        if placement.phase != row["phase"]:
+            transition, event = phase_change_records(
+                deal_id, row["phase"], placement.phase, self.at, self.cause
+            )
+            self.transitions.append(transition)
+            self.events.extend([event] if event else [])
+            entered = self.at
+        if placement.outcome != row["outcome"]:
+            self.events.append(
+                outcome_change_event(
+                    deal_id, row["outcome"], placement.outcome, self.at, self.cause
+                )
+            )
+            (self.closed if placement.outcome in CLOSED_OUTCOMES else self.reopened).append(deal_id)
+        self.updates.append((deal_id, placement.phase, placement.outcome, entered))
+
+    def save(self) -> None:
+        fields = ("phase", "outcome", "phase_entered_at")
+        rows_update(Opportunity, fields=fields, rows=self.updates)
+        PhaseTransition.objects.bulk_create(self.transitions)
+        ChangeEvent.objects.bulk_create(self.events)
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from currency.models import ExchangeRate
 from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Opportunity
 from opportunities.services import health_recompute
-from opportunities.services.fx import opportunities_reconvert, won_opportunities_relock
+from opportunities.services.fx import closed_opportunities_relock, opportunities_reconvert
 from opportunities.tests.factories import AccountFactory, CrmUserFactory, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,7 @@ def test_won_deals_are_relocked_to_their_closing_date(rates: None) -> None:
     )
     open_deal = OpportunityFactory.create(currency="USD", amount=Decimal(100))
 
-    assert won_opportunities_relock() == 1
+    assert closed_opportunities_relock() == 1
 
     won.refresh_from_db()
     assert (won.amount_sgd, won.fx_rate_as_of) == (Decimal("134.00"), AS_OF)

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from opportunities.models import CrmStage
 from opportunities.stage_rules import (
     Placement,
     StageRules,
@@ -13,6 +14,7 @@ from opportunities.stage_rules import (
 from opportunities.tests.factories import StageMappingFactory
 
 PROPOSAL_DAY = date(2026, 5, 1)
+TODAY = date(2026, 6, 1)
 
 
 @pytest.fixture
@@ -36,6 +38,17 @@ def test_probability_in_a_custom_stage_name() -> None:
     assert probability_in_stage_name("Odd (250)") is None
 
 
+def place(rules: StageRules, stage: str, **facts: object) -> Placement:
+    values: dict[str, object] = {
+        "probability": 10,
+        "proposal_submitted_on": None,
+        "po_received_on": None,
+        "today": TODAY,
+        **facts,
+    }
+    return rules.place(stage=stage, **values)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("stage", "placement"),
     [
@@ -47,61 +60,56 @@ def test_probability_in_a_custom_stage_name() -> None:
     ],
 )
 def test_mapped_stages(rules: StageRules, stage: str, placement: Placement) -> None:
-    assert (
-        rules.place(stage=stage, probability=10, proposal_submitted_on=None, po_received_on=None)
-        == placement
-    )
+    assert place(rules, stage) == placement
 
 
 def test_unmapped_stage_falls_back_on_probability_then_on_its_name(rules: StageRules) -> None:
-    def place(stage: str, probability: int | None) -> Placement:
-        return rules.place(
-            stage=stage, probability=probability, proposal_submitted_on=None, po_received_on=None
-        )
-
-    assert place("Shortlisted", 30) == Placement(2, "open", False)
-    assert place("Verbal OK (90)", None) == Placement(3, "open", False)
-    assert place("Signed", 100) == Placement(4, "won", False)
+    assert place(rules, "Shortlisted", probability=30) == Placement(2, "open", False)
+    assert place(rules, "Verbal OK (90)", probability=None) == Placement(3, "open", False)
+    assert place(rules, "Signed", probability=100) == Placement(4, "won", False)
     assert not rules.is_mapped("Shortlisted")
 
 
 def test_milestones_raise_the_phase_but_never_lower_it(rules: StageRules) -> None:
-    raised = rules.place(
-        stage="Qualification",
-        probability=10,
-        proposal_submitted_on=PROPOSAL_DAY,
-        po_received_on=None,
-    )
-    assert raised.phase == 3
-    revenue = rules.place(
-        stage="Needs Analysis",
-        probability=10,
-        proposal_submitted_on=None,
-        po_received_on=PROPOSAL_DAY,
-    )
+    assert place(rules, "Qualification", proposal_submitted_on=PROPOSAL_DAY).phase == 3
+    revenue = place(rules, "Needs Analysis", po_received_on=PROPOSAL_DAY)
     assert (revenue.phase, revenue.outcome) == (4, "open")
-    kept = rules.place(
-        stage="Negotiation/Review",
-        probability=80,
-        proposal_submitted_on=PROPOSAL_DAY,
-        po_received_on=None,
-    )
+    kept = place(rules, "Negotiation/Review", probability=80, proposal_submitted_on=PROPOSAL_DAY)
     assert kept.phase == 3
 
 
+def test_a_milestone_counts_once_its_date_has_come(rules: StageRules) -> None:
+    next_month = date(2026, 7, 1)
+    assert place(rules, "Qualification", po_received_on=next_month).phase == 1
+    assert place(rules, "Needs Analysis", proposal_submitted_on=next_month).phase == 2
+    on_the_day = place(rules, "Qualification", po_received_on=TODAY)
+    assert on_the_day.phase == 4
+
+
 def test_lost_deal_keeps_the_phase_it_reached(rules: StageRules) -> None:
-    lost = rules.place(
-        stage="Closed Lost",
-        probability=0,
-        proposal_submitted_on=None,
-        po_received_on=None,
-        current_phase=3,
-    )
+    lost = place(rules, "Closed Lost", probability=0, current_phase=3)
     assert lost == Placement(3, "lost", True)
-    first_seen = rules.place(
-        stage="Closed Lost to Competition",
-        probability=0,
-        proposal_submitted_on=PROPOSAL_DAY,
-        po_received_on=None,
+
+
+def test_a_deal_first_seen_lost_is_placed_by_its_milestones_alone(rules: StageRules) -> None:
+    with_proposal = place(
+        rules, "Closed Lost to Competition", probability=0, proposal_submitted_on=PROPOSAL_DAY
     )
-    assert first_seen == Placement(3, "lost", True)
+    assert with_proposal == Placement(3, "lost", True)
+    # A probability on a lost deal says nothing about how far it got.
+    assert place(rules, "Closed Lost", probability=60) == Placement(1, "lost", True)
+
+
+def test_the_crms_forecast_type_decides_an_unmapped_stages_outcome(db: None) -> None:
+    CrmStage.objects.create(name="Dropped by client", forecast_type="closed_lost", probability=0)
+    CrmStage.objects.create(name="Signed off", forecast_type="closed_won", probability=100)
+    CrmStage.objects.create(name="Verbal OK", forecast_type="open", probability=100)
+    rules = StageRules.load()
+    assert place(rules, "dropped by client", probability=0) == Placement(1, "lost", False)
+    assert place(rules, "Dropped by client", probability=0, current_phase=3).phase == 3
+    assert place(rules, "Signed off", probability=100) == Placement(4, "won", False)
+    # Open by Zoho's own account, whatever its probability says.
+    assert place(rules, "Verbal OK", probability=100) == Placement(3, "open", False)
+    # An admin's mapping still comes first.
+    StageMappingFactory.create(stage="Dropped by client", phase=2, outcome="open")
+    assert place(StageRules.load(), "Dropped by client", probability=0).outcome == "open"
