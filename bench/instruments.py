@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from django.db import connection
 
+from opportunities.records import CrmStageRecord
 from sync.services import DealSource
 from sync.zoho.records import DealPage, DeletedDeal
 
@@ -94,6 +95,13 @@ class TimedSource:
 
     def iter_deleted_deals(self, *, since: datetime | None = None) -> Iterator[list[DeletedDeal]]:
         return self._timed(self.source.iter_deleted_deals(since=since))
+
+    def stage_metadata(self) -> list[CrmStageRecord]:
+        started = time.perf_counter()
+        try:
+            return self.source.stage_metadata()
+        finally:
+            self.waiting_seconds += time.perf_counter() - started
 
     def _timed(self, items: Iterable[Item]) -> Iterator[Item]:
         iterator = iter(items)

@@ -55,5 +55,14 @@ class DealRecord:
     revenue_recognised_on: date | None
 
 
+@dataclass(frozen=True, slots=True)
+class CrmStageRecord:
+    """A stage of the CRM's deal pipeline: its name, forecast type and default probability."""
+
+    name: str
+    forecast_type: str  # a ForecastType value
+    probability: int | None
+
+
 # Every catalogued CRM field, in catalogue order (a test holds the two together).
 DEAL_RECORD_FIELDS = tuple(field.name for field in fields(DealRecord) if field.name != "zoho_id")

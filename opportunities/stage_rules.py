@@ -64,6 +64,11 @@ class StageRules:
     def is_mapped(self, stage: str) -> bool:
         return stage.strip().lower() in self._mapping
 
+    def knows(self, stage: str) -> bool:
+        """Mapped by an admin, or described by the CRM's own stage metadata."""
+        key = stage.strip().lower()
+        return key in self._mapping or key in self._forecast_types
+
     def place(
         self,
         *,

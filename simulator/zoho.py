@@ -22,6 +22,7 @@ from simulator.faults import Fault
 from simulator.http import Request, Response
 from simulator.server import SimulatedApi
 from simulator.zoho_oauth import OAuthClient, TokenBook
+from simulator.zoho_settings import deals_fields, settings_request_error
 from simulator.zoho_store import SORT_FIELDS, DealStore, SortKey
 from simulator.zoho_updates import error_body, handle_update
 
@@ -103,6 +104,9 @@ class ZohoSimulator(SimulatedApi):
         self.router.add("GET", "/crm/v8/Deals", self.get_deals)
         self.router.add("PUT", "/crm/v8/Deals", self.update_deals)
         self.router.add("GET", "/crm/v8/Deals/deleted", self.get_deleted_deals)
+        self.router.add("GET", "/crm/v8/settings/fields", self.get_fields)
+        # Orgs may withhold the settings scope; the sync must carry on without the metadata.
+        self.settings_scope_granted = True
 
     # --- test hooks --------------------------------------------------------------------------
 
@@ -185,6 +189,12 @@ class ZohoSimulator(SimulatedApi):
         if scheme != "Zoho-oauthtoken" or not self.tokens.is_valid(token.strip()):
             return zoho_error(401, "INVALID_TOKEN", "invalid oauth token")
         return None
+
+    def get_fields(self, request: Request) -> Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        refused = settings_request_error(request, scope_granted=self.settings_scope_granted)
+        return refused or zoho_json(deals_fields())
 
     def get_deals(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:

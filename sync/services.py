@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from currency.services import SgdConverter, sgd_converter
 from opportunities.models import Opportunity
+from opportunities.records import CrmStageRecord
 from opportunities.services.crm import CrmReferences, crm_page_apply, opportunities_mark_deleted
+from opportunities.services.lifecycle import crm_stages_save
 from opportunities.stage_rules import StageRules, unmapped_stages
 from sync.events import sync_progress_publish
 from sync.models import (
@@ -58,6 +60,8 @@ class DealSource(Protocol):
         self, *, since: datetime | None = None
     ) -> Iterable[list[DeletedDeal]]: ...
 
+    def stage_metadata(self) -> list[CrmStageRecord]: ...
+
 
 class SyncAlreadyRunning(Exception):
     def __init__(self, run: SyncRun | None) -> None:
@@ -75,6 +79,7 @@ class _Context:
     progress: ProgressCallback | None
     references: CrmReferences = field(default_factory=CrmReferences)
     last_published: float = float("-inf")  # the first page is always published
+    stage_metadata_read: bool = False
 
 
 def zoho_sync(
@@ -137,6 +142,7 @@ def sync_run_execute(
             progress=progress,
         )
         if run.kind == SyncKind.FULL:
+            _read_stage_metadata(context)
             _pull_everything(context)
         else:
             _pull_changes(context)
@@ -227,8 +233,31 @@ def _pull_deletions(context: _Context) -> None:
         _report_page(context)
 
 
+def _read_stage_metadata(context: _Context) -> None:
+    """The CRM's own stage list, once per run: a full run reads it first; an incremental run
+    only when a page brings a stage nothing knows (so "nothing changed" stays two calls).
+
+    Unreadable metadata (an org that withholds the settings scope, an outage) is logged and the
+    sync goes on: unknown stages then fall back on their probability.
+    """
+    from sync.zoho import ZohoError
+
+    context.stage_metadata_read = True
+    try:
+        stages = context.source.stage_metadata()
+    except ZohoError as exc:
+        logger.warning("Zoho stage metadata not read (the probability decides instead): %s", exc)
+        return
+    crm_stages_save(stages=stages)
+    context.rules = StageRules.load()
+
+
 def _apply_page(context: _Context, page: DealPage) -> None:
     run = context.run
+    if not context.stage_metadata_read and any(
+        not context.rules.knows(deal.stage) for deal in page.deals
+    ):
+        _read_stage_metadata(context)
     result = crm_page_apply(
         deals=page.deals,
         converter=context.converter,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,12 +16,14 @@ from django.utils import timezone
 from opportunities.derivation import CLOSED_OUTCOMES
 from opportunities.models import (
     ChangeEvent,
+    CrmStage,
     Opportunity,
     Phase,
     PhaseTransition,
     StageMapping,
     TransitionCause,
 )
+from opportunities.records import CrmStageRecord
 from opportunities.services.fx import closed_opportunities_relock, opportunities_reconvert
 from opportunities.services.health import health_recompute
 from opportunities.services.history import outcome_change_event, phase_change_records
@@ -181,3 +183,40 @@ def stage_mapping_delete(*, mapping: StageMapping) -> RederiveResult:
     stage = mapping.stage
     mapping.delete()
     return opportunities_rederive(stages={stage})
+
+
+@transaction.atomic
+def crm_stages_save(*, stages: Sequence[CrmStageRecord]) -> RederiveResult:
+    """Keep the CRM's stage list as the CRM describes it now, and re-place the deals of the
+    stages whose forecast type changed (it decides the outcome of stages no admin mapped).
+
+    An empty list changes nothing: it means the metadata could not be read, not that the
+    pipeline has no stages. A pipeline has a few dozen stages at most: rows are written one
+    by one, and only when they change.
+    """
+    if not stages:
+        return RederiveResult(checked=0, moved=0)
+    wanted = {stage.name.strip().lower(): stage for stage in stages}
+    stored = {row.name.strip().lower(): row for row in CrmStage.objects.all()}
+    changed: set[str] = set()
+    for key, gone in stored.items():
+        if key not in wanted:
+            gone.delete()
+            changed.add(key)
+    for key, stage in wanted.items():
+        existing = stored.get(key)
+        if existing is None:
+            CrmStage.objects.create(
+                name=stage.name, forecast_type=stage.forecast_type, probability=stage.probability
+            )
+            changed.add(key)
+            continue
+        if existing.forecast_type != stage.forecast_type:
+            changed.add(key)
+        now = (stage.name, stage.forecast_type, stage.probability)
+        if (existing.name, existing.forecast_type, existing.probability) != now:
+            existing.name, existing.forecast_type, existing.probability = now
+            existing.save()
+    if not changed:
+        return RederiveResult(checked=0, moved=0)
+    return opportunities_rederive(stages=changed, cause=TransitionCause.SYNC)

@@ -34,6 +34,7 @@ OAS = Path(__file__).parent / "oas"
 PUBLISHED = "https://raw.githubusercontent.com/Zohocorp-Pvt-Ltd/crm-oas/refs/heads/main/v8.0/"
 RECORD = PUBLISHED + "record.json"
 COMMON = PUBLISHED + "common.json"
+FIELDS = PUBLISHED + "fields.json"
 EVERY_FIELD = (
     "Deal_Name,Amount,Currency,Exchange_Rate,Stage,Probability,Expected_Revenue,Closing_Date,"
     "Owner,Created_By,Modified_By,Account_Name,Contact_Name,Campaign_Source,Type,Lead_Source,"
@@ -55,6 +56,7 @@ def registry() -> Registry:
         RECORD: record,
         COMMON: json.loads((OAS / "common.json").read_text()),
         PUBLISHED + "users.json": json.loads((OAS / "users.json").read_text()),
+        FIELDS: json.loads((OAS / "fields.json").read_text()),
     }
 
     def unknown(uri: str) -> Resource[Any]:
@@ -237,3 +239,15 @@ def test_the_schemas_catch_a_wrong_shape(page: dict[str, Any]) -> None:
 def test_the_error_schemas_catch_a_wrong_shape() -> None:
     with pytest.raises(AssertionError):
         validate_error({"code": "INVALID_DATA", "message": "invalid data", "status": "error"})
+
+
+def test_stage_picklist_values_match_zohos_pick_list_values(org: Org) -> None:
+    response = org.call("GET", "/crm/v8/settings/fields", params={"module": "Deals"})
+    assert response.status_code == 200
+    (stage,) = response.json()["fields"]
+    assert stage["api_name"] == "Stage"
+    for value in stage["pick_list_values"]:
+        validate(value, FIELDS, "pick_list_values")
+    refused = org.call("GET", "/crm/v8/settings/fields", params={"module": "Nope"})
+    assert refused.status_code == 400
+    validate_error(refused.json())

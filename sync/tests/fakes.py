@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from opportunities.records import CrmStageRecord
 from sync.zoho import ZohoError
 from sync.zoho.records import (
     AccountRecord,
@@ -70,14 +71,23 @@ class FakeDealSource:
         deleted: Sequence[DeletedDeal] = (),
         page_size: int = 200,
         fail_after_pages: int | None = None,
+        stages: Sequence[CrmStageRecord] | ZohoError = (),
     ) -> None:
         self.deals = {deal.zoho_id: deal for deal in deals}
         self.malformed = list(malformed)
         self.deleted = list(deleted)
         self.page_size = page_size
         self.fail_after_pages = fail_after_pages
+        self.stages = stages
         self.api_calls = 0
         self.requests: list[tuple[str, datetime | None]] = []
+
+    def stage_metadata(self) -> list[CrmStageRecord]:
+        self.requests.append(("stages", None))
+        self.api_calls += 1
+        if isinstance(self.stages, ZohoError):
+            raise self.stages
+        return list(self.stages)
 
     def modify(self, zoho_id: str, **changes: Any) -> DealRecord:
         deal = replace(self.deals[zoho_id], **changes)

@@ -10,11 +10,13 @@ from django.utils import timezone
 
 from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Account, CrmUser, Opportunity
+from opportunities.records import CrmStageRecord
 from opportunities.services.crm import crm_page_apply
 from opportunities.stage_rules import StageRules
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
 from sync.services import SyncAlreadyRunning, sync_run_start, zoho_sync
 from sync.tests.fakes import BASE_TIME, FakeDealSource, deal_record
+from sync.zoho import ZohoAuthError
 from sync.zoho.records import DeletedDeal, MalformedDeal
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +36,8 @@ def test_first_sync_is_full_and_stores_every_deal_with_its_references() -> None:
     source = FakeDealSource([deal_record(n) for n in range(450)], page_size=200)
     run = _sync(source)
     assert (run.kind, run.status) == (SyncKind.FULL, SyncStatus.SUCCEEDED)
-    assert (run.fetched, run.created, run.updated, run.pages, run.api_calls) == (450, 450, 0, 3, 3)
+    # 3 pages, and the stage metadata a full run reads first.
+    assert (run.fetched, run.created, run.updated, run.pages, run.api_calls) == (450, 450, 0, 3, 4)
     assert Opportunity.objects.count() == 450
     assert Account.objects.count() == 7
     assert CrmUser.objects.count() == 3
@@ -202,3 +205,38 @@ def test_the_run_counts_stages_nobody_has_mapped() -> None:
     ]
     run = _sync(FakeDealSource(deals))
     assert run.unmapped_stages == 2
+
+
+def test_the_crms_stage_metadata_decides_unmapped_stages_and_its_absence_stops_nothing() -> None:
+    dropped = CrmStageRecord(name="Dropped", forecast_type="closed_lost", probability=0)
+    deals = [deal_record(1, stage="Dropped", probability=0, closing_date=BASE_TIME.date())]
+    run = _sync(FakeDealSource(deals, stages=[dropped]), SyncKind.FULL)
+    assert run.status == SyncStatus.SUCCEEDED
+    deal = Opportunity.objects.get()
+    # Not an open deal whose closing date passed (Danger): a lost one (Neutral).
+    assert (deal.outcome, deal.health_status) == ("lost", "neutral")
+    assert run.unmapped_stages == 1  # still listed for an admin to map
+
+
+def test_unreadable_stage_metadata_falls_back_on_the_probability() -> None:
+    refused = ZohoAuthError("get deal stage metadata: Zoho refused access (OAUTH_SCOPE_MISMATCH)")
+    deals = [deal_record(1, stage="Dropped", probability=0)]
+    run = _sync(FakeDealSource(deals, stages=refused), SyncKind.FULL)
+    assert run.status == SyncStatus.SUCCEEDED
+    assert Opportunity.objects.get().outcome == "open"
+
+
+def test_an_incremental_run_reads_the_metadata_only_for_a_stage_nothing_knows() -> None:
+    source = FakeDealSource([deal_record(1)], stages=[])
+    _sync(source, SyncKind.FULL)
+    source.requests.clear()
+    source.modify(deal_record(1).zoho_id, zoho_modified_time=BASE_TIME + timedelta(days=1))
+    _sync(source)
+    assert ("stages", None) not in source.requests  # Qualification is mapped
+    source.modify(
+        deal_record(1).zoho_id, stage="Dropped", zoho_modified_time=BASE_TIME + timedelta(days=2)
+    )
+    source.stages = [CrmStageRecord(name="Dropped", forecast_type="closed_lost", probability=0)]
+    _sync(source)
+    assert source.requests.count(("stages", None)) == 1
+    assert Opportunity.objects.get().outcome == "lost"

@@ -19,6 +19,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from opportunities.records import CrmStageRecord
 from pipeline_pulse.http import RetryPolicy
 from sync.zoho.auth import AccessTokens, OAuthCredentials
 from sync.zoho.errors import (
@@ -34,6 +35,7 @@ from sync.zoho.parsing import (
     DealParser,
     format_zoho_datetime,
     parse_deleted,
+    parse_stage_metadata,
     parse_zoho_datetime,
     wire_value,
 )
@@ -50,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 DEALS_PATH = "/crm/v8/Deals"
 DELETED_DEALS_PATH = "/crm/v8/Deals/deleted"
+FIELDS_PATH = "/crm/v8/settings/fields"
 PER_PAGE = 200
 MAX_UPDATE_BATCH = 100
 _NOTHING = frozenset({204, 304})
@@ -192,6 +195,21 @@ class ZohoClient:
             else:
                 deals.append(parsed)
         return DealPage(deals=deals, malformed=malformed, more_records=more_records)
+
+    def stage_metadata(self) -> list[CrmStageRecord]:
+        """The org's deal stages with their forecast types (Get Fields, module Deals).
+
+        Needs the settings scope (ZohoCRM.settings.fields.READ); an org that did not grant it
+        answers OAUTH_SCOPE_MISMATCH, raised as ZohoAuthError like any refusal.
+        """
+        operation = "get deal stage metadata"
+        response = self._api("GET", FIELDS_PATH, operation=operation, params={"module": "Deals"})
+        try:
+            return parse_stage_metadata(
+                response.body, stage_api_name=self.field_map.api_name("stage")
+            )
+        except ValueError as exc:
+            raise ZohoBadResponseError(f"{operation}: {exc}") from None
 
     def iter_deleted_deals(self, *, since: datetime | None = None) -> Iterator[list[DeletedDeal]]:
         """Deals deleted in Zoho (recycle bin and permanently), one list per page."""

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from currency.codes import normalise_code
 from opportunities.deal_fields import CRM_FIELDS, DealField, FieldKind
+from opportunities.models.choices import ForecastType
+from opportunities.records import CrmStageRecord
 from sync.zoho.field_map import FieldMap
 from sync.zoho.records import AccountRecord, CrmUserRecord, DealRecord, DeletedDeal, MalformedDeal
 
@@ -266,3 +268,45 @@ def wire_value(attribute: str, value: object) -> object:
     if isinstance(value, datetime):
         return format_zoho_datetime(value)
     raise TypeError(f"cannot send {type(value).__name__} for {attribute} to Zoho")
+
+
+_FORECAST_TYPES = {
+    "open": ForecastType.OPEN,
+    "closed won": ForecastType.CLOSED_WON,
+    "closed lost": ForecastType.CLOSED_LOST,
+}
+
+
+def parse_stage_metadata(body: object, *, stage_api_name: str) -> list[CrmStageRecord]:
+    """The Stage picklist of Get Fields (module Deals): each value with its forecast type.
+
+    Values without a forecast type Pipeline Pulse knows are left out: their deals fall back
+    on the probability, as if the metadata could not be read.
+    """
+    fields = body.get("fields") if isinstance(body, dict) else None
+    if not isinstance(fields, list):
+        raise ValueError("the answer has no `fields` list")
+    stage = next(
+        (f for f in fields if isinstance(f, dict) and f.get("api_name") == stage_api_name), None
+    )
+    values = stage.get("pick_list_values") if stage else None
+    if not isinstance(values, list):
+        raise ValueError(f"the answer has no {stage_api_name} picklist")
+    stages = []
+    for value in values:
+        if not isinstance(value, dict):
+            continue
+        name = value.get("actual_value") or value.get("display_value")
+        forecast = _FORECAST_TYPES.get(str(value.get("forecast_type", "")).strip().lower())
+        probability = value.get("probability")
+        if not isinstance(name, str) or not name.strip() or forecast is None:
+            continue
+        valid_probability = isinstance(probability, int) and 0 <= probability <= 100
+        stages.append(
+            CrmStageRecord(
+                name=name.strip()[:MAX_TEXT_LENGTH],
+                forecast_type=forecast,
+                probability=probability if valid_probability else None,
+            )
+        )
+    return stages
