@@ -17,6 +17,7 @@ from opportunities.models import (
     MILESTONE_FIELDS,
     Account,
     ChangeEvent,
+    CrmStage,
     CrmUser,
     HealthThresholds,
     Opportunity,
@@ -110,10 +111,12 @@ class StageMappingAdmin(AuditedModelAdmin):
             raise PermissionDenied
         add_url = reverse("admin:opportunities_stagemapping_add")
         deals_url = reverse("admin:opportunities_opportunity_changelist")
+        crm = {row.name.strip().lower(): row for row in CrmStage.objects.all()}
         stages = [
             {
                 "stage": stage,
                 "deals": deals,
+                "crm_stage": crm.get(stage.strip().lower()),
                 "map_url": f"{add_url}?{urlencode({'stage': stage})}",
                 "deals_url": f"{deals_url}?{urlencode({'stage__exact': stage})}",
             }
@@ -127,6 +130,15 @@ class StageMappingAdmin(AuditedModelAdmin):
             "can_add": self.has_add_permission(request),
         }
         return TemplateResponse(request, "admin/opportunities/stagemapping/unmapped.html", context)
+
+
+@admin.register(CrmStage)
+class CrmStageAdmin(ReadOnlyModelAdmin):
+    """The CRM's own stage list, read at each sync: it decides unmapped stages' outcome."""
+
+    list_display = ("name", "forecast_type", "probability", "updated_at")
+    list_filter = ("forecast_type",)
+    search_fields = ("name",)
 
 
 @admin.register(HealthThresholds)

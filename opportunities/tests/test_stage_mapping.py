@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from opportunities.models import Opportunity, StageMapping
+from opportunities.models import CrmStage, Opportunity, StageMapping
 from opportunities.services import opportunities_rederive, stage_mapping_delete, stage_mapping_save
 from opportunities.stage_rules import unmapped_stages
 from opportunities.tests.factories import OpportunityFactory, UserFactory
@@ -152,3 +152,14 @@ def test_admin_lists_unmapped_stages_with_a_link_to_map_each(admin_client_: Clie
 def test_unmapped_stages_page_needs_the_admin(viewer_client: Client) -> None:
     response = viewer_client.get(reverse("admin:opportunities_stagemapping_unmapped"))
     assert response.status_code == 302
+
+
+def test_the_unmapped_stages_page_shows_zohos_forecast_type(admin_client_: Client) -> None:
+    OpportunityFactory.create(stage="Dropped")
+    OpportunityFactory.create(stage="Shortlisted")
+    CrmStage.objects.create(name="dropped", forecast_type="closed_lost", probability=0)
+    page = admin_client_.get(reverse("admin:opportunities_stagemapping_unmapped"))
+    rows = page.content.decode()
+    assert "Closed lost" in rows
+    assert "unknown" in rows  # Shortlisted: Zoho's list does not have it
+    assert admin_client_.get(reverse("admin:opportunities_crmstage_changelist")).status_code == 200
