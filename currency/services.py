@@ -35,7 +35,7 @@ from currency.models import (
     RateSource,
 )
 from currency.seed import SEED_AS_OF, SEED_UNITS_PER_USD
-from currency.signals import RateChange, rates_changed_send
+from currency.signals import RateChange, currencies_in_use_ask, rates_changed_send
 from currency.staleness import Staleness, rate_staleness
 
 if TYPE_CHECKING:
@@ -47,18 +47,22 @@ __all__ = [
     "RefreshAttempt",
     "SgdConversion",
     "SgdConverter",
+    "fx_currencies_wanted",
     "fx_rates_backfill",
     "fx_rates_last_refresh",
     "fx_rates_refresh",
     "fx_rates_seed",
     "fx_rates_status",
     "fx_rates_store",
+    "fx_unknown_currencies",
     "rate_override_remove",
     "rate_override_set",
     "sgd_converter",
 ]
 
 LAST_REFRESH_CACHE_KEY = "currency:last-refresh:v1"
+UNKNOWN_CODES_CACHE_KEY = "currency:unknown-codes:v1"
+UNKNOWN_FOR_SECONDS = 24 * 3600
 _RATE_QUANTUM = Decimal(1).scaleb(-RATE_DECIMAL_PLACES)
 
 
@@ -96,8 +100,23 @@ class RefreshAttempt:
 # --- Fetching and storing -------------------------------------------------------------------
 
 
+def fx_currencies_wanted() -> list[str]:
+    """What a refresh asks for: FX_CURRENCIES, then every other currency the data uses
+    (currencies_in_use), except those CurrencyFreaks recently said it does not know."""
+    configured = list(settings.FX_CURRENCIES)
+    unknown = fx_unknown_currencies()
+    in_use = sorted(code for code in currencies_in_use_ask() if is_iso_code(code))
+    return configured + [code for code in in_use if code not in configured and code not in unknown]
+
+
+def fx_unknown_currencies() -> set[str]:
+    """Codes a recent refresh asked for and CurrencyFreaks did not answer."""
+    unknown: set[str] | None = cache.get(UNKNOWN_CODES_CACHE_KEY)
+    return set(unknown or ())
+
+
 def fx_rates_refresh(*, client: CurrencyFreaksClient | None = None) -> RateRefresh:
-    """Fetch the latest rates, store them, and re-convert open deals.
+    """Fetch the latest rates of every currency wanted, store them, and announce the change.
 
     Raises a CurrencyFreaksError (nothing stored) when the API fails or answers badly; the
     rates known before stay in effect. The HTTP call runs outside any transaction, so its
@@ -105,10 +124,14 @@ def fx_rates_refresh(*, client: CurrencyFreaksClient | None = None) -> RateRefre
     for fx_rates_last_refresh().
     """
     try:
-        rates = (client or CurrencyFreaksClient.from_settings()).latest_rates()
+        client = client or CurrencyFreaksClient.from_settings(currencies=fx_currencies_wanted())
+        rates = client.latest_rates()
     except CurrencyFreaksError as exc:
         _remember_attempt(succeeded=False, message=str(exc))
         raise
+    # Asked for and not answered: CurrencyFreaks does not know them. Not asked again for a
+    # while; their deals stay unconverted and say "no exchange rate for XYZ".
+    cache.set(UNKNOWN_CODES_CACHE_KEY, set(rates.missing), timeout=UNKNOWN_FOR_SECONDS)
     refresh = fx_rates_store(rates=rates)
     as_of = timezone.localtime(refresh.as_of).strftime("%Y-%m-%d %H:%M")
     _remember_attempt(succeeded=True, message=f"{len(refresh.stored)} rates as of {as_of}")

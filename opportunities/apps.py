@@ -9,14 +9,15 @@ class OpportunitiesConfig(AppConfig):
     verbose_name = "Opportunities"
 
     def ready(self) -> None:
-        from currency.signals import rates_changed
-        from opportunities.services.fx import on_rates_changed
+        from currency.signals import currencies_in_use, rates_changed
+        from opportunities.services.fx import on_currencies_in_use, on_rates_changed
 
         # The data migration creates the role groups; this tops up their permissions after
         # every migrate, so models added by later migrations of any app are granted too.
         post_migrate.connect(_grant_role_permissions, sender=self)
         # SGD amounts follow the rates: currency announces changes, deals are ours to update.
         rates_changed.connect(on_rates_changed, dispatch_uid="opportunities.follow_rates")
+        currencies_in_use.connect(on_currencies_in_use, dispatch_uid="opportunities.currencies")
 
 
 def _grant_role_permissions(sender: AppConfig, **kwargs: Any) -> None:

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from currency.models import ConversionProblem
 from currency.services import SgdConverter, sgd_converter
+from currency.triggers import fx_rates_request
 from opportunities.models import Opportunity
 from opportunities.records import CrmStageRecord
 from opportunities.services.crm import CrmReferences, crm_page_apply, opportunities_mark_deleted
@@ -148,6 +150,7 @@ def sync_run_execute(
             _pull_changes(context)
             _pull_deletions(context)
         run.status = SyncStatus.SUCCEEDED
+        _ask_for_missing_rates()
     except ZohoError as exc:
         run.status, run.error = SyncStatus.FAILED, str(exc)
         logger.warning("Zoho sync %s failed: %s", run.pk, exc)
@@ -231,6 +234,15 @@ def _pull_deletions(context: _Context) -> None:
                 state.save()
             _save_progress(run)
         _report_page(context)
+
+
+def _ask_for_missing_rates() -> None:
+    """Deals in a currency with no rate yet (new to the org) get one without waiting for the
+    next scheduled refresh."""
+    without_rate = Opportunity.objects.live().filter(fx_problem=ConversionProblem.NO_RATE)
+    asked = fx_rates_request(currencies=without_rate.currencies())
+    if asked:
+        logger.info("Rates requested for currencies new to the deals: %s", ", ".join(asked))
 
 
 def _read_stage_metadata(context: _Context) -> None:

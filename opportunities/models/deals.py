@@ -158,6 +158,10 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         )
         return PipelineSummary.from_totals(totals, quarter=quarter)
 
+    def currencies(self) -> set[str]:
+        """The currency codes these deals use (one query)."""
+        return set(self.order_by().values_list("currency", flat=True).distinct())
+
     def stage_choices(self) -> list[str]:
         """Every stage a deal may be moved to: the mapped stages and those deals are in."""
         mapped = StageMapping.objects.values_list("stage", flat=True)

@@ -61,8 +61,8 @@ def opportunities_follow_rates(*, change: RateChange) -> int:
 
     Open deals in the changed currencies take the latest rates. When the history changed from
     a business day on, closed (won or lost) deals whose locked rate can move are locked again:
-    those closing on or after that day, and those locked to a rate from after their closing
-    date (the day's own rate may now be known).
+    those closing on or after that day, those locked to a rate from after their closing date
+    (the day's own rate may now be known), and those never converted for want of a rate.
     """
     converter = sgd_converter(use_cache=False)
     open_deals = Opportunity.objects.open()
@@ -73,8 +73,11 @@ def opportunities_follow_rates(*, change: RateChange) -> int:
         closed_deals = closed_deals.filter(currency__in=change.currencies)
     changed = deals_reconvert(deals=open_deals, converter=converter, lock_to_closing_date=False)
     if change.effective_from is not None:
-        movable = Q(closing_date__gte=change.effective_from) | Q(
-            fx_rate_as_of__date__gt=F("closing_date")
+        movable = (
+            Q(closing_date__gte=change.effective_from)
+            | Q(fx_rate_as_of__date__gt=F("closing_date"))
+            # Never converted (no rate then): any rate in its currency is news to it.
+            | Q(amount_sgd__isnull=True, amount__isnull=False)
         )
         changed += deals_reconvert(
             deals=closed_deals.filter(movable), converter=converter, lock_to_closing_date=True
@@ -85,6 +88,11 @@ def opportunities_follow_rates(*, change: RateChange) -> int:
 def on_rates_changed(sender: object, *, change: RateChange, **kwargs: Any) -> int:
     """Receiver of currency.signals.rates_changed."""
     return opportunities_follow_rates(change=change)
+
+
+def on_currencies_in_use(sender: object, **kwargs: Any) -> set[str]:
+    """Receiver of currency.signals.currencies_in_use: every currency a live deal is in."""
+    return Opportunity.objects.live().currencies()
 
 
 def deals_reconvert(
