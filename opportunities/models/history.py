@@ -84,8 +84,17 @@ class ChangeEvent(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="SGD difference for amounts, days moved for closing dates, phases moved for "
-        "phase changes, SGD amount of a new deal.",
+        help_text="The change in its own unit: the deal's currency for amounts, days for "
+        "closing dates, phases for phase changes.",
+    )
+    sgd_value = models.DecimalField(
+        "SGD value",
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What the event is worth in SGD, for totals: an amount change valued at the "
+        "deal's rate; the SGD change of a currency change; otherwise the deal's SGD amount.",
     )
     cause = models.CharField(
         max_length=16, choices=TransitionCause.choices, default=TransitionCause.SYNC

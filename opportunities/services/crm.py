@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from currency.conversion import SgdConverter
 from opportunities.deal_fields import VALUE_FIELDS
-from opportunities.derivation import deal_derive
+from opportunities.derivation import FX_FIELDS, deal_derive
 from opportunities.models import Account, CrmUser, Opportunity
 from opportunities.records import DealRecord
 from opportunities.services.history import DealChange, deal_changes_record
@@ -34,11 +34,7 @@ logger = logging.getLogger(__name__)
 DERIVED_FIELDS = (
     "account",
     "owner",
-    "amount_sgd",
-    "fx_rate",
-    "fx_rate_as_of",
-    "fx_rate_source",
-    "fx_note",
+    *FX_FIELDS,
     "phase",
     "outcome",
     "zoho_values",
@@ -140,6 +136,8 @@ def _upsert(
             "phase",
             "outcome",
             "closing_date",
+            "amount",
+            "currency",
             "amount_sgd",
             "is_deleted",
         )
@@ -174,6 +172,8 @@ def _upsert(
                 opportunity_id=before["id"],
                 created=False,
                 previous_closing_date=before["closing_date"],
+                previous_amount=before["amount"],
+                previous_currency=before["currency"],
                 previous_amount_sgd=before["amount_sgd"],
                 previous_phase=before["phase"],
                 previous_outcome=before["outcome"],

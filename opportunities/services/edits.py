@@ -140,6 +140,8 @@ def opportunity_edit(
         opportunity_id=locked.pk,
         created=False,
         previous_closing_date=locked.closing_date,
+        previous_amount=locked.amount,
+        previous_currency=locked.currency,
         previous_amount_sgd=locked.amount_sgd,
         previous_phase=locked.phase,
         previous_outcome=locked.outcome,

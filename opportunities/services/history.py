@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
@@ -42,13 +42,20 @@ class DealChange:
     opportunity_id: int
     created: bool
     previous_closing_date: date | None = None
+    previous_amount: Decimal | None = None
+    previous_currency: str | None = None
     previous_amount_sgd: Decimal | None = None
     previous_phase: int | None = None
     previous_outcome: str | None = None
 
 
 def phase_change_records(
-    opportunity_id: int, old: int | None, new: int, at: datetime, cause: str
+    opportunity_id: int,
+    old: int | None,
+    new: int,
+    at: datetime,
+    cause: str,
+    sgd_value: Decimal | None = None,
 ) -> tuple[PhaseTransition, ChangeEvent | None]:
     """The transition of a phase change, and its change event unless the deal is new (unsaved)."""
     transition = PhaseTransition(
@@ -62,6 +69,7 @@ def phase_change_records(
         old_value=str(old),
         new_value=str(new),
         delta=Decimal(new - old),
+        sgd_value=sgd_value,
         cause=cause,
         occurred_at=at,
     )
@@ -69,7 +77,12 @@ def phase_change_records(
 
 
 def outcome_change_event(
-    opportunity_id: int, old: str, new: str, at: datetime, cause: str
+    opportunity_id: int,
+    old: str,
+    new: str,
+    at: datetime,
+    cause: str,
+    sgd_value: Decimal | None = None,
 ) -> ChangeEvent:
     """The won / lost / reopened event of an outcome change (unsaved)."""
     kind = {Outcome.WON: ChangeKind.WON, Outcome.LOST: ChangeKind.LOST}.get(
@@ -80,6 +93,7 @@ def outcome_change_event(
         kind=kind,
         old_value=old,
         new_value=new,
+        sgd_value=sgd_value,
         cause=cause,
         occurred_at=at,
     )
@@ -87,6 +101,11 @@ def outcome_change_event(
 
 def _amount(value: Decimal) -> str:
     return str(value.quantize(CENT))
+
+
+def _money(currency: str, amount: Decimal | None) -> str:
+    """ "USD 1500.00": an amount in its own currency, as events show it."""
+    return currency if amount is None else f"{currency} {_amount(amount)}"
 
 
 def deal_changes_record(
@@ -116,7 +135,10 @@ def _record(changes: Sequence[DealChange], at: datetime, cause: str, rules: Stag
         "phase",
         "outcome",
         "closing_date",
+        "amount",
+        "currency",
         "amount_sgd",
+        "fx_rate",
         "zoho_created_time",
     )
     history = _History(at=at, cause=cause, rules=rules)
@@ -154,6 +176,7 @@ class _History:
                 kind=ChangeKind.NEW,
                 new_value=_amount(amount) if amount is not None else "",
                 delta=amount,
+                sgd_value=amount,
                 cause=self.cause,
                 # When it was created in Zoho, so "new since" holds even after a first import.
                 occurred_at=min(created, self.at) if created else self.at,
@@ -165,11 +188,16 @@ class _History:
         if change.previous_outcome is not None and change.previous_outcome != row["outcome"]:
             self.events.append(
                 outcome_change_event(
-                    row["id"], change.previous_outcome, row["outcome"], self.at, self.cause
+                    row["id"],
+                    change.previous_outcome,
+                    row["outcome"],
+                    self.at,
+                    self.cause,
+                    row["amount_sgd"],
                 )
             )
-        self._closing_date(row["id"], change.previous_closing_date, row["closing_date"])
-        self._amount(row["id"], change.previous_amount_sgd, row["amount_sgd"])
+        self._closing_date(row, change.previous_closing_date)
+        self._amount(row, change)
 
     def _phase(self, row: Mapping[str, Any], change: DealChange) -> None:
         if change.previous_phase is None or change.previous_phase == row["phase"]:
@@ -185,40 +213,78 @@ class _History:
         )
         cause = TransitionCause.MILESTONE if by_stage.phase < row["phase"] else self.cause
         transition, event = phase_change_records(
-            row["id"], change.previous_phase, row["phase"], self.at, cause
+            row["id"], change.previous_phase, row["phase"], self.at, cause, row["amount_sgd"]
         )
         self.transitions.append(transition)
         if event:
             self.events.append(event)
         self.phase_moved.append(row["id"])
 
-    def _closing_date(self, deal_id: int, old: date | None, new: date | None) -> None:
+    def _closing_date(self, row: Mapping[str, Any], old: date | None) -> None:
+        new = row["closing_date"]
         if old is None or new is None or old == new:
             return
         later = new > old
-        (self.pushed if later else self.pulled_in).append(deal_id)
+        (self.pushed if later else self.pulled_in).append(row["id"])
         self.events.append(
             ChangeEvent(
-                opportunity_id=deal_id,
+                opportunity_id=row["id"],
                 kind=ChangeKind.CLOSING_DATE_PUSHED if later else ChangeKind.CLOSING_DATE_PULLED_IN,
                 old_value=old.isoformat(),
                 new_value=new.isoformat(),
                 delta=Decimal((new - old).days),
+                sgd_value=row["amount_sgd"],
                 cause=self.cause,
                 occurred_at=self.at,
             )
         )
 
-    def _amount(self, deal_id: int, old: Decimal | None, new: Decimal | None) -> None:
+    def _amount(self, row: Mapping[str, Any], change: DealChange) -> None:
+        """The deal's own amount, compared in its own currency: a rate moving, or a won deal
+        locked to its closing-date rate, changes the SGD figure but is no change of the deal."""
+        old, new = change.previous_amount, row["amount"]
+        old_code, code = change.previous_currency, row["currency"]
+        if old_code is not None and old_code != code:
+            old_sgd, new_sgd = change.previous_amount_sgd, row["amount_sgd"]
+            self._event(
+                row["id"],
+                ChangeKind.CURRENCY_CHANGED,
+                _money(old_code, old),
+                _money(code, new),
+                None,
+                (new_sgd - old_sgd) if old_sgd is not None and new_sgd is not None else None,
+            )
+            return
         if old is None or new is None or old == new:
             return
+        rate = row["fx_rate"]
+        self._event(
+            row["id"],
+            ChangeKind.AMOUNT_UP if new > old else ChangeKind.AMOUNT_DOWN,
+            _money(code, old),
+            _money(code, new),
+            (new - old).quantize(CENT),
+            # What the change is worth at the deal's rate now, for SGD totals.
+            ((new - old) * rate).quantize(CENT, ROUND_HALF_UP) if rate is not None else None,
+        )
+
+    def _event(
+        self,
+        deal_id: int,
+        kind: str,
+        old_value: str,
+        new_value: str,
+        delta: Decimal | None,
+        sgd_value: Decimal | None,
+    ) -> None:
         self.events.append(
             ChangeEvent(
                 opportunity_id=deal_id,
-                kind=ChangeKind.AMOUNT_UP if new > old else ChangeKind.AMOUNT_DOWN,
-                old_value=_amount(old),
-                new_value=_amount(new),
-                delta=(new - old).quantize(CENT),
+                kind=kind,
+                old_value=old_value,
+                new_value=new_value,
+                delta=delta,
+                sgd_value=sgd_value,
                 cause=self.cause,
                 occurred_at=self.at,
             )

@@ -73,6 +73,7 @@ def opportunities_rederive(
         "po_received_on",
         "phase",
         "outcome",
+        "amount_sgd",
         "phase_entered_at",
     )
     checked, moved, closed, reopened = 0, [], [], []
@@ -139,7 +140,7 @@ class _Replacement:
         deal_id, entered = row["id"], row["phase_entered_at"]
         if placement.phase != row["phase"]:
             transition, event = phase_change_records(
-                deal_id, row["phase"], placement.phase, self.at, self.cause
+                deal_id, row["phase"], placement.phase, self.at, self.cause, row["amount_sgd"]
             )
             self.transitions.append(transition)
             self.events.extend([event] if event else [])

@@ -5,7 +5,8 @@ after the daily health recompute), with D's health. The pipeline is every live o
 every won deal until its revenue is recognised; lost deals are not pipeline.
 
 A past day is rebuilt from today's rows by rolling back what the history recorded since:
-- the change events give the old closing date, SGD amount and outcome, the phase transitions
+- the change events give the old closing date and outcome, the SGD value of the deal's own
+  amount and currency changes since D comes off its SGD amount, the phase transitions give
   the old phase, and closing-date pushes since D come off the push count;
 - a deal counts if it was created (in Zoho, else first seen) before D and, if deleted, deleted
   on or after D; milestones dated after D count as not reached;
@@ -130,13 +131,14 @@ class _History:
     first_seen_phase: dict[int, int] = field(default_factory=dict)
     outcome_before: dict[int, str] = field(default_factory=dict)
     closing_date_before: dict[int, date] = field(default_factory=dict)
-    amount_sgd_before: dict[int, Decimal] = field(default_factory=dict)
+    # The SGD value of the deal's own amount and currency changes since, to take back off.
+    amount_sgd_since: dict[int, Decimal] = field(default_factory=dict)
     pushes_since: Counter[int] = field(default_factory=Counter)
 
 
 _OUTCOME_KINDS = (ChangeKind.WON, ChangeKind.LOST, ChangeKind.REOPENED)
 _DATE_KINDS = (ChangeKind.CLOSING_DATE_PUSHED, ChangeKind.CLOSING_DATE_PULLED_IN)
-_AMOUNT_KINDS = (ChangeKind.AMOUNT_UP, ChangeKind.AMOUNT_DOWN)
+_AMOUNT_KINDS = (ChangeKind.AMOUNT_UP, ChangeKind.AMOUNT_DOWN, ChangeKind.CURRENCY_CHANGED)
 
 
 def _history_since(day: date) -> _History:
@@ -156,17 +158,19 @@ def _history_since(day: date) -> _History:
         ChangeEvent.objects.filter(occurred_at__gte=cutoff)
         .exclude(kind=ChangeKind.NEW)
         .order_by("occurred_at", "id")
-        .values_list("opportunity_id", "kind", "old_value")
+        .values_list("opportunity_id", "kind", "old_value", "sgd_value")
     )
-    for deal_id, kind, old_value in events.iterator(chunk_size=5000):
+    for deal_id, kind, old_value, sgd_value in events.iterator(chunk_size=5000):
         if kind in _OUTCOME_KINDS:
             history.outcome_before.setdefault(deal_id, old_value)
         elif kind in _DATE_KINDS:
             history.closing_date_before.setdefault(deal_id, date.fromisoformat(old_value))
             if kind == ChangeKind.CLOSING_DATE_PUSHED:
                 history.pushes_since[deal_id] += 1
-        elif kind in _AMOUNT_KINDS:
-            history.amount_sgd_before.setdefault(deal_id, Decimal(old_value))
+        elif kind in _AMOUNT_KINDS and sgd_value is not None:
+            history.amount_sgd_since[deal_id] = (
+                history.amount_sgd_since.get(deal_id, Decimal(0)) + sgd_value
+            )
     return history
 
 
@@ -195,7 +199,11 @@ def _as_of(row: dict[str, Any], day: date, history: _History) -> DealFacts | Non
         phase=phase,
         outcome=outcome,
         closing_date=history.closing_date_before.get(deal_id, facts.closing_date),
-        amount_sgd=history.amount_sgd_before.get(deal_id, facts.amount_sgd),
+        amount_sgd=(
+            facts.amount_sgd - history.amount_sgd_since.get(deal_id, Decimal(0))
+            if facts.amount_sgd is not None
+            else None
+        ),
         closing_date_push_count=pushes,
         zoho_modified_time=None,
     )

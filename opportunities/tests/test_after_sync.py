@@ -9,10 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import ChangeEvent, ChangeKind, Opportunity, PhaseTransition
+from opportunities.services.fx import opportunities_reconvert
 from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.tests.syncing import sync_new, sync_page
 
@@ -131,20 +134,21 @@ def test_won_lost_and_reopened_are_recorded() -> None:
     assert kinds(lost) == ["new", "lost", "reopened"]
 
 
-def test_amount_changes_are_recorded_in_sgd() -> None:
+def test_amount_changes_are_recorded_in_the_deals_currency_with_their_sgd_value() -> None:
     deal = sync_new(stage="Qualification", amount=Decimal("10000.00"))
     sync_page({deal: {"amount": Decimal("12500.50")}})
     sync_page({deal: {"amount": Decimal("9000.00")}})
-    # A currency with no rate: no SGD amount any more, which is not a change of value.
+    # A currency with no rate: a currency change whose SGD value is unknown.
     sync_page({deal: {"currency": "XOF"}})
-    events = deal.change_events.filter(kind__startswith="amount").order_by("id")
-    assert [(e.kind, e.old_value, e.new_value, e.delta) for e in events] == [
-        ("amount_up", "10000.00", "12500.50", Decimal("2500.50")),
-        ("amount_down", "12500.50", "9000.00", Decimal("-3500.50")),
+    events = deal.change_events.exclude(kind="new").order_by("id")
+    assert [(e.kind, e.old_value, e.new_value, e.delta, e.sgd_value) for e in events] == [
+        ("amount_up", "SGD 10000.00", "SGD 12500.50", Decimal("2500.50"), Decimal("2500.50")),
+        ("amount_down", "SGD 12500.50", "SGD 9000.00", Decimal("-3500.50"), Decimal("-3500.50")),
+        ("currency_changed", "SGD 9000.00", "XOF 9000.00", None, None),
     ]
     deal.refresh_from_db()
     assert deal.health_status == "neutral"
-    assert deal.health_reasons[0]["code"] == "no_sgd_amount"
+    assert deal.health_reasons[0]["code"] == "no_rate"
 
 
 def test_a_page_is_stored_in_a_number_of_queries_that_does_not_grow_with_it() -> None:
@@ -201,3 +205,43 @@ def test_a_change_for_a_deal_that_is_gone_is_ignored() -> None:
     gone = DealChange(opportunity_id=deal.pk + 1000, created=False, previous_phase=1)
     deal_changes_record(changes=[gone, DealChange(opportunity_id=deal.pk, created=False)])
     assert ChangeEvent.objects.count() == 1
+
+
+def test_amount_events_compare_the_deals_own_amount_not_its_sgd_value() -> None:
+    ExchangeRateFactory.create(currency="SGD", units_per_usd=Decimal("1.30"))
+    ExchangeRateFactory.create(currency="USD", units_per_usd=Decimal("1"))
+    deal = sync_new(stage="Qualification", currency="USD", amount=Decimal("1000.00"))
+    # A rate move alone (the amount in USD is the same): not an amount change.
+    ExchangeRateFactory.create(currency="SGD", units_per_usd=Decimal("1.40"))
+    cache.clear()
+    opportunities_reconvert()
+    sync_page({deal: {"name": "Renamed"}})
+    assert not deal.change_events.filter(kind__startswith="amount").exists()
+    # The deal's own amount moves: an event in USD, valued in SGD at the current rate.
+    sync_page({deal: {"amount": Decimal("1500.00")}})
+    event = deal.change_events.get(kind="amount_up")
+    assert (event.old_value, event.new_value, event.delta) == (
+        "USD 1000.00",
+        "USD 1500.00",
+        Decimal("500.00"),
+    )
+    assert event.sgd_value == Decimal("700.00")  # 500 USD at 1.40
+    # A change of currency is its own event, not an amount up or down.
+    sync_page({deal: {"currency": "SGD", "amount": Decimal("2100.00")}})
+    currency = deal.change_events.get(kind="currency_changed")
+    assert (currency.old_value, currency.new_value) == ("USD 1500.00", "SGD 2100.00")
+    assert currency.sgd_value == Decimal("0.00")  # S$2,100.00 before and after
+    assert deal.change_events.filter(kind__startswith="amount").count() == 1
+
+
+def test_events_carry_the_sgd_value_they_concern_for_totals() -> None:
+    deal = sync_new(stage="Qualification", amount=Decimal("8000.00"))
+    sync_page({deal: {"closing_date": deal.closing_date + timedelta(days=30)}})  # type: ignore[operator]
+    sync_page({deal: {"stage": "Closed Won", "probability": 100}})
+    values = dict(deal.change_events.values_list("kind", "sgd_value"))
+    assert values == {
+        "new": Decimal("8000.00"),
+        "closing_date_pushed": Decimal("8000.00"),
+        "phase_forward": Decimal("8000.00"),
+        "won": Decimal("8000.00"),
+    }
