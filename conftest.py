@@ -53,6 +53,22 @@ def _test_environment(settings: Settings) -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _release_session_locks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that starts a sync run without finishing it leaves the run's advisory lock on the
+    test session's connection, which outlives the test's transaction; later tests need it free."""
+    yield
+    if not request.node.get_closest_marker("django_db") and "db" not in request.fixturenames:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock_all()")
+
+
 def _login(client: Client, role: Role, **user_fields: object) -> Client:
     user = UserFactory.create(role=role, **user_fields)
     client.force_login(user)

@@ -38,6 +38,8 @@ class FaultPlan:
         self._random = random.Random(seed)  # nosec B311
         self.retry_after_seconds = 1
         self.stall_seconds = 3.0
+        # Every answer this late, like a slow link (for tests that act mid-run).
+        self.latency_seconds = 0.0
         self.injected: list[Fault] = []
 
     def fail_next(self, *faults: Fault, path_prefix: str = "") -> None:

@@ -139,6 +139,8 @@ class SimulatorServer:
             handler = api.router.resolve(request)
             if handler is None:
                 continue
+            if api.faults.latency_seconds:
+                time.sleep(api.faults.latency_seconds)
             fault = api.faults.next_fault(request.path)
             if fault is not None:
                 return api.render_fault(fault, request)

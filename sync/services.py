@@ -20,12 +20,14 @@ from opportunities.records import CrmStageRecord
 from opportunities.services.crm import CrmReferences, crm_page_apply, opportunities_mark_deleted
 from opportunities.services.lifecycle import crm_stages_save
 from opportunities.stage_rules import StageRules, unmapped_stages
+from sync import run_lock
 from sync.events import sync_progress_publish
 from sync.models import (
     IssueSeverity,
     SyncIssue,
     SyncKind,
     SyncRun,
+    SyncRunQuerySet,
     SyncState,
     SyncStatus,
 )
@@ -103,14 +105,39 @@ def zoho_sync(
 
 
 def sync_run_start(*, kind: str, trigger: str, user: User | None = None) -> SyncRun:
-    """Claim the single running slot, which the database guarantees across processes."""
+    """Claim the single running slot, which the database guarantees across processes.
+
+    On PostgreSQL the run holds an advisory lock for its lifetime, which the database releases
+    the moment the process's connection dies (a deploy, an OOM kill, `kill -9`): whoever gets
+    the lock knows any run still marked running is an orphan, and marks it abandoned at once.
+    SQLite has no such lock: a run without a heartbeat for 10 minutes is taken as abandoned.
+    """
     now = timezone.now()
-    abandoned = SyncRun.objects.running().filter(heartbeat_at__lt=now - ABANDONED_AFTER)
-    abandoned.update(
-        status=SyncStatus.FAILED,
-        finished_at=now,
-        error="Abandoned: its process stopped without finishing (no progress for 10 minutes).",
-    )
+    if run_lock.supported():
+        if not run_lock.acquire():
+            raise SyncAlreadyRunning(SyncRun.objects.running().first())
+        _abandon(
+            SyncRun.objects.running(),
+            "Abandoned: the process running it stopped (its database session ended) before "
+            "it finished.",
+        )
+    else:
+        _abandon(
+            SyncRun.objects.running().filter(heartbeat_at__lt=now - ABANDONED_AFTER),
+            "Abandoned: its process stopped without finishing (no progress for 10 minutes).",
+        )
+    try:
+        return _run_create(kind=kind, trigger=trigger, user=user)
+    except SyncAlreadyRunning:
+        run_lock.release()
+        raise
+
+
+def _abandon(runs: SyncRunQuerySet, reason: str) -> None:
+    runs.update(status=SyncStatus.FAILED, finished_at=timezone.now(), error=reason)
+
+
+def _run_create(*, kind: str, trigger: str, user: User | None) -> SyncRun:
     state = SyncState.load()
     expected = Opportunity.objects.live().count() if kind == SyncKind.FULL else None
     try:
@@ -159,6 +186,7 @@ def sync_run_execute(
         run.status, run.error = SyncStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}"
         logger.exception("Zoho sync %s failed unexpectedly", run.pk)
     finally:
+        run_lock.release()
         run.finished_at = timezone.now()
         if source is not None:
             run.api_calls = source.api_calls - calls_before

@@ -99,11 +99,19 @@ def test_compose_has_every_service_with_a_health_check() -> None:
         assert "healthcheck" in services[name], name
 
 
-def test_compose_environment_uses_only_variables_the_code_reads() -> None:
+def test_compose_passes_every_variable_the_code_reads_and_no_other() -> None:
     services = _compose()["services"]
     read = _variables_read_by_the_code()
     for name in APP_SERVICES:
-        assert set(services[name]["environment"]) <= read, name
+        assert set(services[name]["environment"]) == read, name
+
+
+def test_compose_passes_settings_through_without_making_them_empty() -> None:
+    # `NAME:` with no value passes the shell's value, or leaves NAME unset (the app's
+    # default); `${NAME:-}` would set it to "", which e.g. an integer setting cannot read.
+    environment = _compose()["services"]["web"]["environment"]
+    for name, value in environment.items():
+        assert value != "${" + name + ":-}", name
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

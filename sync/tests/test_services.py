@@ -13,6 +13,7 @@ from opportunities.models import Account, CrmUser, Opportunity
 from opportunities.records import CrmStageRecord
 from opportunities.services.crm import crm_page_apply
 from opportunities.stage_rules import StageRules
+from sync import run_lock
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
 from sync.services import SyncAlreadyRunning, sync_run_start, zoho_sync
 from sync.tests.fakes import BASE_TIME, FakeDealSource, deal_record
@@ -162,7 +163,12 @@ def test_only_one_sync_runs_at_a_time() -> None:
     assert raised.value.run == running
 
 
-def test_an_abandoned_run_stops_blocking_after_its_heartbeat_goes_quiet() -> None:
+@pytest.mark.skipif(
+    connection.vendor == "postgresql", reason="PostgreSQL knows at once (see the next test)"
+)
+def test_without_an_advisory_lock_an_abandoned_run_stops_blocking_when_its_heartbeat_stops() -> (
+    None
+):
     stale = sync_run_start(kind=SyncKind.FULL, trigger=SyncTrigger.SCHEDULE)
     SyncRun.objects.filter(pk=stale.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=11))
     run = _sync(FakeDealSource([deal_record(1)]))
@@ -170,6 +176,19 @@ def test_an_abandoned_run_stops_blocking_after_its_heartbeat_goes_quiet() -> Non
     stale.refresh_from_db()
     assert stale.status == SyncStatus.FAILED
     assert "Abandoned" in stale.error
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_a_run_whose_session_ended_stops_blocking_at_once() -> None:
+    orphan = sync_run_start(kind=SyncKind.FULL, trigger=SyncTrigger.SCHEDULE)
+    with pytest.raises(SyncAlreadyRunning):
+        _sync(FakeDealSource([deal_record(1)]))
+    run_lock.release()  # what the database does when the orphan's process dies
+    run = _sync(FakeDealSource([deal_record(1)]))
+    assert run.status == SyncStatus.SUCCEEDED
+    orphan.refresh_from_db()
+    assert (orphan.status, orphan.error.split(":")[0]) == (SyncStatus.FAILED, "Abandoned")
+    assert not run_lock.held_elsewhere()
 
 
 def test_a_broken_connection_fails_the_run_with_the_error_recorded() -> None:
