@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from currency.codes import ISO_CODE_REGEX
 
@@ -154,6 +155,8 @@ class RateOverride(models.Model):
     removal_reason = models.TextField(blank=True)
 
     objects = RateOverrideQuerySet.as_manager()
+    # Who set or removed it, when, and every value it had (audit of FX overrides).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "channels",
+    "simple_history",
     "pipeline_pulse",
     "opportunities",
     "sync",
@@ -59,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Records the signed-in user as the author of audited changes made in a request.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "pipeline_pulse.urls"
@@ -279,6 +282,19 @@ ZOHO_BACKOFF_BASE_SECONDS = env.float("ZOHO_BACKOFF_BASE_SECONDS", default=1.0)
 ZOHO_BACKOFF_MAX_SECONDS = env.float("ZOHO_BACKOFF_MAX_SECONDS", default=60.0)
 # Access tokens live an hour; a new one is minted this long before the old one expires.
 ZOHO_TOKEN_REFRESH_MARGIN_SECONDS = env.int("ZOHO_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
+# A field changed both here and in Zoho to different values: crm_wins (Zoho's value is kept),
+# local_wins (the local edit is pushed), newest_wins (the later change wins) or manual (a
+# person decides in the admin or on the deal page). Per-field overrides as field=strategy
+# pairs, e.g. amount=manual,closing_date=local_wins. An amount conflict whose values differ
+# by more than the percentage below is always manual.
+ZOHO_CONFLICT_STRATEGY = env("ZOHO_CONFLICT_STRATEGY", default="crm_wins")
+ZOHO_CONFLICT_STRATEGY_FIELDS = env("ZOHO_CONFLICT_STRATEGY_FIELDS", default="")
+ZOHO_CONFLICT_MANUAL_AMOUNT_CHANGE_PERCENT = env.int(
+    "ZOHO_CONFLICT_MANUAL_AMOUNT_CHANGE_PERCENT", default=20
+)
+# Local edits are pushed to Zoho this many seconds after the last one (edits made together
+# go in one batch), and before every incremental pull.
+ZOHO_PUSH_DEBOUNCE_SECONDS = env.int("ZOHO_PUSH_DEBOUNCE_SECONDS", default=10)
 # The pull runs every this many minutes; the first run is a full sync.
 ZOHO_SYNC_INTERVAL_MINUTES = env.int("ZOHO_SYNC_INTERVAL_MINUTES", default=15)
 CELERY_BEAT_SCHEDULE["zoho-sync-incremental"] = {

@@ -104,6 +104,7 @@ class ZohoSimulator(SimulatedApi):
         self.router.add("GET", "/crm/v8/Deals", self.get_deals)
         self.router.add("PUT", "/crm/v8/Deals", self.update_deals)
         self.router.add("GET", "/crm/v8/Deals/deleted", self.get_deleted_deals)
+        self.router.add("GET", "/crm/v8/Deals/{deal_id}", self.get_deal)
         self.router.add("GET", "/crm/v8/settings/fields", self.get_fields)
         # Orgs may withhold the settings scope; the sync must carry on without the metadata.
         self.settings_scope_granted = True
@@ -189,6 +190,20 @@ class ZohoSimulator(SimulatedApi):
         if scheme != "Zoho-oauthtoken" or not self.tokens.is_valid(token.strip()):
             return zoho_error(401, "INVALID_TOKEN", "invalid oauth token")
         return None
+
+    def get_deal(self, request: Request) -> Response:
+        """Get Record: one deal by id, all fields or those asked for."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        deal_id = request.path_params.get("deal_id", "")
+        record = self.store.get(deal_id)
+        if record is None:
+            return Response.empty(204)  # Zoho's answer for an id it does not (or no longer) have
+        fields_arg = (request.arg("fields") or "").strip()
+        if fields_arg:
+            names = [name.strip() for name in fields_arg.split(",") if name.strip()]
+            record = _project(record, names)
+        return zoho_json({"data": [record]})
 
     def get_fields(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:

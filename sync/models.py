@@ -27,6 +27,7 @@ class SyncTrigger(models.TextChoices):
     STARTUP = "startup", "Startup (no full sync yet)"
     MANUAL = "manual", "Sync now"
     COMMAND = "command", "Command line"
+    EDIT = "edit", "Local edits to push"
 
 
 class SyncRunQuerySet(models.QuerySet["SyncRun"]):

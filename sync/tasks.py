@@ -1,4 +1,4 @@
-"""Celery tasks for the Zoho pull: thin wrappers that start a run and report its outcome."""
+"""Celery tasks for the Zoho sync: thin wrappers that start a run and report its outcome."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from celery.signals import worker_ready
 from django.contrib.auth import get_user_model
 
 from sync.models import SyncKind, SyncRun, SyncTrigger
-from sync.services import SyncAlreadyRunning, zoho_sync
+from sync.push import zoho_push, zoho_sync_with_push
+from sync.services import SyncAlreadyRunning
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ SYNC_TIME_LIMIT = 60 * 60
 def _run(kind: str, trigger: str, user_id: int | None = None) -> int | None:
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     try:
-        run = zoho_sync(kind=kind, trigger=trigger, user=user)
+        run = zoho_sync_with_push(kind=kind, trigger=trigger, user=user)
     except SyncAlreadyRunning as exc:
         logger.info("Skipped a %s sync: %s", kind, exc)
         return None
@@ -50,6 +51,21 @@ def zoho_sync_on_startup() -> int | None:
     if SyncRun.objects.has_succeeded_full():
         return None
     return _run(SyncKind.FULL, SyncTrigger.STARTUP)
+
+
+@shared_task(soft_time_limit=SYNC_SOFT_TIME_LIMIT, time_limit=SYNC_TIME_LIMIT)
+def zoho_push_task(trigger: str = SyncTrigger.EDIT) -> int | None:
+    """Push local edits a short while after they were saved (debounced by sync.triggers).
+
+    Skipped while another run holds the slot: the pull it belongs to pushes first anyway, and
+    the next edit or scheduled pull pushes what is left.
+    """
+    try:
+        run = zoho_push(trigger=trigger)
+    except SyncAlreadyRunning as exc:
+        logger.info("Skipped a push: %s", exc)
+        return None
+    return run.pk if run else None
 
 
 @worker_ready.connect

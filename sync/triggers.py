@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.cache import cache
 
 from opportunities.access import can_sync
 from sync.models import SyncKind, SyncRun, SyncTrigger
 from sync.services import SyncAlreadyRunning
-from sync.tasks import zoho_sync_full, zoho_sync_incremental
+from sync.tasks import zoho_push_task, zoho_sync_full, zoho_sync_incremental
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -35,3 +38,21 @@ def sync_request(*, kind: str, user: User) -> str:
     task.delay(trigger=SyncTrigger.MANUAL, user_id=user.pk)
     label = "A full" if kind == SyncKind.FULL else "An incremental"
     return f"{label} sync was queued; its progress shows here as it runs."
+
+
+PUSH_QUEUED_KEY = "sync:push-queued:v1"
+
+
+def zoho_push_soon() -> bool:
+    """Queue one push a short while after local edits, so edits made together go in one
+    batch; False when one is already queued for this window."""
+    delay = settings.ZOHO_PUSH_DEBOUNCE_SECONDS
+    if not cache.add(PUSH_QUEUED_KEY, True, timeout=max(delay, 1)):
+        return False
+    zoho_push_task.apply_async(countdown=delay)
+    return True
+
+
+def on_local_edits_saved(sender: object, **kwargs: Any) -> None:
+    """Receiver of opportunities.signals.local_edits_saved (sent after the commit)."""
+    zoho_push_soon()

@@ -11,6 +11,7 @@ from opportunities.models.choices import (
     SnapshotSource,
     TransitionCause,
 )
+from opportunities.models.conflicts import Conflict, ConflictResolution, ConflictStatus
 from opportunities.models.crm import Account, CrmUser
 from opportunities.models.deals import Opportunity, OpportunityQuerySet
 from opportunities.models.history import ChangeEvent, PhaseTransition
@@ -23,6 +24,9 @@ __all__ = [
     "Account",
     "ChangeEvent",
     "ChangeKind",
+    "Conflict",
+    "ConflictResolution",
+    "ConflictStatus",
     "CrmStage",
     "CrmUser",
     "ForecastType",

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from currency.codes import ISO_CODE_REGEX
 from currency.models import ConversionProblem, RateSource
@@ -285,8 +286,21 @@ class Opportunity(AuditedModel):
     pending_fields = models.JSONField(
         default=list, blank=True, help_text="Fields changed locally and not yet pushed to Zoho."
     )
+    local_edited_at = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="When each pending field was edited here (ISO time), for newest_wins.",
+    )
+    push_errors = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Zoho's refusal of a pushed field (field → message); not pushed again until "
+        "edited again.",
+    )
 
     objects = OpportunityQuerySet.as_manager()
+    # Every change saved through the ORM (local edits, conflict resolutions): who, when, what.
+    history = HistoricalRecords(excluded_fields=["health_reasons", "zoho_values"])
 
     class Meta:
         verbose_name_plural = "opportunities"

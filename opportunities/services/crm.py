@@ -12,18 +12,19 @@ import enum
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from currency.conversion import SgdConverter
-from opportunities.deal_fields import VALUE_FIELDS
+from opportunities.deal_fields import EDITABLE_FIELDS, VALUE_FIELDS
 from opportunities.derivation import FX_FIELDS, deal_derive
+from opportunities.merge import json_value
 from opportunities.models import Account, CrmUser, Opportunity
 from opportunities.records import DealRecord
+from opportunities.services.crm_merges import MergedDeal, PageMerges
 from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.stage_rules import StageRules
 from pipeline_pulse.bulk import rows_update, rows_upsert
@@ -38,6 +39,9 @@ DERIVED_FIELDS = (
     "phase",
     "outcome",
     "zoho_values",
+    "pending_fields",
+    "local_edited_at",
+    "push_errors",
     "is_deleted",
     "deleted_at",
     "updated_at",
@@ -74,18 +78,10 @@ def zoho_values_of(deal: DealRecord) -> dict[str, Any]:
 
     Every catalogued field, lookups by their CRM id.
     """
-    values: dict[str, Any] = {name: _json_value(getattr(deal, name)) for name in VALUE_FIELDS}
+    values: dict[str, Any] = {name: json_value(getattr(deal, name)) for name in VALUE_FIELDS}
     values["account"] = deal.account.zoho_id if deal.account else None
     values["owner"] = deal.owner.zoho_id if deal.owner else None
     return values
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def crm_page_apply(
@@ -125,23 +121,28 @@ def _upsert(
         return result, changes
     account_ids = references.account_ids(deals)
     owner_ids = references.owner_ids(deals)
+    # Locked, in key order: a local edit of one of these deals waits for the page (and the
+    # page for the edit), so neither overwrites the other's values.
     existing: dict[str, Mapping[str, Any]] = {
         row["zoho_id"]: row
         for row in Opportunity.objects.filter(zoho_id__in=[deal.zoho_id for deal in deals])
-        .order_by()
+        .select_for_update()
+        .order_by("pk")
         .values(
             "id",
             "zoho_id",
             "zoho_values",
             "phase",
             "outcome",
-            "closing_date",
-            "amount",
-            "currency",
             "amount_sgd",
             "is_deleted",
+            "pending_fields",
+            "local_edited_at",
+            "push_errors",
+            *EDITABLE_FIELDS,
         )
     }
+    merges = PageMerges.load(existing.values())
     rows: list[Opportunity] = []
     for deal in deals:
         before = existing.get(deal.zoho_id)
@@ -149,12 +150,23 @@ def _upsert(
         if before is not None and before["zoho_values"] == values and not before["is_deleted"]:
             result.unchanged += 1
             continue
+        merged = merges.apply(deal, values, before) if before and before["pending_fields"] else None
         rows.append(
             _opportunity_row(
-                deal, values, before, account_ids, owner_ids, converter, rules, now, result
+                merged.record if merged else deal,
+                values,
+                before,
+                account_ids,
+                owner_ids,
+                converter,
+                rules,
+                now,
+                result,
+                merged,
             )
         )
     written = _write(rows, result)
+    merges.record_conflicts({row.zoho_id for row in written}, existing, now)
     ids = dict(
         Opportunity.objects.filter(zoho_id__in=[row.zoho_id for row in written])
         .order_by()
@@ -192,6 +204,7 @@ def _opportunity_row(
     rules: StageRules,
     now: datetime,
     result: CrmPageResult,
+    merged: MergedDeal | None,
 ) -> Opportunity:
     derived = deal_derive(
         stage=deal.stage,
@@ -221,6 +234,9 @@ def _opportunity_row(
         phase=derived.placement.phase,
         outcome=derived.placement.outcome,
         zoho_values=values,
+        pending_fields=merged.pending_fields if merged else [],
+        local_edited_at=merged.local_edited_at if merged else {},
+        push_errors=merged.push_errors if merged else {},
         is_deleted=False,
         deleted_at=None,
         created_at=now,

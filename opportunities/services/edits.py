@@ -16,14 +16,17 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 from currency.codes import normalise_code
 from currency.conversion import sgd_converter
 from opportunities.access import can_edit_deal
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
 from opportunities.derivation import deal_derive
+from opportunities.merge import json_value, same
 from opportunities.models import Opportunity, TransitionCause
 from opportunities.services.history import DealChange, deal_changes_record
+from opportunities.signals import local_edits_saved
 from opportunities.stage_rules import StageRules
 from pipeline_pulse.models import acting_user
 
@@ -134,28 +137,64 @@ def opportunity_edit(
     cleaned = deal_edit_validate(changes)
     locked = Opportunity.objects.select_for_update().get(pk=deal.pk)
     changed = {name: value for name, value in cleaned.items() if getattr(locked, name) != value}
-    if not changed:
-        return locked
-    previous = DealChange(
-        opportunity_id=locked.pk,
-        created=False,
-        previous_closing_date=locked.closing_date,
-        previous_amount=locked.amount,
-        previous_currency=locked.currency,
-        previous_amount_sgd=locked.amount_sgd,
-        previous_phase=locked.phase,
-        previous_outcome=locked.outcome,
-    )
-    for name, value in changed.items():
-        setattr(locked, name, value)
-    _derive(locked)
-    locked.pending_fields = sorted({*locked.pending_fields, *changed})
-    locked.updated_by = acting_user(user)
-    locked.save()
-    now = timezone.now()
-    deal_changes_record(changes=[previous], at=now, cause=TransitionCause.LOCAL_EDIT)
-    locked.refresh_from_db()
+    if changed:
+        deal_local_values_store(deal=locked, values=changed, user=user, to_push=True)
     return locked
+
+
+def deal_local_values_store(
+    *,
+    deal: Opportunity,
+    values: Mapping[str, Any],
+    user: User | AnonymousUser | None,
+    to_push: bool,
+) -> None:
+    """Set fields of a locked deal to values decided here, and follow them through.
+
+    With `to_push`, a field whose value now differs from the last one seen from Zoho is
+    pending (to be pushed), edited now; one equal to Zoho's is not. Without it (a value taken
+    from Zoho), the field is no longer pending. Either way Zoho's earlier refusal of the field
+    is forgotten. Phase, SGD amount, history (a local edit) and health follow at once; a push
+    is queued after the commit when something is left to push.
+    """
+    previous = DealChange(
+        opportunity_id=deal.pk,
+        created=False,
+        previous_closing_date=deal.closing_date,
+        previous_amount=deal.amount,
+        previous_currency=deal.currency,
+        previous_amount_sgd=deal.amount_sgd,
+        previous_phase=deal.phase,
+        previous_outcome=deal.outcome,
+    )
+    now = timezone.now()
+    if not deal.history.exists():
+        # Synced deals are written in bulk, without history: keep the state before the first
+        # local edit, so the audit trail shows the old value next to the new one.
+        get_history_manager_for_model(Opportunity).bulk_history_create(
+            [deal], update=True, default_change_reason="As last synced from Zoho"
+        )
+    for name, value in values.items():
+        setattr(deal, name, value)
+    _derive(deal)
+    pending, edited_at = set(deal.pending_fields), dict(deal.local_edited_at)
+    errors = dict(deal.push_errors)
+    for name, value in values.items():
+        errors.pop(name, None)
+        if to_push and not same(name, json_value(value), deal.zoho_values.get(name)):
+            pending.add(name)
+            edited_at[name] = now.isoformat()
+        else:
+            pending.discard(name)
+            edited_at.pop(name, None)
+    deal.pending_fields, deal.local_edited_at, deal.push_errors = sorted(pending), edited_at, errors
+    deal.updated_by = acting_user(user)
+    deal._history_user = acting_user(user)  # type: ignore[attr-defined]  # simple-history
+    deal.save()
+    deal_changes_record(changes=[previous], at=now, cause=TransitionCause.LOCAL_EDIT)
+    deal.refresh_from_db()
+    if deal.pending_fields:
+        transaction.on_commit(lambda: local_edits_saved.send(Opportunity, ids=[deal.pk]))
 
 
 def _derive(deal: Opportunity) -> None:

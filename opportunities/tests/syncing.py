@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from currency.conversion import sgd_converter
 from opportunities.deal_fields import VALUE_FIELDS
+from opportunities.merge import python_value
 from opportunities.models import Opportunity
 from opportunities.records import AccountRecord, CrmUserRecord, DealRecord
 from opportunities.services.crm import CrmPageResult, crm_page_apply
@@ -23,9 +24,14 @@ from opportunities.tests.factories import AccountFactory, CrmUserFactory, Opport
 
 
 def deal_record(deal: Opportunity, **changes: Any) -> DealRecord:
-    """The deal as the CRM would send it, with `changes` applied, modified "just now"."""
+    """The deal as the CRM would send it (the values last seen from it, not local edits),
+    with `changes` applied, modified "just now"."""
     account, owner = deal.account, deal.owner
-    values = {name: getattr(deal, name) for name in VALUE_FIELDS}
+    seen = deal.zoho_values or {}
+    values = {
+        name: python_value(name, seen[name]) if name in seen else getattr(deal, name)
+        for name in VALUE_FIELDS
+    }
     values["zoho_modified_time"] = values["zoho_modified_time"] or timezone.now()
     record = DealRecord(
         zoho_id=deal.zoho_id,

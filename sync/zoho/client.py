@@ -196,6 +196,21 @@ class ZohoClient:
                 deals.append(parsed)
         return DealPage(deals=deals, malformed=malformed, more_records=more_records)
 
+    def get_deal(self, zoho_id: str) -> DealRecord | MalformedDeal | None:
+        """One deal as Zoho has it now (Get Record), or None when Zoho no longer has it."""
+        operation = f"get deal {zoho_id}"
+        response = self._api(
+            "GET",
+            f"{DEALS_PATH}/{zoho_id}",
+            operation=operation,
+            params={"fields": self._fields},
+            accept_error_statuses=frozenset({404}),
+        )
+        if response.status in _NOTHING or response.status == 404:
+            return None
+        data, _ = self._page_parts(response, operation)
+        return self._parser.parse(data[0]) if data else None
+
     def stage_metadata(self) -> list[CrmStageRecord]:
         """The org's deal stages with their forecast types (Get Fields, module Deals).
 

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
-from sync.services import SyncAlreadyRunning, zoho_sync
+from sync.push import zoho_sync_with_push
+from sync.services import SyncAlreadyRunning
 
 
 class TerminalProgress:
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         kind = SyncKind.FULL if options["full"] else SyncKind.INCREMENTAL
         progress = TerminalProgress(self.stdout) if self.stdout.isatty() else None
         try:
-            run = zoho_sync(kind=kind, trigger=SyncTrigger.COMMAND, progress=progress)
+            run = zoho_sync_with_push(kind=kind, trigger=SyncTrigger.COMMAND, progress=progress)
         except SyncAlreadyRunning as exc:
             raise CommandError(str(exc)) from None
         if progress:

@@ -1,0 +1,123 @@
+"""Merging a page of CRM deals with the edits made here: which local values stay, what stays
+pending, and the conflicts found (open for a person, or settled by the strategy in force).
+
+The decisions are opportunities.merge's; this module applies them to a page and records the
+conflicts. Used by the CRM page service only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from opportunities.merge import ConflictPolicy, FieldConflict, json_value, merge
+from opportunities.models import Conflict, ConflictResolution, ConflictStatus
+from opportunities.records import DealRecord
+
+
+@dataclass(frozen=True, slots=True)
+class MergedDeal:
+    """A deal edited here and in Zoho, merged: the record to store and what stays pending."""
+
+    record: DealRecord
+    pending_fields: list[str]
+    local_edited_at: dict[str, str]
+    push_errors: dict[str, str]
+
+
+@dataclass
+class PageMerges:
+    """The three-way merges of one page: the open conflicts it knows, the ones it finds."""
+
+    policy: ConflictPolicy
+    open_conflicts: dict[int, set[str]]
+    found: list[tuple[str, FieldConflict, datetime]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, existing: Iterable[Mapping[str, Any]]) -> PageMerges:
+        edited = [row["id"] for row in existing if row["pending_fields"]]
+        open_conflicts: dict[int, set[str]] = {}
+        if edited:
+            for deal_id, name in (
+                Conflict.objects.open()
+                .filter(opportunity_id__in=edited)
+                .values_list("opportunity_id", "field")
+            ):
+                open_conflicts.setdefault(deal_id, set()).add(name)
+        return cls(ConflictPolicy.from_settings(), open_conflicts)
+
+    def apply(
+        self, deal: DealRecord, values: Mapping[str, Any], before: Mapping[str, Any]
+    ) -> MergedDeal:
+        pending = set(before["pending_fields"])
+        edited_at = {
+            name: datetime.fromisoformat(moment)
+            for name, moment in (before["local_edited_at"] or {}).items()
+        }
+        result = merge(
+            base=before["zoho_values"] or {},
+            local={name: json_value(before[name]) for name in pending},
+            zoho=values,
+            pending=pending,
+            local_edited_at=edited_at,
+            zoho_modified_at=deal.zoho_modified_time,
+            policy=self.policy,
+            in_conflict=self.open_conflicts.get(before["id"], set()),
+        )
+        self.found.extend(
+            (deal.zoho_id, conflict, deal.zoho_modified_time) for conflict in result.conflicts
+        )
+        kept = {name: before[name] for name in result.keep_local}
+        return MergedDeal(
+            record=replace(deal, **kept),
+            pending_fields=sorted(result.pending),
+            local_edited_at={
+                name: moment
+                for name, moment in (before["local_edited_at"] or {}).items()
+                if name in result.pending
+            },
+            push_errors={
+                name: message
+                for name, message in (before["push_errors"] or {}).items()
+                if name in result.pending
+            },
+        )
+
+    def record_conflicts(
+        self, written: set[str], existing: Mapping[str, Mapping[str, Any]], now: datetime
+    ) -> None:
+        """Store the conflicts of the deals written: open for a person, or resolved by the
+        strategy in force (kept for the audit trail)."""
+        rows = []
+        for zoho_id, conflict, zoho_modified in self.found:
+            if zoho_id not in written:
+                continue
+            settled = conflict.settled
+            rows.append(
+                Conflict(
+                    opportunity_id=existing[zoho_id]["id"],
+                    field=conflict.field,
+                    base_value=conflict.base,
+                    local_value=conflict.local,
+                    zoho_value=conflict.zoho,
+                    zoho_modified_time=zoho_modified,
+                    strategy=conflict.strategy,
+                    status=ConflictStatus.RESOLVED if settled else ConflictStatus.OPEN,
+                    resolution=_RESOLUTIONS.get(settled, ""),
+                    resolved_value=(conflict.zoho if settled == "take_zoho" else conflict.local)
+                    if settled
+                    else None,
+                    resolved_at=now if settled else None,
+                    detected_at=now,
+                )
+            )
+        Conflict.objects.bulk_create(rows)
+        self.found.clear()
+
+
+_RESOLUTIONS = {
+    "take_zoho": ConflictResolution.TOOK_ZOHO,
+    "keep_local": ConflictResolution.KEPT_LOCAL,
+}

@@ -1,0 +1,136 @@
+"""Pushing local edits to Zoho: a sync run of kind push.
+
+Batches of up to 100 deals per `PUT /crm/v8/Deals`, each with `If-Unmodified-Since` set to the
+Modified_Time of the Zoho values the edit was made against. Zoho's answer per deal:
+- SUCCESS: the values are Zoho's now (the new merge base) and no longer pending;
+- ALREADY_MODIFIED (412): the deal changed in Zoho since; it is fetched and merged three ways
+  like any pulled record, which may converge, keep the local value for the next push, or open
+  a conflict;
+- anything else (INVALID_DATA, ...): the field keeps its local value and shows Zoho's message.
+A push that crashed before its answer was stored is safe to repeat: the values are the same,
+and Zoho, which already has them, answers ALREADY_MODIFIED, whose merge finds them equal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from django.db import transaction
+from django.utils import timezone
+
+from currency.services import sgd_converter
+from opportunities.records import DealRecord
+from opportunities.services.crm import crm_page_apply
+from opportunities.services.writeback import (
+    PendingPush,
+    pending_pushes,
+    push_accepted,
+    push_refused,
+)
+from opportunities.stage_rules import StageRules
+from sync import run_lock
+from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncStatus
+from sync.services import ProgressCallback, sync_run_start, zoho_sync
+from sync.zoho.records import DealUpdate, DealUpdateResult, MalformedDeal
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+
+class PushTarget(Protocol):
+    """What a push needs from Zoho; sync.zoho.ZohoClient is the real one."""
+
+    @property
+    def api_calls(self) -> int: ...
+
+    def update_deals(self, updates: list[DealUpdate]) -> list[DealUpdateResult]: ...
+
+    def get_deal(self, zoho_id: str) -> DealRecord | MalformedDeal | None: ...
+
+
+def zoho_push(
+    *, trigger: str, user: User | None = None, target: PushTarget | None = None
+) -> SyncRun | None:
+    """Push every pending local edit now; the run, or None when there was nothing to push.
+
+    Raises SyncAlreadyRunning when another run (pull or push) holds the single slot.
+    """
+    from sync.zoho import ZohoClient, ZohoError
+
+    pushes = pending_pushes()
+    if not pushes:
+        return None
+    run = sync_run_start(kind=SyncKind.PUSH, trigger=trigger, user=user)
+    calls_before = target.api_calls if target else 0
+    try:
+        target = target or ZohoClient.from_settings()
+        _push(run, target, pushes)
+        run.status = SyncStatus.SUCCEEDED
+    except ZohoError as exc:
+        run.status, run.error = SyncStatus.FAILED, str(exc)
+        logger.warning("Zoho push %s failed: %s", run.pk, exc)
+    except Exception as exc:
+        run.status, run.error = SyncStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}"
+        logger.exception("Zoho push %s failed unexpectedly", run.pk)
+    finally:
+        run_lock.release()
+        run.finished_at = timezone.now()
+        if target is not None:
+            run.api_calls = target.api_calls - calls_before
+        run.save()
+    return run
+
+
+def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
+    updates = [DealUpdate(p.zoho_id, p.changes, p.unmodified_since) for p in pushes]
+    results = target.update_deals(updates)  # batches of 100, grouped by If-Unmodified-Since
+    run.fetched = len(pushes)
+    stale: list[PendingPush] = []
+    for push, result in zip(pushes, results, strict=True):
+        if result.succeeded:
+            push_accepted(push=push, zoho_modified_time=result.zoho_modified_time)
+            run.updated += 1
+        elif result.already_modified:
+            stale.append(push)
+        else:
+            push_refused(push=push, field=result.field, message=f"{result.code}: {result.message}")
+            run.failed += 1
+            _issue(run, push.zoho_id, IssueSeverity.FAILED, f"Zoho refused: {result.message}")
+    if stale:
+        _merge_the_newer(run, target, stale)
+    run.heartbeat_at = timezone.now()
+
+
+def _merge_the_newer(run: SyncRun, target: PushTarget, stale: list[PendingPush]) -> None:
+    """Deals changed in Zoho since the edit: fetch each and merge it three ways."""
+    converter, rules = sgd_converter(), StageRules.load()
+    for push in stale:
+        record = target.get_deal(push.zoho_id)
+        if not isinstance(record, DealRecord):
+            reason = "deleted in Zoho" if record is None else f"malformed: {record.reason}"
+            _issue(run, push.zoho_id, IssueSeverity.WARNING, f"Not pushed: {reason}")
+            continue
+        with transaction.atomic():
+            crm_page_apply(deals=[record], converter=converter, rules=rules)
+        run.unchanged += 1
+
+
+def _issue(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:
+    SyncIssue.objects.create(run=run, zoho_id=zoho_id, severity=severity, reason=reason[:500])
+
+
+def zoho_sync_with_push(
+    *,
+    kind: str,
+    trigger: str,
+    user: User | None = None,
+    progress: ProgressCallback | None = None,
+) -> SyncRun:
+    """A pull as the schedule, the command and "Sync now" run it: pending local edits are
+    pushed first, so the pull's merge finds them already in Zoho. Raises SyncAlreadyRunning
+    when another run holds the slot."""
+    zoho_push(trigger=trigger, user=user)
+    return zoho_sync(kind=kind, trigger=trigger, user=user, progress=progress)
