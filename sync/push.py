@@ -1,7 +1,8 @@
 """Pushing local edits to Zoho: a sync run of kind push.
 
-Batches of up to 100 deals per `PUT /crm/v8/Deals`, each with `If-Unmodified-Since` set to the
-Modified_Time of the Zoho values the edit was made against. Zoho's answer per deal:
+Batches of up to 100 deals per `PUT /crm/v8/Deals`, with `If-Unmodified-Since` so Zoho refuses
+to overwrite a change Pipeline Pulse has not seen (see _unmodified_since). Zoho's answer per
+deal:
 - SUCCESS: the values are Zoho's now (the new merge base) and no longer pending;
 - ALREADY_MODIFIED (412): the deal changed in Zoho since; it is fetched and merged three ways
   like any pulled record, which may converge, keep the local value for the next push, or open
@@ -14,6 +15,7 @@ and Zoho, which already has them, answers ALREADY_MODIFIED, whose merge finds th
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from django.db import transaction
@@ -30,7 +32,7 @@ from opportunities.services.writeback import (
 )
 from opportunities.stage_rules import StageRules
 from sync import run_lock
-from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncStatus
+from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus
 from sync.services import ProgressCallback, sync_run_start, zoho_sync
 from sync.zoho.records import DealUpdate, DealUpdateResult, MalformedDeal
 
@@ -85,7 +87,11 @@ def zoho_push(
 
 
 def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
-    updates = [DealUpdate(p.zoho_id, p.changes, p.unmodified_since) for p in pushes]
+    seen_until = SyncState.load().modified_watermark
+    updates = [
+        DealUpdate(p.zoho_id, p.changes, _unmodified_since(p.unmodified_since, seen_until))
+        for p in pushes
+    ]
     results = target.update_deals(updates)  # batches of 100, grouped by If-Unmodified-Since
     run.fetched = len(pushes)
     stale: list[PendingPush] = []
@@ -102,6 +108,20 @@ def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
     if stale:
         _merge_the_newer(run, target, stale)
     run.heartbeat_at = timezone.now()
+
+
+def _unmodified_since(base: datetime | None, seen_until: datetime | None) -> datetime | None:
+    """The If-Unmodified-Since to send for an edit made against Zoho's values of `base`.
+
+    Zoho takes one such time per request. Every change in Zoho up to the pull watermark has
+    been pulled, so an edit made against older values is safe against the watermark itself:
+    only a change Pipeline Pulse has not seen makes Zoho refuse it. Most pushes then share one
+    time and go 100 to a request; an edit against values seen after the watermark keeps its
+    own. A refusal that turns out needless costs a fetch and a merge, never a lost change.
+    """
+    if base is None or seen_until is None:
+        return base
+    return max(base, seen_until)
 
 
 def _merge_the_newer(run: SyncRun, target: PushTarget, stale: list[PendingPush]) -> None:
