@@ -17,4 +17,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.liveness, name="liveness"),
     path("readyz", views.readiness, name="readiness"),
+    path("api/", include("pipeline_pulse.api.urls")),
 ]
+
+# JSON error bodies under /api/, Django's HTML pages elsewhere (pipeline_pulse.api.errors).
+handler400 = "pipeline_pulse.api.errors.bad_request"
+handler403 = "pipeline_pulse.api.errors.permission_denied"
+handler404 = "pipeline_pulse.api.errors.page_not_found"
+handler500 = "pipeline_pulse.api.errors.server_error"
