@@ -94,11 +94,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "token": obj,
             "raw_token": raw,
         }
-        response = TemplateResponse(
+        # The admin's views are never_cache: the page is not kept by a browser or a proxy.
+        return TemplateResponse(
             request, "admin/pipeline_pulse/apitoken/token_created.html", context
         )
-        response["Cache-Control"] = "no-store"
-        return response
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:

@@ -22,6 +22,33 @@ from currency.staleness import Staleness
 from pipeline_pulse.api.base import ApiView, ApiViewSet, PageNumberPagination
 from pipeline_pulse.api.schema import errors
 
+OVERRIDE_EXAMPLE = {
+    "id": 9,
+    "currency": "INR",
+    "units_per_usd": "83.500000000000000000",
+    "reason": "Budget rate FY27",
+    "is_active": True,
+    "created_at": "2026-11-25T09:00:00+08:00",
+    "created_by": "revops",
+    "previous_units_per_usd": "83.120000000000000000",
+    "previous_source": "api",
+    "previous_as_of": "2026-11-25T06:00:00+08:00",
+    "removed_at": None,
+    "removed_by": None,
+    "removal_reason": "",
+}
+REMOVED_EXAMPLE = {
+    **OVERRIDE_EXAMPLE,
+    "is_active": False,
+    "removed_at": "2026-12-31T18:00:00+08:00",
+    "removed_by": "revops",
+    "removal_reason": "Quarter closed",
+}
+
+
+def _example(name: str, value: dict[str, Any], status: str = "200") -> OpenApiExample:
+    return OpenApiExample(name, value=value, response_only=True, status_codes=[status])
+
 
 class RateStatusSerializer(serializers.Serializer[Any]):
     currency = serializers.CharField(read_only=True)
@@ -119,9 +146,12 @@ class ExchangeRateListView(ApiView):
         summary="List rate overrides",
         description="Active and ended overrides, newest first, with the rate each replaced.",
         responses={200: RateOverrideSerializer(many=True), **errors(404)},
+        examples=[_example("An override", OVERRIDE_EXAMPLE)],
     ),
     retrieve=extend_schema(
-        summary="Get a rate override", responses={200: RateOverrideSerializer, **errors(404)}
+        summary="Get a rate override",
+        responses={200: RateOverrideSerializer, **errors(404)},
+        examples=[_example("An override", OVERRIDE_EXAMPLE)],
     ),
     create=extend_schema(
         summary="Override a rate (Admins)",
@@ -134,7 +164,8 @@ class ExchangeRateListView(ApiView):
                 "Budget rate",
                 value={"currency": "INR", "units_per_usd": "83.5", "reason": "Budget rate FY27"},
                 request_only=True,
-            )
+            ),
+            _example("Created", OVERRIDE_EXAMPLE, "201"),
         ],
     ),
     remove=extend_schema(
@@ -142,6 +173,10 @@ class ExchangeRateListView(ApiView):
         description="The newest API (or seed) rate is in effect again; deals follow at once.",
         request=RateOverrideRemoveSerializer,
         responses={200: RateOverrideSerializer, **errors(400, 404)},
+        examples=[
+            OpenApiExample("End it", value={"reason": "Quarter closed"}, request_only=True),
+            _example("Ended", REMOVED_EXAMPLE),
+        ],
     ),
 )
 class RateOverrideViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

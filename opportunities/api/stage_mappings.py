@@ -13,6 +13,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from opportunities.api import examples
 from opportunities.models import Outcome, Phase, StageMapping
 from opportunities.services.lifecycle import (
     RederiveResult,
@@ -81,6 +82,7 @@ def _saved(mapping: StageMapping, result: RederiveResult) -> dict[str, Any]:
     return StageMappingSavedSerializer(mapping).data
 
 
+SAVED_EXAMPLE = {**examples.STAGE_MAPPING, "deals_checked": 12, "deals_moved": 9}
 MAPPING_EXAMPLE = OpenApiExample(
     "Map a custom stage to Proposal",
     value={"stage": "Proposal submitted", "phase": 3, "outcome": "open"},
@@ -89,35 +91,46 @@ MAPPING_EXAMPLE = OpenApiExample(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List stage mappings", description="Ordered by phase, then stage."),
+    list=extend_schema(
+        summary="List stage mappings",
+        description="Ordered by phase, then stage.",
+        examples=[examples.response("A mapping", [examples.STAGE_MAPPING])],
+    ),
     retrieve=extend_schema(
-        summary="Get a stage mapping", responses={200: StageMappingSerializer, **errors(404)}
+        summary="Get a stage mapping",
+        responses={200: StageMappingSerializer, **errors(404)},
+        examples=[examples.response("A mapping", examples.STAGE_MAPPING)],
     ),
     create=extend_schema(
         summary="Add a stage mapping (Admins)",
         description="Deals in that stage are placed again at once.",
         request=StageMappingWriteSerializer,
         responses={201: StageMappingSavedSerializer, **errors(400)},
-        examples=[MAPPING_EXAMPLE],
+        examples=[MAPPING_EXAMPLE, examples.response("Saved", SAVED_EXAMPLE, "201")],
     ),
     update=extend_schema(
         summary="Replace a stage mapping (Admins)",
         description="Deals in the old and the new stage are placed again at once.",
         request=StageMappingWriteSerializer,
         responses={200: StageMappingSavedSerializer, **errors(400, 404)},
-        examples=[MAPPING_EXAMPLE],
+        examples=[MAPPING_EXAMPLE, examples.response("Saved", SAVED_EXAMPLE)],
     ),
     partial_update=extend_schema(
         summary="Change a stage mapping (Admins)",
         description="Send only what changes; deals are placed again at once.",
         request=StageMappingWriteSerializer(partial=True),
         responses={200: StageMappingSavedSerializer, **errors(400, 404)},
+        examples=[
+            OpenApiExample("Move to Qualified", value={"phase": 2}, request_only=True),
+            examples.response("Saved", SAVED_EXAMPLE),
+        ],
     ),
     destroy=extend_schema(
         summary="Remove a stage mapping (Admins)",
         description="Deals in that stage fall back on their probability and are listed as "
         "unmapped.",
         responses={200: RederiveResultSerializer, **errors(404)},
+        examples=[examples.response("Removed", {"deals_checked": 12, "deals_moved": 9})],
     ),
 )
 class StageMappingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opportunities.access import deal_for, deals_visible_to
+from opportunities.api import examples
 from opportunities.api.serializers import (
     ChangeEventSerializer,
     ChangePeriodSerializer,
@@ -37,29 +38,6 @@ from pipeline_pulse.api.schema import errors
 from pipeline_pulse.dates import week_bounds
 
 ZERO = Decimal("0.00")
-DEAL_EXAMPLE = {
-    "id": 42,
-    "zoho_id": "5725767000000012345",
-    "name": "Data platform renewal",
-    "account": {"id": 7, "zoho_id": "3652397000000004711", "name": "Acme Pte Ltd"},
-    "owner": {"id": 3, "zoho_id": "4876876000000000003", "name": "Mei Lim", "email": "mei@x.sg"},
-    "stage": "Negotiation/Review",
-    "probability": 75,
-    "amount": "120000.00",
-    "currency": "USD",
-    "amount_sgd": "161400.00",
-    "closing_date": "2026-12-15",
-    "phase": 3,
-    "phase_label": "Proposal",
-    "outcome": "open",
-    "health_status": "warning",
-    "requires_attention": False,
-    "is_strategic": False,
-    "territory": "SEA",
-    "service_line": "Cloud",
-    "pending_fields": [],
-    "updated_at": "2026-11-20T09:30:00+08:00",
-}
 
 
 def _filtered_deals(request: Request, view: Any) -> OpportunityQuerySet:
@@ -84,13 +62,14 @@ class FilteredFiguresView(ApiView):
         description="The deals the login may see (a Rep: its own), filtered, sorted and paged "
         "as on the health board. Default order: worst health first, then soonest closing.",
         responses={200: OpportunitySerializer(many=True), **errors(400, 404)},
-        examples=[OpenApiExample("A deal", value=DEAL_EXAMPLE, response_only=True)],
+        examples=[examples.response("A deal", examples.DEAL)],
     ),
     retrieve=extend_schema(
         summary="Get a deal",
         description="Every field of one deal, with its health reasons and the rate used. A deal "
         "outside the login's scope is 404, as one that does not exist.",
         responses={200: OpportunityDetailSerializer, **errors(404)},
+        examples=[examples.response("A deal", examples.DEAL_DETAIL)],
     ),
     partial_update=extend_schema(
         summary="Edit a deal's O2R tracking fields",
@@ -105,7 +84,8 @@ class FilteredFiguresView(ApiView):
                 "Move the closing date and record the PO",
                 value={"closing_date": "2027-01-31", "po_received_on": "2026-11-28"},
                 request_only=True,
-            )
+            ),
+            examples.response("The deal after the edit", examples.DEAL_DETAIL),
         ],
     ),
 )
@@ -205,6 +185,7 @@ class HealthSummaryView(FilteredFiguresView):
         "first, even when empty.",
         filters=True,
         responses={200: HealthSummarySerializer, **errors(400)},
+        examples=[examples.response("By health", examples.HEALTH_SUMMARY)],
     )
     def get(self, request: Request) -> Response:
         breakdown = health_breakdown(_filtered_deals(request, self))
@@ -236,6 +217,7 @@ class ChangeEventViewSet(mixins.ListModelMixin, ApiViewSet):
         "backward, won, lost, reopened.",
         parameters=[ChangePeriodSerializer],
         responses={200: ChangeEventSerializer(many=True), **errors(400, 404)},
+        examples=[examples.response("A pushed closing date", examples.CHANGE_EVENT)],
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)

@@ -1,4 +1,4 @@
-"""What every API view shares: DRF handles the login itself, and anonymous floods are throttled.
+"""What every API view shares: anonymous floods are throttled too, and pages are bounded.
 
 Views of the apps' `api/` packages inherit `ApiView` or `ApiViewSet` (or mix `ApiMixin` into a
 generic view). Access is decided by DRF's permission classes: the project's one policy,
@@ -9,32 +9,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_not_required
 from rest_framework import exceptions, pagination, viewsets
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 MAX_PAGE_SIZE = 200
 
 
 class ApiMixin(APIView):
-    """Login through DRF (token or session), answering 401/403 JSON, not a redirect."""
+    """Anonymous and bad-token calls are throttled too, and errors are always JSON.
 
-    @classmethod
-    def as_view(cls, *args: Any, **kwargs: Any) -> Any:
-        # LoginRequiredMiddleware would send an anonymous caller to the login page; an API
-        # authenticates in DRF (a token is not a session) and refuses with a JSON error.
-        view = super().as_view(*args, **kwargs)
-        return login_not_required(view)
+    DRF marks its views `login_required = False`, so LoginRequiredMiddleware leaves them to
+    DRF's authentication (token or session), which answers 401/403 JSON, not a redirect.
+    """
 
-    def check_permissions(self, request: Request) -> None:
-        # DRF checks permissions before throttles, so a caller refused for lack of (or a bad)
-        # login would never be counted: count it first, and answer 429 once it is over.
+    # DRF authenticates and checks permissions before it throttles, so a caller refused for a
+    # bad token or for no login at all would never be counted: count it, as anonymous, before
+    # refusing it, and answer 429 once it is over its rate.
+
+    def perform_authentication(self, request: Request) -> None:
         try:
-            super().check_permissions(request)
-        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed):
+            super().perform_authentication(request)
+        except exceptions.AuthenticationFailed:
             self.check_throttles(request)
             raise
+
+    def check_permissions(self, request: Request) -> None:
+        try:
+            super().check_permissions(request)
+        except exceptions.NotAuthenticated:
+            self.check_throttles(request)
+            raise
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.exception:
+            # A view that renders YAML (the schema) still answers an error in the error body.
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 class ApiView(ApiMixin):

@@ -5,6 +5,8 @@ This module is project wiring, like the root urlconf: it names every app's API v
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -46,6 +48,12 @@ class DocsView(SpectacularSwaggerSplitView):
     """
 
     template_name = "api/swagger_ui.html"
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        view = super().as_view(**initkwargs)
+        view.login_required = True  # type: ignore[attr-defined]  # DRF opted it out
+        return view
 
 
 app_name = "api"

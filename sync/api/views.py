@@ -20,6 +20,32 @@ from sync.models import SyncKind, SyncRun
 from sync.services import SyncAlreadyRunning
 from sync.triggers import SyncNotAllowed, sync_request
 
+RUN_EXAMPLE = {
+    "id": 318,
+    "kind": "incremental",
+    "status": "succeeded",
+    "trigger": "schedule",
+    "started_at": "2026-11-25T10:00:00+08:00",
+    "finished_at": "2026-11-25T10:00:04+08:00",
+    "duration_seconds": 4.2,
+    "progress_percent": 100,
+    "fetched": 37,
+    "created": 2,
+    "updated": 31,
+    "unchanged": 4,
+    "deleted": 1,
+    "skipped": 0,
+    "failed": 0,
+    "pages": 1,
+    "api_calls": 3,
+    "unmapped_stages": 0,
+    "error": "",
+}
+
+
+def _run_example() -> OpenApiExample:
+    return OpenApiExample("A run", value=RUN_EXAMPLE, response_only=True, status_codes=["200"])
+
 
 class SyncRunSerializer(serializers.ModelSerializer[SyncRun]):
     duration_seconds = serializers.SerializerMethodField()
@@ -72,9 +98,12 @@ class SyncQueuedSerializer(serializers.Serializer[Any]):
         summary="List sync runs",
         description="Newest first, with their counts and errors.",
         responses={200: SyncRunSerializer(many=True), **errors(404)},
+        examples=[_run_example()],
     ),
     retrieve=extend_schema(
-        summary="Get a sync run", responses={200: SyncRunSerializer, **errors(404)}
+        summary="Get a sync run",
+        responses={200: SyncRunSerializer, **errors(404)},
+        examples=[_run_example()],
     ),
     create=extend_schema(
         summary="Start a sync (Managers and Admins)",
