@@ -242,6 +242,9 @@ SPECTACULAR_SETTINGS = {
     ],
     # Swagger UI from drf-spectacular-sidecar's files, served as our static files (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge from the public validator: an outside image the CSP refuses, and a leak of the
+    # schema's URL.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }

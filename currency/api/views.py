@@ -74,6 +74,10 @@ class RateOverrideSerializer(serializers.ModelSerializer[RateOverride]):
         source="removed_by.username", read_only=True, allow_null=True
     )
     is_active = serializers.BooleanField(read_only=True)
+    # Declared: the schema would otherwise leave out "" (there was no rate before).
+    previous_source = serializers.ChoiceField(
+        choices=RateSource.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = RateOverride

@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from currency.models import RateSource
 from opportunities.deal_fields import FIELDS_BY_NAME
 from opportunities.models import (
     Account,
@@ -90,6 +91,10 @@ class OpportunityDetailSerializer(OpportunitySerializer):
     """One deal: every field, its health reasons and the rate its SGD amount used."""
 
     health_reasons = HealthReasonSerializer(many=True, read_only=True)
+    # Declared: the schema would otherwise leave out "" (no SGD amount, so no rate).
+    fx_rate_source = serializers.ChoiceField(
+        choices=RateSource.choices, allow_blank=True, read_only=True
+    )
     days_in_phase = serializers.IntegerField(read_only=True)
 
     class Meta(OpportunitySerializer.Meta):

@@ -24,7 +24,8 @@ from pipeline_pulse.models import ApiToken, acting_user
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-TOKEN_PREFIX = "pp"  # noqa: S105 - the tokens' public marker, not a secret
+# The tokens' public marker, not a secret.
+TOKEN_PREFIX = "pp"  # noqa: S105  # nosec B105
 PREFIX_LENGTH = 8
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 # last_used_at is written at most this often per token: a busy integration must not cost a

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 # Open without a login: the log-in pages and the orchestrator's probes. /metrics, when the
 # observability work adds it, has its own guard (a scrape token or network policy).
-OPEN = {"login", "admin:login", "liveness", "readiness"}
+OPEN = {"login", "admin:login", "liveness", "readiness", "favicon"}
 OWN_GUARD = {"metrics"}
 CONVERTER = re.compile(r"<(?:\w+:)?\w+>")
 GROUP = re.compile(r"\(\?P<\w+>([^)]*)\)")
@@ -80,5 +80,6 @@ def test_the_open_pages_are_open(client: Client) -> None:
     assert named >= OPEN
     for path in ("/accounts/login/", "/admin/login/", "/healthz", "/readyz"):
         assert client.get(path).status_code == 200, path
-    # Static files are served by WhiteNoise, outside the urlconf.
+    # Static files are served by WhiteNoise, outside the urlconf; /favicon.ico points at one.
     assert client.get("/static/css/pulse.css").status_code == 200
+    assert client.get("/favicon.ico", follow=True).status_code == 200
