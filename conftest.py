@@ -50,6 +50,9 @@ def _test_environment(settings: Settings) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_USE_FINDERS = True
+    # PBKDF2 costs half a second per login the factories create; the tests check roles, not
+    # password hashing, so they use Django's fastest hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
 
 

@@ -53,7 +53,16 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     ),
 }
 _ROLE_CACHE_KEY = "_pipeline_pulse_role"
-ADMIN_APP_LABELS = ("opportunities", "sync", "currency", "auth", "django_celery_beat")
+# pipeline_pulse: API tokens; axes: login lockouts (an Admin unlocks a login early).
+ADMIN_APP_LABELS = (
+    "opportunities",
+    "sync",
+    "currency",
+    "auth",
+    "django_celery_beat",
+    "pipeline_pulse",
+    "axes",
+)
 
 
 def role_of(user: User | AnonymousUser) -> Role | None:

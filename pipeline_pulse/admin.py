@@ -1,10 +1,14 @@
-"""Admin helpers shared by the apps."""
+"""Admin helpers shared by the apps, and the API tokens' admin."""
 
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model
-from django.http import HttpRequest
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from pipeline_pulse.api.tokens import api_token_create, api_token_revoke
+from pipeline_pulse.models import ApiToken
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -27,3 +31,78 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Admins create and revoke integrations' API tokens; a token is shown once, on creation.
+
+    Only its hash is stored, so nobody (not even an Admin) can see a token again: a lost token
+    is revoked and replaced. Tokens are never deleted, so the list keeps who had access when.
+    """
+
+    list_display = ("name", "prefix", "user", "created_at", "created_by", "last_used_at", "status")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix", "user__username", "user__email")
+    list_select_related = ("user", "created_by")
+    actions = ("revoke",)
+    fields = ("user", "name")
+    readonly_fields = (
+        "prefix",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    )
+    autocomplete_fields = ("user",)
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return self.fields if obj is None else ("user", "name", *self.readonly_fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        # A token's owner and purpose are fixed once it exists: revoke and create another.
+        return () if obj is None else ("user", "name", *self.readonly_fields)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    @admin.display(description="status", ordering="revoked_at")
+    def status(self, token: ApiToken) -> str:
+        return "active" if token.is_active else "revoked"
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if change:
+            return  # nothing is editable after creation
+        token, raw = api_token_create(user=obj.user, name=obj.name, created_by=request.user)
+        obj.pk, obj.prefix, obj.created_at = token.pk, token.prefix, token.created_at
+        obj._state.adding = False
+        request._api_token_shown_once = raw  # type: ignore[attr-defined]
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiToken, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        # The token is rendered into this one response and stored nowhere (not in a message
+        # cookie, not in the session): after this page it exists only where the Admin put it.
+        raw = getattr(request, "_api_token_shown_once", None)
+        if raw is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "API token created",
+            "token": obj,
+            "raw_token": raw,
+        }
+        # The admin's views are never_cache: the page is not kept by a browser or a proxy.
+        return TemplateResponse(
+            request, "admin/pipeline_pulse/apitoken/token_created.html", context
+        )
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(token=token, user=request.user)
+            revoked += 1
+        self.message_user(request, f"{revoked} token(s) revoked; they are refused from now on.")

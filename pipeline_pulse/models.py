@@ -56,3 +56,59 @@ class AuditedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A per-user key for an integration calling the REST API as that user.
+
+    Only a SHA-256 hash of the token is kept: the token itself is shown once, when an Admin
+    creates it. The short public `prefix` finds the row without scanning the hashes. A
+    revoked token stays listed for the audit trail.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        help_text="The login the token acts as: its role decides what the token may do.",
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'ERP import'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    token_hash = models.CharField("SHA-256 of the token", max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

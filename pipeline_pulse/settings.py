@@ -5,6 +5,9 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 
 from pipeline_pulse.backing_services import backing_services
 
@@ -186,18 +189,141 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
-# --- Django REST framework ---------------------------------------------------------------------
+# Behind the reverse proxy that TRUST_X_FORWARDED_PROTO trusts, the client's address is the last
+# one the proxy appended to X-Forwarded-For; otherwise that header is the client's own word and
+# never used (it would let a caller dodge the throttle and the lockout).
+_BEHIND_PROXY = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
 
+# --- REST API ----------------------------------------------------------------------------------
+
+# Browsers use their session (with CSRF); integrations a per-user token an Admin created
+# (`Authorization: Bearer …`, docs/api.md). Token first: its scheme makes an anonymous call a
+# 401 with WWW-Authenticate rather than a 403.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "pipeline_pulse.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # The one access policy (opportunities.access) for every API view.
+    "DEFAULT_PERMISSION_CLASSES": ["opportunities.api.permissions.RolePolicy"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "pipeline_pulse.api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Requests per login (a token counts as its login), and per client address for calls
+    # without a valid login; over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_THROTTLE_USER", default="1000/hour"),
+        "anon": env("API_THROTTLE_ANON", default="100/hour"),
+    },
+    "NUM_PROXIES": 1 if _BEHIND_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pipeline Pulse API",
+    "DESCRIPTION": "Deals, pipeline figures, what changed, sync runs, exchange rates and stage "
+    'mappings, in the login\'s scope. Errors: `{"error": {"code", "message", "details"}}`. '
+    "See docs/api.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStatusEnum": "opportunities.models.choices.HealthStatus",
+        "OutcomeEnum": "opportunities.models.choices.Outcome",
+        "PhaseEnum": "opportunities.models.choices.Phase",
+        "RateSourceEnum": "currency.models.RateSource",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pipeline_pulse.api.schema.add_common_errors",
+    ],
+    # Swagger UI from drf-spectacular-sidecar's files, served as our static files (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge from the public validator: an outside image the CSP refuses, and a leak of the
+    # schema's URL.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+
+# --- Login protection (django-axes) --------------------------------------------------------------
+
+# After AXES_FAILURE_LIMIT failed log-ins, a username is locked for AXES_COOLOFF_MINUTES from
+# the client address that failed; the login page says so and for how long. Admins unlock early
+# under Admin → Axes → Access attempts.
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "pipeline_pulse.lockout.login_lockout_response"
+# Usernames only; a failed password is never written to the access log.
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False  # no banner on every start; lockouts are still logged as warnings
+if _BEHIND_PROXY:
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# --- CORS (the API only) -----------------------------------------------------------------------
+
+# Browser origins allowed to call /api/ from another site, comma-separated, e.g.
+# https://bi.example.com. Empty: no cross-origin calls. Pages never answer cross-origin.
+INSTALLED_APPS += ["corsheaders"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "corsheaders.middleware.CorsMiddleware",
+)
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+# Cross-origin callers authenticate with a token; the session cookie is never sent to them.
+CORS_ALLOW_CREDENTIALS = False
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+
+# Scripts and styles from our own origin, or inline only with the request's nonce
+# (`{{ request.csp_nonce }}`); no plugins, no framing, forms post only to us. The live sync
+# progress opens a WebSocket to this host (/ws/sync/).
+_WEBSOCKET_SCHEME = "wss" if HTTPS else "ws"
+_WEBSOCKET_SOURCES = [
+    f"{_WEBSOCKET_SCHEME}://{'*' + host if host.startswith('.') else host}:*"
+    for host in ALLOWED_HOSTS
+    # CSP has no syntax for IPv6 literals; there 'self' alone covers the WebSocket.
+    if host != "*" and not host.startswith("[")
+]
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF, *_WEBSOCKET_SOURCES],
+        "frame-ancestors": [CSP_NONE],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+    },
 }
 
 # --- Logging -----------------------------------------------------------------------------------

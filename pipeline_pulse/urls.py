@@ -2,7 +2,11 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from pipeline_pulse import views
 
@@ -17,4 +21,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.liveness, name="liveness"),
     path("readyz", views.readiness, name="readiness"),
+    path("api/", include("pipeline_pulse.api.urls")),
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin's): a static file.
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
+        name="favicon",
+    ),
 ]
+
+# JSON error bodies under /api/, Django's HTML pages elsewhere (pipeline_pulse.api.errors).
+handler400 = "pipeline_pulse.api.errors.bad_request"
+handler403 = "pipeline_pulse.api.errors.permission_denied"
+handler404 = "pipeline_pulse.api.errors.page_not_found"
+handler500 = "pipeline_pulse.api.errors.server_error"

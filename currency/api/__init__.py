@@ -1,0 +1,1 @@
+"""The REST API of exchange rates: the rates in effect, and Admins' overrides."""

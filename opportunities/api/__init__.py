@@ -1,0 +1,1 @@
+"""The REST API of deals, the pipeline figures, change events and stage mappings."""

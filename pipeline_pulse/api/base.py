@@ -1,0 +1,68 @@
+"""What every API view shares: anonymous floods are throttled too, and pages are bounded.
+
+Views of the apps' `api/` packages inherit `ApiView` or `ApiViewSet` (or mix `ApiMixin` into a
+generic view). Access is decided by DRF's permission classes: the project's one policy,
+`opportunities.api.permissions.RolePolicy`, is the default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, pagination, viewsets
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+MAX_PAGE_SIZE = 200
+
+
+class ApiMixin(APIView):
+    """Anonymous and bad-token calls are throttled too, and errors are always JSON.
+
+    DRF marks its views `login_required = False`, so LoginRequiredMiddleware leaves them to
+    DRF's authentication (token or session), which answers 401/403 JSON, not a redirect.
+    """
+
+    # DRF authenticates and checks permissions before it throttles, so a caller refused for a
+    # bad token or for no login at all would never be counted: count it, as anonymous, before
+    # refusing it, and answer 429 once it is over its rate.
+
+    def perform_authentication(self, request: Request) -> None:
+        try:
+            super().perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            self.check_throttles(request)
+            raise
+
+    def check_permissions(self, request: Request) -> None:
+        try:
+            super().check_permissions(request)
+        except exceptions.NotAuthenticated:
+            self.check_throttles(request)
+            raise
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.exception:
+            # A view that renders YAML (the schema) still answers an error in the error body.
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
+class ApiView(ApiMixin):
+    pass
+
+
+class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
+    pass
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """`?page=2&page_size=100`: 50 a page by default (as the board), at most 200."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE

@@ -1,0 +1,85 @@
+"""Nobody gets in anonymously: every URL pattern of the project, walked from the urlconf.
+
+Pages answer an anonymous visitor with a redirect to a login page, the API with a 401 or 403
+error body. Only the allowlist below is open, and it is checked to be open, so it cannot
+silently grow stale. A new route is covered the moment it is added.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+
+pytestmark = pytest.mark.django_db
+
+# Open without a login: the log-in pages and the orchestrator's probes. /metrics, when the
+# observability work adds it, has its own guard (a scrape token or network policy).
+OPEN = {"login", "admin:login", "liveness", "readiness", "favicon"}
+OWN_GUARD = {"metrics"}
+CONVERTER = re.compile(r"<(?:\w+:)?\w+>")
+GROUP = re.compile(r"\(\?P<\w+>([^)]*)\)")
+
+
+def _example(group: str) -> str:
+    """A value a path parameter's regex accepts: the first of a list of names, or a number."""
+    if re.fullmatch(r"[\w|]+", group):
+        return group.split("|")[0]
+    return next(value for value in ("1", "x") if re.fullmatch(group, value))
+
+
+def _routes(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, Any]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            route = prefix + str(pattern.pattern)
+            path = CONVERTER.sub("1", GROUP.sub(lambda match: _example(match.group(1)), route))
+            name = f"{namespace}{pattern.name}" if pattern.name else ""
+            yield "/" + path.replace("^", "").replace("$", ""), name, pattern.callback
+
+
+ROUTES = sorted(_routes(get_resolver().url_patterns), key=lambda route: route[0])
+
+
+def test_the_walk_covers_every_part_of_the_project() -> None:
+    paths = {path for path, _, _ in ROUTES}
+    assert len(ROUTES) > 100
+    assert {"/", "/admin/", "/api/v1/opportunities/", "/api/v1/opportunities/1/"} <= paths
+    assert {"/api/v1/sync-runs/", "/api/schema/", "/api/docs/", "/healthz"} <= paths
+
+
+@pytest.mark.parametrize(("path", "name", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
+def test_an_anonymous_visitor_is_refused(
+    client: Client, path: str, name: str, callback: Any
+) -> None:
+    assert resolve(path).func is callback, f"{path} does not reach the pattern it was built from"
+    if name in OPEN or name.split(":")[-1] in OWN_GUARD:
+        pytest.skip("open by design; test_the_open_pages_are_open checks it")
+    for method in ("get", "post"):
+        response = getattr(client, method)(path)
+        if path.startswith("/api/") and path != "/api/docs/":
+            assert response.status_code in (401, 403), (method, path, response.status_code)
+            assert set(json.loads(response.content)["error"]) == {"code", "message", "details"}
+        else:
+            assert response.status_code == 302, (method, path, response.status_code)
+            location = response["Location"]
+            assert location.startswith(("/accounts/login/", "/admin/login/")), (path, location)
+
+
+def test_the_open_pages_are_open(client: Client) -> None:
+    named = {name for _, name, _ in ROUTES}
+    assert named >= OPEN
+    for path in ("/accounts/login/", "/admin/login/", "/healthz", "/readyz"):
+        assert client.get(path).status_code == 200, path
+    # Static files are served by WhiteNoise, outside the urlconf; /favicon.ico points at one.
+    assert client.get("/static/css/pulse.css").status_code == 200
+    assert client.get("/favicon.ico", follow=True).status_code == 200

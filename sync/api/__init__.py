@@ -1,0 +1,1 @@
+"""The REST API of sync runs: their history, and starting one."""
