@@ -7,6 +7,7 @@ import environ
 from celery.schedules import crontab
 
 from pipeline_pulse.backing_services import backing_services
+from pipeline_pulse.logging_setup import logging_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "channels",
+    "django_structlog",
     "pipeline_pulse",
     "opportunities",
     "sync",
@@ -48,12 +50,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before SecurityMiddleware, so even its redirects carry X-Request-ID.
+    "pipeline_pulse.logging_requests.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request_started / request_finished lines, with the request id and the user's id bound
+    # to every line logged in between; after authentication, so it knows the user.
+    "django_structlog.middlewares.RequestMiddleware",
     # Every page requires a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -197,16 +204,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# --- Logging -----------------------------------------------------------------------------------
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
-
 # --- Pipeline Pulse ----------------------------------------------------------------------------
 
 # A deal is strategic when its SGD amount reaches this, or its account is listed below.
@@ -285,3 +282,19 @@ CELERY_BEAT_SCHEDULE["zoho-sync-incremental"] = {
     "task": "sync.tasks.zoho_sync_incremental",
     "schedule": timedelta(minutes=ZOHO_SYNC_INTERVAL_MINUTES),
 }
+
+# --- Logging -----------------------------------------------------------------------------------
+
+# Every line, through structlog or the standard library, comes out through one handler on
+# standard error: JSON (production) or readable console lines, with the request id, secrets
+# redacted (pipeline_pulse/logging_setup.py, docs/operations.md).
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="console").strip().lower()
+LOGGING_CONFIG = "pipeline_pulse.logging_setup.logging_configure"
+LOGGING = logging_settings(
+    log_format=LOG_FORMAT,
+    level=LOG_LEVEL,
+    secrets=[ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, CURRENCYFREAKS_API_KEY],
+)
+# Tasks queued during a request log its request id (a header django-structlog adds).
+DJANGO_STRUCTLOG_CELERY_ENABLED = True

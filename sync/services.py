@@ -16,6 +16,7 @@ from currency.services import SgdConverter, sgd_converter
 from opportunities.models import Opportunity
 from opportunities.services.crm import CrmReferences, crm_page_apply, opportunities_mark_deleted
 from opportunities.stage_rules import StageRules, unmapped_stages
+from pipeline_pulse.logging_requests import current_request_id
 from sync.events import sync_progress_publish
 from sync.models import (
     IssueSeverity,
@@ -112,6 +113,8 @@ def sync_run_start(*, kind: str, trigger: str, user: User | None = None) -> Sync
                 kind=kind,
                 trigger=trigger,
                 triggered_by=user,
+                # The request that queued this run, when one did: its log lines carry it too.
+                request_id=current_request_id(),
                 watermark_before=state.modified_watermark,
                 expected_total=expected or None,
             )

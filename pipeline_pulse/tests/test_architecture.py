@@ -21,7 +21,11 @@ FORBIDDEN = {
     "opportunities": APPS - {"opportunities", "currency"},
     "sync": {"simulator", "bench"},
 }
-PLUMBING = ("bulk.py", "dates.py", "http.py", "models.py", "fragments.py", "dbprobe.py")
+PLUMBING = (
+    *("bulk.py", "dates.py", "http.py", "models.py", "fragments.py", "dbprobe.py"),
+    # Logging, its redaction and request ids.
+    *("logging_setup.py", "logging_redaction.py", "logging_requests.py"),
+)
 
 
 def _imported_top_levels(path: Path) -> set[str]:
