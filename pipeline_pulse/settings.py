@@ -1,10 +1,12 @@
 """Settings for every environment, read from environment variables only (see .env.example)."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from pipeline_pulse.backing_services import backing_services
 from pipeline_pulse.logging_setup import logging_settings
@@ -50,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics: first and last, so they time everything.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Before SecurityMiddleware, so even its redirects carry X-Request-ID.
     "pipeline_pulse.logging_requests.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
@@ -66,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "pipeline_pulse.urls"
@@ -179,8 +184,8 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = False
-# Probes are called over plain HTTP by the orchestrator, inside the cluster.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes and Prometheus call over plain HTTP, inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
@@ -298,3 +303,22 @@ LOGGING = logging_settings(
 )
 # Tasks queued during a request log its request id (a header django-structlog adds).
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+
+# --- Metrics -----------------------------------------------------------------------------------
+
+# /metrics answers only a scraper that sends `Authorization: Bearer <METRICS_TOKEN>` or
+# connects from one of METRICS_ALLOWED_NETWORKS (CIDR list); anyone else gets a 404, and so
+# does everyone while neither is set.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        str(ipaddress.ip_network(network.strip(), strict=False))
+        for network in env.list("METRICS_ALLOWED_NETWORKS", default=[])
+        if network.strip()
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from None
+# Several processes (uvicorn workers, Celery's pool) write their counters to files in this
+# folder, and /metrics adds them up. prometheus_client reads the variable itself, when it is
+# first imported; the web server and the worker must share the folder.
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from pipeline_pulse import views
+from pipeline_pulse.metrics_endpoint import metrics_view
 
 admin.site.site_header = "Pipeline Pulse administration"
 admin.site.site_title = "Pipeline Pulse admin"
@@ -17,4 +18,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.liveness, name="liveness"),
     path("readyz", views.readiness, name="readiness"),
+    path("metrics", metrics_view, name="metrics"),
 ]

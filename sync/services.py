@@ -18,6 +18,7 @@ from opportunities.services.crm import CrmReferences, crm_page_apply, opportunit
 from opportunities.stage_rules import StageRules, unmapped_stages
 from pipeline_pulse.logging_requests import current_request_id
 from sync.events import sync_progress_publish
+from sync.metrics import sync_run_count
 from sync.models import (
     IssueSeverity,
     SyncIssue,
@@ -159,6 +160,7 @@ def sync_run_execute(
         run.watermark_after = SyncState.load().modified_watermark
         run.unmapped_stages = len(unmapped_stages())
         run.save()
+        sync_run_count(run)
         _report(run, progress)
     return run
 

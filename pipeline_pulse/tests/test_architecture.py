@@ -23,8 +23,8 @@ FORBIDDEN = {
 }
 PLUMBING = (
     *("bulk.py", "dates.py", "http.py", "models.py", "fragments.py", "dbprobe.py"),
-    # Logging, its redaction and request ids.
-    *("logging_setup.py", "logging_redaction.py", "logging_requests.py"),
+    # Observability: metrics the apps record, logging and its redaction, request ids.
+    *("metrics.py", "logging_setup.py", "logging_redaction.py", "logging_requests.py"),
 )
 
 
