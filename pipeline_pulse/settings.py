@@ -322,3 +322,14 @@ except ValueError as exc:
 # folder, and /metrics adds them up. prometheus_client reads the variable itself, when it is
 # first imported; the web server and the worker must share the folder.
 PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
+
+# --- Errors and traces -------------------------------------------------------------------------
+
+# Both are off until their variable is set; pipeline_pulse/telemetry.py starts them once in
+# every process (web, worker, beat, management commands).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+# Tags errors and traces; the package version when empty.
+APP_RELEASE = env("APP_RELEASE", default="")
+APP_ENVIRONMENT = env("APP_ENVIRONMENT", default="production")
+# An OTLP/HTTP collector's base URL, e.g. http://otel-collector:4318 (traces go to /v1/traces).
+OTEL_EXPORTER_OTLP_ENDPOINT = env("OTEL_EXPORTER_OTLP_ENDPOINT", default="")

@@ -23,8 +23,9 @@ FORBIDDEN = {
 }
 PLUMBING = (
     *("bulk.py", "dates.py", "http.py", "models.py", "fragments.py", "dbprobe.py"),
-    # Observability: metrics the apps record, logging and its redaction, request ids.
+    # Observability: metrics the apps record, logging and its redaction, Sentry and tracing.
     *("metrics.py", "logging_setup.py", "logging_redaction.py", "logging_requests.py"),
+    "telemetry.py",
 )
 
 
