@@ -14,9 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
-from django.utils.decorators import sync_and_async_middleware
 from django_structlog import signals
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -52,21 +50,12 @@ def current_request_id() -> str | None:
     return str(value)[:REQUEST_ID_MAX_LENGTH] if value else None
 
 
-@sync_and_async_middleware
 def request_id_middleware(get_response: Handler) -> Handler:
     """Chooses the request's id and returns it in the `X-Request-ID` response header.
 
-    Placed before SecurityMiddleware, so redirects and errors carry the id too.
+    Placed before SecurityMiddleware, so redirects and errors carry the id too. Synchronous
+    like WhiteNoise inside it, so Django runs the chain in one thread under ASGI as well.
     """
-    if iscoroutinefunction(get_response):
-
-        async def middleware_async(request: HttpRequest) -> HttpResponseBase:
-            request_id = request_id_of(request)
-            response: HttpResponseBase = await get_response(request)
-            response[REQUEST_ID_HEADER] = request_id
-            return response
-
-        return middleware_async
 
     def middleware(request: HttpRequest) -> HttpResponseBase:
         request_id = request_id_of(request)
