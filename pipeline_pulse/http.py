@@ -1,6 +1,7 @@
 """The one HTTP retry engine both external-API clients (Zoho, CurrencyFreaks) send through.
 
-Bounded attempts, exponential backoff with full jitter, Retry-After honoured. Each client
+Bounded attempts, exponential backoff with full jitter, Retry-After honoured; every attempt
+and every retry is counted for Prometheus (pipeline_pulse.metrics). Each client
 judges its own answers (what is worth another attempt) and raises its own typed errors; the
 engine only decides when to try again, how long to wait first, and when to give up.
 """
@@ -17,6 +18,8 @@ from random import Random, SystemRandom
 from typing import TypeVar
 
 import requests
+
+from pipeline_pulse.metrics import api_call_observe, api_retry_observe
 
 T = TypeVar("T")
 
@@ -124,11 +127,15 @@ class RetryingHttp:
         """
         attempt = 1
         while True:
+            status: str | None = None
             try:
                 response = self._attempt(method, url, headers, params, data, unreachable)
+                status = str(response.status_code)
                 return judge(response)
             except Retry as retry:
                 delay = self._delay_before_retrying(retry, attempt)
+                # A network failure's Retry is named after the exception (ReadTimeout...).
+                api_retry_observe(service=self.service, outcome=status or retry.reason)
                 self.logger.warning(
                     "%s %s: %s (attempt %d of %d); retrying %s",
                     self.service,
@@ -153,7 +160,7 @@ class RetryingHttp:
     ) -> requests.Response:
         policy = self.policy
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 url,
                 params=params,
@@ -165,11 +172,14 @@ class RetryingHttp:
         except requests.RequestException as exc:
             # The exception's text holds the URL, and a query string may hold an API key:
             # only the kind of failure is named.
+            api_call_observe(service=self.service, outcome=type(exc).__name__)
             timed_out = isinstance(exc, requests.Timeout)
             raise Retry(
                 type(exc).__name__,
                 give_up=lambda gave_up: unreachable(replace(gave_up, timed_out=timed_out)),
             ) from None
+        api_call_observe(service=self.service, outcome=str(response.status_code))
+        return response
 
     def _delay_before_retrying(self, retry: Retry, attempt: int) -> float:
         """Seconds to wait before the next attempt; raises the client's error if none is left."""

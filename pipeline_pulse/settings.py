@@ -1,5 +1,6 @@
 """Settings for every environment, read from environment variables only (see .env.example)."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,8 +9,10 @@ from celery.schedules import crontab
 from csp.constants import NONCE as CSP_NONCE
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from pipeline_pulse.backing_services import backing_services
+from pipeline_pulse.logging_setup import logging_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +48,7 @@ INSTALLED_APPS = [
     "template_partials",
     "channels",
     "simple_history",
+    "django_structlog",
     "pipeline_pulse",
     "opportunities",
     "sync",
@@ -52,12 +56,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics: first and last, so they time everything.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Before SecurityMiddleware, so even its redirects carry X-Request-ID.
+    "pipeline_pulse.logging_requests.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request_started / request_finished lines, with the request id and the user's id bound
+    # to every line logged in between; after authentication, so it knows the user.
+    "django_structlog.middlewares.RequestMiddleware",
     # Every page requires a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -65,6 +76,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Records the signed-in user as the author of audited changes made in a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "pipeline_pulse.urls"
@@ -178,8 +190,8 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = False
-# Probes are called over plain HTTP by the orchestrator, inside the cluster.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes and Prometheus call over plain HTTP, inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
@@ -326,16 +338,6 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# --- Logging -----------------------------------------------------------------------------------
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
-
 # --- Pipeline Pulse ----------------------------------------------------------------------------
 
 # A deal is strategic when its SGD amount reaches this, or its account is listed below.
@@ -427,3 +429,49 @@ CELERY_BEAT_SCHEDULE["zoho-sync-incremental"] = {
     "task": "sync.tasks.zoho_sync_incremental",
     "schedule": timedelta(minutes=ZOHO_SYNC_INTERVAL_MINUTES),
 }
+
+# --- Logging -----------------------------------------------------------------------------------
+
+# Every line, through structlog or the standard library, comes out through one handler on
+# standard error: JSON (production) or readable console lines, with the request id, secrets
+# redacted (pipeline_pulse/logging_setup.py, docs/operations.md).
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="console").strip().lower()
+LOGGING_CONFIG = "pipeline_pulse.logging_setup.logging_configure"
+LOGGING = logging_settings(
+    log_format=LOG_FORMAT,
+    level=LOG_LEVEL,
+    secrets=[ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, CURRENCYFREAKS_API_KEY],
+)
+# Tasks queued during a request log its request id (a header django-structlog adds).
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+
+# --- Metrics -----------------------------------------------------------------------------------
+
+# /metrics answers only a scraper that sends `Authorization: Bearer <METRICS_TOKEN>` or
+# connects from one of METRICS_ALLOWED_NETWORKS (CIDR list); anyone else gets a 404, and so
+# does everyone while neither is set.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        str(ipaddress.ip_network(network.strip(), strict=False))
+        for network in env.list("METRICS_ALLOWED_NETWORKS", default=[])
+        if network.strip()
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from None
+# Several processes (uvicorn workers, Celery's pool) write their counters to files in this
+# folder, and /metrics adds them up. prometheus_client reads the variable itself, when it is
+# first imported; the web server and the worker must share the folder.
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
+
+# --- Errors and traces -------------------------------------------------------------------------
+
+# Both are off until their variable is set; pipeline_pulse/telemetry.py starts them once in
+# every process (web, worker, beat, management commands).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+# Tags errors and traces; the package version when empty.
+APP_RELEASE = env("APP_RELEASE", default="")
+APP_ENVIRONMENT = env("APP_ENVIRONMENT", default="production")
+# An OTLP/HTTP collector's base URL, e.g. http://otel-collector:4318 (traces go to /v1/traces).
+OTEL_EXPORTER_OTLP_ENDPOINT = env("OTEL_EXPORTER_OTLP_ENDPOINT", default="")

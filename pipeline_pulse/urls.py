@@ -9,6 +9,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from pipeline_pulse import views
+from pipeline_pulse.metrics_endpoint import metrics_view
 
 admin.site.site_header = "Pipeline Pulse administration"
 admin.site.site_title = "Pipeline Pulse admin"
@@ -28,6 +29,7 @@ urlpatterns = [
         login_not_required(RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
         name="favicon",
     ),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 # JSON error bodies under /api/, Django's HTML pages elsewhere (pipeline_pulse.api.errors).

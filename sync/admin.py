@@ -40,11 +40,14 @@ class SyncRunAdmin(ReadOnlyModelAdmin):
         "duration",
     )
     list_filter = ("status", "kind", "trigger")
+    # An operator pastes the X-Request-ID from a log line or a Sentry event.
+    search_fields = ("=request_id",)
+    search_help_text = "Find the run a request started by its exact request id."
     date_hierarchy = "started_at"
     inlines = [SyncIssueInline]
     change_list_template = "admin/sync/syncrun/change_list.html"
     fieldsets = (
-        (None, {"fields": ("kind", "status", "trigger", "triggered_by", "error")}),
+        (None, {"fields": ("kind", "status", "trigger", "triggered_by", "request_id", "error")}),
         ("Timing", {"fields": ("started_at", "finished_at", "heartbeat_at")}),
         (
             "Counts",

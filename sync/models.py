@@ -78,6 +78,13 @@ class SyncRun(models.Model):
     watermark_before = models.DateTimeField(null=True, blank=True)
     watermark_after = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # NULL for runs no request started (the schedule, the worker's startup, the command line).
+    request_id = models.CharField(  # noqa: DJ001 - "no request" is not an empty id
+        max_length=128,
+        null=True,
+        blank=True,
+        help_text="The X-Request-ID of the request that started the run: search the logs for it.",
+    )
 
     objects = SyncRunQuerySet.as_manager()
 

@@ -32,6 +32,7 @@ from opportunities.services.writeback import (
 )
 from opportunities.stage_rules import StageRules
 from sync import run_lock
+from sync.metrics import sync_run_count
 from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus
 from sync.services import ProgressCallback, sync_run_start, zoho_sync
 from sync.zoho.records import DealUpdate, DealUpdateResult, MalformedDeal
@@ -83,6 +84,7 @@ def zoho_push(
         if target is not None:
             run.api_calls = target.api_calls - calls_before
         run.save()
+        sync_run_count(run)
     return run
 
 

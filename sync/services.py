@@ -20,8 +20,10 @@ from opportunities.records import CrmStageRecord
 from opportunities.services.crm import CrmReferences, crm_page_apply, opportunities_mark_deleted
 from opportunities.services.lifecycle import crm_stages_save
 from opportunities.stage_rules import StageRules, unmapped_stages
+from pipeline_pulse.logging_requests import current_request_id
 from sync import run_lock
 from sync.events import sync_progress_publish
+from sync.metrics import sync_run_count
 from sync.models import (
     IssueSeverity,
     SyncIssue,
@@ -146,6 +148,8 @@ def _run_create(*, kind: str, trigger: str, user: User | None) -> SyncRun:
                 kind=kind,
                 trigger=trigger,
                 triggered_by=user,
+                # The request that queued this run, when one did: its log lines carry it too.
+                request_id=current_request_id(),
                 watermark_before=state.modified_watermark,
                 expected_total=expected or None,
             )
@@ -193,6 +197,7 @@ def sync_run_execute(
         run.watermark_after = SyncState.load().modified_watermark
         run.unmapped_stages = len(unmapped_stages())
         run.save()
+        sync_run_count(run)
         _report(run, progress)
     return run
 

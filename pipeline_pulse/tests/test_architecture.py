@@ -21,7 +21,12 @@ FORBIDDEN = {
     "opportunities": APPS - {"opportunities", "currency"},
     "sync": {"simulator", "bench"},
 }
-PLUMBING = ("bulk.py", "dates.py", "http.py", "models.py", "fragments.py", "dbprobe.py")
+PLUMBING = (
+    *("bulk.py", "dates.py", "http.py", "models.py", "fragments.py", "dbprobe.py"),
+    # Observability: metrics the apps record, logging and its redaction, Sentry and tracing.
+    *("metrics.py", "logging_setup.py", "logging_redaction.py", "logging_requests.py"),
+    "telemetry.py",
+)
 
 
 def _imported_top_levels(path: Path) -> set[str]:

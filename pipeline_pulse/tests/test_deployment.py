@@ -140,3 +140,25 @@ def test_dockerfile_copies_every_app() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for app in ("pipeline_pulse", "opportunities", "sync", "currency", "templates", "static"):
         assert f"COPY {app} " in dockerfile, app
+
+
+def test_compose_logs_json_and_web_and_worker_share_the_metrics_folder() -> None:
+    compose = _compose()
+    services = compose["services"]
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["LOG_FORMAT"] == "json", name
+    folders = {
+        name: services[name]["environment"].get("PROMETHEUS_MULTIPROC_DIR")
+        for name in ("web", "worker")
+    }
+    assert folders["web"]
+    assert folders["web"] == folders["worker"]
+    for name in ("web", "worker"):
+        volume, mounted_at = services[name]["volumes"][0].split(":")
+        assert (volume, mounted_at) == ("metrics", folders["web"]), name
+    options = compose["volumes"]["metrics"]["driver_opts"]
+    assert options["type"] == "tmpfs"
+    # Writable by the image's user: the same uid the Dockerfile creates.
+    uid = re.search(r"useradd .*--uid (\d+)", (ROOT / "Dockerfile").read_text())
+    assert uid is not None
+    assert f"uid={uid.group(1)}" in options["o"].split(",")

@@ -13,6 +13,7 @@ from random import Random
 
 import pytest
 import requests
+from prometheus_client import REGISTRY
 
 from pipeline_pulse.http import (
     GaveUp,
@@ -248,3 +249,47 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
     assert retry_after_seconds("Fri, 20 Feb 2026 11:00:00 GMT", now=now) == 0.0
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+def _counted(service: str = "status") -> dict[str, float]:
+    """Attempts and retries counted for Prometheus so far, by metric and outcome."""
+    counts: dict[str, float] = {}
+    for family in REGISTRY.collect():
+        if family.name not in ("pipeline_pulse_api_calls", "pipeline_pulse_api_retries"):
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total") and sample.labels["service"] == service:
+                counts[f"{family.name[15:]} {sample.labels['outcome']}"] = sample.value
+    return counts
+
+
+def test_every_attempt_and_every_retry_is_counted(served: Served) -> None:
+    before = _counted()
+    served.api.faults.fail_next(Fault.UNAVAILABLE, Fault.RATE_LIMITED, Fault.TIMEOUT)
+
+    assert served.send(served.http()) == 200
+
+    after = _counted()
+    assert {
+        key: value - before.get(key, 0) for key, value in after.items() if value != before.get(key)
+    } == {
+        "api_calls 503": 1,
+        "api_calls 429": 1,
+        "api_calls ReadTimeout": 1,
+        "api_calls 200": 1,
+        "api_retries 503": 1,
+        "api_retries 429": 1,
+        "api_retries ReadTimeout": 1,
+    }
+
+
+def test_the_attempt_that_gives_up_is_counted_but_not_as_a_retry(served: Served) -> None:
+    before = _counted()
+    served.api.scripted.extend([Response.json({}, status=502)] * 2)
+
+    with pytest.raises(Failed):
+        served.send(served.http(max_attempts=2))
+
+    after = _counted()
+    assert after["api_calls 502"] - before.get("api_calls 502", 0) == 2
+    assert after["api_retries 502"] - before.get("api_retries 502", 0) == 1

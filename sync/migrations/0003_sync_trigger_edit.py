@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0001_sync_runs'),
+        ('sync', '0002_sync_run_request_id'),
     ]
 
     operations = [
