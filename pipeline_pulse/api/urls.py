@@ -12,6 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from currency.api.views import ExchangeRateListView, RateOverrideViewSet
+from opportunities.api.conflicts import ConflictViewSet
 from opportunities.api.stage_mappings import StageMappingViewSet
 from opportunities.api.views import (
     ChangeEventViewSet,
@@ -32,6 +33,7 @@ router = Router(trailing_slash=True)
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("change-events", ChangeEventViewSet, basename="change-event")
 router.register("stage-mappings", StageMappingViewSet, basename="stage-mapping")
+router.register("conflicts", ConflictViewSet, basename="conflict")
 router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("rate-overrides", RateOverrideViewSet, basename="rate-override")
 

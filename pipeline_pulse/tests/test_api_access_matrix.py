@@ -19,6 +19,7 @@ from django.urls import URLResolver, get_resolver, resolve
 
 from currency.services import rate_override_set
 from opportunities.api.permissions import RolePolicy
+from opportunities.models import Conflict
 from opportunities.roles import Role
 from opportunities.tests.factories import (
     CrmUserFactory,
@@ -41,6 +42,7 @@ class World:
     mapping: int
     run: int
     override: int
+    conflict: int
 
 
 def _read(rep: int = 200) -> dict[str, int]:
@@ -126,6 +128,14 @@ OPERATIONS = {
         _write(admin=200),
         {"reason": "Done"},
     ),
+    "list conflicts": Operation("get", lambda w: "/api/v1/conflicts/", _read()),
+    "read a conflict": Operation("get", lambda w: f"/api/v1/conflicts/{w.conflict}/", _read()),
+    "resolve a conflict": Operation(
+        "post",
+        lambda w: f"/api/v1/conflicts/{w.conflict}/resolve/",
+        _write(admin=200),
+        {"resolution": "took_zoho"},
+    ),
     "OpenAPI schema": Operation(
         "get",
         lambda w: "/api/schema/",
@@ -145,8 +155,9 @@ def _client_as(role: str) -> tuple[Client, Any]:
 
 def _world(rep_email: str) -> World:
     author = UserFactory.create(role=Role.ADMIN)
+    own_deal = OpportunityFactory.create(owner=CrmUserFactory.create(email=rep_email))
     return World(
-        own_deal=OpportunityFactory.create(owner=CrmUserFactory.create(email=rep_email)).pk,
+        own_deal=own_deal.pk,
         other_deal=OpportunityFactory.create().pk,
         mapping=StageMappingFactory.create(stage="Shortlisted").pk,
         run=SyncRun.objects.create(
@@ -154,6 +165,14 @@ def _world(rep_email: str) -> World:
         ).pk,
         override=rate_override_set(
             currency="INR", units_per_usd=Decimal("80"), reason="Budget", user=author
+        ).pk,
+        conflict=Conflict.objects.create(
+            opportunity=own_deal,
+            field="probability",
+            base_value=10,
+            local_value=20,
+            zoho_value=30,
+            strategy="manual",
         ).pk,
     )
 
@@ -192,7 +211,7 @@ def _api_routes() -> dict[str, Any]:
 
 def test_every_api_route_is_in_the_matrix_and_answers_to_the_policy() -> None:
     routes = _api_routes()
-    world = World(own_deal=1, other_deal=2, mapping=3, run=4, override=5)
+    world = World(own_deal=1, other_deal=2, mapping=3, run=4, override=5, conflict=6)
     in_matrix = {resolve(op.path(world)).url_name for op in OPERATIONS.values()}
     assert set(routes) - {"docs"} == in_matrix  # the docs page is a page: the URL walk
     for name, view in routes.items():
