@@ -15,6 +15,7 @@ import sys
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
@@ -27,6 +28,7 @@ from opportunities.models import CrmUser
 from opportunities.roles import Role
 from opportunities.services import login_upsert
 from simulator.apis import simulated_apis, simulated_environment
+from simulator.dataset import CURRENCIES as DATASET_CURRENCIES
 from simulator.server import SimulatorServer
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
@@ -65,10 +67,14 @@ class Command(BaseCommand):
         except OSError:
             server = SimulatorServer(apis, port=0).start()
         environment = simulated_environment(apis, server.url)
+        # The org prices a few deals in currencies outside the default list (CHF, NZD, KRW):
+        # fetch those rates too, so every deal converts.
+        fx_currencies = list(dict.fromkeys([*settings.FX_CURRENCIES, *DATASET_CURRENCIES]))
+        variables = {**environment, "FX_CURRENCIES": ",".join(fx_currencies)}
         # This process (the web app) and the worker it starts both talk to the simulators.
-        saved_environ = {name: os.environ.get(name) for name in environment}
-        os.environ.update(environment)
-        settings_override = override_settings(**environment)
+        saved_environ = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        settings_override = override_settings(**environment, FX_CURRENCIES=fx_currencies)
         settings_override.enable()
         self.stdout.write(f"Simulated Zoho CRM and CurrencyFreaks on {server.url}")
         try:
