@@ -2,7 +2,8 @@
 
 The demo and the benchmarks sync from it and the tests run the real client against it over
 HTTP. Besides the API it has test hooks: a clock, deal edits, additions and deletions,
-malformed records, token expiry, and the fault plan every simulator inherits.
+malformed records, token expiry, and the fault plan every simulator inherits. With
+`activity=True` its sales team edits a few deals between syncs (simulator.zoho_activity).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from simulator.dataset import DealFactory, zoho_time
 from simulator.faults import Fault
 from simulator.http import Request, Response
 from simulator.server import SimulatedApi
+from simulator.zoho_activity import ACTIVITY_EVERY, OrgActivity
 from simulator.zoho_oauth import OAuthClient, TokenBook
 from simulator.zoho_store import SORT_FIELDS, DealStore, SortKey
 from simulator.zoho_updates import error_body, handle_update
@@ -85,6 +87,8 @@ class ZohoSimulator(SimulatedApi):
         oauth: OAuthClient | None = None,
         token_lifetime_seconds: int = 3600,
         token_mint_limit: int = 10,
+        activity: bool = False,
+        activity_every: timedelta = ACTIVITY_EVERY,
     ) -> None:
         super().__init__()
         self.clock = clock or SimulatorClock()
@@ -97,6 +101,18 @@ class ZohoSimulator(SimulatedApi):
         )
         self._factory = DealFactory(seed=seed, now=self.clock.now())
         self.store = DealStore(self._factory.deals(deals), clock=self.clock)
+        # The sales team editing deals between syncs (simulator.zoho_activity); off in tests.
+        self.activity = (
+            OrgActivity(
+                store=self.store,
+                factory=self._factory,
+                clock=self.clock,
+                seed=seed,
+                every=activity_every,
+            )
+            if activity
+            else None
+        )
         self._page_tokens: dict[str, _PageToken] = {}
         self._tokens_lock = threading.Lock()
         self.router.add("POST", "/oauth/v2/token", self.tokens.handle)
@@ -194,6 +210,8 @@ class ZohoSimulator(SimulatedApi):
             return query
         names, per_page, sort_by, sort_order, since = query
         token_arg = request.arg("page_token")
+        if self.activity is not None and not token_arg:
+            self.activity.catch_up()  # between listings, never in the middle of one
         with self.store.lock:
             if len(self.store) == 0:
                 return Response.empty(204)

@@ -3,6 +3,7 @@
 import io
 import os
 from collections import Counter
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -12,15 +13,25 @@ from django.core.management import call_command
 from currency.models import ExchangeRate
 from opportunities.models import Opportunity
 from opportunities.roles import Role, role_of
+from simulator.apis import simulated_apis
+from simulator.server import SimulatedApi
 from sync.models import SyncKind, SyncRun, SyncStatus
 
 
 @pytest.mark.django_db
 def test_demo_syncs_from_the_simulators_and_prints_working_logins(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    built: list[dict[str, object]] = []
+
+    def apis(**options: Any) -> list[SimulatedApi]:
+        built.append(options)
+        return simulated_apis(**options)
+
+    monkeypatch.setattr("pipeline_pulse.management.commands.demo.simulated_apis", apis)
     call_command("demo", "--no-serve", "--deals", "60", "--simulator-port", "0")
     out = capsys.readouterr().out
+    assert built == [{"deals": 60, "activity": True}]  # the org changes as the demo runs
 
     run = SyncRun.objects.get()
     assert (run.kind, run.status) == (SyncKind.FULL, SyncStatus.SUCCEEDED)
@@ -46,7 +57,7 @@ def test_demo_syncs_from_the_simulators_and_prints_working_logins(
 @pytest.mark.django_db
 def test_running_the_demo_again_syncs_incrementally(capsys: pytest.CaptureFixture[str]) -> None:
     call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0")
-    call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0")
+    call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0", "--no-activity")
     assert list(SyncRun.objects.order_by("started_at").values_list("kind", "status")) == [
         (SyncKind.FULL, SyncStatus.SUCCEEDED),
         (SyncKind.INCREMENTAL, SyncStatus.SUCCEEDED),

@@ -3,6 +3,8 @@
 Serves the local Zoho CRM and CurrencyFreaks simulators, pulls rates and a full sync through
 the real clients over HTTP, creates one login per role, then serves the web app beside a
 Celery worker with embedded beat (which keeps syncing from the simulator every 15 minutes).
+The simulated org's team edits a few deals every few minutes (unless --no-activity), so each
+scheduled sync brings believable changes to the dashboard, the board and "What changed".
 """
 
 from __future__ import annotations
@@ -55,13 +57,19 @@ class Command(BaseCommand):
         parser.add_argument("--simulator-port", type=int, default=8090, help="0 picks a free port.")
         parser.add_argument("--deals", type=int, default=2000, help="Deals in the simulated org.")
         parser.add_argument(
+            "--no-activity",
+            action="store_true",
+            help="Keep the simulated org still: by default its team edits a few deals every "
+            "few minutes, which the scheduled syncs pick up.",
+        )
+        parser.add_argument(
             "--no-serve", action="store_true", help="Prepare everything, print the logins, exit."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        apis = simulated_apis(deals=options["deals"])
+        apis = simulated_apis(deals=options["deals"], activity=not options["no_activity"])
         try:
             server = SimulatorServer(apis, port=options["simulator_port"]).start()
         except OSError:
