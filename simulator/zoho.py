@@ -8,7 +8,6 @@ malformed records, token expiry, and the fault plan every simulator inherits. Wi
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 from collections.abc import Iterable, Mapping
@@ -24,11 +23,18 @@ from simulator.http import Request, Response
 from simulator.server import SimulatedApi
 from simulator.zoho_activity import ACTIVITY_EVERY, OrgActivity
 from simulator.zoho_oauth import OAuthClient, TokenBook
-from simulator.zoho_store import SORT_FIELDS, DealStore, SortKey
-from simulator.zoho_updates import error_body, handle_update
+from simulator.zoho_params import (
+    MAX_PER_PAGE,
+    bad_param,
+    deals_query,
+    int_param,
+    since_header,
+    zoho_error,
+    zoho_json,
+)
+from simulator.zoho_store import DealStore, SortKey
+from simulator.zoho_updates import handle_update
 
-MAX_FIELDS = 50
-MAX_PER_PAGE = 200
 DISCRETE_PAGE_LIMIT = 2000  # records reachable with `page`; beyond, only with page_token
 PAGE_TOKEN_LIFETIME = timedelta(hours=24)
 MALFORMED_KINDS = (
@@ -47,30 +53,6 @@ class _PageToken:
     cursor: SortKey
     page: int
     expires: datetime
-
-
-def _wire_number(value: object) -> object:
-    # Zoho's JSON numbers are doubles. The data set keeps money in whole cents with at most 15
-    # significant digits, so the shortest float repr is exactly the decimal text.
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def zoho_json(payload: object, status: int = 200, **headers: str) -> Response:
-    body = json.dumps(payload, default=_wire_number, separators=(",", ":")).encode()
-    return Response(status, body, {"Content-Type": "application/json;charset=UTF-8", **headers})
-
-
-def zoho_error(
-    status: int,
-    code: str,
-    message: str,
-    details: dict[str, Any] | None = None,
-    *,
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    return zoho_json(error_body(code, message, details), status, **(headers or {}))
 
 
 class ZohoSimulator(SimulatedApi):
@@ -205,7 +187,7 @@ class ZohoSimulator(SimulatedApi):
     def get_deals(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        query = _deals_query(request)
+        query = deals_query(request)
         if isinstance(query, Response):
             return query
         names, per_page, sort_by, sort_order, since = query
@@ -224,7 +206,7 @@ class ZohoSimulator(SimulatedApi):
                     return state
                 start, page, end_limit = view.index_after(state.cursor), state.page + 1, None
             else:
-                page_number = _int_param(request, "page", 1)
+                page_number = int_param(request, "page", 1)
                 if isinstance(page_number, Response):
                     return page_number
                 page, start = page_number, (page_number - 1) * per_page
@@ -265,14 +247,14 @@ class ZohoSimulator(SimulatedApi):
             return denied
         deletion_type = request.arg("type") or "all"
         if deletion_type not in ("all", "recycle", "permanent"):
-            return _bad_param("type")
-        page = _int_param(request, "page", 1)
+            return bad_param("type")
+        page = int_param(request, "page", 1)
         if isinstance(page, Response):
             return page
-        per_page = _int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
+        per_page = int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
         if isinstance(per_page, Response):
             return per_page
-        since = _since(request)
+        since = since_header(request)
         if isinstance(since, Response):
             return since
         if self.store.deleted_count(deletion_type) == 0:
@@ -332,76 +314,3 @@ def _project(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
         if name in record:
             projected[name] = record[name]
     return projected
-
-
-def _deals_query(request: Request) -> tuple[Any, ...] | Response:
-    """Get Records' query parameters, checked as Zoho checks them; a page token is bound to
-    exactly these (fields, per_page, sort_by, sort_order, If-Modified-Since)."""
-    fields_arg = (request.arg("fields") or "").strip()
-    if not fields_arg:
-        return zoho_error(
-            400,
-            "REQUIRED_PARAM_MISSING",
-            "One of the expected parameter is missing",
-            {"param": "fields"},
-        )
-    names = tuple(dict.fromkeys(f.strip() for f in fields_arg.split(",") if f.strip()))
-    if len(names) > MAX_FIELDS:
-        return zoho_error(400, "LIMIT_EXCEEDED", "Max field limit exceeded", {"limit": MAX_FIELDS})
-    per_page = _int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
-    if isinstance(per_page, Response):
-        return per_page
-    sort_by = request.arg("sort_by") or "id"
-    sort_order = request.arg("sort_order") or "desc"
-    if sort_by not in SORT_FIELDS:
-        return _bad_param("sort_by")
-    if sort_order not in ("asc", "desc"):
-        return _bad_param("sort_order")
-    if request.arg("page") and request.arg("page_token"):
-        return zoho_error(
-            400,
-            "AMBIGUITY_DURING_PROCESSING",
-            "page and page_token cannot be given together",
-            {
-                "ambiguity_due_to": [
-                    {"api_name": "page", "json_path": "$.page"},
-                    {"api_name": "page_token", "json_path": "$.page_token"},
-                ]
-            },
-        )
-    since = _since(request)
-    if isinstance(since, Response):
-        return since
-    return (names, per_page, sort_by, sort_order, since)
-
-
-def _int_param(
-    request: Request, name: str, default: int, *, maximum: int | None = None
-) -> int | Response:
-    raw = request.arg(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        return _bad_param(name)
-    if value < 1 or (maximum is not None and value > maximum):
-        return _bad_param(name)
-    return value
-
-
-def _bad_param(name: str) -> Response:
-    return zoho_error(400, "INVALID_DATA", "invalid data", {"param_name": name})
-
-
-def _since(request: Request) -> datetime | Response | None:
-    header = request.header("If-Modified-Since")
-    if not header:
-        return None
-    try:
-        moment = datetime.fromisoformat(header.strip())
-    except ValueError:
-        return _bad_param("If-Modified-Since")
-    if moment.tzinfo is None:
-        return _bad_param("If-Modified-Since")
-    return moment
