@@ -96,6 +96,7 @@ class ZohoSimulator(SimulatedApi):
             else None
         )
         self._page_tokens: dict[str, _PageToken] = {}
+        self._org_names: dict[str, str] = {}  # fields this org names differently (rename_field)
         self._tokens_lock = threading.Lock()
         self.router.add("POST", "/oauth/v2/token", self.tokens.handle)
         self.router.add("GET", "/crm/v8/Deals", self.get_deals)
@@ -141,6 +142,24 @@ class ZohoSimulator(SimulatedApi):
         target = deal_id or self.add_deals(1)[0]
         self.store.modify(target, corruptions[kind])
         return target
+
+    def rename_field(self, api_name: str, org_api_name: str) -> None:
+        """This org calls the field `api_name` by another API name, as orgs name their custom
+        fields: Get Records serves it and Update Records accepts it only as `org_api_name`.
+        The test hooks (deals, modify_deal) keep the data set's names."""
+        taken = org_api_name in self._org_names.values() or self.store.select(
+            lambda record: org_api_name in record
+        )
+        if taken:
+            raise ValueError(f"{org_api_name} already names a field of this org")
+        self._org_names[api_name] = org_api_name
+
+    def _field_named(self, org_api_name: str) -> str | None:
+        """The data set's name of the field this org calls `org_api_name` (None: no such)."""
+        for api_name, renamed in self._org_names.items():
+            if renamed == org_api_name:
+                return api_name
+        return None if org_api_name in self._org_names else org_api_name
 
     def expire_tokens(self) -> None:
         self.tokens.expire_all()
@@ -221,7 +240,8 @@ class ZohoSimulator(SimulatedApi):
             end = min(start + per_page, len(view.records), end_limit or len(view.records))
             if start >= end:
                 return Response.empty(204)
-            data = [_project(record, list(names)) for record in view.records[start:end]]
+            served = [(name, self._field_named(name)) for name in names]
+            data = [_project(record, served) for record in view.records[start:end]]
             more = end < len(view.records)
             next_token = self._issue_page_token(query, view.keys[end - 1], page) if more else None
         expiry = zoho_time(self.clock.now() + PAGE_TOKEN_LIFETIME) if next_token else None
@@ -277,7 +297,7 @@ class ZohoSimulator(SimulatedApi):
     def update_deals(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        return handle_update(request, self.store)
+        return handle_update(request, self.store, field_named=self._field_named)
 
     # --- page tokens -------------------------------------------------------------------------
 
@@ -307,10 +327,11 @@ class ZohoSimulator(SimulatedApi):
         return state
 
 
-def _project(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """Only the requested fields, plus id, as Zoho answers."""
+def _project(record: dict[str, Any], served: list[tuple[str, str | None]]) -> dict[str, Any]:
+    """Only the requested fields, plus id, as Zoho answers; each under the name it was asked
+    for (`served`: the org's API name and the data set's, None for no such field)."""
     projected = {"id": record["id"]}
-    for name in names:
-        if name in record:
-            projected[name] = record[name]
+    for api_name, field in served:
+        if field is not None and field in record:
+            projected[api_name] = record[field]
     return projected
