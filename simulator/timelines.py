@@ -132,9 +132,16 @@ class Timelines:
     # --- helpers -------------------------------------------------------------------------------
 
     def _moment(self, day: date) -> datetime:
-        """A time in the working day of `day` in Singapore, never after now."""
+        """A time in the working day of `day` in Singapore; for today, some time before now
+        (so the deals touched today were not all touched at the same second)."""
+        day = min(day, self._today)
         start = datetime.combine(day, time(8, 30), tzinfo=SINGAPORE)
         moment = start + timedelta(seconds=self._rng.randint(0, 9 * 3600))
+        if moment > self._now:
+            midnight = datetime.combine(day, time(0), tzinfo=SINGAPORE)
+            earliest = min(start, self._now) if self._now > start else midnight
+            span = max(int((self._now - earliest).total_seconds()), 0)
+            moment = earliest + timedelta(seconds=self._rng.randint(0, span))
         return min(moment, self._now).replace(microsecond=0)
 
     def _timeline(
@@ -143,5 +150,8 @@ class Timelines:
         # Zoho's Modified_Time is never before the record was created or a date was entered.
         latest_entry = max(milestones.values(), default=None)
         floor = max(created, self._moment(latest_entry)) if latest_entry else created
-        modified = min(max(modified.replace(microsecond=0), floor), self._now)
+        modified = max(modified.replace(microsecond=0), floor)
+        if modified > self._now:  # a change "in the future": some time since the floor instead
+            span = max(int((self._now - floor).total_seconds()), 0)
+            modified = min(floor + timedelta(seconds=self._rng.randint(0, span)), self._now)
         return Timeline(created, modified, closing, milestones)
