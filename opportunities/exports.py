@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,13 +21,17 @@ from django.utils import timezone
 from opportunities.deal_fields import CRM_FIELDS, DealField, FieldKind
 from opportunities.models import HealthStatus, Opportunity, Outcome, Phase
 
-# Rows read per query: memory stays flat however many deals are exported.
+# Rows fetched from the database at a time (one server-side cursor on PostgreSQL, so one
+# query however many chunks): memory stays flat however many deals are exported.
 EXPORT_CHUNK_SIZE = 2000
+# A streamed CSV download is sent in pieces of about this size, not a row at a time.
+CSV_PIECE_BYTES = 64 * 1024
 
 
 class CellKind(enum.StrEnum):
     TEXT = "text"
     NUMBER = "number"  # Decimal or int, exported as a number
+    MONEY = "money"  # a Decimal amount in cents, exported as a number with 2 decimals
     DATE = "date"
     DATETIME = "datetime"  # shown in Singapore time
 
@@ -35,11 +40,16 @@ class CellKind(enum.StrEnum):
 class Column:
     """One export column: its header, the value it reads and how that value is shown."""
 
-    header: str
+    header: str  # the CSV header: stable, machine-friendly
     path: str  # a `values()` lookup on Opportunity
     kind: CellKind = CellKind.TEXT
     # Turns the stored value into the exported one (a label, a joined list, a date).
     convert: Callable[[Any], Any] | None = None
+    label: str = ""  # the Excel header, for people; the CSV header when empty
+
+    @property
+    def title(self) -> str:
+        return self.label or self.header
 
     def value(self, row: Mapping[str, Any]) -> Any:
         raw = row[self.path]
@@ -56,7 +66,7 @@ def _local_date(moment: datetime) -> date:
 
 _KIND_OF_FIELD = {
     FieldKind.PERCENT: CellKind.NUMBER,
-    FieldKind.MONEY: CellKind.NUMBER,
+    FieldKind.MONEY: CellKind.MONEY,
     FieldKind.RATE: CellKind.NUMBER,
     FieldKind.DATE: CellKind.DATE,
     FieldKind.DATETIME: CellKind.DATETIME,
@@ -65,33 +75,55 @@ _KIND_OF_FIELD = {
 # What Pipeline Pulse computes, placed after the CRM field it follows from.
 _COMPUTED_AFTER: Mapping[str, tuple[Column, ...]] = {
     "stage": (
-        Column("phase", "phase", convert=lambda value: Phase(value).label),
-        Column("outcome", "outcome", convert=lambda value: Outcome(value).label),
-        Column("health", "health_status", convert=lambda value: HealthStatus(value).label),
-        Column("health_reasons", "health_reasons", convert=_reasons),
+        Column("phase", "phase", convert=lambda value: Phase(value).label, label="Phase"),
+        Column("outcome", "outcome", convert=lambda value: Outcome(value).label, label="Outcome"),
+        Column(
+            "health",
+            "health_status",
+            convert=lambda value: HealthStatus(value).label,
+            label="Health",
+        ),
+        Column("health_reasons", "health_reasons", convert=_reasons, label="Health reasons"),
     ),
     "currency": (
-        Column("amount_sgd", "amount_sgd", CellKind.NUMBER),
-        Column("fx_rate", "fx_rate", CellKind.NUMBER),
-        Column("fx_rate_date", "fx_rate_as_of", CellKind.DATE, convert=_local_date),
-        Column("fx_rate_source", "fx_rate_source"),
+        Column("amount_sgd", "amount_sgd", CellKind.MONEY, label="Amount (SGD)"),
+        Column("fx_rate", "fx_rate", CellKind.NUMBER, label="FX rate (SGD per unit)"),
+        Column(
+            "fx_rate_date",
+            "fx_rate_as_of",
+            CellKind.DATE,
+            convert=_local_date,
+            label="FX rate date",
+        ),
+        Column("fx_rate_source", "fx_rate_source", label="FX rate source"),
     ),
     "closing_date": (
-        Column("closing_date_push_count", "closing_date_push_count", CellKind.NUMBER),
+        Column(
+            "closing_date_push_count",
+            "closing_date_push_count",
+            CellKind.NUMBER,
+            label="Closing date pushes",
+        ),
     ),
 }
 
 
 def _columns_of(field: DealField) -> tuple[Column, ...]:
     if field.kind is FieldKind.ACCOUNT:
-        return (Column(field.name, "account__name"),)
+        return (Column(field.name, "account__name", label=field.label),)
     if field.kind is FieldKind.OWNER:
-        return (Column(field.name, "owner__name"), Column("owner_email", "owner__email"))
-    return (Column(field.name, field.name, _KIND_OF_FIELD.get(field.kind, CellKind.TEXT)),)
+        return (
+            Column(field.name, "owner__name", label=field.label),
+            Column("owner_email", "owner__email", label=f"{field.label} e-mail"),
+        )
+    # The deal's own amount is in its currency; "Amount (SGD)" sits beside it.
+    label = f"{field.label} (deal currency)" if field.kind is FieldKind.MONEY else field.label
+    kind = _KIND_OF_FIELD.get(field.kind, CellKind.TEXT)
+    return (Column(field.name, field.name, kind, label=label),)
 
 
 EXPORT_COLUMNS: tuple[Column, ...] = (
-    Column("zoho_id", "zoho_id"),
+    Column("zoho_id", "zoho_id", label="Zoho ID"),
     *(
         column
         for field in CRM_FIELDS
@@ -114,7 +146,7 @@ def as_text(value: Any, kind: CellKind) -> str:
     when unknown."""
     if value is None:
         return ""
-    if kind is CellKind.NUMBER:
+    if kind in (CellKind.NUMBER, CellKind.MONEY):
         return str(value) if isinstance(value, int) else format(value, "f")
     if kind is CellKind.DATETIME:
         return timezone.localtime(value).isoformat(timespec="seconds")
@@ -145,3 +177,23 @@ def opportunities_write_csv(deals: QuerySet[Opportunity], stream: _Writable) -> 
         writer.writerow(row)
         count += 1
     return count
+
+
+def opportunities_csv_pieces(
+    deals: QuerySet[Opportunity], *, piece_bytes: int = CSV_PIECE_BYTES
+) -> Iterator[bytes]:
+    """The deals as UTF-8 CSV, in pieces of about `piece_bytes` for a streamed download.
+
+    Rows are written to a small buffer that is sent and emptied whenever it is full, so memory
+    holds one piece and one chunk of database rows, whatever the number of deals.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in opportunity_export_rows(deals):
+        writer.writerow(row)
+        if buffer.tell() >= piece_bytes:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()

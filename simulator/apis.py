@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from simulator.currencyfreaks import CurrencyFreaksSimulator
 from simulator.server import SimulatedApi
 from simulator.zoho import ZohoSimulator
+from simulator.zoho_activity import ACTIVITY_EVERY
 
 
 @runtime_checkable
@@ -17,11 +19,23 @@ class ServedApi(Protocol):
 
 
 def simulated_apis(
-    *, deals: int = 2000, seed: int = 7, token_lifetime_seconds: int = 3600
+    *,
+    deals: int = 2000,
+    seed: int = 7,
+    token_lifetime_seconds: int = 3600,
+    activity: bool = False,
+    activity_every: timedelta = ACTIVITY_EVERY,
 ) -> list[SimulatedApi]:
-    """Zoho CRM (a deterministic org of `deals` deals) and CurrencyFreaks."""
+    """Zoho CRM (a deterministic org of `deals` deals, whose team edits deals between syncs
+    when `activity` is on) and CurrencyFreaks."""
     return [
-        ZohoSimulator(deals=deals, seed=seed, token_lifetime_seconds=token_lifetime_seconds),
+        ZohoSimulator(
+            deals=deals,
+            seed=seed,
+            token_lifetime_seconds=token_lifetime_seconds,
+            activity=activity,
+            activity_every=activity_every,
+        ),
         CurrencyFreaksSimulator(),
     ]
 

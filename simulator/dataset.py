@@ -1,5 +1,8 @@
 """A deterministic, realistic Zoho Deals data set for the simulator: same seed, same deals.
 
+Territories with their reps and currencies, Zoho's stages plus custom ones, and dates from
+simulator.timelines, relative to "now", so the org is believable whatever day it runs.
+
 Records are Zoho's wire shape (API names as keys) with money as Decimal; the simulator
 serialises them. Amounts are whole cents with at most 15 significant digits, so they survive
 Zoho's double-precision JSON numbers exactly.
@@ -11,12 +14,12 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-SINGAPORE = ZoneInfo("Asia/Singapore")
+from simulator.timelines import MILESTONES, SINGAPORE, Slippage, Timeline, Timelines
+
 HOME_CURRENCY = "SGD"
 CENT = Decimal("0.01")
 
@@ -39,8 +42,13 @@ CURRENCIES: dict[str, Currency] = {
         Currency("PHP", "₱", Decimal("42.6")),
         Currency("MYR", "RM", Decimal("3.48")),
         Currency("IDR", "Rp", Decimal("11850")),
+        Currency("NZD", "NZ$", Decimal("1.22")),
+        Currency("CHF", "CHF", Decimal("0.655")),
+        Currency("KRW", "₩", Decimal("992")),
     )
 }
+# Amounts in these are whole thousands, as such deals are priced.
+_WHOLE_THOUSANDS = frozenset({"IDR", "KRW"})
 
 
 @dataclass(frozen=True)
@@ -64,21 +72,53 @@ STAGES = (
     Stage("Closed Lost", 0, "lost"),
     Stage("Closed Lost to Competition", 0, "lost"),
 )
-STAGE_WEIGHTS = (14, 10, 9, 7, 8, 6, 5, 4, 20, 12, 5)
 STAGES_BY_NAME = {stage.name: stage for stage in STAGES}
-
-# Region → (currency, weight) choices: most deals are priced in the local currency.
-REGIONS: dict[str, tuple[tuple[str, int], ...]] = {
-    "Singapore": (("SGD", 9), ("USD", 1)),
-    "Malaysia": (("MYR", 8), ("USD", 2)),
-    "Indonesia": (("IDR", 8), ("USD", 2)),
-    "Philippines": (("PHP", 8), ("USD", 2)),
-    "India": (("INR", 9), ("USD", 1)),
-    "Australia": (("AUD", 1),),
-    "Europe": (("EUR", 1),),
-    "Regional APAC": (("USD", 1),),
+# A deal is open, won or lost in these proportions; then its stage within that outcome.
+OUTCOME_WEIGHTS: dict[str, int] = {"open": 45, "won": 30, "lost": 25}
+STAGE_WEIGHTS: dict[str, dict[str, int]] = {
+    "open": {
+        "Qualification": 22,
+        "Needs Analysis": 16,
+        "Value Proposition": 14,
+        "Id. Decision Makers": 11,
+        "Proposal/Price Quote": 12,
+        "Negotiation/Review": 8,
+        "Proposal submitted (60)": 9,
+        "Commercial negotiation (80)": 5,
+    },
+    "won": {"Closed Won": 1},
+    "lost": {"Closed Lost": 7, "Closed Lost to Competition": 3},
 }
-REGION_WEIGHTS = (30, 14, 10, 9, 12, 9, 6, 10)
+
+
+@dataclass(frozen=True)
+class Territory:
+    """A sales territory: its share of deals, the currencies it prices in, and its reps."""
+
+    name: str
+    weight: int
+    currencies: tuple[tuple[str, int], ...]  # (code, weight): mostly the local currency
+    owners: tuple[str, ...]
+
+
+TERRITORIES = (
+    Territory(
+        "Singapore",
+        28,
+        (("SGD", 9), ("USD", 1)),
+        ("Benjamin Tan", "Chloe Lim", "Daniel Wong", "Jun Wei Koh"),
+    ),
+    Territory("Malaysia", 13, (("MYR", 8), ("USD", 2)), ("Farhan Ismail", "Nurul Huda")),
+    Territory("Indonesia", 10, (("IDR", 8), ("USD", 2)), ("Aisha Rahman",)),
+    Territory("Philippines", 9, (("PHP", 8), ("USD", 2)), ("Isabel Cruz", "Maria Santos")),
+    Territory("India", 11, (("INR", 9), ("USD", 1)), ("Kavya Nair",)),
+    Territory("Australia & NZ", 9, (("AUD", 9), ("NZD", 1)), ("Liam O'Brien",)),
+    Territory("North Asia", 3, (("KRW", 1), ("USD", 1)), ("Hiroshi Sato",)),
+    Territory("Europe", 6, (("EUR", 9), ("CHF", 1)), ("Grace Lee",)),
+    Territory("Regional APAC", 11, (("USD", 1),), ("Evelyn Ng", "Hiroshi Sato")),
+)
+# A rep sells outside their territory now and then.
+CROSS_TERRITORY_SHARE = 0.1
 SERVICE_LINES = (
     "Cloud Migration",
     "Managed Services",
@@ -188,48 +228,75 @@ def accounts() -> list[dict[str, str]]:
 
 
 class DealFactory:
-    """Makes deals one by one from a seeded generator; ids always increase."""
+    """Makes deals one by one from a seeded generator; ids always increase.
 
-    def __init__(self, *, seed: int, now: datetime, first_id: int = FIRST_DEAL_ID) -> None:
+    Every date is relative to `now` (simulator.timelines), so the org looks the same on any
+    day: the same seed and the same `now` give the same deals.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        now: datetime,
+        first_id: int = FIRST_DEAL_ID,
+        slippage: Slippage | None = None,
+    ) -> None:
         # Reproducible demo data, not security.
         self._rng = random.Random(seed)  # nosec B311
-        self._now = now
-        self._today = now.astimezone(SINGAPORE).date()
+        self._timelines = Timelines(self._rng, now=now, slippage=slippage)
         self._next_id = first_id
-        self._users = users()
+        self._users = {user["name"]: user for user in users()}
         self._accounts = accounts()
 
-    def deals(self, count: int, *, max_age_days: int = 540) -> Iterator[dict[str, Any]]:
+    def deals(self, count: int) -> Iterator[dict[str, Any]]:
+        """`count` deals of every outcome, oldest first, as Zoho numbers ids by creation."""
         rng = self._rng
-        # Oldest first, so ids grow with Created_Time as they do in Zoho.
-        ages = sorted((rng.uniform(0.5, max_age_days) for _ in range(count)), reverse=True)
-        for age_days in ages:
-            yield self.deal(created=self._now - timedelta(days=age_days))
+        outcomes, weights = list(OUTCOME_WEIGHTS), list(OUTCOME_WEIGHTS.values())
+        planned = []
+        for _ in range(count):
+            stage = self._stage(rng.choices(outcomes, weights)[0])
+            planned.append((stage, self._timeline(stage)))
+        planned.sort(key=lambda plan: plan[1].created)
+        for stage, timeline in planned:
+            yield self._record(stage, timeline)
 
-    def deal(self, *, created: datetime) -> dict[str, Any]:
+    def deal(self, *, created: datetime | None = None) -> dict[str, Any]:
+        """A new deal, created now: early in the pipeline."""
+        stage = STAGES_BY_NAME[self._rng.choice(("Qualification", "Needs Analysis"))]
+        timeline = self._timelines.new()
+        if created is not None:
+            timeline = Timeline(created, created, timeline.closing, {})
+        return self._record(stage, timeline)
+
+    def _stage(self, outcome: str) -> Stage:
+        names, weights = zip(*STAGE_WEIGHTS[outcome].items(), strict=True)
+        return STAGES_BY_NAME[self._rng.choices(names, weights)[0]]
+
+    def _timeline(self, stage: Stage) -> Timeline:
+        if stage.kind == "won":
+            return self._timelines.won()
+        if stage.kind == "lost":
+            return self._timelines.lost()
+        return self._timelines.open(
+            proposal_out=stage.kind == "proposal", probability=stage.probability
+        )
+
+    def _record(self, stage: Stage, timeline: Timeline) -> dict[str, Any]:
         rng = self._rng
         self._next_id += rng.randrange(7, 1000)
-        deal_id = str(self._next_id)
-        created = created.replace(microsecond=0)
-        age = max(0.0, (self._now - created).total_seconds())
-        # Most deals were touched recently; some not for months.
-        modified = created + timedelta(seconds=int(age * (1 - rng.random() ** 3)))
-        stage = rng.choices(STAGES, STAGE_WEIGHTS)[0]
-        region = rng.choices(tuple(REGIONS), REGION_WEIGHTS)[0]
-        currency_codes, weights = zip(*REGIONS[region], strict=True)
-        currency = CURRENCIES[rng.choices(currency_codes, weights)[0]]
+        territory = rng.choices(TERRITORIES, [t.weight for t in TERRITORIES])[0]
+        codes, weights = zip(*territory.currencies, strict=True)
+        currency = CURRENCIES[rng.choices(codes, weights)[0]]
         amount = self._amount(currency)
-        owner = rng.choice(self._users)
+        if rng.random() < CROSS_TERRITORY_SHARE:
+            owner = rng.choice(list(self._users.values()))
+        else:
+            owner = self._users[rng.choice(territory.owners)]
         account = rng.choice(self._accounts)
         service_line = rng.choice(SERVICE_LINES)
-        created_day = created.astimezone(SINGAPORE).date()
-        modified_day = modified.astimezone(SINGAPORE).date()
-        if stage.kind in ("won", "lost"):
-            closing = _between(rng, created_day + timedelta(days=14), modified_day)
-        else:
-            closing = created_day + timedelta(days=rng.randint(30, 240))
         record: dict[str, Any] = {
-            "id": deal_id,
+            "id": str(self._next_id),
             "Deal_Name": f"{account['name']} - {service_line}",
             "Amount": amount,
             "Currency": currency.code,
@@ -237,7 +304,7 @@ class DealFactory:
             "Stage": stage.name,
             "Probability": stage.probability,
             "Expected_Revenue": (amount * stage.probability / 100).quantize(CENT),
-            "Closing_Date": closing.isoformat(),
+            "Closing_Date": timeline.closing.isoformat(),
             "Owner": dict(owner),
             "Created_By": dict(owner),
             "Modified_By": dict(owner),
@@ -246,12 +313,12 @@ class DealFactory:
             "Campaign_Source": None,
             "Type": rng.choice(DEAL_TYPES),
             "Lead_Source": rng.choice(LEAD_SOURCES),
-            "Created_Time": zoho_time(created),
-            "Modified_Time": zoho_time(modified),
-            "Last_Activity_Time": zoho_time(modified),
+            "Created_Time": zoho_time(timeline.created),
+            "Modified_Time": zoho_time(timeline.modified),
+            "Last_Activity_Time": zoho_time(timeline.modified),
             # Zoho has sent Pipeline both ways; the client must accept either.
             "Pipeline": PIPELINE_STANDARD if rng.random() < 0.8 else dict(PIPELINE_ENTERPRISE),
-            "Region": region,
+            "Region": territory.name,
             "Solution_Type": service_line,
             "Type_of_Funding": rng.choice(FUNDING_TYPES),
             "Market_Segment": rng.choice(MARKET_SEGMENTS),
@@ -263,50 +330,25 @@ class DealFactory:
             "Layout": dict(LAYOUT),
             "Tag": [],
         }
-        record.update(self._milestones(stage, created_day, closing))
+        for name, api_name in zip(MILESTONES, MILESTONE_FIELDS, strict=True):
+            reached = timeline.milestones.get(name)
+            record[api_name] = reached.isoformat() if reached else None
         return record
 
     def _amount(self, currency: Currency) -> Decimal:
-        rng = self._rng
-        sgd = min(5_000_000.0, max(5_000.0, math.exp(rng.gauss(11.3, 1.0))))
+        sgd = min(5_000_000.0, max(5_000.0, math.exp(self._rng.gauss(11.3, 1.0))))
         sgd_rounded = Decimal(int(sgd / 500) * 500)
-        local = sgd_rounded * currency.per_sgd
-        if currency.code == "IDR":
-            return local.quantize(Decimal("1000"), rounding=ROUND_HALF_UP).quantize(CENT)
-        return local.quantize(CENT, rounding=ROUND_HALF_UP)
-
-    def _milestones(self, stage: Stage, created: date, closing: date) -> dict[str, str | None]:
-        rng, today = self._rng, self._today
-        dates: dict[str, date | None] = dict.fromkeys(MILESTONE_FIELDS)
-        reached_proposal = stage.kind in ("proposal", "won") or (
-            stage.kind == "lost" and rng.random() < 0.5
-        )
-        if reached_proposal:
-            dates[PROPOSAL_DATE] = min(created + timedelta(days=rng.randint(7, 60)), today)
-        if stage.kind == "won":
-            po = min(max(closing, dates[PROPOSAL_DATE] or closing), today)
-            dates[PO_DATE] = po
-            chain = (
-                (KICKOFF_DATE, 0.75, 7, 30),
-                (INVOICE_DATE, 0.7, 20, 90),
-                (PAYMENT_DATE, 0.7, 15, 60),
-                (REVENUE_DATE, 0.6, 0, 30),
-            )
-            previous = po
-            for field, chance, low, high in chain:
-                candidate = previous + timedelta(days=rng.randint(low, high))
-                if candidate > today or rng.random() > chance:
-                    break
-                dates[field] = previous = candidate
-        return {name: value.isoformat() if value else None for name, value in dates.items()}
+        return amount_in(currency, sgd_rounded)
 
 
-def _between(rng: random.Random, start: date, end: date) -> date:
-    if end <= start:
-        return end
-    return start + timedelta(days=rng.randint(0, (end - start).days))
+def amount_in(currency: Currency, sgd: Decimal) -> Decimal:
+    """An SGD amount priced in `currency`: whole cents, or whole thousands where usual."""
+    local = sgd * currency.per_sgd
+    if currency.code in _WHOLE_THOUSANDS:
+        return local.quantize(Decimal("1000"), rounding=ROUND_HALF_UP).quantize(CENT)
+    return local.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def generate_deals(count: int, *, seed: int, now: datetime) -> list[dict[str, Any]]:
-    """`count` deals created over the 18 months before `now`, in id order."""
+    """`count` deals: an org's last year and a half as of `now`, in id order."""
     return list(DealFactory(seed=seed, now=now).deals(count))

@@ -2,12 +2,12 @@
 
 The demo and the benchmarks sync from it and the tests run the real client against it over
 HTTP. Besides the API it has test hooks: a clock, deal edits, additions and deletions,
-malformed records, token expiry, and the fault plan every simulator inherits.
+malformed records, token expiry, and the fault plan every simulator inherits. With
+`activity=True` its sales team edits a few deals between syncs (simulator.zoho_activity).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 from collections.abc import Iterable, Mapping
@@ -21,13 +21,21 @@ from simulator.dataset import DealFactory, zoho_time
 from simulator.faults import Fault
 from simulator.http import Request, Response
 from simulator.server import SimulatedApi
+from simulator.zoho_activity import ACTIVITY_EVERY, OrgActivity
 from simulator.zoho_oauth import OAuthClient, TokenBook
+from simulator.zoho_params import (
+    MAX_PER_PAGE,
+    bad_param,
+    deals_query,
+    int_param,
+    since_header,
+    zoho_error,
+    zoho_json,
+)
 from simulator.zoho_settings import deals_fields, settings_request_error
-from simulator.zoho_store import SORT_FIELDS, DealStore, SortKey
-from simulator.zoho_updates import error_body, handle_update
+from simulator.zoho_store import DealStore, SortKey
+from simulator.zoho_updates import handle_update
 
-MAX_FIELDS = 50
-MAX_PER_PAGE = 200
 DISCRETE_PAGE_LIMIT = 2000  # records reachable with `page`; beyond, only with page_token
 PAGE_TOKEN_LIFETIME = timedelta(hours=24)
 MALFORMED_KINDS = (
@@ -48,30 +56,6 @@ class _PageToken:
     expires: datetime
 
 
-def _wire_number(value: object) -> object:
-    # Zoho's JSON numbers are doubles. The data set keeps money in whole cents with at most 15
-    # significant digits, so the shortest float repr is exactly the decimal text.
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def zoho_json(payload: object, status: int = 200, **headers: str) -> Response:
-    body = json.dumps(payload, default=_wire_number, separators=(",", ":")).encode()
-    return Response(status, body, {"Content-Type": "application/json;charset=UTF-8", **headers})
-
-
-def zoho_error(
-    status: int,
-    code: str,
-    message: str,
-    details: dict[str, Any] | None = None,
-    *,
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    return zoho_json(error_body(code, message, details), status, **(headers or {}))
-
-
 class ZohoSimulator(SimulatedApi):
     """Zoho CRM for one org: accounts server and API domain on the same local port."""
 
@@ -86,6 +70,8 @@ class ZohoSimulator(SimulatedApi):
         oauth: OAuthClient | None = None,
         token_lifetime_seconds: int = 3600,
         token_mint_limit: int = 10,
+        activity: bool = False,
+        activity_every: timedelta = ACTIVITY_EVERY,
     ) -> None:
         super().__init__()
         self.clock = clock or SimulatorClock()
@@ -98,7 +84,20 @@ class ZohoSimulator(SimulatedApi):
         )
         self._factory = DealFactory(seed=seed, now=self.clock.now())
         self.store = DealStore(self._factory.deals(deals), clock=self.clock)
+        # The sales team editing deals between syncs (simulator.zoho_activity); off in tests.
+        self.activity = (
+            OrgActivity(
+                store=self.store,
+                factory=self._factory,
+                clock=self.clock,
+                seed=seed,
+                every=activity_every,
+            )
+            if activity
+            else None
+        )
         self._page_tokens: dict[str, _PageToken] = {}
+        self._org_names: dict[str, str] = {}  # fields this org names differently (rename_field)
         self._tokens_lock = threading.Lock()
         self.router.add("POST", "/oauth/v2/token", self.tokens.handle)
         self.router.add("GET", "/crm/v8/Deals", self.get_deals)
@@ -148,6 +147,24 @@ class ZohoSimulator(SimulatedApi):
         target = deal_id or self.add_deals(1)[0]
         self.store.modify(target, corruptions[kind])
         return target
+
+    def rename_field(self, api_name: str, org_api_name: str) -> None:
+        """This org calls the field `api_name` by another API name, as orgs name their custom
+        fields: Get Records serves it and Update Records accepts it only as `org_api_name`.
+        The test hooks (deals, modify_deal) keep the data set's names."""
+        taken = org_api_name in self._org_names.values() or self.store.select(
+            lambda record: org_api_name in record
+        )
+        if taken:
+            raise ValueError(f"{org_api_name} already names a field of this org")
+        self._org_names[api_name] = org_api_name
+
+    def _field_named(self, org_api_name: str) -> str | None:
+        """The data set's name of the field this org calls `org_api_name` (None: no such)."""
+        for api_name, renamed in self._org_names.items():
+            if renamed == org_api_name:
+                return api_name
+        return None if org_api_name in self._org_names else org_api_name
 
     def expire_tokens(self) -> None:
         self.tokens.expire_all()
@@ -202,7 +219,7 @@ class ZohoSimulator(SimulatedApi):
         fields_arg = (request.arg("fields") or "").strip()
         if fields_arg:
             names = [name.strip() for name in fields_arg.split(",") if name.strip()]
-            record = _project(record, names)
+            record = _project(record, [(name, self._field_named(name)) for name in names])
         return zoho_json({"data": [record]})
 
     def get_fields(self, request: Request) -> Response:
@@ -214,11 +231,13 @@ class ZohoSimulator(SimulatedApi):
     def get_deals(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        query = _deals_query(request)
+        query = deals_query(request)
         if isinstance(query, Response):
             return query
         names, per_page, sort_by, sort_order, since = query
         token_arg = request.arg("page_token")
+        if self.activity is not None and not token_arg:
+            self.activity.catch_up()  # between listings, never in the middle of one
         with self.store.lock:
             if len(self.store) == 0:
                 return Response.empty(204)
@@ -231,7 +250,7 @@ class ZohoSimulator(SimulatedApi):
                     return state
                 start, page, end_limit = view.index_after(state.cursor), state.page + 1, None
             else:
-                page_number = _int_param(request, "page", 1)
+                page_number = int_param(request, "page", 1)
                 if isinstance(page_number, Response):
                     return page_number
                 page, start = page_number, (page_number - 1) * per_page
@@ -246,7 +265,8 @@ class ZohoSimulator(SimulatedApi):
             end = min(start + per_page, len(view.records), end_limit or len(view.records))
             if start >= end:
                 return Response.empty(204)
-            data = [_project(record, list(names)) for record in view.records[start:end]]
+            served = [(name, self._field_named(name)) for name in names]
+            data = [_project(record, served) for record in view.records[start:end]]
             more = end < len(view.records)
             next_token = self._issue_page_token(query, view.keys[end - 1], page) if more else None
         expiry = zoho_time(self.clock.now() + PAGE_TOKEN_LIFETIME) if next_token else None
@@ -272,14 +292,14 @@ class ZohoSimulator(SimulatedApi):
             return denied
         deletion_type = request.arg("type") or "all"
         if deletion_type not in ("all", "recycle", "permanent"):
-            return _bad_param("type")
-        page = _int_param(request, "page", 1)
+            return bad_param("type")
+        page = int_param(request, "page", 1)
         if isinstance(page, Response):
             return page
-        per_page = _int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
+        per_page = int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
         if isinstance(per_page, Response):
             return per_page
-        since = _since(request)
+        since = since_header(request)
         if isinstance(since, Response):
             return since
         if self.store.deleted_count(deletion_type) == 0:
@@ -302,7 +322,7 @@ class ZohoSimulator(SimulatedApi):
     def update_deals(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        return handle_update(request, self.store)
+        return handle_update(request, self.store, field_named=self._field_named)
 
     # --- page tokens -------------------------------------------------------------------------
 
@@ -332,83 +352,11 @@ class ZohoSimulator(SimulatedApi):
         return state
 
 
-def _project(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """Only the requested fields, plus id, as Zoho answers."""
+def _project(record: dict[str, Any], served: list[tuple[str, str | None]]) -> dict[str, Any]:
+    """Only the requested fields, plus id, as Zoho answers; each under the name it was asked
+    for (`served`: the org's API name and the data set's, None for no such field)."""
     projected = {"id": record["id"]}
-    for name in names:
-        if name in record:
-            projected[name] = record[name]
+    for api_name, field in served:
+        if field is not None and field in record:
+            projected[api_name] = record[field]
     return projected
-
-
-def _deals_query(request: Request) -> tuple[Any, ...] | Response:
-    """Get Records' query parameters, checked as Zoho checks them; a page token is bound to
-    exactly these (fields, per_page, sort_by, sort_order, If-Modified-Since)."""
-    fields_arg = (request.arg("fields") or "").strip()
-    if not fields_arg:
-        return zoho_error(
-            400,
-            "REQUIRED_PARAM_MISSING",
-            "One of the expected parameter is missing",
-            {"param": "fields"},
-        )
-    names = tuple(dict.fromkeys(f.strip() for f in fields_arg.split(",") if f.strip()))
-    if len(names) > MAX_FIELDS:
-        return zoho_error(400, "LIMIT_EXCEEDED", "Max field limit exceeded", {"limit": MAX_FIELDS})
-    per_page = _int_param(request, "per_page", MAX_PER_PAGE, maximum=MAX_PER_PAGE)
-    if isinstance(per_page, Response):
-        return per_page
-    sort_by = request.arg("sort_by") or "id"
-    sort_order = request.arg("sort_order") or "desc"
-    if sort_by not in SORT_FIELDS:
-        return _bad_param("sort_by")
-    if sort_order not in ("asc", "desc"):
-        return _bad_param("sort_order")
-    if request.arg("page") and request.arg("page_token"):
-        return zoho_error(
-            400,
-            "AMBIGUITY_DURING_PROCESSING",
-            "page and page_token cannot be given together",
-            {
-                "ambiguity_due_to": [
-                    {"api_name": "page", "json_path": "$.page"},
-                    {"api_name": "page_token", "json_path": "$.page_token"},
-                ]
-            },
-        )
-    since = _since(request)
-    if isinstance(since, Response):
-        return since
-    return (names, per_page, sort_by, sort_order, since)
-
-
-def _int_param(
-    request: Request, name: str, default: int, *, maximum: int | None = None
-) -> int | Response:
-    raw = request.arg(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        return _bad_param(name)
-    if value < 1 or (maximum is not None and value > maximum):
-        return _bad_param(name)
-    return value
-
-
-def _bad_param(name: str) -> Response:
-    return zoho_error(400, "INVALID_DATA", "invalid data", {"param_name": name})
-
-
-def _since(request: Request) -> datetime | Response | None:
-    header = request.header("If-Modified-Since")
-    if not header:
-        return None
-    try:
-        moment = datetime.fromisoformat(header.strip())
-    except ValueError:
-        return _bad_param("If-Modified-Since")
-    if moment.tzinfo is None:
-        return _bad_param("If-Modified-Since")
-    return moment

@@ -13,6 +13,7 @@ from typing import Any
 
 from simulator.dataset import STAGES, Stage
 from simulator.http import Request, Response
+from simulator.zoho_params import zoho_error
 
 FORECAST_TYPES = {"won": "Closed Won", "lost": "Closed Lost"}
 FORECAST_CATEGORIES = {
@@ -62,9 +63,6 @@ def deals_fields(stages: Iterable[Stage] = STAGES) -> dict[str, Any]:
 
 def settings_request_error(request: Request, *, scope_granted: bool) -> Response | None:
     """Zoho's refusals for this endpoint, or None when the request may be served."""
-    # Imported here: simulator.zoho imports this module to route to it.
-    from simulator.zoho import zoho_error
-
     if not scope_granted:
         return zoho_error(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL")
     if request.arg("module") != "Deals":

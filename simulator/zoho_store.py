@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import copy
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -67,6 +67,14 @@ class DealStore:
     def all(self) -> list[dict[str, Any]]:
         with self.lock:
             return copy.deepcopy(list(self._deals.values()))
+
+    def select(self, wanted: Callable[[Mapping[str, Any]], bool]) -> list[str]:
+        """The ids of the live deals `wanted` accepts, in id order (no copies are made)."""
+        with self.lock:
+            return sorted(
+                (deal_id for deal_id, record in self._deals.items() if wanted(record)),
+                key=lambda deal_id: (len(deal_id), deal_id),
+            )
 
     def modified_epoch(self, deal_id: str) -> int:
         return self._times[deal_id][1]

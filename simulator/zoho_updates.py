@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -98,7 +99,16 @@ def _check_value(api_name: str, value: Any) -> tuple[dict[str, Any] | None, Any]
     return None, value
 
 
-def handle_update(request: Request, store: DealStore) -> Response:
+def _same_name(api_name: str) -> str | None:
+    return api_name
+
+
+def handle_update(
+    request: Request,
+    store: DealStore,
+    *,
+    field_named: Callable[[str], str | None] = _same_name,
+) -> Response:
     """PUT /crm/v8/Deals: 200 all updated, 207 some, 400 none, 412 none as all were stale."""
     try:
         body = json.loads(request.body or b"null", parse_float=Decimal)
@@ -129,7 +139,7 @@ def handle_update(request: Request, store: DealStore) -> Response:
     results = []
     with store.lock:
         for record in records:
-            results.append(_update_one(record, store, unmodified_since))
+            results.append(_update_one(record, store, unmodified_since, field_named))
     failures = [r for r in results if r["status"] == "error"]
     if not failures:
         status = 200
@@ -143,7 +153,10 @@ def handle_update(request: Request, store: DealStore) -> Response:
 
 
 def _update_one(
-    record: object, store: DealStore, unmodified_since: datetime | None
+    record: object,
+    store: DealStore,
+    unmodified_since: datetime | None,
+    field_named: Callable[[str], str | None],
 ) -> dict[str, Any]:
     if not isinstance(record, dict) or not record.get("id"):
         return error_body("MANDATORY_NOT_FOUND", "required field not found", {"api_name": "id"})
@@ -163,10 +176,13 @@ def _update_one(
     for api_name, value in record.items():
         if api_name == "id":
             continue
-        error, stored = _check_value(api_name, value)
+        field = field_named(api_name)  # the org may name a custom field differently
+        if field is None:
+            return _invalid(api_name, "an updatable field")
+        error, stored = _check_value(field, value)
         if error is not None:
             return error
-        changes[api_name] = stored
+        changes[field] = stored
     if "Currency" in changes:
         currency = CURRENCIES[changes["Currency"]]
         changes["Exchange_Rate"] = currency.per_sgd

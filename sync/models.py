@@ -1,13 +1,19 @@
-"""Sync runs with Zoho CRM: what each run did, what it skipped, and where the next resumes."""
+"""Sync runs with Zoho CRM: what each run did, what it skipped, and where the next resumes;
+and the Zoho field mapping Admins set for the org-specific fields."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from opportunities.deal_fields import CRM_FIELDS
+from pipeline_pulse.models import AuditedModel
+from sync.zoho.field_map import api_name_problem
 
 
 class SyncKind(models.TextChoices):
@@ -178,3 +184,45 @@ class SyncState(models.Model):
     def load(cls) -> SyncState:
         state, _ = cls.objects.get_or_create(singleton=True)
         return state
+
+
+def validate_zoho_api_name(value: str) -> None:
+    problem = api_name_problem(value)
+    if problem:
+        raise ValidationError(f"{value!r} {problem}.", code="invalid_api_name")
+
+
+# The deal fields whose Zoho API name differs per org, as the field catalogue lists them.
+ORG_SPECIFIC_FIELDS = [(field.name, field.label) for field in CRM_FIELDS if field.org_specific]
+
+
+class ZohoFieldMapping(AuditedModel):
+    """An Admin's Zoho API name for one org-specific deal field.
+
+    It overrides ZOHO_FIELD_MAP, which overrides the field catalogue's default; the sync
+    builds its field map from the three at the start of each run. Written only by
+    sync.field_mappings, which checks the whole map stays valid.
+    """
+
+    attribute = models.CharField(
+        "deal field",
+        max_length=40,
+        unique=True,
+        choices=ORG_SPECIFIC_FIELDS,
+        help_text="The deal field of Pipeline Pulse this Zoho field feeds.",
+    )
+    api_name = models.CharField(
+        "Zoho API name",
+        max_length=100,
+        unique=True,
+        validators=[validate_zoho_api_name],
+        help_text="The field's API name in this org's Deals module, as Zoho's setup lists "
+        "it under API names (not its label). Applies from the next sync run.",
+    )
+
+    class Meta:
+        ordering = ["attribute"]
+        verbose_name = "Zoho field mapping"
+
+    def __str__(self) -> str:
+        return f"{self.get_attribute_display()} ← {self.api_name}"

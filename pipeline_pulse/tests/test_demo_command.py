@@ -1,6 +1,9 @@
 """`manage.py demo` prepares a working product from the simulators, through the real clients."""
 
+import io
 import os
+from collections import Counter
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -10,15 +13,25 @@ from django.core.management import call_command
 from currency.models import ExchangeRate
 from opportunities.models import Opportunity
 from opportunities.roles import Role, role_of
+from simulator.apis import simulated_apis
+from simulator.server import SimulatedApi
 from sync.models import SyncKind, SyncRun, SyncStatus
 
 
 @pytest.mark.django_db
 def test_demo_syncs_from_the_simulators_and_prints_working_logins(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    built: list[dict[str, object]] = []
+
+    def apis(**options: Any) -> list[SimulatedApi]:
+        built.append(options)
+        return simulated_apis(**options)
+
+    monkeypatch.setattr("pipeline_pulse.management.commands.demo.simulated_apis", apis)
     call_command("demo", "--no-serve", "--deals", "60", "--simulator-port", "0")
     out = capsys.readouterr().out
+    assert built == [{"deals": 60, "activity": True}]  # the org changes as the demo runs
 
     run = SyncRun.objects.get()
     assert (run.kind, run.status) == (SyncKind.FULL, SyncStatus.SUCCEEDED)
@@ -44,8 +57,30 @@ def test_demo_syncs_from_the_simulators_and_prints_working_logins(
 @pytest.mark.django_db
 def test_running_the_demo_again_syncs_incrementally(capsys: pytest.CaptureFixture[str]) -> None:
     call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0")
-    call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0")
+    call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0", "--no-activity")
     assert list(SyncRun.objects.order_by("started_at").values_list("kind", "status")) == [
         (SyncKind.FULL, SyncStatus.SUCCEEDED),
         (SyncKind.INCREMENTAL, SyncStatus.SUCCEEDED),
     ]
+
+
+@pytest.mark.django_db
+def test_the_default_demo_org_is_mostly_healthy_with_a_few_deals_in_danger() -> None:
+    """The default org (2,000 deals, seed 7) as the demo shows it: pins the health bands so
+    the demo cannot drift back to a pipeline that is mostly overdue."""
+    call_command("demo", "--no-serve", "--simulator-port", "0", stdout=io.StringIO())
+
+    live = Opportunity.objects.live()
+    open_deals = live.open()
+    health = Counter(open_deals.values_list("health_status", flat=True))
+    total = sum(health.values())
+    assert total > 0.35 * live.count()
+    assert 0.10 <= health["danger"] / total <= 0.20
+    assert 0.12 <= health["warning"] / total <= 0.35
+    assert health["success"] / total >= 0.5
+    # Every deal converts, the handful in CHF, NZD and KRW too.
+    assert not live.filter(amount_sgd__isnull=True).exists()
+    assert set(live.values_list("currency", flat=True)) >= {"CHF", "NZD", "KRW"}
+    won = live.filter(outcome="won")
+    assert won.filter(payment_received_on__isnull=False).count() > 0.7 * won.count()
+    assert won.filter(po_received_on__isnull=False, payment_received_on__isnull=True).exists()

@@ -81,9 +81,23 @@ def test_it_prints_the_zoho_settings_of_the_simulator(capsys: pytest.CaptureFixt
     assert "5 deals (seed 7)" in out
 
 
+def test_activity_is_off_unless_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("run_simulator", "--port", "0", "--deals", "5", "--no-serve")
+    assert "edited every" not in capsys.readouterr().out
+    call_command(
+        "run_simulator",
+        *("--port", "0", "--deals", "5", "--activity", "--activity-minutes", "2", "--no-serve"),
+    )
+    assert "5 deals (seed 7), deals edited every 2 minutes" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("--deals", "-1", "cannot be negative"), ("--fail-rate", "1.5", "between 0 and 1")],
+    [
+        ("--deals", "-1", "cannot be negative"),
+        ("--fail-rate", "1.5", "between 0 and 1"),
+        ("--activity-minutes", "0", "more than 0"),
+    ],
 )
 def test_it_refuses_impossible_options(option: str, value: str, message: str) -> None:
     with pytest.raises(CommandError, match=message):

@@ -1,18 +1,21 @@
-"""The simulator's data set: deterministic, and as consistent as a well-kept Zoho org."""
+"""The simulator's data set: deterministic, relative to now, and as consistent and as healthy
+as a well-kept Zoho org with a few deals slipping."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from simulator.dataset import CURRENCIES, STAGES_BY_NAME, generate_deals
+from simulator.dataset import CURRENCIES, STAGES_BY_NAME, TERRITORIES, generate_deals
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
+ONE_DAY = timedelta(days=1)
+NINE_MONTHS = timedelta(days=270)
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +80,18 @@ def test_stages_standard_and_custom_with_consistent_probabilities(
 def test_milestones_are_consistent_with_each_stage(deals: list[dict[str, Any]]) -> None:
     chain = ("PO_Generation_Date", "Kick_off_Date", "Invoice_Date", "Payment_Received_Date")
     for deal in deals:
-        kind = STAGES_BY_NAME[deal["Stage"]].kind
+        stage = STAGES_BY_NAME[deal["Stage"]]
         proposal = day(deal["Proposal_Submission_date"])
         po = day(deal["PO_Generation_Date"])
-        if kind in ("proposal", "won"):
+        if stage.kind in ("proposal", "won"):
             assert proposal is not None
-        if kind == "open":
+        if stage.kind == "open":
             assert proposal is None
-        assert (po is not None) == (kind == "won")
+        if stage.kind == "won":
+            assert po is not None
+        elif po is not None:  # a PO before the win: only on a high-probability proposal
+            assert stage.kind == "proposal"
+            assert stage.probability >= 80
         dates = [day(deal[name]) for name in (*chain, "OB_Recognition_Date")]
         reached = [value for value in dates if value is not None]
         assert dates[: len(reached)] == reached  # no gaps: paid implies invoiced, ...
@@ -93,8 +100,72 @@ def test_milestones_are_consistent_with_each_stage(deals: list[dict[str, Any]]) 
         if proposal is not None:
             assert proposal <= TODAY
             assert po is None or proposal <= po
+            assert proposal >= datetime.fromisoformat(deal["Created_Time"]).date()
+        if reached:  # Zoho's Modified_Time is never before a date was entered
+            assert datetime.fromisoformat(deal["Modified_Time"]).date() >= reached[-1] - ONE_DAY
     won = [deal for deal in deals if deal["Stage"] == "Closed Won"]
     assert 0 < sum(1 for deal in won if deal["Payment_Received_Date"]) < len(won)
+
+
+def _open(deals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [deal for deal in deals if STAGES_BY_NAME[deal["Stage"]].kind in ("open", "proposal")]
+
+
+def _share(part: list[Any], whole: list[Any]) -> float:
+    return len(part) / len(whole)
+
+
+def test_most_open_deals_close_in_the_next_months_and_a_few_have_slipped(
+    deals: list[dict[str, Any]],
+) -> None:
+    open_deals = _open(deals)
+    closing = [day(deal["Closing_Date"]) or TODAY for deal in open_deals]
+    ahead = [when for when in closing if TODAY + timedelta(days=21) <= when <= TODAY + NINE_MONTHS]
+    passed = [when for when in closing if when < TODAY]
+    assert 0.35 < _share(open_deals, deals) < 0.55
+    assert _share(ahead, closing) > 0.85
+    assert 0.04 < _share(passed, closing) < 0.1
+    assert all(when >= TODAY - timedelta(days=45) for when in passed)  # slipping, not abandoned
+
+
+def test_the_open_pipeline_is_mostly_fresh(deals: list[dict[str, Any]]) -> None:
+    open_deals = _open(deals)
+    idle = [NOW - datetime.fromisoformat(deal["Modified_Time"]) for deal in open_deals]
+    stale = [age for age in idle if age > timedelta(days=21)]
+    assert 0.1 < _share(stale, idle) < 0.2
+    proposals = [day(d["Proposal_Submission_date"]) for d in open_deals]
+    out = [when for when in proposals if when is not None]
+    old = [when for when in out if (TODAY - when).days > 30]
+    assert 0.12 < _share(old, out) < 0.3
+
+
+def test_won_deals_are_being_realised_and_a_few_invoices_are_overdue(
+    deals: list[dict[str, Any]],
+) -> None:
+    won = [deal for deal in deals if deal["Stage"] == "Closed Won"]
+    paid = [deal for deal in won if deal["Payment_Received_Date"]]
+    unpaid_late = [
+        deal
+        for deal in won
+        if deal["Invoice_Date"]
+        and not deal["Payment_Received_Date"]
+        and (TODAY - date.fromisoformat(deal["Invoice_Date"])).days > 45
+    ]
+    assert _share(paid, won) > 0.7
+    assert 0 < _share(unpaid_late, won) < 0.05
+    for step in ("Kick_off_Date", "Invoice_Date", "Payment_Received_Date"):
+        # Deals in the middle of realisation: waiting for this step right now.
+        assert any(deal[step] is None and deal["PO_Generation_Date"] for deal in won), step
+
+
+def test_the_same_org_whatever_day_it_is() -> None:
+    later = NOW + timedelta(days=100)
+    today_deals = generate_deals(200, seed=3, now=NOW)
+    later_deals = generate_deals(200, seed=3, now=later)
+    shift = later.date() - NOW.date()
+    for deal, moved in zip(today_deals, later_deals, strict=True):
+        assert moved["Stage"] == deal["Stage"]
+        assert day(moved["Closing_Date"]) == (day(deal["Closing_Date"]) or TODAY) + shift
 
 
 def test_owners_accounts_and_org_fields_are_filled(deals: list[dict[str, Any]]) -> None:
@@ -102,6 +173,13 @@ def test_owners_accounts_and_org_fields_are_filled(deals: list[dict[str, Any]]) 
 
     assert len(owners) == 14
     assert all(email.endswith("@pulse-demo.example.com") for email in owners)
+    per_owner = Counter(deal["Owner"]["email"] for deal in deals)
+    assert max(per_owner.values()) < 4 * min(per_owner.values())
+    territories = Counter(deal["Region"] for deal in deals)
+    assert set(territories) == {territory.name for territory in TERRITORIES}
+    # A handful of deals in currencies outside the usual list, which the rates simulator knows.
+    currencies = Counter(deal["Currency"] for deal in deals)
+    assert all(0 < currencies[code] < 0.03 * len(deals) for code in ("CHF", "NZD", "KRW"))
     assert len({deal["Account_Name"]["id"] for deal in deals}) > 150
     for field in ("Region", "Solution_Type", "Type_of_Funding", "Market_Segment"):
         assert len({deal[field] for deal in deals}) >= 4, field

@@ -406,3 +406,26 @@ def test_added_deals_get_new_higher_ids_and_the_current_time(small_org: Org) -> 
 def test_an_unknown_malformation_is_refused(small_org: Org) -> None:
     with pytest.raises(ValueError, match="unknown malformation"):
         small_org.simulator.inject_malformed("upside_down")
+
+
+# --- Org-specific field names ------------------------------------------------------------------
+
+
+def test_an_org_may_call_a_custom_field_by_another_api_name(small_org: Org) -> None:
+    simulator = small_org.simulator
+    simulator.rename_field("Region", "Sales_Region")
+    deal = simulator.deals()[0]
+
+    answer = small_org.get(fields="Deal_Name,Sales_Region,Region", sort_order="asc")
+    first = answer.json()["data"][0]
+    updated = small_org.put({"data": [{"id": deal["id"], "Sales_Region": "ASEAN"}]})
+    refused = small_org.put({"data": [{"id": deal["id"], "Region": "Nowhere"}]})
+
+    assert first["id"] == deal["id"]
+    assert first["Sales_Region"] == deal["Region"]
+    assert "Region" not in first  # the org has no field of that name
+    assert updated.status_code == 200
+    assert simulator.deal(deal["id"])["Region"] == "ASEAN"
+    assert refused.json()["data"][0]["details"]["api_name"] == "Region"
+    with pytest.raises(ValueError, match="already names a field"):
+        simulator.rename_field("Solution_Type", "Stage")

@@ -77,8 +77,8 @@ def test_a_refused_record_shows_zohos_message_and_the_others_go_through(
 ) -> None:
     good, refused = _deals(2)
     opportunity_edit(deal=good, user=manager, changes={"probability": 55})
-    # The simulated org has no CHF: Zoho refuses the currency (INVALID_DATA).
-    opportunity_edit(deal=refused, user=manager, changes={"currency": "CHF"})
+    # The simulated org has not enabled Brazilian reals: Zoho refuses the currency.
+    opportunity_edit(deal=refused, user=manager, changes={"currency": "BRL"})
 
     run = zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
 
@@ -87,7 +87,7 @@ def test_a_refused_record_shows_zohos_message_and_the_others_go_through(
     refused.refresh_from_db()
     assert refused.pending_fields == ["currency"]
     assert refused.push_errors["currency"].startswith("INVALID_DATA")
-    assert org.simulator.deal(refused.zoho_id)["Currency"] != "CHF"
+    assert org.simulator.deal(refused.zoho_id)["Currency"] != "BRL"
     # Not pushed again until edited again.
     assert zoho_push(trigger=SyncTrigger.EDIT, target=org.client()) is None
     supported = "EUR" if refused.zoho_values["currency"] != "EUR" else "AUD"

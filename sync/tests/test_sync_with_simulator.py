@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from opportunities.models import Opportunity
+from opportunities.models import ChangeEvent, Opportunity
 from simulator.clock import SimulatorClock
 from simulator.faults import Fault
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncStatus, SyncTrigger
@@ -95,6 +95,30 @@ def test_incremental_fetches_only_modified_deals_and_propagates_deletions(zoho: 
         Opportunity.objects.filter(is_deleted=True).values_list("zoho_id", flat=True)
     ) == set(ids[3:5])
     assert _stored() == _in_zoho(zoho)
+
+
+@pytest.mark.django_db
+def test_the_org_activity_reaches_pipeline_pulse_in_the_next_incremental_syncs() -> None:
+    clock = SimulatorClock(timezone.now().replace(microsecond=0) - timedelta(hours=2))
+    with serve_zoho(deals=200, clock=clock, activity=True) as zoho:
+        _sync(zoho, SyncKind.FULL)
+        after_full = ChangeEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+        runs = []
+        for _ in range(4):  # an hour of the demo: a sync every 15 minutes
+            zoho.simulator.clock.advance(timedelta(minutes=15))
+            runs.append(_sync(zoho))
+        edits = zoho.simulator.activity.edits  # type: ignore[union-attr]
+
+        assert all(run.status == SyncStatus.SUCCEEDED for run in runs)
+        assert sum(run.fetched for run in runs) >= len({edit.deal_id for edit in edits}) > 0
+        assert _stored() == _in_zoho(zoho)
+        reported = set(
+            ChangeEvent.objects.filter(pk__gt=after_full or 0).values_list(
+                "opportunity__zoho_id", flat=True
+            )
+        )
+        noticed = {"push_closing_date", "new_deal", "win", "lose"}
+        assert {edit.deal_id for edit in edits if edit.action in noticed} <= reported
 
 
 @pytest.mark.django_db

@@ -114,6 +114,7 @@ def test_from_settings_needs_the_oauth_credentials(settings: Settings) -> None:
         ZohoClient.from_settings()
 
 
+@pytest.mark.django_db  # the field map in force includes the admin's rows
 def test_from_settings_builds_a_working_client(settings: Settings) -> None:
     with serve_zoho(deals=30) as zoho:
         oauth = zoho.simulator.oauth
@@ -135,6 +136,7 @@ def test_from_settings_builds_a_working_client(settings: Settings) -> None:
     assert all(deal.market_segment == "" for deal in deals)  # the org has no `Segment` field
 
 
+@pytest.mark.django_db
 def test_from_settings_refuses_a_bad_field_map(settings: Settings) -> None:
     settings.ZOHO_CLIENT_ID = settings.ZOHO_CLIENT_SECRET = settings.ZOHO_REFRESH_TOKEN = "x"
     settings.ZOHO_FIELD_MAP = "owner=Deal_Owner"

@@ -114,10 +114,17 @@ class ZohoClient:
             raise ZohoNotConfiguredError(
                 f"Zoho CRM is not configured: set {', '.join(missing)} (see docs/zoho-and-sync.md)"
             )
+        # The org-specific names: defaults, then ZOHO_FIELD_MAP, then the admin's rows, read
+        # now, so a changed mapping applies from the next run. Imported here because
+        # sync.models imports this package (for the API-name rule): a cycle at module level.
+        from sync.field_mappings import field_map_in_force
+
         try:
-            field_map = FieldMap.from_setting(settings.ZOHO_FIELD_MAP)
+            field_map = field_map_in_force()
         except FieldMapError as exc:
-            raise ZohoNotConfiguredError(str(exc)) from exc
+            raise ZohoNotConfiguredError(
+                f"{exc} (see docs/zoho-and-sync.md, Field mapping)"
+            ) from exc
         return cls(
             accounts_url=settings.ZOHO_ACCOUNTS_URL,
             api_domain=settings.ZOHO_API_DOMAIN,

@@ -1,7 +1,13 @@
-"""Which Zoho API field feeds which deal attribute; org-specific names are configuration."""
+"""Which Zoho API field feeds which deal attribute; org-specific names are configuration.
+
+The standard fields are named alike in every org. An org-specific field's API name comes
+from three layers, each overriding the one before: the field catalogue's default, the
+ZOHO_FIELD_MAP environment variable, and a row an Admin set in the Django admin.
+"""
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 from collections.abc import Mapping
@@ -25,7 +31,90 @@ _API_NAME = re.compile(r"^[A-Za-z$][A-Za-z0-9_$]*$")
 
 
 class FieldMapError(ValueError):
-    """ZOHO_FIELD_MAP names an unknown attribute or an impossible API name."""
+    """An override names an unknown attribute, an impossible API name, or a field already
+    read for another attribute."""
+
+
+class FieldSource(enum.StrEnum):
+    """Where an org-specific field's API name comes from; each overrides the one before."""
+
+    DEFAULT = "default"  # the field catalogue
+    ENVIRONMENT = "environment"  # ZOHO_FIELD_MAP
+    ADMIN = "admin"  # a row set in the Django admin (sync.models.ZohoFieldMapping)
+
+
+@dataclass(frozen=True)
+class OrgField:
+    """One org-specific field: its name at each layer, and the one in force."""
+
+    attribute: str
+    label: str
+    default: str
+    environment: str | None = None
+    admin: str | None = None
+
+    @property
+    def api_name(self) -> str:
+        return self.admin or self.environment or self.default
+
+    @property
+    def source(self) -> FieldSource:
+        if self.admin:
+            return FieldSource.ADMIN
+        if self.environment:
+            return FieldSource.ENVIRONMENT
+        return FieldSource.DEFAULT
+
+
+def org_fields(
+    environment: Mapping[str, str] | None = None, admin: Mapping[str, str] | None = None
+) -> list[OrgField]:
+    """Every org-specific field in catalogue order, with its name from each layer."""
+    environment, admin = environment or {}, admin or {}
+    return [
+        OrgField(
+            attribute=field.name,
+            label=field.label,
+            default=field.zoho_api_name,
+            environment=environment.get(field.name),
+            admin=admin.get(field.name),
+        )
+        for field in CRM_FIELDS
+        if field.org_specific
+    ]
+
+
+def api_name_problem(api_name: str) -> str | None:
+    """Why `api_name` cannot be a Zoho API name, or None when it can."""
+    if not _API_NAME.match(api_name):
+        return (
+            "is not a Zoho API name: letters, digits, _ and $, starting with a letter or $ "
+            "(e.g. Sales_Region)"
+        )
+    return None
+
+
+def check_overrides(overrides: Mapping[str, str], *, where: str) -> None:
+    """Raise FieldMapError unless every override renames a catalogued org-specific attribute
+    to a valid API name. `where` names the overrides' origin in the message."""
+    unknown = sorted(set(overrides) - set(ORG_SPECIFIC_DEFAULTS))
+    if unknown:
+        raise FieldMapError(
+            f"{where} can only rename the org-specific fields "
+            f"({', '.join(ORG_SPECIFIC_DEFAULTS)}); unknown: {', '.join(unknown)}"
+        )
+    for attribute, api_name in overrides.items():
+        problem = api_name_problem(api_name)
+        if problem:
+            raise FieldMapError(f"{where}: {api_name!r} for {attribute} {problem}")
+
+
+def shared_api_names(names: Mapping[str, str]) -> dict[str, list[str]]:
+    """API names that more than one attribute would read, with those attributes."""
+    readers: dict[str, list[str]] = {}
+    for attribute, api_name in names.items():
+        readers.setdefault(api_name, []).append(attribute)
+    return {api_name: found for api_name, found in readers.items() if len(found) > 1}
 
 
 @dataclass(frozen=True)
@@ -37,23 +126,23 @@ class FieldMap:
     )
 
     @classmethod
-    def with_overrides(cls, overrides: Mapping[str, str]) -> FieldMap:
-        unknown = sorted(set(overrides) - set(ORG_SPECIFIC_DEFAULTS))
-        if unknown:
-            raise FieldMapError(
-                f"ZOHO_FIELD_MAP can only rename the org-specific fields "
-                f"({', '.join(ORG_SPECIFIC_DEFAULTS)}); unknown: {', '.join(unknown)}"
-            )
-        for attribute, api_name in overrides.items():
-            if not _API_NAME.match(api_name):
-                raise FieldMapError(
-                    f"ZOHO_FIELD_MAP: {api_name!r} for {attribute} is not a Zoho API name"
-                )
+    def with_overrides(
+        cls, overrides: Mapping[str, str], *, where: str = "ZOHO_FIELD_MAP"
+    ) -> FieldMap:
+        check_overrides(overrides, where=where)
         names = {**STANDARD_FIELDS, **ORG_SPECIFIC_DEFAULTS, **overrides}
-        duplicates = sorted({n for n in names.values() if list(names.values()).count(n) > 1})
-        if duplicates:
-            raise FieldMapError(f"ZOHO_FIELD_MAP maps two attributes to {', '.join(duplicates)}")
+        shared = shared_api_names(names)
+        if shared:
+            raise FieldMapError(f"{where} maps two attributes to {', '.join(sorted(shared))}")
         return cls(MappingProxyType(names))
+
+    @classmethod
+    def layered(cls, *, environment: Mapping[str, str], admin: Mapping[str, str]) -> FieldMap:
+        """The catalogue's defaults, overridden by ZOHO_FIELD_MAP, overridden by the admin."""
+        check_overrides(environment, where="ZOHO_FIELD_MAP")
+        check_overrides(admin, where="The admin field mapping")
+        where = "ZOHO_FIELD_MAP" if not admin else "ZOHO_FIELD_MAP with the admin field mapping"
+        return cls.with_overrides({**environment, **admin}, where=where)
 
     @classmethod
     def from_setting(cls, value: str) -> FieldMap:

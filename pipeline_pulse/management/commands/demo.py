@@ -3,6 +3,8 @@
 Serves the local Zoho CRM and CurrencyFreaks simulators, pulls rates and a full sync through
 the real clients over HTTP, creates one login per role, then serves the web app beside a
 Celery worker with embedded beat (which keeps syncing from the simulator every 15 minutes).
+The simulated org's team edits a few deals every few minutes (unless --no-activity), so each
+scheduled sync brings believable changes to the dashboard, the board and "What changed".
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
@@ -27,6 +30,7 @@ from opportunities.models import CrmUser
 from opportunities.roles import Role
 from opportunities.services import login_upsert
 from simulator.apis import simulated_apis, simulated_environment
+from simulator.dataset import CURRENCIES as DATASET_CURRENCIES
 from simulator.server import SimulatorServer
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
@@ -53,22 +57,32 @@ class Command(BaseCommand):
         parser.add_argument("--simulator-port", type=int, default=8090, help="0 picks a free port.")
         parser.add_argument("--deals", type=int, default=2000, help="Deals in the simulated org.")
         parser.add_argument(
+            "--no-activity",
+            action="store_true",
+            help="Keep the simulated org still: by default its team edits a few deals every "
+            "few minutes, which the scheduled syncs pick up.",
+        )
+        parser.add_argument(
             "--no-serve", action="store_true", help="Prepare everything, print the logins, exit."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        apis = simulated_apis(deals=options["deals"])
+        apis = simulated_apis(deals=options["deals"], activity=not options["no_activity"])
         try:
             server = SimulatorServer(apis, port=options["simulator_port"]).start()
         except OSError:
             server = SimulatorServer(apis, port=0).start()
         environment = simulated_environment(apis, server.url)
+        # The org prices a few deals in currencies outside the default list (CHF, NZD, KRW):
+        # fetch those rates too, so every deal converts.
+        fx_currencies = list(dict.fromkeys([*settings.FX_CURRENCIES, *DATASET_CURRENCIES]))
+        variables = {**environment, "FX_CURRENCIES": ",".join(fx_currencies)}
         # This process (the web app) and the worker it starts both talk to the simulators.
-        saved_environ = {name: os.environ.get(name) for name in environment}
-        os.environ.update(environment)
-        settings_override = override_settings(**environment)
+        saved_environ = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        settings_override = override_settings(**environment, FX_CURRENCIES=fx_currencies)
         settings_override.enable()
         self.stdout.write(f"Simulated Zoho CRM and CurrencyFreaks on {server.url}")
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -10,6 +11,7 @@ from simulator.apis import ServedApi, simulated_apis
 from simulator.faults import Fault
 from simulator.server import SimulatorServer
 from simulator.zoho import ZohoSimulator
+from simulator.zoho_activity import ACTIVITY_EVERY
 
 RANDOM_FAULTS = (
     Fault.RATE_LIMITED,
@@ -45,6 +47,18 @@ class Command(BaseCommand):
             "--token-lifetime", type=int, default=3600, help="Zoho access-token lifetime, seconds."
         )
         parser.add_argument(
+            "--activity",
+            action="store_true",
+            help="The org's team edits a few deals between syncs (closing dates, amounts, "
+            "stages, milestones, wins, losses, new deals).",
+        )
+        parser.add_argument(
+            "--activity-minutes",
+            type=float,
+            default=ACTIVITY_EVERY.total_seconds() / 60,
+            help="Minutes between rounds of edits (with --activity).",
+        )
+        parser.add_argument(
             "--no-serve", action="store_true", help="Build and print everything, then exit."
         )
 
@@ -54,10 +68,14 @@ class Command(BaseCommand):
             raise CommandError("--fail-rate must be between 0 and 1")
         if options["deals"] < 0:
             raise CommandError("--deals cannot be negative")
+        if options["activity_minutes"] <= 0:
+            raise CommandError("--activity-minutes must be more than 0")
         apis = simulated_apis(
             deals=options["deals"],
             seed=options["seed"],
             token_lifetime_seconds=options["token_lifetime"],
+            activity=options["activity"],
+            activity_every=timedelta(minutes=options["activity_minutes"]),
         )
         for api in apis:
             if fail_rate:
@@ -74,6 +92,8 @@ class Command(BaseCommand):
             title = api.name
             if isinstance(api, ZohoSimulator):
                 title += f": {options['deals']} deals (seed {options['seed']})"
+                if options["activity"]:
+                    title += f", deals edited every {options['activity_minutes']:g} minutes"
             if fail_rate:
                 title += f" ({fail_rate:.0%} of calls fail)"
             self.stdout.write(f"\n# {title}")

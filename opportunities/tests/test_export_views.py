@@ -1,0 +1,238 @@
+"""The board's CSV and Excel downloads: the filtered board exactly, streamed, in scope."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection
+from django.http import QueryDict
+from django.test import AsyncClient, Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from opportunities.access import deals_visible_to
+from opportunities.exports import EXPORT_COLUMNS, HEADERS
+from opportunities.exports_xlsx import MONEY_FORMAT, column_title
+from opportunities.filters import DealFilter
+from opportunities.models import Opportunity
+from opportunities.tests.factories import CrmUserFactory, OpportunityFactory
+
+pytestmark = pytest.mark.django_db
+
+EXPORTS = ("board_export_csv", "board_export_xlsx")
+AMOUNT_SGD = HEADERS.index("amount_sgd")
+
+
+def _board(client: Client, query: str) -> list[Opportunity]:
+    """The deals the board shows for this query, on every page, in the board's order."""
+    board = DealFilter(QueryDict(query), queryset=deals_visible_to(client.user))  # type: ignore[attr-defined]
+    assert board.is_valid(), board.errors
+    return list(board.qs)
+
+
+def _body(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def _csv_rows(response: Any) -> list[dict[str, str]]:
+    body = _body(response).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def _xlsx_rows(response: Any) -> tuple[Any, list[tuple[Any, ...]]]:
+    workbook = load_workbook(io.BytesIO(_body(response)))
+    sheet = workbook["Deals"]
+    return sheet, list(sheet.iter_rows(values_only=True))
+
+
+def _varied_deals(count: int) -> None:
+    today = timezone.localdate()
+    for index in range(count):
+        OpportunityFactory.create(
+            health_status=("danger", "warning", "success", "neutral")[index % 4],
+            closing_date=today + timedelta(days=(index * 7) % 90 - 20),
+            amount_sgd=Decimal(f"{1000 + index * 37}.{index % 100:02d}"),
+            territory="Singapore" if index % 3 else "India",
+        )
+
+
+@pytest.fixture
+def deals() -> None:
+    # More than a page of the board (50): the export has every page.
+    _varied_deals(64)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "health=danger&health=warning", "sort=-amount_sgd", "page=2"],  # every page, always
+)
+def test_the_csv_is_the_filtered_board_in_its_order(
+    manager_client: Client, deals: None, query: str
+) -> None:
+    response = manager_client.get(f"{reverse('board_export_csv')}?{query}")
+    assert response.status_code == 200
+    assert response.streaming
+    rows = _csv_rows(response)
+    board = _board(manager_client, query)
+    assert len(rows) == len(board) > 0
+    assert [row["zoho_id"] for row in rows] == [deal.zoho_id for deal in board]
+    assert [Decimal(row["amount_sgd"]) for row in rows] == [deal.amount_sgd for deal in board]
+    assert list(rows[0]) == list(HEADERS)
+
+
+@pytest.mark.parametrize("query", ["", "territory=India&sort=-closing_date"])
+def test_the_workbook_is_the_filtered_board_with_typed_cells(
+    manager_client: Client, deals: None, query: str
+) -> None:
+    response = manager_client.get(f"{reverse('board_export_xlsx')}?{query}")
+    assert response.status_code == 200
+    sheet, rows = _xlsx_rows(response)
+    header, body = rows[0], rows[1:]
+    board = _board(manager_client, query)
+    assert header == tuple(column_title(column) for column in EXPORT_COLUMNS)
+    assert "Amount (SGD)" in header
+    assert [row[0] for row in body] == [deal.zoho_id for deal in board]
+    # Numbers (not text), to the cent.
+    amounts = [row[AMOUNT_SGD] for row in body]
+    assert all(isinstance(amount, int | float) for amount in amounts)
+    assert [Decimal(str(amount)).quantize(Decimal("0.01")) for amount in amounts] == [
+        deal.amount_sgd for deal in board
+    ]
+    closing = HEADERS.index("closing_date")
+    assert [row[closing].date() for row in body] == [deal.closing_date for deal in board]
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.cell(row=2, column=AMOUNT_SGD + 1).number_format == MONEY_FORMAT
+    assert sheet.cell(row=2, column=closing + 1).is_date
+    assert sheet.column_dimensions["B"].width >= 40  # the deal name
+
+
+def test_downloads_are_attachments_named_by_the_day(manager_client: Client) -> None:
+    day = timezone.localdate().isoformat()
+    for name, extension, content_type in (
+        ("board_export_csv", "csv", "text/csv; charset=utf-8"),
+        ("board_export_xlsx", "xlsx", "application/vnd.openxmlformats"),
+    ):
+        response = manager_client.get(reverse(name))
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="pipeline-pulse-deals-{day}.{extension}"'
+        )
+        assert response["Content-Type"].startswith(content_type)
+        assert response["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_a_rep_exports_only_their_own_deals(rep_client: Client, name: str) -> None:
+    mine = CrmUserFactory.create(email="Rep@Example.com")
+    OpportunityFactory.create_batch(2, owner=mine)
+    OpportunityFactory.create_batch(3)
+    OpportunityFactory.create(owner=mine, is_deleted=True)
+    response = rep_client.get(reverse(name))
+    if name == "board_export_csv":
+        ids = [row["zoho_id"] for row in _csv_rows(response)]
+    else:
+        ids = [row[0] for row in _xlsx_rows(response)[1][1:]]
+    expected = Opportunity.objects.filter(owner=mine, is_deleted=False)
+    assert sorted(ids) == sorted(expected.values_list("zoho_id", flat=True))
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("closing_from=2026-13-01", "closing_from"),
+        ("currency=DOLLARS", "currency"),
+        ("closing=someday", "closing"),
+        ("closing=custom&closing_from=2026-06-10&closing_to=2026-06-01", "closing_to"),
+        ("sort=password", "sort"),
+    ],
+)
+def test_invalid_filters_are_a_400_that_says_why(
+    manager_client: Client, name: str, query: str, field: str
+) -> None:
+    response = manager_client.get(f"{reverse(name)}?{query}")
+    assert response.status_code == 400
+    assert not response.streaming
+    text = response.content.decode()
+    assert text.startswith("Nothing was exported: the board's filters are not valid.")
+    assert f"- {field}: " in text
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_anonymous_is_sent_to_login(client: Client, name: str) -> None:
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_queries_do_not_grow_with_rows(
+    manager_client: Client, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of 4 rows: 40 deals are 10 chunks of one cursor, not 10 queries.
+    monkeypatch.setattr("opportunities.exports.EXPORT_CHUNK_SIZE", 4)
+    _varied_deals(3)
+    manager_client.get(reverse(name))  # warm the session and the role cache
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            _body(manager_client.get(reverse(name)))
+        return len(captured)
+
+    few = queries()
+    _varied_deals(37)
+    assert queries() == few
+
+
+def test_under_asgi_the_download_is_an_async_stream_of_the_same_bytes(
+    manager_client: Client, deals: None
+) -> None:
+    url = f"{reverse('board_export_csv')}?health=danger"
+    expected = _body(manager_client.get(url))
+
+    async def download() -> tuple[bool, bytes]:
+        client = AsyncClient()
+        await client.aforce_login(manager_client.user)  # type: ignore[attr-defined]
+        response: Any = await client.get(url)
+        return response.is_async, b"".join([piece async for piece in response.streaming_content])
+
+    # Run from this thread: the view's database work comes back to it (thread-sensitive),
+    # inside the test's transaction.
+    is_async, body = async_to_sync(download)()
+    assert is_async
+    assert body == expected
+
+
+def test_text_from_the_crm_stays_text_in_excel(manager_client: Client) -> None:
+    formula = '=HYPERLINK("http://evil.example","Click")'
+    OpportunityFactory.create(name=formula, stage="#N/A", amount_sgd=Decimal("1.00"))
+    OpportunityFactory.create(name="Bell\x07 deal", amount_sgd=Decimal("999999999999.99"))
+    sheet, rows = _xlsx_rows(manager_client.get(f"{reverse('board_export_xlsx')}?sort=amount_sgd"))
+    name = HEADERS.index("name")
+    assert [row[name] for row in rows[1:]] == [formula, "Bell deal"]
+    assert sheet.cell(row=2, column=name + 1).data_type == "s"  # not a formula
+    assert rows[1][HEADERS.index("stage")] == "#N/A"  # not an error value
+    assert Decimal(str(rows[2][AMOUNT_SGD])) == Decimal("999999999999.99")
+
+
+def test_a_datetime_is_the_singapore_wall_clock_in_excel(manager_client: Client) -> None:
+    OpportunityFactory.create(
+        zoho_modified_time=datetime(2026, 3, 4, 17, 30, tzinfo=UTC),
+        fx_rate_as_of=datetime(2026, 3, 4, 17, 30, tzinfo=UTC),
+        kickoff_on=date(2026, 3, 4),
+    )
+    _, rows = _xlsx_rows(manager_client.get(reverse("board_export_xlsx")))
+    header, row = rows[0], rows[1]
+    # Excel has no time zones: the cells hold Singapore wall-clock times, read back naive.
+    wall_clock = datetime(2026, 3, 5, 1, 30, tzinfo=UTC).replace(tzinfo=None)
+    assert row[header.index("Modified in Zoho (SGT)")] == wall_clock
+    assert row[HEADERS.index("fx_rate_date")].date() == date(2026, 3, 5)
+    assert row[HEADERS.index("kickoff_on")].date() == date(2026, 3, 4)
