@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 OPEN = {"login", "admin:login", "liveness", "readiness", "favicon"}
 OWN_GUARD = {"metrics"}
 CONVERTER = re.compile(r"<(?:\w+:)?\w+>")
-GROUP = re.compile(r"\(\?P<\w+>([^)]*)\)")
+# Named groups, and the unnamed ones some admins use (django-simple-history's record view).
+GROUP = re.compile(r"\((?:\?P<\w+>)?([^)?][^)]*)\)")
 
 
 def _example(group: str) -> str:

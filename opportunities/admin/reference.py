@@ -1,9 +1,10 @@
-"""Admin for deals and their reference data; Zoho-owned rows are read-only here."""
+"""Admin for the deals' reference data: CRM users, accounts, stage mappings, the CRM's stages,
+health thresholds and snapshots."""
 
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import Lag
@@ -11,23 +12,18 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html, format_html_join
 
 from opportunities.models import (
-    MILESTONE_FIELDS,
     Account,
-    ChangeEvent,
     CrmStage,
     CrmUser,
     HealthThresholds,
     Opportunity,
-    PhaseTransition,
     PipelineSnapshot,
     StageMapping,
 )
 from opportunities.services import (
     RederiveResult,
-    health_recompute,
     health_thresholds_save,
     stage_mapping_delete,
     stage_mapping_save,
@@ -197,180 +193,6 @@ class HealthThresholdsAdmin(admin.ModelAdmin):
             return "; ".join(changes) or "Product defaults"
         changes = obj.changes_from(HealthThresholds(**previous_values))
         return "; ".join(changes) or "No change"
-
-
-class PhaseTransitionInline(admin.TabularInline):
-    model = PhaseTransition
-    fields = ("occurred_at", "from_phase", "to_phase", "cause", "is_backwards")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class ChangeEventInline(admin.TabularInline):
-    model = ChangeEvent
-    fields = ("occurred_at", "kind", "old_value", "new_value", "delta", "cause")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(Opportunity)
-class OpportunityAdmin(ReadOnlyModelAdmin):
-    actions = ["recompute_health"]
-    list_display = (
-        "name",
-        "account",
-        "owner",
-        "stage",
-        "phase",
-        "outcome",
-        "health_status",
-        "currency",
-        "amount",
-        "amount_sgd",
-        "closing_date",
-        "is_deleted",
-    )
-    list_filter = (
-        "health_status",
-        "phase",
-        "outcome",
-        "currency",
-        "is_deleted",
-        "territory",
-        "service_line",
-        ("closing_date", admin.DateFieldListFilter),
-    )
-    search_fields = ("zoho_id", "name", "account__name", "owner__name", "owner__email")
-    list_select_related = ("account", "owner")
-    date_hierarchy = "closing_date"
-    inlines = [PhaseTransitionInline, ChangeEventInline]
-    readonly_fields = ("days_in_phase", "is_strategic", "health_reasons_list")
-    fieldsets = (
-        (
-            "Deal (from Zoho)",
-            {
-                "fields": (
-                    "zoho_id",
-                    "name",
-                    "account",
-                    "owner",
-                    "stage",
-                    "probability",
-                    ("amount", "currency", "zoho_exchange_rate"),
-                    "closing_date",
-                    ("deal_type", "lead_source"),
-                    ("territory", "service_line"),
-                    ("funding_type", "market_segment"),
-                    ("zoho_created_time", "zoho_modified_time"),
-                )
-            },
-        ),
-        (
-            "Milestones",
-            {"fields": MILESTONE_FIELDS},
-        ),
-        (
-            "SGD conversion",
-            {"fields": ("amount_sgd", ("fx_rate", "fx_rate_as_of", "fx_rate_source"), "fx_note")},
-        ),
-        (
-            "Lifecycle and health",
-            {
-                "fields": (
-                    ("phase", "outcome"),
-                    ("phase_entered_at", "days_in_phase"),
-                    "health_status",
-                    "health_reasons_list",
-                    "health_computed_at",
-                    ("closing_date_push_count", "closing_date_pull_in_count"),
-                    "is_strategic",
-                )
-            },
-        ),
-        (
-            "Bookkeeping",
-            {
-                "classes": ("collapse",),
-                "fields": (
-                    ("is_deleted", "deleted_at"),
-                    "pending_fields",
-                    "zoho_values",
-                    ("created_at", "created_by"),
-                    ("updated_at", "updated_by"),
-                ),
-            },
-        ),
-    )
-
-    @admin.display(description="Health reasons")
-    def health_reasons_list(self, obj: Opportunity) -> str:
-        if not obj.health_reasons:
-            return "—"
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li><strong>{}</strong>: {}</li>",
-                (
-                    (reason.get("severity", ""), reason.get("message", ""))
-                    for reason in obj.health_reasons
-                ),
-            ),
-        )
-
-    def has_recompute_permission(self, request: HttpRequest) -> bool:
-        # Deals are read-only here; whoever may set the thresholds may rescore deals.
-        return request.user.has_perm("opportunities.add_healththresholds")
-
-    @admin.action(description="Recompute health of the selected deals", permissions=["recompute"])
-    def recompute_health(self, request: HttpRequest, queryset: QuerySet[Opportunity]) -> None:
-        result = health_recompute(opportunity_ids=list(queryset.values_list("pk", flat=True)))
-        counts = ", ".join(f"{count} {status}" for status, count in result.counts().items())
-        self.message_user(
-            request, f"Health recomputed for {result.deals} deals: {counts}.", messages.SUCCESS
-        )
-
-    @admin.display(description="Days in phase")
-    def days_in_phase(self, obj: Opportunity) -> int:
-        return obj.days_in_phase
-
-    @admin.display(description="Strategic", boolean=True)
-    def is_strategic(self, obj: Opportunity) -> bool:
-        return obj.is_strategic
-
-
-@admin.register(PhaseTransition)
-class PhaseTransitionAdmin(ReadOnlyModelAdmin):
-    list_display = ("opportunity", "from_phase", "to_phase", "cause", "is_backwards", "occurred_at")
-    list_filter = ("is_backwards", "cause", "to_phase")
-    search_fields = ("opportunity__name", "opportunity__zoho_id")
-    list_select_related = ("opportunity",)
-    date_hierarchy = "occurred_at"
-
-
-@admin.register(ChangeEvent)
-class ChangeEventAdmin(ReadOnlyModelAdmin):
-    list_display = (
-        "occurred_at",
-        "opportunity",
-        "kind",
-        "old_value",
-        "new_value",
-        "delta",
-        "cause",
-    )
-    list_filter = ("kind", "cause", ("occurred_at", admin.DateFieldListFilter))
-    search_fields = ("opportunity__name", "opportunity__zoho_id")
-    list_select_related = ("opportunity",)
-    date_hierarchy = "occurred_at"
 
 
 @admin.register(PipelineSnapshot)
