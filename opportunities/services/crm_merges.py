@@ -12,7 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from opportunities.merge import ConflictPolicy, FieldConflict, json_value, merge
+from simple_history.utils import bulk_create_with_history
+
+from opportunities.merge import ConflictPolicy, FieldConflict, json_value, merge, same
 from opportunities.models import Conflict, ConflictResolution, ConflictStatus
 from opportunities.records import DealRecord
 
@@ -34,6 +36,8 @@ class PageMerges:
     policy: ConflictPolicy
     open_conflicts: dict[int, set[str]]
     found: list[tuple[str, FieldConflict, datetime]] = field(default_factory=list)
+    # Zoho's value now of each field waiting in an open conflict: (deal id, field) → value, time
+    zoho_now: dict[tuple[int, str], tuple[Any, datetime]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, existing: Iterable[Mapping[str, Any]]) -> PageMerges:
@@ -69,6 +73,8 @@ class PageMerges:
         self.found.extend(
             (deal.zoho_id, conflict, deal.zoho_modified_time) for conflict in result.conflicts
         )
+        for name in self.open_conflicts.get(before["id"], ()):
+            self.zoho_now[before["id"], name] = (values.get(name), deal.zoho_modified_time)
         kept = {name: before[name] for name in result.keep_local}
         return MergedDeal(
             record=replace(deal, **kept),
@@ -113,8 +119,25 @@ class PageMerges:
                     detected_at=now,
                 )
             )
-        Conflict.objects.bulk_create(rows)
+        bulk_create_with_history(rows, Conflict)  # found conflicts are audited from the start
         self.found.clear()
+        self._follow_zoho(written_ids={existing[z]["id"] for z in written if z in existing})
+
+    def _follow_zoho(self, written_ids: set[int]) -> None:
+        """An open conflict shows Zoho's newest value: the one a person deciding takes or
+        overrules. Zoho moving again while a conflict waits is rare; each move is saved
+        (and so audited) one by one."""
+        if not self.zoho_now:
+            return
+        deal_ids = {deal_id for deal_id, _ in self.zoho_now if deal_id in written_ids}
+        for conflict in Conflict.objects.open().filter(opportunity_id__in=deal_ids):
+            seen = self.zoho_now.get((conflict.opportunity_id, conflict.field))
+            if seen is None or same(conflict.field, seen[0], conflict.zoho_value):
+                continue
+            conflict.zoho_value, conflict.zoho_modified_time = seen
+            conflict._change_reason = "Zoho changed the field again"  # type: ignore[attr-defined]
+            conflict.save(update_fields=["zoho_value", "zoho_modified_time"])
+        self.zoho_now.clear()
 
 
 _RESOLUTIONS = {

@@ -128,7 +128,9 @@ def conflict_resolve(
     deal = Opportunity.objects.select_for_update().get(pk=locked.opportunity_id)
     name = locked.field
     if resolution == ConflictResolution.TOOK_ZOHO:
-        chosen: Any = python_value(name, locked.zoho_value)
+        # Zoho's newest value: the deal's last values seen from Zoho, which every pull keeps
+        # current (the conflict shows the same value).
+        chosen: Any = python_value(name, (deal.zoho_values or {}).get(name, locked.zoho_value))
         deal_local_values_store(deal=deal, values={name: chosen}, user=user, to_push=False)
     elif resolution == ConflictResolution.KEPT_LOCAL:
         chosen = getattr(deal, name)

@@ -7,10 +7,13 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from pytest_django import Settings
 
 from opportunities.models import MILESTONE_FIELDS, Conflict, Opportunity, StageMapping
-from opportunities.tests.factories import OpportunityFactory, PhaseTransitionFactory
-from opportunities.tests.syncing import sync_new
+from opportunities.roles import Role
+from opportunities.services.edits import opportunity_edit
+from opportunities.tests.factories import OpportunityFactory, PhaseTransitionFactory, UserFactory
+from opportunities.tests.syncing import sync_new, sync_page
 
 pytestmark = pytest.mark.django_db
 
@@ -109,17 +112,15 @@ def test_a_value_zoho_would_refuse_is_a_form_error_and_nothing_is_saved(
 
 
 def test_a_conflict_page_shows_the_three_values_and_an_admin_decides(
-    admin_client_: Client,
+    admin_client_: Client, settings: Settings
 ) -> None:
+    settings.ZOHO_CONFLICT_STRATEGY = "manual"
     deal = sync_new(stage="Qualification", probability=10)
-    conflict = Conflict.objects.create(
-        opportunity=deal,
-        field="probability",
-        base_value=10,
-        local_value=35,
-        zoho_value=60,
-        strategy="manual",
+    opportunity_edit(
+        deal=deal, user=UserFactory.create(role=Role.MANAGER), changes={"probability": 35}
     )
+    sync_page({deal: {"probability": 60}})
+    conflict = Conflict.objects.get()
     url = reverse("admin:opportunities_conflict_change", args=[conflict.pk])
     page = admin_client_.get(url).content.decode()
     assert "Last seen from Zoho (base)" in page

@@ -114,6 +114,28 @@ def test_a_manual_conflict_waits_for_an_admin_and_is_not_pushed(
     assert conflict.history.filter(history_user=admin).exists()
 
 
+def test_an_open_conflict_follows_zohos_newest_value_and_taking_zoho_takes_that(
+    manager: Any, admin: Any, settings: Settings
+) -> None:
+    settings.ZOHO_CONFLICT_STRATEGY = "manual"
+    deal = _deal()
+    opportunity_edit(deal=deal, user=manager, changes={"stage": "Value Proposition"})
+    sync_page({deal: {"stage": "Proposal/Price Quote"}})
+    sync_page({deal: {"stage": "Negotiation/Review"}})  # Zoho moves again before a decision
+    conflict = Conflict.objects.get()
+    assert (conflict.local_value, conflict.zoho_value) == (
+        "Value Proposition",
+        "Negotiation/Review",
+    )
+    assert conflict.history.count() == 2  # found, then Zoho's newer value: both audited
+
+    conflict_resolve(conflict=conflict, user=admin, resolution="took_zoho")
+
+    deal = _reload(deal)
+    assert (deal.stage, deal.pending_fields) == ("Negotiation/Review", [])
+    assert deal.stage == deal.zoho_values["stage"]  # local and Zoho agree again
+
+
 def test_an_amount_conflict_over_20_percent_is_manual_whatever_the_strategy(
     manager: Any, settings: Settings
 ) -> None:
