@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from currency.codes import ISO_CODE
 from opportunities.models import (
+    NOT_CONVERTED,
     CrmUser,
     HealthStatus,
     Opportunity,
@@ -144,6 +145,9 @@ class DealFilter(django_filters.FilterSet):
     requires_attention = django_filters.BooleanFilter(
         method="attention_only", label="Requires attention"
     )
+    # `converted=false`: deals with an amount but no SGD value, which totals leave out (the
+    # dashboard's "not converted" figure links here).
+    converted = django_filters.BooleanFilter(method="converted_only", label="Converted to SGD")
     sort = django_filters.OrderingFilter(fields=SORTS, label="Sort")
 
     class Meta:
@@ -199,6 +203,15 @@ class DealFilter(django_filters.FilterSet):
             return queryset
         condition = Opportunity.objects.strategic_condition()
         return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def converted_only(
+        self, queryset: OpportunityQuerySet, name: str, value: bool | None
+    ) -> OpportunityQuerySet:
+        if value is None:
+            return queryset
+        return (
+            queryset.filter(amount_sgd__isnull=False) if value else queryset.filter(NOT_CONVERTED)
+        )
 
     def attention_only(
         self, queryset: OpportunityQuerySet, name: str, value: bool | None

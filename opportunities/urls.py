@@ -1,7 +1,12 @@
+"""The deal screens' URLs."""
+
 from django.urls import path
 
 from opportunities import views
 
 urlpatterns = [
-    path("", views.opportunity_list, name="home"),
+    path("", views.dashboard, name="home"),
+    path("board/", views.board, name="board"),
+    path("changes/", views.changes, name="changes"),
+    path("deals/<int:pk>/", views.deal_detail, name="deal"),
 ]

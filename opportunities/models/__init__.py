@@ -11,14 +11,22 @@ from opportunities.models.choices import (
     TransitionCause,
 )
 from opportunities.models.crm import Account, CrmUser
-from opportunities.models.deals import Opportunity, OpportunityQuerySet
+from opportunities.models.deals import (
+    HEALTH_ORDER,
+    NOT_CONVERTED,
+    Opportunity,
+    OpportunityQuerySet,
+    PipelineBucket,
+)
 from opportunities.models.history import ChangeEvent, PhaseTransition
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import StageMapping
 from opportunities.models.thresholds import HealthThresholds
 
 __all__ = [
+    "HEALTH_ORDER",
     "MILESTONE_FIELDS",
+    "NOT_CONVERTED",
     "Account",
     "ChangeEvent",
     "ChangeKind",
@@ -30,6 +38,7 @@ __all__ = [
     "Outcome",
     "Phase",
     "PhaseTransition",
+    "PipelineBucket",
     "PipelineSnapshot",
     "SnapshotDimension",
     "SnapshotSource",
