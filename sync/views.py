@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -44,6 +45,11 @@ def _since(request: HttpRequest) -> datetime | None:
     return moment if moment and timezone.is_aware(moment) else None
 
 
+def _sync_url(since: datetime | None) -> str:
+    """The sync page, following the runs started since a click on "Sync now"."""
+    return reverse("sync") + (f"?{urlencode({SINCE_PARAM: since.isoformat()})}" if since else "")
+
+
 def _live_context(request: HttpRequest, since: datetime | None) -> dict[str, Any]:
     now = timezone.now()
     running = SyncRun.objects.running().first()
@@ -61,9 +67,8 @@ def _live_context(request: HttpRequest, since: datetime | None) -> dict[str, Any
         "awaiting": awaiting,
         "since": since,
         "polling": polling,
-        "poll_url": f"{reverse('sync')}?{SINCE_PARAM}={(since or now).isoformat()}"
-        if polling
-        else "",
+        # Polling, or re-fetched on a sync event: either way still following the same click.
+        "poll_url": _sync_url(since),
         "finished_since": started_since
         if started_since and started_since.status != SyncStatus.RUNNING
         else None,
@@ -116,8 +121,7 @@ def sync_start(request: HttpRequest) -> HttpResponse:
         text, level, status, since = f"{exc} Its progress shows below.", messages.WARNING, 409, None
     if not request.htmx:  # type: ignore[attr-defined]
         messages.add_message(request, level, text)
-        suffix = f"?{SINCE_PARAM}={since.isoformat()}" if since else ""
-        return HttpResponseRedirect(reverse("sync") + suffix)
+        return HttpResponseRedirect(_sync_url(since))
     context = _page_context(request, since)
     context["notice"] = {"text": text, "level": "success" if status == 200 else "warning"}
     return _respond(request, context, status=status)

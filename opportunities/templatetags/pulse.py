@@ -37,24 +37,30 @@ def sgd(value: Decimal | int | None) -> str:
     return f"{MINUS if amount < 0 else ''}S${_grouped(amount)}"
 
 
+_UNITS = ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(1000), "K"), (Decimal(1), ""))
+
+
+def _scaled(size: Decimal, index: int) -> str:
+    threshold, suffix = _UNITS[index]
+    scaled = size / threshold
+    places = 0 if scaled >= 100 or not suffix else 1
+    text = f"{scaled.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):,.{places}f}"
+    return text.removesuffix(".0") + suffix
+
+
 @register.filter
 def sgd_short(value: Decimal | int | None) -> str:
     """S$12.3M, S$450K, S$980: three significant figures at most, for KPIs and charts."""
     if value is None:
         return "—"
     amount = Decimal(value)
-    sign, size = (MINUS if amount < 0 else ""), abs(amount)
-    for threshold, suffix in (
-        (Decimal(10) ** 9, "B"),
-        (Decimal(10) ** 6, "M"),
-        (Decimal(1000), "K"),
-    ):
-        if size >= threshold:
-            scaled = size / threshold
-            places = 0 if scaled >= 100 else 1
-            text = f"{scaled.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):,.{places}f}"
-            return f"{sign}S${text.removesuffix('.0')}{suffix}"
-    return f"{sign}S${size.quantize(Decimal(1), ROUND_HALF_UP):,.0f}"
+    sign, size = (MINUS if amount < 0 else ""), abs(amount).quantize(Decimal(1), ROUND_HALF_UP)
+    index = next(i for i, (threshold, _) in enumerate(_UNITS) if size >= threshold or i == 3)
+    text = _scaled(size, index)
+    # 999,950 rounds to "1000K": say "1M" instead.
+    if index and Decimal(text.rstrip("BMK").replace(",", "")) >= 1000:
+        text = _scaled(size, index - 1)
+    return f"{sign}S${text}"
 
 
 @register.simple_tag
