@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from opportunities.access import can_sync
+from opportunities.views.figures import sync_seen
 from pipeline_pulse.fragments import render_page
 from sync.context_processors import live_by_websocket
 from sync.freshness import data_freshness
@@ -92,6 +93,8 @@ def _page_context(request: HttpRequest, since: datetime | None) -> dict[str, Any
 
 
 def _respond(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    if context["last_success"] is not None:
+        sync_seen(context["last_success"].pk)
     response = render_page(request, "sync/sync.html", context, fragment="live", status=status)
     if context.get("finished_since") is not None:
         # The run this page was waiting for is over: the header and any board refresh.
@@ -131,6 +134,7 @@ def sync_start(request: HttpRequest) -> HttpResponse:
 def freshness(request: HttpRequest) -> HttpResponse:
     """The header's freshness line; tells the page when a newer sync has finished."""
     current = data_freshness()
+    sync_seen(current.last_success_id)
     response = render(
         request,
         "base.html#freshness",
@@ -138,5 +142,6 @@ def freshness(request: HttpRequest) -> HttpResponse:
     )
     seen = request.GET.get("seen", "")
     if seen.isdigit() and int(seen) != current.last_success_id:
-        response["HX-Trigger"] = "pulse:sync-finished"
+        # A newer sync finished since the page was drawn: pages re-read what they show.
+        response["HX-Trigger"] = "pulse:data-changed"
     return response

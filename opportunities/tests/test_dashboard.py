@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -170,7 +171,9 @@ def test_empty_dashboard_says_why(manager_client: Client) -> None:
 
 
 def _queries(client: Client, url: str) -> int:
+    cache.clear()  # figures are cached: measure the reads that compute them
     client.get(url)  # warm the session, the role and the cached rates
+    cache.clear()
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)
@@ -184,3 +187,43 @@ def test_dashboard_queries_do_not_grow_with_deals(manager_client: Client) -> Non
         deal(territory=f"T{index}", service_line=f"S{index}", health=HealthStatus.DANGER)
     assert _queries(manager_client, reverse("home")) == few
     assert Opportunity.objects.count() == 50
+
+
+def test_figures_are_cached_until_deals_change_here_or_a_sync_is_seen(
+    manager_client: Client,
+) -> None:
+    from opportunities.views.figures import sync_seen
+
+    edited = deal(sgd="100.00", stage="Qualification")
+
+    def open_pipeline() -> Decimal:
+        return manager_client.get(reverse("home")).context["summary"].open_pipeline_sgd
+
+    assert open_pipeline() == Decimal("100.00")
+    deal(sgd="50.00")  # written behind the screens' back (a nightly job, say)
+    assert open_pipeline() == Decimal("100.00")  # at most FIGURES_SECONDS old
+    form = {
+        "stage": "Qualification",
+        "closing_date": str(edited.closing_date),
+        "currency": "SGD",
+        "amount": "100.00",
+        "probability": "35",
+    }
+    assert manager_client.post(reverse("deal", args=[edited.pk]), form).status_code == 302
+    assert open_pipeline() == Decimal("150.00")
+    deal(sgd="25.00")
+    assert sync_seen(41) is True
+    assert sync_seen(41) is False
+    assert open_pipeline() == Decimal("175.00")
+
+
+def test_the_data_version_survives_a_cleared_cache() -> None:
+    from django.core.cache import cache
+
+    from opportunities.views.figures import data_version, deals_changed
+
+    cache.clear()
+    deals_changed()  # no version stored yet: starts one
+    first = data_version()
+    deals_changed()
+    assert data_version() == first + 1

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from opportunities.access import deals_visible_to
 from opportunities.filters import CLOSING_WINDOWS, PROBABILITY_BANDS, DealFilter
 from opportunities.models import HEALTH_ORDER, OpportunityQuerySet, Outcome, Phase
-from opportunities.roles import Role, role_of
+from opportunities.views.figures import cached_figures, login_scope
 from opportunities.views.paging import CountedPaginator
 from pipeline_pulse.fragments import render_page
 
@@ -79,12 +79,6 @@ def board_options(deals: OpportunityQuerySet, scope: str) -> dict[str, Any]:
     return options
 
 
-def _scope(request: HttpRequest) -> str:
-    if role_of(request.user) is Role.REP:
-        return "rep:" + (getattr(request.user, "email", "") or "").lower()
-    return "all" if role_of(request.user) else "none"
-
-
 def board_query(params: QueryDict) -> tuple[QueryDict, bool]:
     """The filters in force: the URL's, or the default view when it sets none."""
     data = params.copy()
@@ -120,9 +114,8 @@ def _sort_links(data: QueryDict) -> dict[str, dict[str, str]]:
 
 
 def _groups(
-    deals: OpportunityQuerySet, grouped: bool
+    totals: dict[str, tuple[int, Decimal]], grouped: bool
 ) -> tuple[int, list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    totals = deals.health_groups()
     summary: list[dict[str, Any]] = [
         {
             "status": status.value,
@@ -142,7 +135,8 @@ def board(request: HttpRequest) -> HttpResponse:
     visible = deals_visible_to(request.user)
     data, is_default = board_query(request.GET)
     filterset = DealFilter(data, queryset=visible, request=request)
-    options = board_options(visible, _scope(request))
+    scope = login_scope(request)
+    options = board_options(visible, scope)
     context: dict[str, Any] = {
         "filterset": filterset,
         "form": filterset.form,
@@ -169,9 +163,19 @@ def board(request: HttpRequest) -> HttpResponse:
     sort = data.get("sort", "")
     grouped = sort.lstrip("-") in ("", "health")
     deals = filterset.qs
-    total, groups, group_by_status = _groups(deals, grouped)
-    rows = deals.select_related("account", "owner").only(*BOARD_COLUMNS)
-    page = CountedPaginator(rows, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
+    # The totals (and so the page count) of the same filters, whatever the page or sort.
+    filters = data.copy()
+    for key in NOT_FILTERS:
+        filters.pop(key, None)
+    totals = cached_figures("board-groups", scope, deals.health_groups, detail=filters.urlencode())
+    total, groups, group_by_status = _groups(totals, grouped)
+    # Sort and slice the narrow ids first, then read the 50 wide rows with their joins.
+    ids = CountedPaginator(deals.values_list("pk", flat=True), PAGE_SIZE, count=total)
+    page = ids.get_page(request.GET.get("page"))
+    wanted = list(page.object_list)
+    rows = deals.model.objects.filter(pk__in=wanted).select_related("account", "owner")
+    by_pk = {row.pk: row for row in rows.only(*BOARD_COLUMNS)}
+    page.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
     context.update(
         page=page,
         total=total,

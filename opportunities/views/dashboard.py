@@ -22,6 +22,7 @@ from opportunities.models import (
 )
 from opportunities.roles import Role, role_of
 from opportunities.templatetags.pulse import day, sgd, sgd_short
+from opportunities.views.figures import cached_figures, login_scope
 from opportunities.views.links import board_url, open_board_url
 from pipeline_pulse.fragments import render_page
 
@@ -130,8 +131,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """SGD KPIs and breakdowns over every deal the login may see."""
     today = timezone.localdate()
     deals = deals_visible_to(request.user)
-    summary = deals.pipeline_summary(today=today)
-    breakdown = deals.open_pipeline_breakdown()
+    scope = login_scope(request)
+    summary = cached_figures(
+        "summary", scope, lambda: deals.pipeline_summary(today=today), detail=str(today)
+    )
+    breakdown = cached_figures("breakdown", scope, deals.open_pipeline_breakdown)
     charts = []
     for dimension, buckets in breakdown.items():
         bars = _bars(dimension, buckets)
@@ -162,7 +166,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "quarter_label": f"Q{(summary.quarter[0].month - 1) // 3 + 1} {summary.quarter[0].year}",
         "links": links,
         "charts": charts,
-        "trend": _trend(today) if sees_everything else None,
+        "trend": cached_figures("trend", "all", lambda: _trend(today), detail=str(today))
+        if sees_everything
+        else None,
         "trend_hidden_for_role": not sees_everything,
         "danger_short": sgd_short(summary.danger_sgd),
         "health_order": HEALTH_ORDER,

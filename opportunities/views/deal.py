@@ -22,6 +22,7 @@ from opportunities.deal_fields import CRM_FIELDS, EDITABLE_FIELDS, FIELDS_BY_NAM
 from opportunities.models import MILESTONE_FIELDS, Opportunity, Outcome
 from opportunities.services.edits import opportunity_edit
 from opportunities.templatetags.pulse import day, local_money, moment, sgd
+from opportunities.views.figures import cached_figures, deals_changed
 from pipeline_pulse.fragments import render_page
 
 HISTORY_LIMIT = 100
@@ -122,7 +123,8 @@ def _edit_fields(
     deal: Opportunity, values: dict[str, str], errors: dict[str, list[str]]
 ) -> list[dict[str, Any]]:
     currencies = sorted({*settings.FX_CURRENCIES, deal.currency, values.get("currency", "")} - {""})
-    stages = Opportunity.objects.stage_choices()
+    # The stages in use come from every deal: a scan of the table, so cached like the figures.
+    stages = list(cached_figures("stage-choices", "all", Opportunity.objects.stage_choices))
     if values.get("stage") and values["stage"] not in stages:
         stages.append(values["stage"])
     fields = []
@@ -198,6 +200,8 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context = _context(request, deal, posted=posted, errors=errors)
         return render_page(request, "opportunities/deal.html", context, fragment="deal", status=422)
     saved = [FIELDS_BY_NAME[n].label for n in EDITABLE_FIELDS if getattr(updated, n) != before[n]]
+    if saved:
+        deals_changed()
     if not request.htmx:  # type: ignore[attr-defined]
         if saved:
             messages.success(

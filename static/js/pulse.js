@@ -138,6 +138,27 @@
     });
   }
 
+  /* --- Filter menus: the count on a menu follows its ticked boxes ------------------------ */
+
+  function countTicks(event) {
+    var menu = event.target.closest ? event.target.closest("details.dropdown") : null;
+    if (!menu || event.target.type !== "checkbox") { return; }
+    var summary = menu.querySelector("summary");
+    var ticked = menu.querySelectorAll("input[type=checkbox]:checked").length;
+    var badge = summary.querySelector(".count");
+    if (!ticked) {
+      if (badge) { badge.remove(); }
+      return;
+    }
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "count";
+      summary.appendChild(document.createTextNode(" "));
+      summary.appendChild(badge);
+    }
+    badge.textContent = String(ticked);
+  }
+
   /* --- Live sync progress over the WebSocket ------------------------------------------- */
 
   function setText(panel, name, value) {
@@ -194,6 +215,7 @@
 
   function start() {
     drawCharts(document);
+    document.addEventListener("change", countTicks);
     if (window.htmx) {
       window.htmx.onLoad(function (element) { if (element !== document.body) { drawCharts(element); } });
     }

@@ -202,7 +202,7 @@ def test_freshness_tells_the_page_when_a_newer_sync_finished(manager_client: Cli
     same = manager_client.get(reverse("freshness") + f"?seen={run.pk}")
     assert "HX-Trigger" not in same.headers
     newer = manager_client.get(reverse("freshness") + "?seen=0")
-    assert newer.headers["HX-Trigger"] == "pulse:sync-finished"
+    assert newer.headers["HX-Trigger"] == "pulse:data-changed"
     assert f"seen={run.pk}" in newer.content.decode()
 
 
