@@ -86,3 +86,103 @@ def test_start_a_full_sync_and_watch_it_finish(
     run = SyncRun.objects.get()
     assert (run.status, run.fetched) == (SyncStatus.SUCCEEDED, DEALS)
     assert Opportunity.objects.count() == DEALS
+
+
+@pytest.fixture
+def asgi_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The ASGI application (HTTP and WebSockets) served by uvicorn in a thread of the test.
+
+    Built afresh, so its middleware reads the test settings (static files from the finders).
+    Its threads close their database connections after each request, so none outlives the
+    test and holds the test database open.
+    """
+    from django.db import connections
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    import socket
+
+    import uvicorn
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from channels.security.websocket import AllowedHostsOriginValidator
+    from django.core.handlers.asgi import ASGIHandler
+
+    from pipeline_pulse.routing import websocket_urlpatterns
+
+    application = ProtocolTypeRouter(
+        {
+            "http": ASGIHandler(),
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
+        }
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        thread.join(timeout=0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _publish(run: SyncRun) -> None:
+    """As the worker does; from a thread of its own, since Playwright's loop runs in this one."""
+    from sync.events import sync_progress_publish
+
+    thread = threading.Thread(target=sync_progress_publish, args=(run,))
+    thread.start()
+    thread.join(timeout=10)
+
+
+# WhiteNoise serves static files to the ASGI handler through a synchronous iterator.
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators")
+def test_progress_arrives_over_the_websocket(
+    page: Page, asgi_server: str, settings: Settings
+) -> None:
+    from django.utils import timezone
+
+    from sync.context_processors import live_by_websocket
+    from sync.models import SyncKind, SyncTrigger
+
+    if not live_by_websocket():
+        pytest.skip("needs a channel layer shared between threads: set REDIS_URL")
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    UserFactory.create(username="mei", role=Role.MANAGER)
+    run = SyncRun.objects.create(kind=SyncKind.FULL, trigger=SyncTrigger.MANUAL, expected_total=400)
+    page.goto(f"{asgi_server}/accounts/login/?next=/sync/")
+    page.fill("#id_username", "mei")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    expect(page.locator("#sync-progress")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-sync-socket", "/ws/sync/")
+    # Publish until the page's socket has joined the group and shows the numbers.
+    run.fetched, run.created, run.pages = 200, 180, 1
+    for _ in range(50):
+        _publish(run)
+        if page.locator('[data-count="fetched"]').inner_text() == "200":
+            break
+        page.wait_for_timeout(200)
+    expect(page.locator('[data-count="fetched"]')).to_have_text("200")
+    expect(page.locator("[data-percent]")).to_have_text("50%")
+    expect(page.locator("#freshness")).to_contain_text("Syncing now")
+    screenshot(page, "sync-websocket")
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncStatus.SUCCEEDED, finished_at=timezone.now(), fetched=400
+    )
+    run.refresh_from_db()
+    _publish(run)
+    # The run is over: the page re-reads its runs, the header its freshness.
+    expect(page.locator("#sync-live")).to_contain_text("No sync is running")
+    expect(page.locator("#freshness")).to_contain_text("Synced")
+    connection.close()
