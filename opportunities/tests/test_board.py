@@ -92,6 +92,9 @@ def test_reasons_are_shown_in_words(manager_client: Client) -> None:
         ("?closing=next_quarter&outcome=open", {"MY"}),
         ("?closing=custom&closing_from=2000-01-01&closing_to=2000-12-31", set()),
         ("?converted=false", set()),
+        ("?converted=true&outcome=open", {"SG", "MY"}),
+        ("?strategic=false", {"SG"}),
+        ("?requires_attention=false", {"SG"}),
         ("?sort=-amount_sgd&outcome=open", {"SG", "MY"}),
     ],
 )

@@ -158,7 +158,8 @@ def test_progress_arrives_over_the_websocket(
     if not live_by_websocket():
         pytest.skip("needs a channel layer shared between threads: set REDIS_URL")
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
-    UserFactory.create(username="mei", role=Role.MANAGER)
+    settings.ZOHO_CLIENT_ID = settings.ZOHO_CLIENT_SECRET = settings.ZOHO_REFRESH_TOKEN = "set"
+    UserFactory.create(username="mei", role=Role.MANAGER, first_name="Mei", last_name="Lim")
     run = SyncRun.objects.create(kind=SyncKind.FULL, trigger=SyncTrigger.MANUAL, expected_total=400)
     page.goto(f"{asgi_server}/accounts/login/?next=/sync/")
     page.fill("#id_username", "mei")
