@@ -240,22 +240,34 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         )
         return {status: (deals, sgd or ZERO) for status, deals, sgd in rows}
 
-    def distinct_values(self, field: str) -> list[str]:
-        """The non-blank values of a text field among these deals, sorted (filter options)."""
-        values = (
-            self.order_by(field).exclude(**{field: ""}).values_list(field, flat=True).distinct()
-        )
-        return list(values)
+    def filter_options(self) -> dict[str, list[Any]]:
+        """The board's choices among these deals, in one pass over them (plus owners' names).
 
-    def owner_choices(self) -> list[tuple[int, str]]:
-        """(id, name) of the CRM users who own these deals, by name (the owner filter)."""
-        rows = (
-            self.filter(owner__isnull=False)
-            .order_by("owner__name", "owner_id")
-            .values_list("owner_id", "owner__name")
+        `owners` as (id, name) by name; `territories`, `service_lines`, `currencies` sorted,
+        blanks left out. One GROUP BY over the four fields together instead of four scans.
+        """
+        combos = (
+            self.order_by()
+            .values_list("owner_id", "territory", "service_line", "currency")
             .distinct()
         )
-        return list(rows)
+        owner_ids: set[int] = set()
+        territories: set[str] = set()
+        service_lines: set[str] = set()
+        currencies: set[str] = set()
+        for owner_id, territory, service_line, currency in combos:
+            if owner_id is not None:
+                owner_ids.add(owner_id)
+            territories.add(territory)
+            service_lines.add(service_line)
+            currencies.add(currency)
+        owners = CrmUser.objects.filter(pk__in=owner_ids).order_by("name", "pk")
+        return {
+            "owners": list(owners.values_list("pk", "name")),
+            "territories": sorted(territories - {""}),
+            "service_lines": sorted(service_lines - {""}),
+            "currencies": sorted(currencies - {""}),
+        }
 
     def stage_choices(self) -> list[str]:
         """Every stage a deal may be moved to: the mapped stages and those deals are in."""

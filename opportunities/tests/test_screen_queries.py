@@ -33,7 +33,7 @@ def test_open_pipeline_breakdown_in_one_query() -> None:
     assert sum(b.deal_count for b in breakdown["phase"]) == 4
 
 
-def test_health_groups_and_distinct_values() -> None:
+def test_health_groups_and_filter_options() -> None:
     deal(health=HealthStatus.DANGER, sgd="10.00", territory="B")
     deal(health=HealthStatus.DANGER, sgd=None, territory="A")
     deal(territory="")
@@ -42,8 +42,13 @@ def test_health_groups_and_distinct_values() -> None:
         groups = deals.health_groups()
     assert len(captured) == 1
     assert groups["danger"] == (2, Decimal("10.00"))
-    assert deals.distinct_values("territory") == ["A", "B"]
-    assert len(deals.owner_choices()) == 3
+    with CaptureQueriesContext(connection) as captured:
+        options = deals.filter_options()
+    assert len(captured) == 2  # the deals once, then the owners' names
+    assert options["territories"] == ["A", "B"]
+    owners = Opportunity.objects.values_list("owner__pk", "owner__name")
+    assert options["owners"] == sorted(owners, key=lambda owner: (owner[1], owner[0]))
+    assert options["currencies"] == ["SGD", "XAF"]
 
 
 def test_change_totals_and_latest_per_kind() -> None:

@@ -69,12 +69,8 @@ def board_options(deals: OpportunityQuerySet, scope: str) -> dict[str, Any]:
     key = f"board-options:v1:{scope}"
     options: dict[str, Any] | None = cache.get(key)
     if options is None:
-        options = {
-            "owners": [(str(pk), name) for pk, name in deals.owner_choices()],
-            "territories": deals.distinct_values("territory"),
-            "service_lines": deals.distinct_values("service_line"),
-            "currencies": deals.distinct_values("currency"),
-        }
+        options = deals.filter_options()
+        options["owners"] = [(str(pk), name) for pk, name in options["owners"]]
         cache.set(key, options, OPTIONS_CACHE_SECONDS)
     return options
 
