@@ -1,8 +1,9 @@
 """The health board's downloads: exactly the filtered board (every page) as CSV or Excel.
 
 Both take the board's query string, filter it with the board's own FilterSet over the deals
-the login may see, and stream the file: rows are read from the database in chunks and sent
-in pieces, so a download of 100,000 deals never holds them in memory.
+the login may see (a query with no filter is the board's default view: lost deals left out),
+and stream the file: rows are read from the database in chunks and sent in pieces, so a
+download of 100,000 deals never holds them in memory.
 
 Under ASGI (uvicorn) Django reads a synchronous streaming body into a list before sending
 it, so there the pieces come from an asynchronous iterator that makes each piece in the
@@ -27,6 +28,7 @@ from opportunities.exports import opportunities_csv_pieces
 from opportunities.exports_xlsx import XLSX_CONTENT_TYPE, opportunities_xlsx_pieces
 from opportunities.filters import DealFilter
 from opportunities.models import Opportunity
+from opportunities.views.board import board_query
 
 FILENAME = "pipeline-pulse-deals-{day:%Y-%m-%d}.{extension}"
 
@@ -48,7 +50,8 @@ def board_export_xlsx(request: HttpRequest) -> HttpResponseBase:
 def _export(
     request: HttpRequest, pieces: Pieces, content_type: str, extension: str
 ) -> HttpResponseBase:
-    board = DealFilter(request.GET, queryset=deals_visible_to(request.user))
+    query, _ = board_query(request.GET)  # the board's default view when the URL sets none
+    board = DealFilter(query, queryset=deals_visible_to(request.user), request=request)
     if not board.is_valid():
         return HttpResponseBadRequest(
             _invalid_filters_message(board.errors), content_type="text/plain; charset=utf-8"

@@ -1,9 +1,14 @@
+"""The deal screens' URLs."""
+
 from django.urls import path
 
 from opportunities import export_views, views
 
 urlpatterns = [
-    path("", views.opportunity_list, name="home"),
+    path("", views.dashboard, name="home"),
+    path("board/", views.board, name="board"),
     path("board/export.csv", export_views.board_export_csv, name="board_export_csv"),
     path("board/export.xlsx", export_views.board_export_xlsx, name="board_export_xlsx"),
+    path("changes/", views.changes, name="changes"),
+    path("deals/<int:pk>/", views.deal_detail, name="deal"),
 ]

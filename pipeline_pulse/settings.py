@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opportunities.context_processors.role",
+                "sync.context_processors.freshness",
             ],
         },
     },
@@ -396,6 +397,9 @@ ZOHO_API_DOMAIN = env("ZOHO_API_DOMAIN", default="https://www.zohoapis.com")
 ZOHO_CLIENT_ID = env("ZOHO_CLIENT_ID", default="")
 ZOHO_CLIENT_SECRET = env("ZOHO_CLIENT_SECRET", default="")
 ZOHO_REFRESH_TOKEN = env("ZOHO_REFRESH_TOKEN", default="")
+# Zoho CRM's web app, for the deal page's "Open in Zoho" link (the org's data centre, e.g.
+# https://crm.zoho.eu).
+ZOHO_WEB_URL = env("ZOHO_WEB_URL", default="https://crm.zoho.com")
 # The currency of deals Zoho sends without one (the org's home currency).
 ZOHO_HOME_CURRENCY = env("ZOHO_HOME_CURRENCY", default="SGD")
 # Org-specific API names, overriding the defaults: a JSON object or attr=Api_Name pairs,

@@ -17,6 +17,7 @@ admin.site.index_title = "Revenue operations"
 
 urlpatterns = [
     path("", include("opportunities.urls")),
+    path("", include("sync.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

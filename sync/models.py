@@ -49,6 +49,24 @@ class SyncRunQuerySet(models.QuerySet["SyncRun"]):
     def has_succeeded_full(self) -> bool:
         return self.succeeded().filter(kind=SyncKind.FULL).exists()
 
+    def latest_failed(self) -> SyncRun | None:
+        return self.filter(status=SyncStatus.FAILED).order_by("-finished_at", "-pk").first()
+
+    def history(self, limit: int, *, issues_per_run: int) -> list[SyncRun]:
+        """The newest runs with their issue counts and first issues, in two queries."""
+        first_issues = models.Prefetch(
+            "issues",
+            queryset=SyncIssue.objects.order_by("run", "id")[:issues_per_run],
+            to_attr="first_issues",
+        )
+        runs = (
+            self.select_related("triggered_by")
+            .annotate(issue_count=models.Count("issues"))
+            .order_by("-started_at", "-pk")
+            .prefetch_related(first_issues)[:limit]
+        )
+        return list(runs)
+
 
 class SyncRun(models.Model):
     """One run of the sync; at most one is running at a time, enforced by the database."""

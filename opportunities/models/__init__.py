@@ -13,14 +13,22 @@ from opportunities.models.choices import (
 )
 from opportunities.models.conflicts import Conflict, ConflictResolution, ConflictStatus
 from opportunities.models.crm import Account, CrmUser
-from opportunities.models.deals import Opportunity, OpportunityQuerySet
+from opportunities.models.deals import (
+    HEALTH_ORDER,
+    NOT_CONVERTED,
+    Opportunity,
+    OpportunityQuerySet,
+    PipelineBucket,
+)
 from opportunities.models.history import ChangeEvent, PhaseTransition
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
 from opportunities.models.thresholds import HealthThresholds
 
 __all__ = [
+    "HEALTH_ORDER",
     "MILESTONE_FIELDS",
+    "NOT_CONVERTED",
     "Account",
     "ChangeEvent",
     "ChangeKind",
@@ -37,6 +45,7 @@ __all__ = [
     "Outcome",
     "Phase",
     "PhaseTransition",
+    "PipelineBucket",
     "PipelineSnapshot",
     "SnapshotDimension",
     "SnapshotSource",

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+# A deal with an amount that has no SGD value (no known rate): counted, never summed.
+NOT_CONVERTED = Q(amount__isnull=False, amount_sgd__isnull=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,39 @@ HEALTH_ORDER = (
     HealthStatus.SUCCESS,
     HealthStatus.NEUTRAL,
 )
+
+# The dashboard's breakdowns of the open pipeline, named as the board's filters name them.
+BREAKDOWN_FIELDS = {
+    "phase": "phase",
+    "health": "health_status",
+    "territory": "territory",
+    "service_line": "service_line",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineBucket:
+    """One bar of a breakdown: the open deals with one value of a field.
+
+    `value` is what the board's filter of the same name takes ("" for a blank field);
+    `not_converted` deals are counted but left out of `amount_sgd`.
+    """
+
+    value: str
+    deal_count: int
+    amount_sgd: Decimal
+    not_converted: int
+
+
+def _bucket_order(dimension: str, buckets: dict[str, PipelineBucket]) -> list[PipelineBucket]:
+    if dimension == "phase":
+        return [buckets[str(phase)] for phase in Phase.values if str(phase) in buckets]
+    if dimension == "health":
+        return [buckets[status] for status in HEALTH_ORDER if status in buckets]
+    # Territories and service lines: the biggest first, blanks last.
+    return sorted(
+        buckets.values(), key=lambda b: (b.value == "", -b.amount_sgd, -b.deal_count, b.value)
+    )
 
 
 class OpportunityQuerySet(models.QuerySet["Opportunity"]):
@@ -155,13 +190,89 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
             lost_count=Count("pk", filter=Q(outcome=Outcome.LOST)),
             won_sgd=Sum("amount_sgd", filter=is_won),
             won_converted=Count("amount_sgd", filter=is_won),
-            not_convertible=Count("pk", filter=Q(amount__isnull=False, amount_sgd__isnull=True)),
+            not_convertible=Count("pk", filter=NOT_CONVERTED),
         )
         return PipelineSummary.from_totals(totals, quarter=quarter)
 
     def currencies(self) -> set[str]:
         """The currency codes these deals use (one query)."""
         return set(self.order_by().values_list("currency", flat=True).distinct())
+
+    def open_pipeline_breakdown(self) -> dict[str, list[PipelineBucket]]:
+        """The open deals by phase, health, territory and service line, in one query.
+
+        One GROUP BY over the four fields together (a few hundred rows at most in a real org)
+        is summed here into the four breakdowns: one pass over the deals instead of four.
+        Keys are those of BREAKDOWN_FIELDS; each list is in display order.
+        """
+        rows = (
+            self.open()
+            .order_by()
+            .values(*BREAKDOWN_FIELDS.values())
+            .annotate(
+                deals=Count("pk"),
+                sgd=Sum("amount_sgd"),
+                missing=Count("pk", filter=Q(amount_sgd__isnull=True)),
+            )
+        )
+        totals: dict[str, dict[str, list[Any]]] = {name: {} for name in BREAKDOWN_FIELDS}
+        for row in rows:
+            for dimension, field in BREAKDOWN_FIELDS.items():
+                value = str(row[field])
+                count, sgd, missing = totals[dimension].setdefault(value, [0, ZERO, 0])
+                totals[dimension][value] = [
+                    count + row["deals"],
+                    sgd + (row["sgd"] or ZERO),
+                    missing + row["missing"],
+                ]
+        return {
+            dimension: _bucket_order(
+                dimension,
+                {
+                    value: PipelineBucket(value, count, sgd.quantize(CENT, ROUND_HALF_UP), missing)
+                    for value, (count, sgd, missing) in by_value.items()
+                },
+            )
+            for dimension, by_value in totals.items()
+        }
+
+    def health_groups(self) -> dict[str, tuple[int, Decimal]]:
+        """Deals and SGD total per health state, in one query (the board's group headings)."""
+        rows = (
+            self.order_by()
+            .values_list("health_status")
+            .annotate(deals=Count("pk"), sgd=Sum("amount_sgd"))
+        )
+        return {status: (deals, sgd or ZERO) for status, deals, sgd in rows}
+
+    def filter_options(self) -> dict[str, list[Any]]:
+        """The board's choices among these deals, in one pass over them (plus owners' names).
+
+        `owners` as (id, name) by name; `territories`, `service_lines`, `currencies` sorted,
+        blanks left out. One GROUP BY over the four fields together instead of four scans.
+        """
+        combos = (
+            self.order_by()
+            .values_list("owner_id", "territory", "service_line", "currency")
+            .distinct()
+        )
+        owner_ids: set[int] = set()
+        territories: set[str] = set()
+        service_lines: set[str] = set()
+        currencies: set[str] = set()
+        for owner_id, territory, service_line, currency in combos:
+            if owner_id is not None:
+                owner_ids.add(owner_id)
+            territories.add(territory)
+            service_lines.add(service_line)
+            currencies.add(currency)
+        owners = CrmUser.objects.filter(pk__in=owner_ids).order_by("name", "pk")
+        return {
+            "owners": list(owners.values_list("pk", "name")),
+            "territories": sorted(territories - {""}),
+            "service_lines": sorted(service_lines - {""}),
+            "currencies": sorted(currencies - {""}),
+        }
 
     def stage_choices(self) -> list[str]:
         """Every stage a deal may be moved to: the mapped stages and those deals are in."""

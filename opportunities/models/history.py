@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Case, Count, F, Q, Sum, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from opportunities.models.choices import ChangeKind, Phase, TransitionCause
 from opportunities.models.deals import Opportunity
 from pipeline_pulse.dates import day_bounds, start_of_day
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class PhaseTransition(models.Model):
@@ -67,6 +73,31 @@ class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
     def counts_by_kind(self) -> dict[str, int]:
         rows = self.order_by().values_list("kind").annotate(n=Count("id"))
         return dict(rows)
+
+    def visible_to(self, user: User | AnonymousUser) -> ChangeEventQuerySet:
+        """Events of the live deals this login may see (a rep's own deals only)."""
+        return self.filter(opportunity__in=Opportunity.objects.visible_to(user))
+
+    def totals_by_kind(self) -> dict[str, tuple[int, Decimal]]:
+        """Events and their SGD total per kind, in one query."""
+        rows = (
+            self.order_by().values_list("kind").annotate(events=Count("id"), sgd=Sum("sgd_value"))
+        )
+        return {kind: (events, sgd or Decimal("0.00")) for kind, events, sgd in rows}
+
+    def latest_per_kind(self, limit: int) -> ChangeEventQuerySet:
+        """The newest `limit` events of each kind, newest first, in one query."""
+        return (
+            self.annotate(
+                rank_in_kind=Window(
+                    RowNumber(),
+                    partition_by=[F("kind")],
+                    order_by=[F("occurred_at").desc(), F("id").desc()],
+                )
+            )
+            .filter(rank_in_kind__lte=limit)
+            .order_by("kind", "-occurred_at", "-id")
+        )
 
 
 class ChangeEvent(models.Model):

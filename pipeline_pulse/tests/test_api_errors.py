@@ -67,7 +67,9 @@ def test_a_crash_is_a_500_body_that_says_nothing_of_the_cause(
 
 def test_a_crash_on_a_page_is_djangos_html_500(manager_client: Client) -> None:
     manager_client.raise_request_exception = False
-    with mock.patch("opportunities.views.deals_visible_to", side_effect=RuntimeError("x")):
+    with mock.patch(
+        "opportunities.views.dashboard.deals_visible_to", side_effect=RuntimeError("x")
+    ):
         response = manager_client.get("/")
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")

@@ -1,0 +1,229 @@
+"""The dashboard: every figure and bar links to the board showing exactly the deals it sums."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from opportunities.models import HealthStatus, Opportunity, Outcome, PipelineSnapshot
+from opportunities.tests.screens import deal, mixed_pipeline
+
+pytestmark = pytest.mark.django_db
+
+
+def _board(client: Client, url: str) -> tuple[int, Decimal, set[int]]:
+    """What the board shows at `url`: how many deals, their SGD total, and the deals' ids."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    context = response.context
+    total = sum((group["sgd"] for group in context["groups"]), Decimal(0))
+    ids = {row.pk for row in context["page"].object_list}
+    return context["total"], total, ids
+
+
+def _sgd(deals: Any) -> Decimal:
+    return sum((d.amount_sgd or Decimal(0) for d in deals), Decimal(0))
+
+
+def test_each_kpi_links_to_exactly_the_deals_it_sums(manager_client: Client) -> None:
+    deals = mixed_pipeline()
+    response = manager_client.get(reverse("home"))
+    summary, links = response.context["summary"], response.context["links"]
+    today = timezone.localdate()
+    quarter = summary.quarter
+    open_deals = [d for d in deals if d.outcome == Outcome.OPEN]
+    won_quarter = [
+        d for d in deals if d.outcome == Outcome.WON and quarter[0] <= d.closing_date <= quarter[1]
+    ]
+    danger = [d for d in deals if d.health_status == HealthStatus.DANGER]
+    won = [d for d in deals if d.outcome == Outcome.WON]
+    closed = [d for d in deals if d.outcome != Outcome.OPEN]
+    not_converted = [d for d in deals if d.amount is not None and d.amount_sgd is None]
+    expected = {
+        "open": (open_deals, summary.open_pipeline_sgd),
+        "won_quarter": (won_quarter, summary.won_this_quarter_sgd),
+        "danger": (danger, summary.danger_sgd),
+        "won": (won, None),
+        "closed": (closed, None),
+        "not_converted": (not_converted, Decimal(0)),
+    }
+    assert today >= quarter[0]
+    for key, (wanted, figure) in expected.items():
+        count, total, ids = _board(manager_client, links[key])
+        assert ids == {d.pk for d in wanted}, key
+        assert count == len(wanted), key
+        assert total == _sgd(wanted), key
+        if figure is not None:
+            assert total == figure, key
+    assert summary.danger_count == len(danger)
+    assert summary.not_convertible_count == len(not_converted)
+    assert summary.average_deal_sgd == (_sgd(won) / len(won)).quantize(Decimal("0.01"))
+
+
+def test_each_bar_links_to_exactly_its_open_deals(manager_client: Client) -> None:
+    deals = mixed_pipeline()
+    charts = manager_client.get(reverse("home")).context["charts"]
+    assert [chart["dimension"] for chart in charts] == [
+        "phase",
+        "health",
+        "territory",
+        "service_line",
+    ]
+    field = {
+        "phase": "phase",
+        "health": "health_status",
+        "territory": "territory",
+        "service_line": "service_line",
+    }
+    for chart in charts:
+        for bar in chart["bars"]:
+            wanted = [
+                d
+                for d in deals
+                if d.outcome == Outcome.OPEN
+                and str(getattr(d, field[chart["dimension"]])) == bar.bucket.value
+            ]
+            count, total, ids = _board(manager_client, bar.url)
+            assert (count, ids) == (len(wanted), {d.pk for d in wanted}), bar.label
+            assert count == bar.bucket.deal_count, bar.label
+            assert total == bar.bucket.amount_sgd == _sgd(wanted), bar.label
+            assert bar.bucket.not_converted == sum(d.amount_sgd is None for d in wanted)
+            assert bar.url in chart["data"]["links"]
+
+
+def test_health_bars_come_worst_first_and_territories_biggest_first(manager_client: Client) -> None:
+    mixed_pipeline()
+    charts = {c["dimension"]: c for c in manager_client.get(reverse("home")).context["charts"]}
+    assert [b.bucket.value for b in charts["health"]["bars"]] == [
+        "danger",
+        "warning",
+        "success",
+        "neutral",
+    ]
+    assert [b.bucket.value for b in charts["phase"]["bars"]] == ["1", "2", "3"]
+    assert [b.bucket.value for b in charts["territory"]["bars"]] == [
+        "Singapore",
+        "Malaysia",
+        "India",
+    ]
+
+
+def test_a_blank_territory_is_shown_but_not_linked(manager_client: Client) -> None:
+    deal(territory="", sgd="500.00")
+    charts = {c["dimension"]: c for c in manager_client.get(reverse("home")).context["charts"]}
+    (bar,) = charts["territory"]["bars"]
+    assert (bar.label, bar.url) == ("No territory", None)
+
+
+def test_abbreviated_figures_carry_the_exact_value(manager_client: Client) -> None:
+    deal(sgd="1234567.89")
+    content = manager_client.get(reverse("home")).content.decode()
+    assert 'title="S$1,234,567.89"' in content
+    assert (
+        '<span aria-hidden="true">S$1.2M</span><span class="sr-only">S$1,234,567.89</span>'
+        in content
+    )
+
+
+def test_charts_have_a_title_a_data_block_and_a_table(manager_client: Client) -> None:
+    mixed_pipeline()
+    content = manager_client.get(reverse("home")).content.decode()
+    for dimension in ("phase", "health", "territory", "service_line"):
+        assert f'<script id="chart-{dimension}-data" type="application/json">' in content
+        assert f'data-chart="chart-{dimension}-data"' in content
+    assert content.count("<caption") >= 4
+    assert "<script>" not in content  # no inline script: only JSON data blocks
+    assert 'style="' not in content
+
+
+def test_trend_reads_the_daily_snapshots(manager_client: Client) -> None:
+    today = timezone.localdate()
+    for offset, amount in ((1, "100.00"), (0, "250.00")):
+        PipelineSnapshot.objects.create(
+            day=today - timedelta(days=offset),
+            dimension="health",
+            bucket="danger",
+            deal_count=2,
+            amount_sgd=Decimal(amount),
+            weighted_sgd=Decimal(0),
+            source="live",
+        )
+    trend = manager_client.get(reverse("home")).context["trend"]
+    danger = next(s for s in trend["chart"]["series"] if s["health"] == "danger")
+    assert danger["values"] == [100.0, 250.0]
+    assert trend["table"][0]["day"] == today
+    assert trend["table"][0]["total"] == Decimal("250.00")
+
+
+def test_empty_dashboard_says_why(manager_client: Client) -> None:
+    content = manager_client.get(reverse("home")).content.decode()
+    assert "No open deals" in content
+    assert "No snapshots yet" in content
+
+
+def _queries(client: Client, url: str) -> int:
+    cache.clear()  # figures are cached: measure the reads that compute them
+    client.get(url)  # warm the session, the role and the cached rates
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_dashboard_queries_do_not_grow_with_deals(manager_client: Client) -> None:
+    for _ in range(5):
+        deal(territory="T1")
+    few = _queries(manager_client, reverse("home"))
+    for index in range(45):
+        deal(territory=f"T{index}", service_line=f"S{index}", health=HealthStatus.DANGER)
+    assert _queries(manager_client, reverse("home")) == few
+    assert Opportunity.objects.count() == 50
+
+
+def test_figures_are_cached_until_deals_change_here_or_a_sync_is_seen(
+    manager_client: Client,
+) -> None:
+    from opportunities.views.figures import sync_seen
+
+    edited = deal(sgd="100.00", stage="Qualification")
+
+    def open_pipeline() -> Decimal:
+        return manager_client.get(reverse("home")).context["summary"].open_pipeline_sgd
+
+    assert open_pipeline() == Decimal("100.00")
+    deal(sgd="50.00")  # written behind the screens' back (a nightly job, say)
+    assert open_pipeline() == Decimal("100.00")  # at most FIGURES_SECONDS old
+    form = {
+        "stage": "Qualification",
+        "closing_date": str(edited.closing_date),
+        "currency": "SGD",
+        "amount": "100.00",
+        "probability": "35",
+    }
+    assert manager_client.post(reverse("deal", args=[edited.pk]), form).status_code == 302
+    assert open_pipeline() == Decimal("150.00")
+    deal(sgd="25.00")
+    assert sync_seen(41) is True
+    assert sync_seen(41) is False
+    assert open_pipeline() == Decimal("175.00")
+
+
+def test_the_data_version_survives_a_cleared_cache() -> None:
+    from django.core.cache import cache
+
+    from opportunities.views.figures import data_version, deals_changed
+
+    cache.clear()
+    deals_changed()  # no version stored yet: starts one
+    first = data_version()
+    deals_changed()
+    assert data_version() == first + 1

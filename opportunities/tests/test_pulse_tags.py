@@ -1,0 +1,99 @@
+"""How the screens write figures, dates and ages (style rules in docs/screens.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from opportunities.templatetags import pulse
+
+
+@pytest.mark.parametrize(
+    ("value", "full", "short"),
+    [
+        (Decimal("1234567.89"), "S$1,234,567.89", "S$1.2M"),
+        (Decimal("12345678.00"), "S$12,345,678.00", "S$12.3M"),
+        (Decimal("123456789.00"), "S$123,456,789.00", "S$123M"),
+        (Decimal("950000"), "S$950,000.00", "S$950K"),
+        (Decimal("1500"), "S$1,500.00", "S$1.5K"),
+        (Decimal("999.995"), "S$1,000.00", "S$1K"),
+        (Decimal("980"), "S$980.00", "S$980"),
+        (Decimal("2500000000"), "S$2,500,000,000.00", "S$2.5B"),
+        (Decimal("999950"), "S$999,950.00", "S$1M"),
+        (Decimal("99960"), "S$99,960.00", "S$100K"),
+        (Decimal("-300.50"), "\u2212S$300.50", "\u2212S$301"),
+        (Decimal("0"), "S$0.00", "S$0"),
+        (None, "—", "—"),
+    ],
+)
+def test_sgd(value: Decimal | None, full: str, short: str) -> None:
+    assert pulse.sgd(value) == full
+    assert pulse.sgd_short(value) == short
+
+
+def test_sgd_figure_keeps_the_exact_value_for_everyone() -> None:
+    html = pulse.sgd_figure(Decimal("1234567.89"))
+    assert 'title="S$1,234,567.89"' in html
+    assert '<span class="sr-only">S$1,234,567.89</span>' in html
+    assert pulse.sgd_figure(None) == '<span class="muted">—</span>'
+
+
+def test_local_money_dates_and_percent() -> None:
+    assert pulse.local_money(Decimal("125000.5"), "USD") == "USD 125,000.50"
+    assert pulse.local_money(None, "USD") == "—"
+    assert pulse.day(date(2026, 11, 26)) == "26 Nov 2026"
+    assert pulse.day(datetime(2026, 11, 25, 17, 0, tzinfo=UTC)) == "26 Nov 2026"  # SGT
+    assert pulse.moment(datetime(2026, 11, 25, 17, 5, tzinfo=UTC)) == "26 Nov 2026, 01:05"
+    assert pulse.day(None) == pulse.moment(None) == "—"
+    assert pulse.percent(Decimal("0.4567")) == "45.7%"
+    assert pulse.percent(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (10, "just now"),
+        (4 * 60, "4 min ago"),
+        (3 * 3600, "3 h ago"),
+        (5 * 86400, "5 days ago"),
+        (-300, "in 5 min"),
+    ],
+)
+def test_ages(seconds: int, words: str) -> None:
+    now = timezone.now()
+    assert pulse.age_words(now - timedelta(seconds=seconds), now=now) == words
+
+
+def test_ago_has_the_exact_time_in_its_title() -> None:
+    html = pulse.ago(timezone.now() - timedelta(days=9), "old")
+    assert "9 days old</time>" in html
+    assert 'title="' in html
+    assert " SGT" in html
+    assert pulse.ago(None) == '<span class="muted">never</span>'
+
+
+def test_health_badge_is_labelled() -> None:
+    assert pulse.health_badge("danger") == '<span class="badge health-danger">Danger</span>'
+    assert pulse.health_badge("odd") == '<span class="badge health-odd">odd</span>'
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "shown"),
+    [
+        ("2026-12-01", "closing_date_pushed", "1 Dec 2026"),
+        ("12500.00", "new", "S$12,500.00"),
+        ("USD 12500.00", "amount_up", "USD 12,500.00"),
+        ("INR 1000000.00", "currency_changed", "INR 1,000,000.00"),
+        ("12500.00", "amount_down", "12500.00"),  # not in the recorded form: shown as stored
+        ("3", "phase_forward", "3 · Proposal"),
+        ("won", "won", "Won"),
+        ("open", "reopened", "Open"),
+        ("", "new", "—"),
+        ("not a date", "closing_date_pulled_in", "not a date"),
+    ],
+)
+def test_change_values(value: str, kind: str, shown: str) -> None:
+    assert pulse.change_value(value, kind) == shown

@@ -1,0 +1,13 @@
+"""The deal screens: dashboard, health board, what changed and the deal page.
+
+One view per page; an HTMX request gets the page's named partial, any other the whole page
+(pipeline_pulse.fragments.render_page). Every view reads through opportunities.access, so a
+rep sees only their own deals and gets 404 for anyone else's.
+"""
+
+from opportunities.views.board import board
+from opportunities.views.changes import changes
+from opportunities.views.dashboard import dashboard
+from opportunities.views.deal import deal_detail
+
+__all__ = ["board", "changes", "dashboard", "deal_detail"]

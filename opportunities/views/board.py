@@ -1,0 +1,184 @@
+"""The health board: the deals a login may see, grouped by health, filtered in the URL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from opportunities.access import deals_visible_to
+from opportunities.filters import CLOSING_WINDOWS, PROBABILITY_BANDS, DealFilter
+from opportunities.models import HEALTH_ORDER, OpportunityQuerySet, Outcome, Phase
+from opportunities.views.figures import cached_figures, login_scope
+from opportunities.views.paging import CountedPaginator
+from pipeline_pulse.fragments import render_page
+
+PAGE_SIZE = 50
+# Filter options come from up to 100,000 deals: a few minutes old is close enough for a list
+# of names, and a new territory appears in the results at once either way.
+OPTIONS_CACHE_SECONDS = 300
+# What a sales director opens the board for: deals still in play. Won deals stay while their
+# revenue is being realised (PO, kick-off, invoice, payment rules still apply); lost ones go.
+DEFAULT_OUTCOMES = [Outcome.OPEN.value, Outcome.WON.value]
+NOT_FILTERS = {"page", "sort"}
+SORTABLE_COLUMNS = {
+    "name": "Deal",
+    "owner": "Owner",
+    "phase": "Phase",
+    "amount_sgd": "SGD",
+    "closing_date": "Closing",
+}
+SORT_CHOICES = (
+    ("", "Worst health first"),
+    ("closing_date", "Closing date, soonest first"),
+    ("-closing_date", "Closing date, latest first"),
+    ("-amount_sgd", "SGD amount, largest first"),
+    ("amount_sgd", "SGD amount, smallest first"),
+    ("-probability", "Probability, highest first"),
+    ("name", "Deal name, A to Z"),
+    ("owner", "Owner, A to Z"),
+    ("-phase", "Phase, furthest first"),
+    ("-modified", "Modified in Zoho, newest first"),
+)
+BOARD_COLUMNS = (
+    "name",
+    "stage",
+    "phase",
+    "outcome",
+    "probability",
+    "amount",
+    "currency",
+    "amount_sgd",
+    "fx_note",
+    "closing_date",
+    "health_status",
+    "health_reasons",
+    "pending_fields",
+    "account__name",
+    "owner__name",
+)
+
+
+def board_options(deals: OpportunityQuerySet, scope: str) -> dict[str, Any]:
+    """Owners, territories, service lines and currencies among the deals a login sees."""
+    key = f"board-options:v1:{scope}"
+    options: dict[str, Any] | None = cache.get(key)
+    if options is None:
+        options = deals.filter_options()
+        options["owners"] = [(str(pk), name) for pk, name in options["owners"]]
+        cache.set(key, options, OPTIONS_CACHE_SECONDS)
+    return options
+
+
+def board_query(params: QueryDict) -> tuple[QueryDict, bool]:
+    """The filters in force: the URL's, or the default view when it sets none."""
+    data = params.copy()
+    is_default = not any(key not in NOT_FILTERS for key in data)
+    if is_default:
+        data.setlist("outcome", DEFAULT_OUTCOMES)
+    return data, is_default
+
+
+def _export_urls(query: str) -> dict[str, str]:
+    """The download links: the same query, so the same deals in the same order."""
+    suffix = f"?{query}" if query else ""
+    return {
+        "csv": reverse("board_export_csv") + suffix,
+        "xlsx": reverse("board_export_xlsx") + suffix,
+    }
+
+
+def _sort_links(data: QueryDict) -> dict[str, dict[str, str]]:
+    """Each sortable column's link (ascending first, then descending) and its aria-sort."""
+    current = data.get("sort", "")
+    links = {}
+    for column in SORTABLE_COLUMNS:
+        state = (
+            "ascending" if current == column else "descending" if current == f"-{column}" else ""
+        )
+        query = data.copy()
+        query.pop("page", None)
+        query["sort"] = f"-{column}" if state == "ascending" else column
+        links[column] = {"query": query.urlencode(), "state": state}
+    return links
+
+
+def _groups(
+    totals: dict[str, tuple[int, Decimal]], grouped: bool
+) -> tuple[int, list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    summary: list[dict[str, Any]] = [
+        {
+            "status": status.value,
+            "label": str(status.label),
+            "count": totals.get(status, (0, Decimal(0)))[0],
+            "sgd": totals.get(status, (0, Decimal(0)))[1],
+        }
+        for status in HEALTH_ORDER
+    ]
+    by_status = {group["status"]: group for group in summary} if grouped else {}
+    return sum(group["count"] for group in summary), summary, by_status
+
+
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    """Deals grouped by health with their reasons; filters, search, sort and pages in the URL."""
+    visible = deals_visible_to(request.user)
+    data, is_default = board_query(request.GET)
+    filterset = DealFilter(data, queryset=visible, request=request)
+    scope = login_scope(request)
+    options = board_options(visible, scope)
+    context: dict[str, Any] = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "data": data,
+        "is_default": is_default,
+        "options": options,
+        "phases": Phase.choices,
+        "health_choices": [(s.value, s.label) for s in HEALTH_ORDER],
+        "outcomes": Outcome.choices,
+        "closing_windows": CLOSING_WINDOWS,
+        "probability_bands": list(PROBABILITY_BANDS),
+        "sort_choices": SORT_CHOICES,
+        "sortable": SORTABLE_COLUMNS,
+        "selected": {key: data.getlist(key) for key in data},
+        "query": request.GET.urlencode(),
+        "htmx_url": request.get_full_path(),
+    }
+    if not filterset.is_valid():
+        # Never a silently wider list: say what is wrong and show no deals.
+        context.update(page=None, total=0, groups=[], group_by_status={}, export=None)
+        return render_page(
+            request, "opportunities/board.html", context, fragment="results", status=400
+        )
+    sort = data.get("sort", "")
+    grouped = sort.lstrip("-") in ("", "health")
+    deals = filterset.qs
+    # The totals (and so the page count) of the same filters, whatever the page or sort.
+    filters = data.copy()
+    for key in NOT_FILTERS:
+        filters.pop(key, None)
+    totals = cached_figures("board-groups", scope, deals.health_groups, detail=filters.urlencode())
+    total, groups, group_by_status = _groups(totals, grouped)
+    # Sort and slice the narrow ids first, then read the 50 wide rows with their joins.
+    ids = CountedPaginator(deals.values_list("pk", flat=True), PAGE_SIZE, count=total)
+    page = ids.get_page(request.GET.get("page"))
+    wanted = list(page.object_list)
+    rows = deals.model.objects.filter(pk__in=wanted).select_related("account", "owner")
+    by_pk = {row.pk: row for row in rows.only(*BOARD_COLUMNS)}
+    page.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
+    context.update(
+        page=page,
+        total=total,
+        groups=groups,
+        group_by_status=group_by_status,
+        grouped=grouped,
+        sort_links=_sort_links(data),
+        export=_export_urls(request.GET.urlencode()),
+        strategic_amount=settings.STRATEGIC_AMOUNT_SGD,
+    )
+    return render_page(request, "opportunities/board.html", context, fragment="results")

@@ -1,0 +1,176 @@
+"""The dashboard: the SGD figures a sales leader reads every morning, each a link to its deals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from opportunities.access import deals_visible_to
+from opportunities.models import (
+    HEALTH_ORDER,
+    HealthStatus,
+    Outcome,
+    Phase,
+    PipelineBucket,
+    PipelineSnapshot,
+)
+from opportunities.roles import Role, role_of
+from opportunities.templatetags.pulse import day, sgd, sgd_short
+from opportunities.views.figures import cached_figures, login_scope
+from opportunities.views.links import board_url, open_board_url
+from pipeline_pulse.fragments import render_page
+
+TREND_DAYS = 90
+CHART_TITLES = {
+    "phase": "Open pipeline by phase",
+    "health": "Open pipeline by health",
+    "territory": "Open pipeline by territory",
+    "service_line": "Open pipeline by service line",
+}
+BLANK_LABELS = {"territory": "No territory", "service_line": "No service line"}
+HEADINGS = {
+    "phase": "Phase",
+    "health": "Health",
+    "territory": "Territory",
+    "service_line": "Service line",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a breakdown chart and the row of the table behind it."""
+
+    label: str
+    bucket: PipelineBucket
+    url: str | None  # None: the board cannot filter on a blank value
+    colour: str  # a CSS class / chart colour key
+
+
+def _label(dimension: str, value: str) -> str:
+    if dimension == "phase":
+        return f"{value} · {Phase(int(value)).label}"
+    if dimension == "health":
+        return str(HealthStatus(value).label)
+    return value or BLANK_LABELS[dimension]
+
+
+def _bars(dimension: str, buckets: list[PipelineBucket]) -> list[Bar]:
+    bars = []
+    for bucket in buckets:
+        url = open_board_url(**{dimension: bucket.value}) if bucket.value else None
+        colour = {"health": bucket.value, "phase": f"phase-{bucket.value}"}.get(dimension, "accent")
+        bars.append(Bar(_label(dimension, bucket.value), bucket, url, colour))
+    return bars
+
+
+def _chart_data(dimension: str, bars: list[Bar]) -> dict[str, Any]:
+    """What static/js/pulse.js draws: geometry as numbers, every text already formatted."""
+    return {
+        "kind": "bar",
+        "dimension": dimension,
+        "title": CHART_TITLES[dimension],
+        "labels": [bar.label for bar in bars],
+        "values": [float(bar.bucket.amount_sgd) for bar in bars],
+        "texts": [
+            f"{sgd(bar.bucket.amount_sgd)} · {bar.bucket.deal_count:,} deals" for bar in bars
+        ],
+        "ticks": "sgd",
+        "links": [bar.url for bar in bars],
+        "colours": [bar.colour for bar in bars],
+    }
+
+
+def _trend(today: Any) -> dict[str, Any] | None:
+    """Daily pipeline by health from the snapshots (one query); None when there are none."""
+    start = today - timedelta(days=TREND_DAYS - 1)
+    rows = (
+        PipelineSnapshot.objects.by_health()
+        .between(start, today)
+        .values_list("day", "bucket", "amount_sgd", "deal_count")
+    )
+    by_day: dict[Any, dict[str, tuple[Decimal, int]]] = {}
+    for snapshot_day, bucket, amount, count in rows:
+        by_day.setdefault(snapshot_day, {})[bucket] = (amount, count)
+    if not by_day:
+        return None
+    days = sorted(by_day)
+    series = [
+        {
+            "health": status.value,
+            "label": str(status.label),
+            "values": [float(by_day[d].get(status, (Decimal(0), 0))[0]) for d in days],
+        }
+        for status in HEALTH_ORDER
+    ]
+    table = [
+        {
+            "day": d,
+            "cells": [by_day[d].get(status, (Decimal(0), 0)) for status in HEALTH_ORDER],
+            "total": sum((amount for amount, _ in by_day[d].values()), Decimal(0)),
+        }
+        for d in reversed(days)
+    ]
+    chart = {
+        "kind": "trend",
+        "title": f"Pipeline by health, last {TREND_DAYS} days",
+        "labels": [day(d) for d in days],
+        "series": series,
+        "ticks": "sgd",
+    }
+    return {"chart": chart, "table": table, "first": days[0], "last": days[-1]}
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """SGD KPIs and breakdowns over every deal the login may see."""
+    today = timezone.localdate()
+    deals = deals_visible_to(request.user)
+    scope = login_scope(request)
+    summary = cached_figures(
+        "summary", scope, lambda: deals.pipeline_summary(today=today), detail=str(today)
+    )
+    breakdown = cached_figures("breakdown", scope, deals.open_pipeline_breakdown)
+    charts = []
+    for dimension, buckets in breakdown.items():
+        bars = _bars(dimension, buckets)
+        charts.append(
+            {
+                "id": f"chart-{dimension}",
+                "data_id": f"chart-{dimension}-data",
+                "heading": HEADINGS[dimension],
+                "title": CHART_TITLES[dimension],
+                "dimension": dimension,
+                "bars": bars,
+                "data": _chart_data(dimension, bars),
+                "total_deals": sum(bar.bucket.deal_count for bar in bars),
+            }
+        )
+    # Snapshots are the whole organisation's totals: only for logins that see every deal.
+    sees_everything = role_of(request.user) not in (None, Role.REP)
+    links = {
+        "open": open_board_url(),
+        "won_quarter": board_url(outcome=Outcome.WON, closing="this_quarter"),
+        "danger": board_url(health=HealthStatus.DANGER),
+        "closed": board_url(outcome=[Outcome.WON, Outcome.LOST]),
+        "won": board_url(outcome=Outcome.WON),
+        "not_converted": board_url(converted="false"),
+    }
+    context = {
+        "summary": summary,
+        "quarter_label": f"Q{(summary.quarter[0].month - 1) // 3 + 1} {summary.quarter[0].year}",
+        "links": links,
+        "charts": charts,
+        "trend": cached_figures("trend", "all", lambda: _trend(today), detail=str(today))
+        if sees_everything
+        else None,
+        "trend_hidden_for_role": not sees_everything,
+        "danger_short": sgd_short(summary.danger_sgd),
+        "health_order": HEALTH_ORDER,
+    }
+    return render_page(request, "opportunities/dashboard.html", context, fragment="dashboard")

@@ -1,0 +1,216 @@
+"""The deal page: every field, the lifecycle, health, the rate used, history, and the edit form."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from currency.display import plain_number
+from currency.models import RateSource
+from currency.staleness import Staleness, rate_staleness
+from opportunities.access import can_edit_deal, deal_for
+from opportunities.deal_fields import CRM_FIELDS, EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
+from opportunities.models import MILESTONE_FIELDS, Opportunity, Outcome
+from opportunities.services.edits import opportunity_edit
+from opportunities.templatetags.pulse import day, local_money, moment, sgd
+from opportunities.views.figures import cached_figures, deals_changed
+from pipeline_pulse.fragments import render_page
+
+HISTORY_LIMIT = 100
+
+
+def _display(deal: Opportunity, name: str, kind: FieldKind) -> str:
+    """A CRM field's value as the screens show it."""
+    value = getattr(deal, name)
+    if value is None or value == "":
+        return "—"
+    if kind is FieldKind.DATE:
+        return day(value)
+    if kind is FieldKind.DATETIME:
+        return moment(value) + " SGT"
+    if kind is FieldKind.MONEY:
+        return local_money(value, deal.currency)
+    if kind is FieldKind.PERCENT:
+        return f"{value}%"
+    if kind is FieldKind.RATE:
+        return plain_number(value)
+    return str(value)
+
+
+def crm_rows(deal: Opportunity) -> list[dict[str, Any]]:
+    """Every CRM field of the catalogue, labelled, with its pending flag."""
+    return [
+        {
+            "name": field.name,
+            "label": field.label,
+            "value": _display(deal, field.name, field.kind),
+            "pending": field.name in deal.pending_fields,
+            "org_specific": field.org_specific,
+        }
+        for field in CRM_FIELDS
+    ]
+
+
+def milestones(deal: Opportunity, today: date) -> list[dict[str, Any]]:
+    """The realisation steps in order: proposal, won, PO, kick-off, invoice, payment, revenue."""
+    steps: list[dict[str, Any]] = []
+    for name in MILESTONE_FIELDS:
+        steps.append({"label": FIELDS_BY_NAME[name].label, "date": getattr(deal, name)})
+        if name == "proposal_submitted_on":
+            won_on = deal.closing_date if deal.outcome == Outcome.WON else None
+            steps.append({"label": "Won", "date": won_on})
+    for step in steps:
+        on = step["date"]
+        step["state"] = "none" if on is None else "reached" if on <= today else "planned"
+    return steps
+
+
+def fx_details(deal: Opportunity) -> dict[str, Any]:
+    """The rate behind the SGD amount: value, date, source, and whether it is stale or locked."""
+    locked = deal.outcome == Outcome.WON and deal.fx_rate_source != ""
+    staleness = rate_staleness(deal.fx_rate_as_of) if deal.fx_rate_as_of else None
+    if deal.currency == "SGD":
+        state, state_label = "fresh", "SGD: no conversion"
+    elif deal.amount_sgd is None:
+        state, state_label = "expired", "Not converted"
+    elif locked:
+        state, state_label = "locked", "Locked to the closing date's rate"
+    elif staleness in (Staleness.STALE, Staleness.EXPIRED):
+        state, state_label = (
+            staleness.value,
+            f"{staleness.label}: older than "
+            + ("30 days" if staleness is Staleness.EXPIRED else "7 days"),
+        )
+    else:
+        state, state_label = "fresh", "Rate in effect now"
+    return {
+        "rate": plain_number(deal.fx_rate) if deal.fx_rate is not None else None,
+        "as_of": deal.fx_rate_as_of,
+        "source": RateSource(deal.fx_rate_source).label if deal.fx_rate_source else "",
+        "state": state,
+        "state_label": state_label,
+        "note": deal.fx_note,
+        "locked_on": deal.closing_date if locked else None,
+    }
+
+
+def _form_values(deal: Opportunity, posted: dict[str, str] | None) -> dict[str, str]:
+    """What the edit form shows: what was posted (nothing lost on an error), else the deal."""
+    if posted is not None:
+        return posted
+    values = {}
+    for name in EDITABLE_FIELDS:
+        value = getattr(deal, name)
+        if isinstance(value, date | datetime):
+            values[name] = value.isoformat()
+        elif isinstance(value, Decimal):
+            values[name] = f"{value:f}"
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+def _edit_fields(
+    deal: Opportunity, values: dict[str, str], errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    currencies = sorted({*settings.FX_CURRENCIES, deal.currency, values.get("currency", "")} - {""})
+    # The stages in use come from every deal: a scan of the table, so cached like the figures.
+    stages = list(cached_figures("stage-choices", "all", Opportunity.objects.stage_choices))
+    if values.get("stage") and values["stage"] not in stages:
+        stages.append(values["stage"])
+    fields = []
+    for name in EDITABLE_FIELDS:
+        field = FIELDS_BY_NAME[name]
+        fields.append(
+            {
+                "name": name,
+                "label": field.label,
+                "kind": field.kind.value,
+                "value": values.get(name, ""),
+                "errors": errors.get(name, []),
+                "pending": name in deal.pending_fields,
+                "choices": stages
+                if name == "stage"
+                else currencies
+                if name == "currency"
+                else None,
+                "milestone": name in MILESTONE_FIELDS,
+            }
+        )
+    return fields
+
+
+def _context(
+    request: HttpRequest,
+    deal: Opportunity,
+    *,
+    posted: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    saved: list[str] | None = None,
+) -> dict[str, Any]:
+    today = timezone.localdate()
+    editable = can_edit_deal(request.user, deal)
+    base = settings.ZOHO_WEB_URL.rstrip("/")
+    return {
+        "deal": deal,
+        "crm_rows": crm_rows(deal),
+        "milestones": milestones(deal, today),
+        "transitions": list(deal.phase_transitions.order_by("occurred_at", "id")),
+        "events": list(deal.change_events.order_by("-occurred_at", "-id")[:HISTORY_LIMIT]),
+        "history_limit": HISTORY_LIMIT,
+        "fx": fx_details(deal),
+        "zoho_url": f"{base}/crm/tab/Potentials/{deal.zoho_id}",
+        "pending_labels": [FIELDS_BY_NAME[name].label for name in deal.pending_fields],
+        "editable": editable,
+        "edit_fields": _edit_fields(deal, _form_values(deal, posted), errors or {})
+        if editable
+        else [],
+        "errors": errors or {},
+        "saved": saved or [],
+        "amount_sgd_text": sgd(deal.amount_sgd),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One deal; a POST is the edit form (Managers, Admins, and a Rep on their own deals)."""
+    deal = deal_for(request.user, pk)
+    if request.method == "GET":
+        return render_page(
+            request, "opportunities/deal.html", _context(request, deal), fragment="deal"
+        )
+    posted = {
+        name: request.POST.get(name, "").strip() for name in EDITABLE_FIELDS if name in request.POST
+    }
+    before = {name: getattr(deal, name) for name in EDITABLE_FIELDS}
+    try:
+        # PermissionDenied (a Viewer, a deleted deal) becomes Django's 403 page.
+        updated = opportunity_edit(deal=deal, user=request.user, changes=posted)
+    except ValidationError as exc:
+        errors = {name: [str(m) for m in msgs] for name, msgs in exc.message_dict.items()}
+        context = _context(request, deal, posted=posted, errors=errors)
+        return render_page(request, "opportunities/deal.html", context, fragment="deal", status=422)
+    saved = [FIELDS_BY_NAME[n].label for n in EDITABLE_FIELDS if getattr(updated, n) != before[n]]
+    if saved:
+        deals_changed()
+    if not request.htmx:  # type: ignore[attr-defined]
+        if saved:
+            messages.success(
+                request, "Saved: " + ", ".join(saved) + ". Waiting to be sent to Zoho."
+            )
+        else:
+            messages.info(request, "Nothing changed.")
+        return HttpResponseRedirect(reverse("deal", args=[deal.pk]))
+    updated = deal_for(request.user, pk)  # with its account and owner again
+    context = _context(request, updated, saved=saved)
+    context["nothing_changed"] = not saved
+    return render_page(request, "opportunities/deal.html", context, fragment="deal")

@@ -1,0 +1,11 @@
+"""The sync screen's URLs, and the header's data-freshness fragment."""
+
+from django.urls import path
+
+from sync import views
+
+urlpatterns = [
+    path("sync/", views.sync_page, name="sync"),
+    path("sync/start/", views.sync_start, name="sync_start"),
+    path("sync/freshness/", views.freshness, name="freshness"),
+]
