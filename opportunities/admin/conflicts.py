@@ -21,14 +21,29 @@ from opportunities.access import is_admin
 from opportunities.deal_fields import FIELDS_BY_NAME
 from opportunities.models import Conflict, ConflictResolution, ConflictStatus
 from opportunities.services.writeback import conflict_resolve
+from opportunities.templatetags.pulse import field_value
 
 
 class ResolveForm(forms.Form):
     resolution = forms.ChoiceField(choices=ConflictResolution.choices, widget=forms.RadioSelect)
     value = forms.CharField(
         required=False,
-        help_text="Only for “Entered a value”: a date as YYYY-MM-DD, an amount, a probability…",
+        help_text="Only for “Enter another value”: a date as YYYY-MM-DD, an amount, a "
+        "probability from 0 to 100, a stage as Zoho spells it.",
     )
+
+    def __init__(self, *args: Any, conflict: Conflict, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The choices say what each does, with the value it keeps.
+        deal, name = conflict.opportunity, conflict.field
+        zoho = field_value(deal, name, (deal.zoho_values or {}).get(name, conflict.zoho_value))
+        local = field_value(deal, name, getattr(deal, name))
+        choices = [
+            (ConflictResolution.KEPT_LOCAL, f"Keep the value edited here ({local}), send it"),
+            (ConflictResolution.TOOK_ZOHO, f"Take Zoho's value ({zoho})"),
+            (ConflictResolution.ENTERED, "Enter another value, send it to Zoho"),
+        ]
+        self.fields["resolution"] = forms.ChoiceField(choices=choices, widget=forms.RadioSelect)
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
@@ -71,7 +86,7 @@ class ConflictAdmin(SimpleHistoryAdmin):
         if conflict is None or not self.has_view_permission(request, conflict):
             raise PermissionDenied
         may_resolve = is_admin(request.user) and conflict.status == ConflictStatus.OPEN
-        form = ResolveForm(request.POST or None)
+        form = ResolveForm(request.POST or None, conflict=conflict)
         if request.method == "POST":
             if not may_resolve:
                 raise PermissionDenied
@@ -83,6 +98,12 @@ class ConflictAdmin(SimpleHistoryAdmin):
             "title": f"Conflict on {conflict.opportunity}",
             "conflict": conflict,
             "field_label": self.field_label(conflict),
+            "values": {
+                "base": field_value(conflict.opportunity, conflict.field, conflict.base_value),
+                "local": field_value(conflict.opportunity, conflict.field, conflict.local_value),
+                "zoho": field_value(conflict.opportunity, conflict.field, conflict.zoho_value),
+                "kept": field_value(conflict.opportunity, conflict.field, conflict.resolved_value),
+            },
             "form": form if may_resolve else None,
             "deal_url": reverse(
                 "admin:opportunities_opportunity_change", args=[conflict.opportunity_id]

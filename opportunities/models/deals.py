@@ -128,6 +128,14 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
     def open(self) -> OpportunityQuerySet:
         return self.live().filter(outcome=Outcome.OPEN)
 
+    def with_conflict_flag(self) -> OpportunityQuerySet:
+        """Annotate `in_conflict`: a field of the deal waits for an Admin's decision."""
+        # The Conflict model is declared after this one (it points here): reached through
+        # the reverse relation rather than imported back.
+        conflict: Any = self.model._meta.get_field("conflicts").related_model
+        waiting = conflict.objects.filter(opportunity=models.OuterRef("pk"), status="open")
+        return self.annotate(in_conflict=models.Exists(waiting))
+
     def health_tracked(self) -> OpportunityQuerySet:
         """Deals whose health can change with the calendar: open ones and won ones.
 

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 MAX_AMOUNT = Decimal("9999999999999999.99")
 CENT = Decimal("0.01")
 # Zoho refuses a deal without these.
+# The reasons the audit history gives for a deal's rows.
+SYNCED_REASON = "As last synced from Zoho"
+EDITED_REASON = "Edited in Pipeline Pulse"
+
 REQUIRED = frozenset({"stage", "closing_date", "currency"})
 
 
@@ -148,6 +152,7 @@ def deal_local_values_store(
     values: Mapping[str, Any],
     user: User | AnonymousUser | None,
     to_push: bool,
+    reason: str = EDITED_REASON,
 ) -> None:
     """Set fields of a locked deal to values decided here, and follow them through.
 
@@ -168,11 +173,12 @@ def deal_local_values_store(
         previous_outcome=deal.outcome,
     )
     now = timezone.now()
-    if not deal.history.exists():
-        # Synced deals are written in bulk, without history: keep the state before the first
-        # local edit, so the audit trail shows the old value next to the new one.
+    latest = deal.history.order_by("-history_date", "-history_id").first()
+    if latest is None or any(getattr(latest, n) != getattr(deal, n) for n in EDITABLE_FIELDS):
+        # Syncs write deals in bulk, without history: before an edit, keep the values as Zoho
+        # last brought them, so the audit trail shows each edit's true old value.
         get_history_manager_for_model(Opportunity).bulk_history_create(
-            [deal], update=True, default_change_reason="As last synced from Zoho"
+            [deal], update=True, default_change_reason=SYNCED_REASON
         )
     for name, value in values.items():
         setattr(deal, name, value)
@@ -190,6 +196,7 @@ def deal_local_values_store(
     deal.pending_fields, deal.local_edited_at, deal.push_errors = sorted(pending), edited_at, errors
     deal.updated_by = acting_user(user)
     deal._history_user = acting_user(user)  # type: ignore[attr-defined]  # simple-history
+    deal._change_reason = reason  # type: ignore[attr-defined]
     deal.save()
     deal_changes_record(changes=[previous], at=now, cause=TransitionCause.LOCAL_EDIT)
     deal.refresh_from_db()

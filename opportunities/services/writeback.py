@@ -127,17 +127,25 @@ def conflict_resolve(
         raise ValidationError("This conflict was already resolved.")
     deal = Opportunity.objects.select_for_update().get(pk=locked.opportunity_id)
     name = locked.field
+    label = dict(ConflictResolution.choices).get(resolution, resolution)
+    reason = f"Conflict on {FIELDS_BY_NAME[name].label} resolved: {label}"
     if resolution == ConflictResolution.TOOK_ZOHO:
         # Zoho's newest value: the deal's last values seen from Zoho, which every pull keeps
         # current (the conflict shows the same value).
         chosen: Any = python_value(name, (deal.zoho_values or {}).get(name, locked.zoho_value))
-        deal_local_values_store(deal=deal, values={name: chosen}, user=user, to_push=False)
+        deal_local_values_store(
+            deal=deal, values={name: chosen}, user=user, to_push=False, reason=reason
+        )
     elif resolution == ConflictResolution.KEPT_LOCAL:
         chosen = getattr(deal, name)
-        deal_local_values_store(deal=deal, values={name: chosen}, user=user, to_push=True)
+        deal_local_values_store(
+            deal=deal, values={name: chosen}, user=user, to_push=True, reason=reason
+        )
     elif resolution == ConflictResolution.ENTERED:
         chosen = deal_edit_validate({name: value})[name]
-        deal_local_values_store(deal=deal, values={name: chosen}, user=user, to_push=True)
+        deal_local_values_store(
+            deal=deal, values={name: chosen}, user=user, to_push=True, reason=reason
+        )
     else:
         raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
     locked.status, locked.resolution = ConflictStatus.RESOLVED, resolution

@@ -8,14 +8,17 @@ value in a `title` and in visually hidden text; local amounts with their ISO cod
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from opportunities.models import HealthStatus, Outcome, Phase
+from opportunities.deal_fields import FIELDS_BY_NAME, FieldKind
+from opportunities.merge import python_value
+from opportunities.models import HealthStatus, Opportunity, Outcome, Phase
 
 register = template.Library()
 
@@ -189,3 +192,24 @@ def change_value(value: str, kind: str) -> str:
     except (ValueError, ArithmeticError):
         pass  # a value recorded before its format was fixed: shown as it was stored
     return value
+
+
+def field_value(deal: Opportunity, name: str, value: Any) -> str:
+    """A tracking field's value (Python or its stored JSON form) as people read it, amounts
+    in the deal's currency."""
+    if value is None or value == "":
+        return "—"
+    kind = FIELDS_BY_NAME[name].kind
+    try:
+        value = python_value(name, value)
+    except (ValueError, TypeError, InvalidOperation):
+        return str(value)  # kept as stored: a value that no longer parses is still shown
+    if kind is FieldKind.DATE and isinstance(value, date):
+        return day(value)
+    if kind is FieldKind.MONEY and isinstance(value, Decimal):
+        return local_money(value, deal.currency)
+    if kind is FieldKind.PERCENT:
+        return f"{value}%"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

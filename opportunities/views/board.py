@@ -168,8 +168,13 @@ def board(request: HttpRequest) -> HttpResponse:
     ids = CountedPaginator(deals.values_list("pk", flat=True), PAGE_SIZE, count=total)
     page = ids.get_page(request.GET.get("page"))
     wanted = list(page.object_list)
-    rows = deals.model.objects.filter(pk__in=wanted).select_related("account", "owner")
-    by_pk = {row.pk: row for row in rows.only(*BOARD_COLUMNS)}
+    rows = (
+        deals.model.objects.filter(pk__in=wanted)
+        .select_related("account", "owner")
+        .only(*BOARD_COLUMNS)
+        .with_conflict_flag()
+    )
+    by_pk = {row.pk: row for row in rows}
     page.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
     context.update(
         page=page,

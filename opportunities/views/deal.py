@@ -19,9 +19,16 @@ from currency.models import RateSource
 from currency.staleness import Staleness, rate_staleness
 from opportunities.access import can_edit_deal, deal_for
 from opportunities.deal_fields import CRM_FIELDS, EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
+from opportunities.derivation import locked_on
 from opportunities.models import MILESTONE_FIELDS, Opportunity, Outcome
 from opportunities.services.edits import opportunity_edit
 from opportunities.templatetags.pulse import day, local_money, moment, sgd
+from opportunities.views.deal_writeback import (
+    conflict_rows,
+    deal_conflicts,
+    local_edits,
+    waiting_fields,
+)
 from opportunities.views.figures import cached_figures, deals_changed
 from pipeline_pulse.fragments import render_page
 
@@ -76,7 +83,7 @@ def milestones(deal: Opportunity, today: date) -> list[dict[str, Any]]:
 
 def fx_details(deal: Opportunity) -> dict[str, Any]:
     """The rate behind the SGD amount: value, date, source, and whether it is stale or locked."""
-    locked = deal.outcome == Outcome.WON and deal.fx_rate_source != ""
+    locked = locked_on(deal.outcome, deal.closing_date) is not None and deal.fx_rate_source != ""
     staleness = rate_staleness(deal.fx_rate_as_of) if deal.fx_rate_as_of else None
     if deal.currency == "SGD":
         state, state_label = "fresh", "SGD: no conversion"
@@ -138,6 +145,7 @@ def _edit_fields(
                 "value": values.get(name, ""),
                 "errors": errors.get(name, []),
                 "pending": name in deal.pending_fields,
+                "refused": deal.push_errors.get(name, "") if name in deal.pending_fields else "",
                 "choices": stages
                 if name == "stage"
                 else currencies
@@ -160,6 +168,7 @@ def _context(
     today = timezone.localdate()
     editable = can_edit_deal(request.user, deal)
     base = settings.ZOHO_WEB_URL.rstrip("/")
+    open_conflicts, resolved_conflicts = deal_conflicts(deal)
     return {
         "deal": deal,
         "crm_rows": crm_rows(deal),
@@ -170,6 +179,11 @@ def _context(
         "fx": fx_details(deal),
         "zoho_url": f"{base}/crm/tab/Potentials/{deal.zoho_id}",
         "pending_labels": [FIELDS_BY_NAME[name].label for name in deal.pending_fields],
+        "waiting": waiting_fields(deal, open_conflicts),
+        "refused_count": sum(1 for name in deal.pending_fields if name in deal.push_errors),
+        "open_conflicts": conflict_rows(deal, open_conflicts, request.user),
+        "resolved_conflicts": conflict_rows(deal, resolved_conflicts, request.user),
+        "local_edits": local_edits(deal),
         "editable": editable,
         "edit_fields": _edit_fields(deal, _form_values(deal, posted), errors or {})
         if editable

@@ -1,0 +1,117 @@
+"""The deal page's view of its edits on their way to Zoho: what waits, what Zoho refused, the
+conflicts found, and who edited what here (the audit history).
+
+Reads only; the edits service and the write-back service do the writes.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.urls import reverse
+
+from opportunities.access import is_admin
+from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME
+from opportunities.models import Conflict, ConflictStatus, Opportunity
+from opportunities.services.edits import SYNCED_REASON
+from opportunities.templatetags.pulse import field_value
+
+EDITS_SHOWN = 10
+RESOLVED_CONFLICTS_SHOWN = 5
+
+
+def waiting_fields(deal: Opportunity, open_conflicts: list[Conflict]) -> list[dict[str, str]]:
+    """Each field changed here and not yet in Zoho, both values and why it waits; fields in an
+    open conflict are left to the conflict's own panel."""
+    in_conflict = {conflict.field for conflict in open_conflicts}
+    base = deal.zoho_values or {}
+    rows = []
+    for name in deal.pending_fields:
+        if name in in_conflict:
+            continue
+        if name in deal.push_errors:
+            state, note = "refused", f"Zoho refused it: {deal.push_errors[name]}"
+        else:
+            state, note = "waiting", "Sent to Zoho in the next batch."
+        rows.append(
+            {
+                "label": FIELDS_BY_NAME[name].label,
+                "here": field_value(deal, name, getattr(deal, name)),
+                "zoho": field_value(deal, name, base.get(name)),
+                "state": state,
+                "note": note,
+            }
+        )
+    return rows
+
+
+def conflict_rows(
+    deal: Opportunity, conflicts: list[Conflict], user: User | AnonymousUser
+) -> list[dict[str, Any]]:
+    """Conflicts of the deal, open first, with the admin page to decide them (Admins only)."""
+    admin = is_admin(user) and user.is_staff
+    rows = []
+    for conflict in conflicts:
+        name = conflict.field
+        label = FIELDS_BY_NAME[name].label if name in FIELDS_BY_NAME else name
+        rows.append(
+            {
+                "conflict": conflict,
+                "label": label,
+                "base": field_value(deal, name, conflict.base_value),
+                "local": field_value(deal, name, conflict.local_value),
+                "zoho": field_value(deal, name, conflict.zoho_value),
+                "kept": field_value(deal, name, conflict.resolved_value)
+                if conflict.resolution
+                else "",
+                "is_open": conflict.status == ConflictStatus.OPEN,
+                "decide_url": reverse("admin:opportunities_conflict_change", args=[conflict.pk])
+                if admin
+                else "",
+            }
+        )
+    return rows
+
+
+def deal_conflicts(deal: Opportunity) -> tuple[list[Conflict], list[Conflict]]:
+    """Open conflicts, and the few most recently settled ones (one query)."""
+    newest = list(
+        deal.conflicts.select_related("resolved_by").order_by("status", "-detected_at", "-id")
+    )
+    open_ = [c for c in newest if c.status == ConflictStatus.OPEN]
+    resolved = [c for c in newest if c.status != ConflictStatus.OPEN][:RESOLVED_CONFLICTS_SHOWN]
+    return open_, resolved
+
+
+def local_edits(deal: Opportunity) -> list[dict[str, Any]]:
+    """The newest edits made here, from the audit history: who, when, each field old → new.
+
+    History rows exist only for local edits and decisions (syncs write in bulk, without
+    history), plus one baseline row of the values last synced before the first edit.
+    """
+    records = list(
+        deal.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : EDITS_SHOWN + 1
+        ]
+    )
+    edits = []
+    for newer, older in pairwise(records):
+        changes = [
+            {
+                "label": FIELDS_BY_NAME[name].label,
+                "old": field_value(deal, name, getattr(older, name)),
+                "new": field_value(deal, name, getattr(newer, name)),
+            }
+            for name in EDITABLE_FIELDS
+            if getattr(older, name) != getattr(newer, name)
+        ]
+        if changes:
+            user, why = newer.history_user, newer.history_change_reason or ""
+            if user is not None:
+                who = user.get_full_name() or user.get_username()
+            else:
+                who = "Zoho" if why == SYNCED_REASON else "Pipeline Pulse"
+            edits.append({"at": newer.history_date, "who": who, "why": why, "changes": changes})
+    return edits[:EDITS_SHOWN]
