@@ -27,19 +27,16 @@ from opportunities.views.links import board_url, open_board_url
 from pipeline_pulse.fragments import render_page
 
 TREND_DAYS = 90
-CHART_TITLES = {
-    "phase": "Open pipeline by phase",
-    "health": "Open pipeline by health",
-    "territory": "Open pipeline by territory",
-    "service_line": "Open pipeline by service line",
-}
-BLANK_LABELS = {"territory": "No territory", "service_line": "No service line"}
 HEADINGS = {
     "phase": "Phase",
     "health": "Health",
     "territory": "Territory",
     "service_line": "Service line",
 }
+CHART_TITLES = {
+    dimension: f"Open pipeline by {heading.lower()}" for dimension, heading in HEADINGS.items()
+}
+BLANK_LABELS = {"territory": "No territory", "service_line": "No service line"}
 
 
 @dataclass(frozen=True, slots=True)
