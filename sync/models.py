@@ -44,7 +44,10 @@ class SyncRunQuerySet(models.QuerySet["SyncRun"]):
         return self.filter(status=SyncStatus.SUCCEEDED)
 
     def latest_succeeded(self) -> SyncRun | None:
-        return self.succeeded().order_by("-finished_at").first()
+        """The newest successful pull: how fresh the deals on screen are. A push sends edits
+        out and brings nothing in, so it never makes the data look fresher than it is."""
+        pulls = self.succeeded().exclude(kind=SyncKind.PUSH)
+        return pulls.order_by("-finished_at").first()
 
     def has_succeeded_full(self) -> bool:
         return self.succeeded().filter(kind=SyncKind.FULL).exists()

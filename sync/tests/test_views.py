@@ -217,6 +217,19 @@ def test_freshness_of_a_running_sync_and_an_old_one(manager_client: Client) -> N
     )
 
 
+def test_a_push_does_not_make_the_data_look_fresher(manager_client: Client) -> None:
+    pulled = _run(status=SyncStatus.SUCCEEDED, finished_at=timezone.now() - timedelta(hours=2))
+    _run(
+        kind=SyncKind.PUSH,
+        trigger=SyncTrigger.EDIT,
+        status=SyncStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+    )
+    content = manager_client.get(reverse("freshness")).content.decode()
+    assert "state-stale" in content  # two hours since anything came in from Zoho
+    assert manager_client.get(reverse("sync")).context["last_success"] == pulled
+
+
 def test_query_count_does_not_grow_with_runs_and_issues(manager_client: Client) -> None:
     def count() -> int:
         manager_client.get(reverse("sync"))
