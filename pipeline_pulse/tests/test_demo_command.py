@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from currency.models import ExchangeRate
-from opportunities.models import Opportunity
+from opportunities.models import Opportunity, PipelineSnapshot
 from opportunities.roles import Role, role_of
 from simulator.apis import simulated_apis
 from simulator.server import SimulatedApi
@@ -38,6 +38,10 @@ def test_demo_syncs_from_the_simulators_and_prints_working_logins(
     assert Opportunity.objects.live().count() == run.created > 0
     assert Opportunity.objects.filter(amount_sgd__isnull=False).count() > run.created * 0.9
     assert ExchangeRate.objects.values("as_of").distinct().count() >= 13  # today + a year
+    # The dashboard's trend has its 90 days, today's taken live.
+    days = set(PipelineSnapshot.objects.values_list("day", flat=True))
+    assert len(days) == 90
+    assert "Pipeline snapshots: the last 90 days" in out
     users = get_user_model().objects.all()
     lines = {line.split()[3]: line for line in out.splitlines() if "log in as" in line}
     assert set(lines) == {"admin", "manager", "viewer", "rep"}

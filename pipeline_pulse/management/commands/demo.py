@@ -14,7 +14,7 @@ import os
 # Starts our own worker with a fixed argument list.
 import subprocess  # nosec B404
 import sys
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +29,7 @@ from currency.services import fx_rates_backfill, fx_rates_refresh
 from opportunities.models import CrmUser
 from opportunities.roles import Role
 from opportunities.services import login_upsert
+from opportunities.services.snapshots import pipeline_snapshot_backfill
 from simulator.apis import simulated_apis, simulated_environment
 from simulator.dataset import CURRENCIES as DATASET_CURRENCIES
 from simulator.server import SimulatorServer
@@ -43,6 +44,7 @@ DEMO_LOGINS = (
     ("viewer", "viewer@pipeline-pulse.example", Role.VIEWER, "Demo Viewer"),
 )
 HISTORY_MONTHS = 12
+TREND_DAYS = 90  # as many days as the dashboard's trend shows
 
 
 class Command(BaseCommand):
@@ -120,6 +122,11 @@ class Command(BaseCommand):
             f"{run.get_kind_display()} sync: {run.fetched:,} deals read, {run.created:,} created, "
             f"{run.updated:,} updated, {run.skipped:,} skipped, {run.api_calls} API calls"
         )
+        # The dashboard's trend: the nightly snapshots a running installation would have,
+        # rebuilt from the deals' history (days already snapshotted are kept).
+        today = timezone.localdate()
+        days = pipeline_snapshot_backfill(start=today - timedelta(days=TREND_DAYS - 1), end=today)
+        self.stdout.write(f"Pipeline snapshots: the last {len(days)} days")
 
     def _logins(self) -> None:
         logins = list(DEMO_LOGINS)
