@@ -11,4 +11,9 @@ urlpatterns = [
     path("board/export.xlsx", export_views.board_export_xlsx, name="board_export_xlsx"),
     path("changes/", views.changes, name="changes"),
     path("deals/<int:pk>/", views.deal_detail, name="deal"),
+    path(
+        "deals/<int:pk>/conflicts/<int:conflict_id>/",
+        views.conflict_decide,
+        name="deal_conflict_decide",
+    ),
 ]

@@ -13,10 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django import Settings
 
+from currency.services import rate_override_set
 from opportunities.models import Conflict, Opportunity
 from opportunities.roles import Role
 from opportunities.services.edits import opportunity_edit
-from opportunities.services.writeback import conflict_resolve, pending_pushes, push_refused
+from opportunities.services.writeback import pending_pushes, push_refused
 from opportunities.tests.factories import UserFactory
 from opportunities.tests.syncing import sync_new, sync_page
 
@@ -65,7 +66,7 @@ def test_a_value_zoho_refused_says_why_next_to_the_field(manager_client: Client)
     assert "Zoho refused this value: INVALID_DATA: probability is locked" in page  # in the form
 
 
-def test_an_open_conflict_shows_three_values_and_only_admins_get_the_decision_link(
+def test_an_open_conflict_shows_three_values_and_an_admin_settles_it_on_the_page(
     manager_client: Client, settings: Settings
 ) -> None:
     settings.ZOHO_CONFLICT_STRATEGY = "manual"
@@ -73,7 +74,7 @@ def test_an_open_conflict_shows_three_values_and_only_admins_get_the_decision_li
     opportunity_edit(deal=deal, user=manager_client.user, changes={"probability": "35"})  # type: ignore[attr-defined]
     sync_page({deal: {"probability": 60}})
     conflict = Conflict.objects.get()
-    decide = reverse("admin:opportunities_conflict_change", args=[conflict.pk])
+    decide = reverse("deal_conflict_decide", args=[deal.pk, conflict.pk])
 
     page = _page(manager_client, deal)
     assert "1 conflict with Zoho" in page
@@ -81,19 +82,61 @@ def test_an_open_conflict_shows_three_values_and_only_admins_get_the_decision_li
     assert 'Here</dt><dd class="tabular">35%' in page
     assert 'Zoho now</dt><dd class="tabular">60%' in page
     assert "An Admin decides which value stays" in page
-    assert decide not in page
+    assert decide not in page  # a Manager reads, an Admin decides
+    assert manager_client.post(decide, {"resolution": "took_zoho"}).status_code == 403
 
     admin = Client()
-    admin_user = UserFactory.create(role=Role.ADMIN, is_staff=True)
-    admin.force_login(admin_user)
+    admin.force_login(UserFactory.create(role=Role.ADMIN))
     assert decide in _page(admin, deal)
+    refused = admin.post(decide, {"resolution": "entered", "value": "150"})
+    assert refused.status_code == 422
+    assert "Enter a whole number from 0 to 100." in refused.content.decode()
+    assert Conflict.objects.get().status == "open"  # nothing settled by a bad value
 
-    conflict_resolve(conflict=conflict, user=admin_user, resolution="took_zoho")
+    settled = admin.post(decide, {"resolution": "entered", "value": "50"})
+    assert settled.status_code == 302
+    deal.refresh_from_db()
+    assert (deal.probability, deal.pending_fields) == (50, ["probability"])  # on its way
     page = _page(manager_client, deal)
     assert "conflict with Zoho" not in page
     assert "Settled conflicts" in page
-    assert "kept <strong>60%</strong>" in page
-    assert "Conflict on Probability (%) resolved: Took Zoho" in page  # the audit says why
+    assert "kept <strong>50%</strong>" in page
+    assert "Conflict on Probability (%) resolved: Entered a value" in page  # the audit says why
+
+
+def test_a_conflict_of_another_deal_or_an_unknown_choice_is_refused(
+    admin_client_: Client, settings: Settings
+) -> None:
+    settings.ZOHO_CONFLICT_STRATEGY = "manual"
+    deal, other = _deal(), _deal()
+    opportunity_edit(deal=deal, user=admin_client_.user, changes={"probability": "35"})  # type: ignore[attr-defined]
+    sync_page({deal: {"probability": 60}})
+    conflict = Conflict.objects.get()
+    wrong_deal = reverse("deal_conflict_decide", args=[other.pk, conflict.pk])
+    assert admin_client_.post(wrong_deal, {"resolution": "took_zoho"}).status_code == 404
+    right = reverse("deal_conflict_decide", args=[deal.pk, conflict.pk])
+    assert admin_client_.post(right, {"resolution": "flip_a_coin"}).status_code == 422
+    assert admin_client_.get(right).status_code == 405
+    assert Conflict.objects.get().status == "open"
+
+
+def test_the_rate_overrides_behind_the_amount_are_on_the_page(manager_client: Client) -> None:
+    admin = UserFactory.create(role=Role.ADMIN, first_name="Ana", last_name="Cruz")
+    deal = sync_new(stage="Needs Analysis", currency="PHP", amount=Decimal("100000.00"))
+    rate_override_set(
+        currency="PHP", units_per_usd=Decimal("58.1"), reason="Bank's fixing", user=admin
+    )
+    rate_override_set(
+        currency="EUR", units_per_usd=Decimal("0.9"), reason="Not this deal's", user=admin
+    )
+
+    page = _page(manager_client, deal)
+
+    assert "Rate overrides by Admins" in page
+    assert "<strong>58.1 PHP</strong> per USD" in page
+    assert "Set by Ana Cruz" in page
+    assert "Bank&#x27;s fixing" in page
+    assert "EUR</strong>" not in page
 
 
 def test_the_audit_shows_each_edits_true_old_value_after_a_sync_changed_it(

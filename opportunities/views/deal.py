@@ -10,23 +10,32 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from currency.display import plain_number
 from currency.models import RateSource
 from currency.staleness import Staleness, rate_staleness
-from opportunities.access import can_edit_deal, deal_for
+from opportunities.access import can_edit_deal, deal_for, is_admin
 from opportunities.deal_fields import CRM_FIELDS, EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
 from opportunities.derivation import locked_on
-from opportunities.models import MILESTONE_FIELDS, Opportunity, Outcome
+from opportunities.models import (
+    MILESTONE_FIELDS,
+    Conflict,
+    ConflictResolution,
+    Opportunity,
+    Outcome,
+)
 from opportunities.services.edits import opportunity_edit
+from opportunities.services.writeback import conflict_resolve
 from opportunities.templatetags.pulse import day, local_money, moment, sgd
 from opportunities.views.deal_writeback import (
     conflict_rows,
     deal_conflicts,
     local_edits,
+    rate_overrides_of,
     waiting_fields,
 )
 from opportunities.views.figures import cached_figures, deals_changed
@@ -181,9 +190,12 @@ def _context(
         "pending_labels": [FIELDS_BY_NAME[name].label for name in deal.pending_fields],
         "waiting": waiting_fields(deal, open_conflicts),
         "refused_count": sum(1 for name in deal.pending_fields if name in deal.push_errors),
-        "open_conflicts": conflict_rows(deal, open_conflicts, request.user),
-        "resolved_conflicts": conflict_rows(deal, resolved_conflicts, request.user),
+        "open_conflicts": conflict_rows(deal, open_conflicts),
+        "resolved_conflicts": conflict_rows(deal, resolved_conflicts),
         "local_edits": local_edits(deal),
+        "rate_overrides": rate_overrides_of(deal),
+        "may_decide": is_admin(request.user),
+        "conflict_errors": {},
         "editable": editable,
         "edit_fields": _edit_fields(deal, _form_values(deal, posted), errors or {})
         if editable
@@ -227,4 +239,25 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     updated = deal_for(request.user, pk)  # with its account and owner again
     context = _context(request, updated, saved=saved)
     context["nothing_changed"] = not saved
+    return render_page(request, "opportunities/deal.html", context, fragment="deal")
+
+
+@require_POST
+def conflict_decide(request: HttpRequest, pk: int, conflict_id: int) -> HttpResponse:
+    """An Admin settles one of the deal's open conflicts from the deal page."""
+    deal = deal_for(request.user, pk)
+    conflict = get_object_or_404(Conflict, pk=conflict_id, opportunity=deal)
+    resolution, value = request.POST.get("resolution", ""), request.POST.get("value", "").strip()
+    try:
+        # PermissionDenied (not an Admin) becomes Django's 403 page.
+        conflict_resolve(conflict=conflict, user=request.user, resolution=resolution, value=value)
+    except ValidationError as exc:
+        context = _context(request, deal)
+        context["conflict_errors"] = {conflict.pk: exc.messages}
+        return render_page(request, "opportunities/deal.html", context, fragment="deal", status=422)
+    deals_changed()
+    messages.success(request, f"Conflict settled: {ConflictResolution(resolution).label}.")
+    if not request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseRedirect(reverse("deal", args=[deal.pk]))
+    context = _context(request, deal_for(request.user, pk))
     return render_page(request, "opportunities/deal.html", context, fragment="deal")

@@ -9,10 +9,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
-from django.urls import reverse
-
-from opportunities.access import is_admin
+from currency.models import RateOverride
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME
 from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.services.edits import SYNCED_REASON
@@ -47,11 +44,8 @@ def waiting_fields(deal: Opportunity, open_conflicts: list[Conflict]) -> list[di
     return rows
 
 
-def conflict_rows(
-    deal: Opportunity, conflicts: list[Conflict], user: User | AnonymousUser
-) -> list[dict[str, Any]]:
-    """Conflicts of the deal, open first, with the admin page to decide them (Admins only)."""
-    admin = is_admin(user) and user.is_staff
+def conflict_rows(deal: Opportunity, conflicts: list[Conflict]) -> list[dict[str, Any]]:
+    """Conflicts of the deal with their values as people read them."""
     rows = []
     for conflict in conflicts:
         name = conflict.field
@@ -67,9 +61,6 @@ def conflict_rows(
                 if conflict.resolution
                 else "",
                 "is_open": conflict.status == ConflictStatus.OPEN,
-                "decide_url": reverse("admin:opportunities_conflict_change", args=[conflict.pk])
-                if admin
-                else "",
             }
         )
     return rows
@@ -115,3 +106,14 @@ def local_edits(deal: Opportunity) -> list[dict[str, Any]]:
                 who = "Zoho" if why == SYNCED_REASON else "Pipeline Pulse"
             edits.append({"at": newer.history_date, "who": who, "why": why, "changes": changes})
     return edits[:EDITS_SHOWN]
+
+
+def rate_overrides_of(deal: Opportunity, limit: int = 5) -> list[RateOverride]:
+    """The newest Admin overrides of the rates behind the deal's SGD amount (its currency's,
+    and SGD's own rate against the dollar), with who set and removed them, and why."""
+    if deal.currency == "SGD":
+        return []  # an SGD amount needs no rate
+    overrides = RateOverride.objects.filter(currency__in=[deal.currency, "SGD"])
+    return list(
+        overrides.select_related("created_by", "removed_by").order_by("-created_at")[:limit]
+    )

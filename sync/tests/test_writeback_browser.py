@@ -132,7 +132,10 @@ def test_an_edit_reaches_zoho_and_a_conflict_is_settled_by_an_admin(
 
     # The Admin keeps the rep's date; it goes to Zoho with the next push.
     admin = _new_tab(chromium)
-    _log_in(admin, base, "ops", f"/admin/opportunities/conflict/{conflict.pk}/change/")
+    _log_in(admin, base, "ops", f"/deals/{deal.pk}/")
+    expect(admin.locator(".conflict form.decide")).to_contain_text("Which value stays?")
+    screenshot(admin, "deal-conflict-admin")
+    admin.goto(f"{base}/admin/opportunities/conflict/{conflict.pk}/change/")
     expect(admin.locator("body")).to_contain_text("Last seen from Zoho (base)")
     screenshot(admin, "admin-conflict")
     admin.check("input[name=resolution][value=kept_local]")
