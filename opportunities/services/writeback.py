@@ -83,6 +83,8 @@ def push_accepted(*, push: PendingPush, zoho_modified_time: datetime | None) -> 
         base["zoho_modified_time"] = zoho_modified_time.isoformat()
         deal.zoho_modified_time = zoho_modified_time
     deal.zoho_values = base
+    # Bookkeeping, not a change of the deal's values: the push itself is the sync run's record.
+    deal.skip_history_when_saving = True  # type: ignore[attr-defined]  # simple-history
     deal.pending_fields = [name for name in deal.pending_fields if name not in done]
     deal.local_edited_at = {k: v for k, v in deal.local_edited_at.items() if k not in done}
     deal.save(
@@ -104,6 +106,7 @@ def push_refused(*, push: PendingPush, field: str | None, message: str) -> None:
     deal = Opportunity.objects.select_for_update().get(pk=push.opportunity_id)
     names = [field] if field in push.changes else list(push.changes)
     deal.push_errors = {**deal.push_errors, **dict.fromkeys(names, message[:300])}
+    deal.skip_history_when_saving = True  # type: ignore[attr-defined]  # the run records it
     deal.save(update_fields=["push_errors", "updated_at"])
 
 

@@ -1,5 +1,6 @@
 """The deal page's view of its edits on their way to Zoho: what waits, what Zoho refused, the
-conflicts found, and who edited what here (the audit history).
+conflicts found, who edited what here (the audit history), and the rate overrides behind its
+SGD amount.
 
 Reads only; the edits service and the write-back service do the writes.
 """
@@ -79,8 +80,10 @@ def deal_conflicts(deal: Opportunity) -> tuple[list[Conflict], list[Conflict]]:
 def local_edits(deal: Opportunity) -> list[dict[str, Any]]:
     """The newest edits made here, from the audit history: who, when, each field old → new.
 
-    History rows exist only for local edits and decisions (syncs write in bulk, without
-    history), plus one baseline row of the values last synced before the first edit.
+    History rows exist only for local edits and conflict decisions: syncs write in bulk,
+    without history. Before an edit, the edits service adds a row of the values Zoho brought
+    since the last one, so each edit's old value is the one it really replaced; those rows
+    show as Zoho's.
     """
     records = list(
         deal.history.select_related("history_user").order_by("-history_date", "-history_id")[

@@ -188,3 +188,13 @@ def test_the_if_unmodified_since_of_an_edit() -> None:
     assert _unmodified_since(newer, seen_until) == newer
     assert _unmodified_since(older, None) == older
     assert _unmodified_since(None, seen_until) is None
+
+
+def test_a_push_adds_no_audit_row_the_run_is_its_record(org: Zoho, manager: Any) -> None:
+    (deal,) = _deals(1)
+    opportunity_edit(deal=deal, user=manager, changes={"probability": 15})
+    rows = deal.history.count()  # the values as synced, then the edit
+    run = zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
+    assert run is not None
+    assert run.updated == 1
+    assert deal.history.count() == rows == 2
