@@ -122,6 +122,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Requests one web process serves at once (asgi.py's thread pool); each thread keeps its own
+# database connection, so a process holds up to this many.
+WEB_THREADS = env.int("WEB_THREADS", default=10)
+
 # --- Redis, or the local fallbacks -------------------------------------------------------------
 
 REDIS_URL = env("REDIS_URL", default="")

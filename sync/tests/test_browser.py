@@ -90,7 +90,7 @@ def test_start_a_full_sync_and_watch_it_finish(
 
 @pytest.fixture
 def asgi_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The ASGI application (HTTP and WebSockets) served by uvicorn in a thread of the test.
+    """The product's ASGI application (HTTP and WebSockets), served by uvicorn in a thread.
 
     Built afresh, so its middleware reads the test settings (static files from the finders).
     Its threads close their database connections after each request, so none outlives the
@@ -102,21 +102,10 @@ def asgi_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     import socket
 
     import uvicorn
-    from channels.auth import AuthMiddlewareStack
-    from channels.routing import ProtocolTypeRouter, URLRouter
-    from channels.security.websocket import AllowedHostsOriginValidator
-    from django.core.handlers.asgi import ASGIHandler
 
-    from pipeline_pulse.routing import websocket_urlpatterns
+    from pipeline_pulse.asgi import build_application
 
-    application = ProtocolTypeRouter(
-        {
-            "http": ASGIHandler(),
-            "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-            ),
-        }
-    )
+    application = build_application()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -145,8 +134,6 @@ def _publish(run: SyncRun) -> None:
     thread.join(timeout=10)
 
 
-# WhiteNoise serves static files to the ASGI handler through a synchronous iterator.
-@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators")
 def test_progress_arrives_over_the_websocket(
     page: Page, asgi_server: str, settings: Settings
 ) -> None:
