@@ -120,6 +120,23 @@ def _bucket_order(dimension: str, buckets: dict[str, PipelineBucket]) -> list[Pi
     )
 
 
+def health_rank() -> Case:
+    """0 for Danger, then Warning, Success, Neutral: the board's worst-first order.
+
+    The board's index is built on this very expression, so PostgreSQL reads the first page
+    of the default view from the index instead of sorting every deal in play.
+    """
+    return Case(
+        *(When(health_status=status, then=Value(rank)) for rank, status in enumerate(HEALTH_ORDER)),
+        default=Value(len(HEALTH_ORDER)),
+        output_field=models.PositiveSmallIntegerField(),
+    )
+
+
+# The board's default view (filters.DEFAULT_OUTCOMES): live deals, open or won.
+IN_PLAY = Q(is_deleted=False) & (Q(outcome="won") | Q(outcome="open"))
+
+
 class OpportunityQuerySet(models.QuerySet["Opportunity"]):
     def live(self) -> OpportunityQuerySet:
         """Deals still in Zoho (deleted ones are kept, soft-deleted, for history)."""
@@ -171,16 +188,7 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
 
     def with_health_rank(self) -> OpportunityQuerySet:
         """Annotate `health_rank`: 0 for Danger, then Warning, Success, Neutral (worst first)."""
-        return self.annotate(
-            health_rank=Case(
-                *(
-                    When(health_status=status, then=Value(rank))
-                    for rank, status in enumerate(HEALTH_ORDER)
-                ),
-                default=Value(len(HEALTH_ORDER)),
-                output_field=models.PositiveSmallIntegerField(),
-            )
-        )
+        return self.annotate(health_rank=health_rank())
 
     def pipeline_summary(self, *, today: date | None = None) -> PipelineSummary:
         """The dashboard's SGD figures over these deals, in one query (see PipelineSummary)."""
@@ -463,11 +471,14 @@ class Opportunity(AuditedModel):
             models.Index(fields=["territory"], name="opp_territory_idx"),
             models.Index(fields=["service_line"], name="opp_service_line_idx"),
             models.Index(fields=["zoho_modified_time"], name="opp_zoho_modified_idx"),
-            # The board's default view: open, live deals by health and closing date.
+            # The board's default view and order (filters.DEFAULT_SORT): its first pages
+            # come from this index instead of a sort of every deal in play.
             models.Index(
-                fields=["health_status", "closing_date"],
-                name="opp_open_live_health_idx",
-                condition=Q(outcome="open", is_deleted=False),
+                health_rank(),
+                F("closing_date"),
+                F("id"),
+                name="opp_board_in_play_idx",
+                condition=IN_PLAY,
             ),
         ]
 
