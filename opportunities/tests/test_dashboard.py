@@ -164,6 +164,31 @@ def test_trend_reads_the_daily_snapshots(manager_client: Client) -> None:
     assert trend["table"][0]["total"] == Decimal("250.00")
 
 
+def test_the_trend_table_is_rendered_once_per_data_version(manager_client: Client) -> None:
+    from opportunities.views.figures import deals_changed
+
+    today = timezone.localdate()
+    snapshot = PipelineSnapshot.objects.create(
+        day=today,
+        dimension="health",
+        bucket="danger",
+        deal_count=2,
+        amount_sgd=Decimal("250.00"),
+        weighted_sgd=Decimal(0),
+        source="live",
+    )
+
+    def table() -> str:
+        return str(manager_client.get(reverse("home")).context["trend_table"])
+
+    assert "S$250.00" in table()
+    PipelineSnapshot.objects.filter(pk=snapshot.pk).update(amount_sgd=Decimal("975.00"))
+    assert "S$250.00" in table()  # the same figures as the chart above it, for 30 s at most
+    deals_changed()
+    assert "S$975.00" in table()
+    assert "2 deals" in table()
+
+
 def test_empty_dashboard_says_why(manager_client: Client) -> None:
     content = manager_client.get(reverse("home")).content.decode()
     assert "No open deals" in content

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -158,14 +159,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "won": board_url(outcome=Outcome.WON),
         "not_converted": board_url(converted="false"),
     }
+    trend = (
+        cached_figures("trend", "all", lambda: _trend(today), detail=str(today))
+        if sees_everything
+        else None
+    )
     context = {
         "summary": summary,
         "quarter_label": f"Q{(summary.quarter[0].month - 1) // 3 + 1} {summary.quarter[0].year}",
         "links": links,
         "charts": charts,
-        "trend": cached_figures("trend", "all", lambda: _trend(today), detail=str(today))
-        if sees_everything
-        else None,
+        "trend": trend,
+        # Hundreds of figures, the same for every login that sees them: rendered once.
+        "trend_table": cached_figures(
+            "trend-table",
+            "all",
+            lambda: render_to_string(
+                "opportunities/dashboard.html#trend-table",
+                {"trend": trend, "health_order": HEALTH_ORDER},
+            ),
+            detail=str(today),
+        )
+        if trend
+        else "",
         "trend_hidden_for_role": not sees_everything,
         "danger_short": sgd_short(summary.danger_sgd),
         "health_order": HEALTH_ORDER,
