@@ -13,6 +13,7 @@ BENCHMARKS = {
     "sync": "bench.sync",
     "zoho_pull": "bench.zoho_pull",
     "currency_conversion": "bench.currency_conversion",
+    "web": "bench.web",
 }
 
 
