@@ -37,12 +37,10 @@ from bench.instruments import (
     sql_time,
 )
 from bench.zoho_process import SimulatorProcess, SimulatorStats
-from currency.client import CurrencyFreaksClient
 from currency.services import fx_rates_refresh
 from opportunities.models import Opportunity
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
-from sync.zoho import ZohoClient
 from sync.zoho.records import DealRecord
 
 DEALS = int(os.environ.get("BENCH_SYNC_DEALS", "50000"))
@@ -82,15 +80,11 @@ def run() -> Table:
 def _measure(simulators: SimulatorProcess) -> Table:
     served = simulators.served
     assert served is not None
-    rates = fx_rates_refresh(
-        client=CurrencyFreaksClient.from_settings(
-            api_key=served.currencyfreaks_api_key, base_url=served.url
-        )
-    )
+    rates = fx_rates_refresh(client=simulators.currencyfreaks_client())
     rss_before = current_rss_mb()
 
     # The full sync, timed with everything it does; the instruments only add up durations.
-    source = TimedSource(_client(simulators))
+    source = TimedSource(simulators.zoho_client())
     simulator_before = simulators.stats()
     with sql_time() as sql, profiled(PROFILE_PATH):
         full = _sync(simulators, SyncKind.FULL, "full sync, every deal new", source=source)
@@ -196,24 +190,13 @@ def _measure(simulators: SimulatorProcess) -> Table:
     return table
 
 
-def _client(simulators: SimulatorProcess) -> ZohoClient:
-    """A client as a sync task builds one: production timeouts and retries."""
-    served = simulators.served
-    assert served is not None
-    return ZohoClient(
-        accounts_url=served.url,
-        api_domain=served.url,
-        client_id=served.zoho_client_id,
-        client_secret=served.zoho_client_secret,
-        refresh_token=served.zoho_refresh_token,
-    )
-
-
 def _sync(
     simulators: SimulatorProcess, kind: str, label: str, *, source: TimedSource | None = None
 ) -> Measured:
     started = time.perf_counter()
-    run = zoho_sync(kind=kind, trigger=SyncTrigger.COMMAND, source=source or _client(simulators))
+    run = zoho_sync(
+        kind=kind, trigger=SyncTrigger.COMMAND, source=source or simulators.zoho_client()
+    )
     seconds = time.perf_counter() - started
     if run.status != SyncStatus.SUCCEEDED:
         raise RuntimeError(f"{label}: the sync failed: {run.error}")
@@ -252,7 +235,7 @@ def _change_deals(simulators: SimulatorProcess) -> list[str]:
 
 
 def _pull_alone(simulators: SimulatorProcess) -> tuple[float, int, list[DealRecord]]:
-    client = _client(simulators)
+    client = simulators.zoho_client()
     started = time.perf_counter()
     records = [deal for page in client.iter_deal_pages() for deal in page.deals]
     return time.perf_counter() - started, client.api_calls, records

@@ -22,13 +22,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from simulator.clock import SimulatorClock
 from simulator.currencyfreaks import CurrencyFreaksSimulator
 from simulator.http import Request, Response
 from simulator.server import SimulatorServer
 from simulator.zoho import ZohoSimulator
+
+if TYPE_CHECKING:  # the simulator's own process runs without Django: the clients need it
+    from currency.client import CurrencyFreaksClient
+    from sync.zoho import ZohoClient
 
 # Generating 50,000 deals takes a few seconds; a loaded 2-core machine may take far longer.
 STARTUP_TIMEOUT_SECONDS = 300.0
@@ -197,6 +201,32 @@ class SimulatorProcess:
     @property
     def pid(self) -> int | None:
         return self._process.pid
+
+    def zoho_client(self) -> ZohoClient:
+        """A client as a sync task builds one: production timeouts and retries."""
+        from sync.zoho import ZohoClient
+
+        served = self._served()
+        return ZohoClient(
+            accounts_url=served.url,
+            api_domain=served.url,
+            client_id=served.zoho_client_id,
+            client_secret=served.zoho_client_secret,
+            refresh_token=served.zoho_refresh_token,
+        )
+
+    def currencyfreaks_client(self) -> CurrencyFreaksClient:
+        from currency.client import CurrencyFreaksClient
+
+        served = self._served()
+        return CurrencyFreaksClient.from_settings(
+            api_key=served.currencyfreaks_api_key, base_url=served.url
+        )
+
+    def _served(self) -> ServedSimulators:
+        if self.served is None:
+            raise RuntimeError("the simulator process is not started: use it in a with block")
+        return self.served
 
     def modify_deal(self, deal_id: str, changes: Mapping[str, Any]) -> str:
         """Change a deal's fields (Zoho API names); returns its new Modified_Time."""

@@ -65,3 +65,11 @@ def test_export_memory_that_grows_with_rows_is_not_flat() -> None:
     baseline = _latencies(BASELINE, [20.0] * 20, judged=False)
     assert ": flat" in _render(baseline, peak_early=8.0, peak=8.5)
     assert "NOT FLAT" in _render(baseline, peak_early=8.0, peak=80.0)
+
+
+def test_an_export_too_small_to_pass_the_first_mark_is_not_judged() -> None:
+    baseline = _latencies(BASELINE, [20.0] * 20, judged=False)
+    download = Download(2_000, 0.8, 0.05, 0.2, 128.0, 131.0)
+    export = ExportMemory(2_000, 0.7, 0.0, 4.5)
+    rendered = _table([baseline], download, export, fill_seconds=5).render()
+    assert "too few deals to tell" in rendered
