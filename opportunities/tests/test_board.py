@@ -291,3 +291,50 @@ def test_the_default_views_first_page_can_be_read_from_the_boards_index() -> Non
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "opp_board_in_play_idx" in plan
     assert "Sort" not in plan
+
+
+def test_a_row_is_drawn_once_and_then_read_from_the_cache(manager_client: Client) -> None:
+    from opportunities.views.board_rows import _row_key, _template_digest
+
+    shown = deal(name="Harbour fit-out")
+    manager_client.get(reverse("board"))
+    row = manager_client.get(reverse("board")).context["page"].object_list[0]
+    cache.set(_row_key(row, _template_digest()), "<tr><td>drawn earlier</td></tr>")
+    content = manager_client.get(reverse("board")).content.decode()
+    assert "drawn earlier" in content
+    assert shown.name not in content
+
+
+@pytest.mark.parametrize(
+    ("change", "now_shown"),
+    [
+        (
+            {"health_reasons": [{"code": "stale", "severity": "warning", "message": "Quiet"}]},
+            "Quiet",
+        ),
+        ({"name": "Renamed deal"}, "Renamed deal"),
+        ({"closing_date": timezone.localdate().replace(year=2031)}, "2031"),
+        ({"pending_fields": ["closing_date"]}, "Pending Zoho"),
+    ],
+)
+def test_a_row_changed_behind_the_screens_back_is_drawn_afresh_at_once(
+    manager_client: Client, change: dict[str, object], now_shown: str
+) -> None:
+    """Nothing tells the rows' cache about a nightly rescore or a sync: the key is the content."""
+    from opportunities.models import Opportunity
+
+    shown = deal(name="Harbour fit-out")
+    assert now_shown not in manager_client.get(reverse("board")).content.decode()
+    Opportunity.objects.filter(pk=shown.pk).update(**change)
+    assert now_shown in manager_client.get(reverse("board")).content.decode()
+
+
+def test_a_new_conflict_shows_on_a_row_drawn_before(manager_client: Client) -> None:
+    from opportunities.models import Conflict
+
+    shown = deal(name="Harbour fit-out")
+    assert "Conflict</span>" not in manager_client.get(reverse("board")).content.decode()
+    Conflict.objects.create(
+        opportunity=shown, field="probability", base_value=40, local_value=35, zoho_value=60
+    )
+    assert "Conflict</span>" in manager_client.get(reverse("board")).content.decode()

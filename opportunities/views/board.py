@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from opportunities.access import deals_visible_to
 from opportunities.filters import CLOSING_WINDOWS, PROBABILITY_BANDS, DealFilter
 from opportunities.models import HEALTH_ORDER, OpportunityQuerySet, Outcome, Phase
+from opportunities.views.board_rows import board_rows_html
 from opportunities.views.figures import cached_figures, login_scope
 from opportunities.views.paging import CountedPaginator
 from pipeline_pulse.fragments import render_page
@@ -176,8 +177,10 @@ def board(request: HttpRequest) -> HttpResponse:
     )
     by_pk = {row.pk: row for row in rows}
     page.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
+    deal_rows = list(zip(page.object_list, board_rows_html(page.object_list), strict=True))
     context.update(
         page=page,
+        deal_rows=deal_rows,
         total=total,
         groups=groups,
         group_by_status=group_by_status,
