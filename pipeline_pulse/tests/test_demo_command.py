@@ -88,3 +88,48 @@ def test_the_default_demo_org_is_mostly_healthy_with_a_few_deals_in_danger() -> 
     won = live.filter(outcome="won")
     assert won.filter(payment_received_on__isnull=False).count() > 0.7 * won.count()
     assert won.filter(po_received_on__isnull=False, payment_received_on__isnull=True).exists()
+
+
+class _Worker:
+    """Stands in for the Celery worker the demo starts beside the web server."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.stopped = False
+
+    def terminate(self) -> None:
+        self.stopped = True
+
+    def wait(self, timeout: float) -> int:
+        return 0
+
+
+def test_a_terminated_demo_stops_its_worker_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn shuts down on SIGTERM and raises it again with the handler it found: that
+    handler must end the demo through its cleanup, not kill it with the worker left behind."""
+    import signal
+
+    import uvicorn
+
+    from pipeline_pulse.management.commands.demo import Command
+
+    workers: list[_Worker] = []
+
+    def popen(*args: Any, **kwargs: Any) -> _Worker:
+        workers.append(_Worker())
+        return workers[-1]
+
+    def uvicorn_run(*args: Any, **kwargs: Any) -> None:
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler), "SIGTERM at its default would kill the demo on the spot"
+        handler(signal.SIGTERM, None)
+
+    monkeypatch.setattr("pipeline_pulse.management.commands.demo.subprocess.Popen", popen)
+    monkeypatch.setattr(uvicorn, "run", uvicorn_run)
+    before = signal.getsignal(signal.SIGTERM)
+
+    with pytest.raises(SystemExit) as stopped:
+        Command(stdout=io.StringIO())._serve("127.0.0.1", 0)
+
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert workers[0].stopped
+    assert signal.getsignal(signal.SIGTERM) == before

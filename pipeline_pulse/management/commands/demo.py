@@ -10,11 +10,13 @@ scheduled sync brings believable changes to the dashboard, the board and "What c
 from __future__ import annotations
 
 import os
+import signal
 
 # Starts our own worker with a fixed argument list.
 import subprocess  # nosec B404
 import sys
 from datetime import date, timedelta
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -176,6 +178,10 @@ class Command(BaseCommand):
                 "--loglevel=WARNING",
             ]
         )
+        # uvicorn shuts down on SIGTERM, then raises the signal again with the handler it
+        # found. Left at the default, that kills this process on the spot and the worker
+        # keeps running; as SystemExit it reaches `finally` and the worker is stopped.
+        previous = signal.signal(signal.SIGTERM, _exit_on_terminate)
         try:
             uvicorn.run(
                 "pipeline_pulse.asgi:application",
@@ -186,5 +192,10 @@ class Command(BaseCommand):
                 log_level="info",
             )
         finally:
+            signal.signal(signal.SIGTERM, previous)
             worker.terminate()
             worker.wait(timeout=30)
+
+
+def _exit_on_terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
