@@ -338,3 +338,22 @@ def test_a_new_conflict_shows_on_a_row_drawn_before(manager_client: Client) -> N
         opportunity=shown, field="probability", base_value=40, local_value=35, zoho_value=60
     )
     assert "Conflict</span>" in manager_client.get(reverse("board")).content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="an index plan is PostgreSQL's")
+def test_search_can_be_answered_from_indexes_without_reading_every_deal() -> None:
+    from django.http import QueryDict
+
+    from opportunities.filters import DealFilter
+    from opportunities.models import Opportunity
+
+    deal(name="Changi Telecom - Data & AI")
+    found = DealFilter(QueryDict("q=changi"), queryset=Opportunity.objects.live()).qs
+    sql, params = found.values_list("pk", flat=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of test rows: force the choice
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    for index in ("opp_name_trgm_idx", "opp_stage_trgm_idx", "opp_zoho_id_trgm_idx"):
+        assert index in plan
+    assert "Seq Scan on opportunities_opportunity" not in plan
