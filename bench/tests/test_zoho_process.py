@@ -7,25 +7,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from bench.zoho_process import SimulatorProcess
-from sync.zoho import ZohoClient
-
-
-def _client(simulators: SimulatorProcess) -> ZohoClient:
-    served = simulators.served
-    assert served is not None
-    return ZohoClient(
-        accounts_url=served.url,
-        api_domain=served.url,
-        client_id=served.zoho_client_id,
-        client_secret=served.zoho_client_secret,
-        refresh_token=served.zoho_refresh_token,
-    )
 
 
 def test_serves_an_aged_data_set_and_applies_changes_sent_down_the_pipe() -> None:
     with SimulatorProcess(deals=30, data_age=timedelta(hours=1)) as simulators:
         process = simulators._process
-        deals = [deal for page in _client(simulators).iter_deal_pages() for deal in page.deals]
+        deals = [deal for page in simulators.zoho_client().iter_deal_pages() for deal in page.deals]
         assert len(deals) == 30
         newest = max(deal.zoho_modified_time for deal in deals)
         now = datetime.now().astimezone()
@@ -34,7 +21,7 @@ def test_serves_an_aged_data_set_and_applies_changes_sent_down_the_pipe() -> Non
         stamp = simulators.modify_deal(deals[3].zoho_id, {"Deal_Name": "Changed in Zoho"})
         changed = [
             deal
-            for page in _client(simulators).iter_deal_pages(modified_since=newest)
+            for page in simulators.zoho_client().iter_deal_pages(modified_since=newest)
             for deal in page.deals
         ]
         assert [(deal.zoho_id, deal.name) for deal in changed] == [

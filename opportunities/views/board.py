@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from opportunities.access import deals_visible_to
 from opportunities.filters import CLOSING_WINDOWS, PROBABILITY_BANDS, DealFilter
 from opportunities.models import HEALTH_ORDER, OpportunityQuerySet, Outcome, Phase
-from opportunities.views.board_rows import board_rows_html
+from opportunities.views.board_rows import BOARD_COLUMNS, board_rows_html
 from opportunities.views.figures import cached_figures, login_scope
 from opportunities.views.paging import CountedPaginator
 from pipeline_pulse.fragments import render_page
@@ -45,23 +45,6 @@ SORT_CHOICES = (
     ("owner", "Owner, A to Z"),
     ("-phase", "Phase, furthest first"),
     ("-modified", "Modified in Zoho, newest first"),
-)
-BOARD_COLUMNS = (
-    "name",
-    "stage",
-    "phase",
-    "outcome",
-    "probability",
-    "amount",
-    "currency",
-    "amount_sgd",
-    "fx_note",
-    "closing_date",
-    "health_status",
-    "health_reasons",
-    "pending_fields",
-    "account__name",
-    "owner__name",
 )
 
 
