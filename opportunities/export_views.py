@@ -5,9 +5,12 @@ the login may see (a query with no filter is the board's default view: lost deal
 and stream the file: rows are read from the database in chunks and sent in pieces, so a
 download of 100,000 deals never holds them in memory.
 
-Under ASGI (uvicorn) Django reads a synchronous streaming body into a list before sending
-it, so there the pieces come from an asynchronous iterator that makes each piece in the
-request's thread (one database connection, one cursor) and sends it before making the next.
+Served as deployed (uvicorn through asgi.py's thread pool) the request is a WSGI one and
+the pieces go out as the thread makes them. Django's own ASGI handler (its AsyncClient, or a
+server pointed at `django.core.asgi`) would read a synchronous streaming body into a list
+before sending it, so there the pieces come from an asynchronous iterator that makes each
+piece in the request's thread (one database connection, one cursor) and sends it before
+making the next.
 """
 
 from __future__ import annotations
