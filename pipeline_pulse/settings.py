@@ -123,8 +123,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Requests one web process serves at once (asgi.py's thread pool); each thread keeps its own
-# database connection, so a process holds up to this many.
-WEB_THREADS = env.int("WEB_THREADS", default=10)
+# database connection, so a process holds up to this many. Pages are CPU-bound and share the
+# process's interpreter lock: a few threads per process serve 8 clients faster than ten.
+WEB_THREADS = env.int("WEB_THREADS", default=4)
 
 # --- Redis, or the local fallbacks -------------------------------------------------------------
 
