@@ -3,10 +3,11 @@
 The deals come the way production gets them: a full sync from the Zoho simulator (in a
 process of its own) into a database of the benchmark's own (`<name>_web`, dropped
 afterwards), rates from the CurrencyFreaks simulator, and 90 days of pipeline snapshots for
-the dashboard's trend. Then uvicorn serves `pipeline_pulse.asgi` as deployed (DEBUG off,
-collected static files, 2 worker processes, Redis when REDIS_URL is set) with one extra
-page, `bench/signed-in`, that does nothing but pass through the middleware and look the
-login up: the baseline a page is measured against.
+the dashboard's trend (today's taken live, copied to the 89 days before). Then uvicorn
+serves `pipeline_pulse.asgi` as deployed (DEBUG off, collected static files, 2 worker
+processes, Redis when REDIS_URL is set) with one extra page, `bench/signed-in`, that does
+nothing but pass through the middleware and look the login up: the baseline a page is
+measured against.
 
 Each page is asked for by 8 client threads at once, signed in as a Manager (the whole
 pipeline in view); latency is from sending the request to the last byte of the answer.
@@ -17,7 +18,10 @@ first byte, total time, the serving worker's peak memory before and after), and 
 this process under tracemalloc, with the peak of what it allocates noted after the first
 10,000 rows and at the end: flat memory means the two are the same.
 
-BENCH_WEB_DEALS changes the number of deals, BENCH_WEB_REQUESTS the requests per page.
+BENCH_WEB_DEALS changes the number of deals, BENCH_WEB_REQUESTS the requests per page,
+BENCH_WEB_CLIENTS the clients at once, BENCH_WEB_APP the ASGI application served
+(`module:attribute`). The server inherits the environment, so WEB_THREADS and the like
+apply to it as they would in production.
 """
 
 from __future__ import annotations
