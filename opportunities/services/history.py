@@ -55,7 +55,7 @@ def phase_change_records(
     new: int,
     at: datetime,
     cause: str,
-    sgd_value: Decimal | None = None,
+    sgd_value: Decimal | None,
 ) -> tuple[PhaseTransition, ChangeEvent | None]:
     """The transition of a phase change, and its change event unless the deal is new (unsaved)."""
     transition = PhaseTransition(
@@ -82,7 +82,7 @@ def outcome_change_event(
     new: str,
     at: datetime,
     cause: str,
-    sgd_value: Decimal | None = None,
+    sgd_value: Decimal | None,
 ) -> ChangeEvent:
     """The won / lost / reopened event of an outcome change (unsaved)."""
     kind = {Outcome.WON: ChangeKind.WON, Outcome.LOST: ChangeKind.LOST}.get(
@@ -167,7 +167,9 @@ class _History:
 
     def deal_created(self, row: Mapping[str, Any]) -> None:
         # The writer inserted the deal with `phase_entered_at` already set: no second write.
-        transition, _ = phase_change_records(row["id"], None, row["phase"], self.at, self.cause)
+        transition, _ = phase_change_records(
+            row["id"], None, row["phase"], self.at, self.cause, row["amount_sgd"]
+        )
         self.transitions.append(transition)
         created, amount = row["zoho_created_time"], row["amount_sgd"]
         self.events.append(

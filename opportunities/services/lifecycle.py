@@ -148,7 +148,12 @@ class _Replacement:
         if placement.outcome != row["outcome"]:
             self.events.append(
                 outcome_change_event(
-                    deal_id, row["outcome"], placement.outcome, self.at, self.cause
+                    deal_id,
+                    row["outcome"],
+                    placement.outcome,
+                    self.at,
+                    self.cause,
+                    row["amount_sgd"],
                 )
             )
             (self.closed if placement.outcome in CLOSED_OUTCOMES else self.reopened).append(deal_id)

@@ -81,6 +81,15 @@ def test_mapping_a_stage_as_lost_keeps_the_phase_and_makes_deals_neutral() -> No
     assert deal.phase_transitions.count() == 1
 
 
+def test_a_deal_lost_by_a_mapping_change_counts_in_the_lost_sgd_total() -> None:
+    deal = sync_new(stage="On hold", probability=60)
+    stage_mapping_save(mapping=StageMapping(stage="On hold", phase=None, outcome="lost"), user=None)
+    deal.refresh_from_db()
+    lost = deal.change_events.get(kind="lost")
+    assert deal.amount_sgd is not None
+    assert lost.sgd_value == deal.amount_sgd
+
+
 def test_renaming_a_mapped_stage_re_places_deals_of_the_old_name() -> None:
     custom = StageMapping.objects.create(stage="Demo done", phase=3)
     deal = sync_new(stage="Demo done", probability=10)
