@@ -10,7 +10,7 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -31,7 +31,7 @@ from opportunities.api.serializers import (
 )
 from opportunities.filters import DealFilter
 from opportunities.models import ChangeEvent, HealthStatus, Opportunity, OpportunityQuerySet
-from opportunities.models.deals import HEALTH_ORDER
+from opportunities.models.deals import HEALTH_ORDER, NOT_CONVERTED
 from opportunities.services.edits import opportunity_edit
 from pipeline_pulse.api.base import ApiView, ApiViewSet, PageNumberPagination
 from pipeline_pulse.api.schema import errors
@@ -155,7 +155,7 @@ def health_breakdown(deals: OpportunityQuerySet) -> dict[str, Any]:
         .annotate(
             deals=Count("pk"),
             sgd=Sum("amount_sgd"),
-            not_convertible=Count("pk", filter=Q(amount__isnull=False, amount_sgd__isnull=True)),
+            not_convertible=Count("pk", filter=NOT_CONVERTED),
         )
     }
     states = []

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from currency.conversion import HOME_CURRENCY, SgdConversion, SgdConverter, sgd_converter
 from currency.signals import RateChange
 from opportunities.derivation import CLOSED_OUTCOMES, FX_FIELDS, fx_values
-from opportunities.models import Opportunity, OpportunityQuerySet
+from opportunities.models import NOT_CONVERTED, Opportunity, OpportunityQuerySet
 from opportunities.services.health import health_recompute
 from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
 
@@ -77,7 +77,7 @@ def opportunities_follow_rates(*, change: RateChange) -> int:
             Q(closing_date__gte=change.effective_from)
             | Q(fx_rate_as_of__date__gt=F("closing_date"))
             # Never converted (no rate then): any rate in its currency is news to it.
-            | Q(amount_sgd__isnull=True, amount__isnull=False)
+            | NOT_CONVERTED
         )
         changed += deals_reconvert(
             deals=closed_deals.filter(movable), converter=converter, lock_to_closing_date=True
