@@ -134,23 +134,18 @@ def conflict_resolve(
     reason = f"Conflict on {FIELDS_BY_NAME[name].label} resolved: {label}"
     if resolution == ConflictResolution.TOOK_ZOHO:
         # Zoho's newest value: the deal's last values seen from Zoho, which every pull keeps
-        # current (the conflict shows the same value).
+        # current (the conflict shows the same value). Zoho has it already: nothing to push.
         chosen: Any = python_value(name, (deal.zoho_values or {}).get(name, locked.zoho_value))
-        deal_local_values_store(
-            deal=deal, values={name: chosen}, user=user, to_push=False, reason=reason
-        )
+        to_push = False
     elif resolution == ConflictResolution.KEPT_LOCAL:
-        chosen = getattr(deal, name)
-        deal_local_values_store(
-            deal=deal, values={name: chosen}, user=user, to_push=True, reason=reason
-        )
+        chosen, to_push = getattr(deal, name), True
     elif resolution == ConflictResolution.ENTERED:
-        chosen = deal_edit_validate({name: value})[name]
-        deal_local_values_store(
-            deal=deal, values={name: chosen}, user=user, to_push=True, reason=reason
-        )
+        chosen, to_push = deal_edit_validate({name: value})[name], True
     else:
         raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
+    deal_local_values_store(
+        deal=deal, values={name: chosen}, user=user, to_push=to_push, reason=reason
+    )
     locked.status, locked.resolution = ConflictStatus.RESOLVED, resolution
     locked.resolved_value = json_value(chosen)
     locked.resolved_by, locked.resolved_at = acting_user(user), timezone.now()
