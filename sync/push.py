@@ -18,7 +18,6 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from django.db import transaction
 from django.utils import timezone
 
 from currency.services import sgd_converter
@@ -31,10 +30,14 @@ from opportunities.services.writeback import (
     push_refused,
 )
 from opportunities.stage_rules import StageRules
-from sync import run_lock
-from sync.metrics import sync_run_count
 from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus
-from sync.services import ProgressCallback, sync_run_start, zoho_sync
+from sync.services import (
+    ProgressCallback,
+    sync_run_failed,
+    sync_run_finish,
+    sync_run_start,
+    zoho_sync,
+)
 from sync.zoho.records import DealUpdate, DealUpdateResult, MalformedDeal
 
 if TYPE_CHECKING:
@@ -61,7 +64,7 @@ def zoho_push(
 
     Raises SyncAlreadyRunning when another run (pull or push) holds the single slot.
     """
-    from sync.zoho import ZohoClient, ZohoError
+    from sync.zoho import ZohoClient
 
     pushes = pending_pushes()
     if not pushes:
@@ -72,19 +75,10 @@ def zoho_push(
         target = target or ZohoClient.from_settings()
         _push(run, target, pushes)
         run.status = SyncStatus.SUCCEEDED
-    except ZohoError as exc:
-        run.status, run.error = SyncStatus.FAILED, str(exc)
-        logger.warning("Zoho push %s failed: %s", run.pk, exc)
-    except Exception as exc:
-        run.status, run.error = SyncStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}"
-        logger.exception("Zoho push %s failed unexpectedly", run.pk)
+    except Exception as exc:  # noqa: BLE001  # sync_run_failed logs it, traceback and all
+        sync_run_failed(run, exc)
     finally:
-        run_lock.release()
-        run.finished_at = timezone.now()
-        if target is not None:
-            run.api_calls = target.api_calls - calls_before
-        run.save()
-        sync_run_count(run)
+        sync_run_finish(run, api_calls=target.api_calls - calls_before if target else None)
     return run
 
 
@@ -127,17 +121,18 @@ def _unmodified_since(base: datetime | None, seen_until: datetime | None) -> dat
 
 
 def _merge_the_newer(run: SyncRun, target: PushTarget, stale: list[PendingPush]) -> None:
-    """Deals changed in Zoho since the edit: fetch each and merge it three ways."""
-    converter, rules = sgd_converter(), StageRules.load()
+    """Deals changed in Zoho since the edit: fetch each, then merge them three ways at once."""
+    records = []
     for push in stale:
         record = target.get_deal(push.zoho_id)
-        if not isinstance(record, DealRecord):
-            reason = "deleted in Zoho" if record is None else f"malformed: {record.reason}"
-            _issue(run, push.zoho_id, IssueSeverity.WARNING, f"Not pushed: {reason}")
+        if isinstance(record, DealRecord):
+            records.append(record)
             continue
-        with transaction.atomic():
-            crm_page_apply(deals=[record], converter=converter, rules=rules)
-        run.unchanged += 1
+        reason = "deleted in Zoho" if record is None else f"malformed: {record.reason}"
+        _issue(run, push.zoho_id, IssueSeverity.WARNING, f"Not pushed: {reason}")
+    if records:
+        crm_page_apply(deals=records, converter=sgd_converter(), rules=StageRules.load())
+        run.unchanged += len(records)
 
 
 def _issue(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:

@@ -161,7 +161,7 @@ def sync_run_execute(
     *, run: SyncRun, source: DealSource | None = None, progress: ProgressCallback | None = None
 ) -> SyncRun:
     """Pull from Zoho into the run's counters; the run ends succeeded or failed, never running."""
-    from sync.zoho import ZohoClient, ZohoError
+    from sync.zoho import ZohoClient
 
     calls_before = source.api_calls if source else 0
     try:
@@ -182,24 +182,39 @@ def sync_run_execute(
             _pull_deletions(context)
         run.status = SyncStatus.SUCCEEDED
         _ask_for_missing_rates()
-    except ZohoError as exc:
-        run.status, run.error = SyncStatus.FAILED, str(exc)
-        logger.warning("Zoho sync %s failed: %s", run.pk, exc)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  # sync_run_failed logs it, traceback and all
         # Whatever went wrong, the run must not stay "running" and block the next one.
-        run.status, run.error = SyncStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}"
-        logger.exception("Zoho sync %s failed unexpectedly", run.pk)
+        sync_run_failed(run, exc)
     finally:
-        run_lock.release()
-        run.finished_at = timezone.now()
-        if source is not None:
-            run.api_calls = source.api_calls - calls_before
         run.watermark_after = SyncState.load().modified_watermark
         run.unmapped_stages = len(unmapped_stages())
-        run.save()
-        sync_run_count(run)
+        sync_run_finish(run, api_calls=source.api_calls - calls_before if source else None)
         _report(run, progress)
     return run
+
+
+def sync_run_failed(run: SyncRun, exc: Exception) -> None:
+    """Note why a run failed: Zoho's own error as it stands, anything else as unexpected."""
+    from sync.zoho import ZohoError
+
+    run.status = SyncStatus.FAILED
+    what = "push" if run.kind == SyncKind.PUSH else "sync"
+    if isinstance(exc, ZohoError):
+        run.error = str(exc)
+        logger.warning("Zoho %s %s failed: %s", what, run.pk, exc)
+    else:
+        run.error = f"Unexpected error: {type(exc).__name__}: {exc}"
+        logger.exception("Zoho %s %s failed unexpectedly", what, run.pk)
+
+
+def sync_run_finish(run: SyncRun, *, api_calls: int | None) -> None:
+    """End a run, pull or push: free the one-run slot, stamp, store and count it."""
+    run_lock.release()
+    run.finished_at = timezone.now()
+    if api_calls is not None:
+        run.api_calls = api_calls
+    run.save()
+    sync_run_count(run)
 
 
 def _pull_everything(context: _Context) -> None:
