@@ -103,13 +103,15 @@ class ZohoClient:
         )
         self._fields = self.field_map.fields_parameter()
 
+    @staticmethod
+    def missing_credentials() -> list[str]:
+        """The credential settings left unset: none means Zoho is configured."""
+        names = ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN")
+        return [name for name in names if not getattr(settings, name, "")]
+
     @classmethod
     def from_settings(cls) -> ZohoClient:
-        missing = [
-            name
-            for name in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN")
-            if not getattr(settings, name, "")
-        ]
+        missing = cls.missing_credentials()
         if missing:
             raise ZohoNotConfiguredError(
                 f"Zoho CRM is not configured: set {', '.join(missing)} (see docs/zoho-and-sync.md)"
