@@ -172,7 +172,9 @@ def test_a_record_that_is_not_an_object_is_malformed() -> None:
 
 
 def test_org_specific_fields_follow_the_field_map() -> None:
-    field_map = FieldMap.from_setting("territory=Sales_Region,kickoff_on=Kickoff")
+    field_map = FieldMap.with_overrides(
+        parse_field_map_setting("territory=Sales_Region,kickoff_on=Kickoff")
+    )
     raw = zoho_deal(Sales_Region="ASEAN", Kickoff="2026-03-01", Region="ignored")
 
     deal = parse_deal(raw, field_map=field_map, home_currency="SGD")
@@ -204,7 +206,7 @@ def test_the_field_map_setting_takes_json_or_pairs() -> None:
 )
 def test_a_wrong_field_map_setting_is_refused(setting: str, message: str) -> None:
     with pytest.raises(FieldMapError, match=message):
-        FieldMap.from_setting(setting)
+        FieldMap.with_overrides(parse_field_map_setting(setting))
 
 
 def test_the_default_field_map_asks_for_every_field_once() -> None:

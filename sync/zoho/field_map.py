@@ -144,11 +144,6 @@ class FieldMap:
         where = "ZOHO_FIELD_MAP" if not admin else "ZOHO_FIELD_MAP with the admin field mapping"
         return cls.with_overrides({**environment, **admin}, where=where)
 
-    @classmethod
-    def from_setting(cls, value: str) -> FieldMap:
-        """Parse ZOHO_FIELD_MAP: a JSON object, or `attr=Api_Name` pairs split by commas."""
-        return cls.with_overrides(parse_field_map_setting(value))
-
     def api_name(self, attribute: str) -> str:
         return self.api_names[attribute]
 
