@@ -7,6 +7,8 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
+from pipeline_pulse.api.errors import error_body
+
 
 class ErrorDetailSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Stable, machine-readable: e.g. `invalid`, `not_found`.")
@@ -49,7 +51,7 @@ def error_response(status: str, description: str) -> OpenApiResponse:
     code, message, details = ERROR_EXAMPLES[status]
     example = OpenApiExample(
         code,
-        value={"error": {"code": code, "message": message, "details": details}},
+        value=error_body(code, message, details),
         response_only=True,
         status_codes=[status],
     )
@@ -85,17 +87,7 @@ def add_common_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": "#/components/schemas/Error"},
-                                "examples": {
-                                    code: {
-                                        "value": {
-                                            "error": {
-                                                "code": code,
-                                                "message": message,
-                                                "details": details,
-                                            }
-                                        }
-                                    }
-                                },
+                                "examples": {code: {"value": error_body(code, message, details)}},
                             }
                         },
                     },
