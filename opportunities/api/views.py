@@ -202,9 +202,7 @@ class ChangeEventViewSet(mixins.ListModelMixin, ApiViewSet):
         default_start, default_end = week_bounds(timezone.localdate())
         start = period.validated_data.get("start", default_start)
         end = period.validated_data.get("end", default_end)
-        events = ChangeEvent.objects.between(start, end).filter(
-            opportunity__in=deals_visible_to(self.request.user)
-        )
+        events = ChangeEvent.objects.visible_to(self.request.user).between(start, end)
         if kinds := period.validated_data.get("kind"):
             events = events.of_kind(*kinds)
         return events.select_related("opportunity")
