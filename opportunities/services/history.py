@@ -228,17 +228,13 @@ class _History:
             return
         later = new > old
         (self.pushed if later else self.pulled_in).append(row["id"])
-        self.events.append(
-            ChangeEvent(
-                opportunity_id=row["id"],
-                kind=ChangeKind.CLOSING_DATE_PUSHED if later else ChangeKind.CLOSING_DATE_PULLED_IN,
-                old_value=old.isoformat(),
-                new_value=new.isoformat(),
-                delta=Decimal((new - old).days),
-                sgd_value=row["amount_sgd"],
-                cause=self.cause,
-                occurred_at=self.at,
-            )
+        self._event(
+            row["id"],
+            ChangeKind.CLOSING_DATE_PUSHED if later else ChangeKind.CLOSING_DATE_PULLED_IN,
+            old.isoformat(),
+            new.isoformat(),
+            Decimal((new - old).days),
+            row["amount_sgd"],
         )
 
     def _amount(self, row: Mapping[str, Any], change: DealChange) -> None:
