@@ -150,8 +150,9 @@ def _remember_attempt(*, succeeded: bool, message: str) -> None:
 
 
 def fx_rates_backfill(*, on: date, client: CurrencyFreaksClient | None = None) -> RateRefresh:
-    """Store the rates of one past day; won deals whose closing-date rate it changes follow."""
-    client = client or CurrencyFreaksClient.from_settings()
+    """Store the rates of one past day, for the same currencies as a refresh; won deals whose
+    closing-date rate it changes follow."""
+    client = client or CurrencyFreaksClient.from_settings(currencies=fx_currencies_wanted())
     return fx_rates_store(rates=client.historical_rates(on))
 
 

@@ -34,6 +34,18 @@ def test_a_refresh_asks_for_the_configured_currencies_and_every_one_in_use(
     assert "XOF" not in fx_currencies_wanted()
 
 
+def test_a_past_day_is_fetched_for_every_currency_in_use_too(
+    currencyfreaks: CurrencyFreaks,
+) -> None:
+    from datetime import date
+
+    from currency.services import fx_rates_backfill
+
+    OpportunityFactory.create(currency="CHF", amount=Decimal("100.00"))
+    backfill = fx_rates_backfill(on=date(2026, 1, 15))
+    assert "CHF" in backfill.stored
+
+
 def test_a_request_only_asks_for_currencies_without_a_rate_and_not_twice_in_a_row(
     currencyfreaks: CurrencyFreaks, django_capture_on_commit_callbacks: object
 ) -> None:
