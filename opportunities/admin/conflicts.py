@@ -18,7 +18,6 @@ from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from opportunities.access import is_admin
-from opportunities.deal_fields import FIELDS_BY_NAME
 from opportunities.models import Conflict, ConflictResolution, ConflictStatus
 from opportunities.services.writeback import conflict_resolve
 from opportunities.templatetags.pulse import field_value
@@ -71,8 +70,7 @@ class ConflictAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Field", ordering="field")
     def field_label(self, conflict: Conflict) -> str:
-        field = FIELDS_BY_NAME.get(conflict.field)
-        return field.label if field else conflict.field
+        return conflict.field_label
 
     def change_view(
         self,

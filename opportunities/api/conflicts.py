@@ -22,7 +22,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opportunities.access import deals_visible_to
-from opportunities.deal_fields import FIELDS_BY_NAME
 from opportunities.models import Conflict, ConflictResolution, ConflictStatus
 from opportunities.services.writeback import conflict_resolve
 from pipeline_pulse.api.base import ApiViewSet, PageNumberPagination
@@ -83,8 +82,7 @@ class ConflictSerializer(serializers.ModelSerializer[Conflict]):
         read_only_fields = fields
 
     def get_field_label(self, conflict: Conflict) -> str:
-        field = FIELDS_BY_NAME.get(conflict.field)
-        return field.label if field else conflict.field
+        return conflict.field_label
 
 
 class ConflictResolveSerializer(serializers.Serializer[Any]):

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from opportunities.deal_fields import FIELDS_BY_NAME
 from opportunities.models.deals import Opportunity
 
 
@@ -78,3 +79,9 @@ class Conflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.field} ({self.get_status_display()})"
+
+    @property
+    def field_label(self) -> str:
+        """The field as the screens name it; a field no longer in the catalogue, by its name."""
+        field = FIELDS_BY_NAME.get(self.field)
+        return field.label if field else self.field

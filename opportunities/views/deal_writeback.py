@@ -50,7 +50,7 @@ def conflict_rows(deal: Opportunity, conflicts: list[Conflict]) -> list[dict[str
     rows = []
     for conflict in conflicts:
         name = conflict.field
-        label = FIELDS_BY_NAME[name].label if name in FIELDS_BY_NAME else name
+        label = conflict.field_label
         rows.append(
             {
                 "conflict": conflict,
