@@ -5,15 +5,19 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.apps import AppConfig
 from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.db.models.signals import post_migrate
+from django.template import Context
 from django.test import Client
+from django.test.signals import template_rendered
+from django.utils.safestring import SafeString
 from pytest_django import Settings
+from template_partials.templatetags.partials import TemplateProxy
 
 from opportunities.roles import Role
 from opportunities.tests.factories import UserFactory
@@ -40,6 +44,20 @@ post_migrate.connect(
     sender=django_apps.get_app_config("opportunities"),
     dispatch_uid="tests: restore data migration rows",
 )
+
+
+def _instrumented_partial_render(self: TemplateProxy, context: Context) -> SafeString:
+    """A partial rendered on its own tells the test client its context, as a template does.
+
+    Django's test environment instruments Template._render so `response.context` holds what
+    a view rendered; a page drawn as `page.html#part` (views/figures.py `cached_page`) goes
+    through template-partials' proxy instead, which Django does not know about.
+    """
+    template_rendered.send(sender=self, template=self, context=context)
+    return cast(SafeString, self.nodelist.render(context))
+
+
+TemplateProxy._render = _instrumented_partial_render
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,9 @@
 """How fresh the data on screen is: the last successful sync and the age of the FX rates.
 
 Every page's header shows it (sync.context_processors), and a small fragment keeps it
-current (sync.views.freshness). Cheap by design: two indexed queries on a small table and the
-rates in effect, which currency keeps cached.
+current (sync.views.freshness). Cheap by design: the newest successful and the running run
+are kept in the cache until a run is saved (sync.apps), the rates in effect are kept by
+currency, and how long ago each was is worked out per request.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from currency.conversion import effective_rates
@@ -21,6 +24,10 @@ from sync.models import SyncRun
 # sync, red: every figure on screen may be out of date.
 SYNC_STALE_INTERVALS = 3
 SYNC_EXPIRED_AFTER = timedelta(hours=24)
+RUNS_CACHE_KEY = "sync:freshness-runs:v1"
+# Every save of a run forgets the kept pair at once; the limit bounds what a raw UPDATE of
+# the runs table (a shell, a fix by hand) can leave on screen.
+RUNS_CACHE_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +55,37 @@ def sync_state(last_success: SyncRun | None, *, now: datetime) -> str:
     return "fresh"
 
 
+def runs_changed() -> None:
+    """A run was saved: forget the kept runs now, and again at commit (no process keeps
+    what it read before the commit)."""
+    cache.delete(RUNS_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(RUNS_CACHE_KEY))
+
+
+def on_run_saved(sender: type[SyncRun], **kwargs: object) -> None:
+    """Receiver of post_save and post_delete for SyncRun."""
+    runs_changed()
+
+
+def _header_runs() -> tuple[SyncRun | None, SyncRun | None]:
+    """The newest successful pull and the run in progress, if any."""
+    runs: tuple[SyncRun | None, SyncRun | None] | None = cache.get(RUNS_CACHE_KEY)
+    if runs is None:
+        runs = (SyncRun.objects.latest_succeeded(), SyncRun.objects.running().first())
+        cache.set(RUNS_CACHE_KEY, runs, RUNS_CACHE_SECONDS)
+    return runs
+
+
 def data_freshness(*, now: datetime | None = None) -> Freshness:
     now = now or timezone.now()
-    last_success = SyncRun.objects.latest_succeeded()
+    last_success, running = _header_runs()
     rates = effective_rates()
     configured = [code for code in settings.FX_CURRENCIES if code != "SGD"]
     as_ofs = [rates[code].as_of for code in configured if code in rates]
     oldest = min(as_ofs) if as_ofs else None
     return Freshness(
         last_success=last_success,
-        running=SyncRun.objects.running().first(),
+        running=running,
         sync_state=sync_state(last_success, now=now),
         fx_as_of=oldest,
         fx_state=rate_staleness(oldest, now=now).value if oldest else Staleness.MISSING.value,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from currency.models import ConversionProblem
 from currency.services import SgdConverter, sgd_converter
 from currency.triggers import fx_rates_request
+from opportunities.data_version import deals_changed
 from opportunities.models import Opportunity
 from opportunities.records import CrmStageRecord
 from opportunities.services.crm import CrmReferences, crm_page_apply, opportunities_mark_deleted
@@ -23,6 +24,7 @@ from opportunities.stage_rules import StageRules, unmapped_stages
 from pipeline_pulse.logging_requests import current_request_id
 from sync import run_lock
 from sync.events import sync_progress_publish
+from sync.freshness import runs_changed
 from sync.metrics import sync_run_count
 from sync.models import (
     IssueSeverity,
@@ -136,7 +138,8 @@ def sync_run_start(*, kind: str, trigger: str, user: User | None = None) -> Sync
 
 
 def _abandon(runs: SyncRunQuerySet, reason: str) -> None:
-    runs.update(status=SyncStatus.FAILED, finished_at=timezone.now(), error=reason)
+    if runs.update(status=SyncStatus.FAILED, finished_at=timezone.now(), error=reason):
+        runs_changed()  # an UPDATE saves no model: the header is told here
 
 
 def _run_create(*, kind: str, trigger: str, user: User | None) -> SyncRun:
@@ -215,6 +218,8 @@ def sync_run_finish(run: SyncRun, *, api_calls: int | None) -> None:
         run.api_calls = api_calls
     run.save()
     sync_run_count(run)
+    # What the run wrote (all of it, or the pages committed before it failed) shows at once.
+    deals_changed()
 
 
 def _pull_everything(context: _Context) -> None:

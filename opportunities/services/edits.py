@@ -21,6 +21,7 @@ from simple_history.utils import get_history_manager_for_model
 from currency.codes import normalise_code
 from currency.conversion import sgd_converter
 from opportunities.access import can_edit_deal
+from opportunities.data_version import deals_changed
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
 from opportunities.derivation import deal_derive
 from opportunities.merge import json_value, same
@@ -202,6 +203,7 @@ def deal_local_values_store(
     deal.refresh_from_db()
     if deal.pending_fields:
         transaction.on_commit(lambda: local_edits_saved.send(Opportunity, ids=[deal.pk]))
+    deals_changed()
 
 
 def _derive(deal: Opportunity) -> None:

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 
 from currency.conversion import HOME_CURRENCY, SgdConversion, SgdConverter, sgd_converter
 from currency.signals import RateChange
+from opportunities.data_version import deals_changed
 from opportunities.derivation import CLOSED_OUTCOMES, FX_FIELDS, fx_values
 from opportunities.models import NOT_CONVERTED, Opportunity, OpportunityQuerySet
 from opportunities.services.health import health_recompute
@@ -142,6 +143,8 @@ def deals_reconvert(
             changed_count += len(changed)
     if rescore:
         health_recompute(opportunity_ids=rescore)
+    if changed_count:
+        deals_changed()
     return changed_count
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from opportunities.data_version import deals_changed
 from opportunities.health_rules import DEAL_FACTS, DealFacts, health_evaluate
 from opportunities.models import HealthStatus, HealthThresholds, Opportunity
 from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
@@ -84,12 +85,16 @@ def health_recompute(
     if opportunity_ids is not None:
         for ids in id_chunks(opportunity_ids, size=size):
             rescore(ids, skip_locked=False)
+        if result.deals:
+            deals_changed()
         return result
     tracked = Opportunity.objects.health_tracked().values_list("pk", flat=True)
     for ids in keyset_pages(tracked, size=size):
         rescore(ids, skip_locked=True)
     if result.skipped:
         logger.info("Health recompute skipped %d deals being synced", result.skipped)
+    if result.deals:
+        deals_changed()
     return result
 
 

@@ -15,9 +15,8 @@ from opportunities.access import deals_visible_to
 from opportunities.filters import CLOSING_WINDOWS, PROBABILITY_BANDS, DealFilter
 from opportunities.models import HEALTH_ORDER, OpportunityQuerySet, Outcome, Phase
 from opportunities.views.board_rows import BOARD_COLUMNS, board_rows_html
-from opportunities.views.figures import cached_figures, login_scope
+from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.paging import CountedPaginator
-from pipeline_pulse.fragments import render_page
 
 PAGE_SIZE = 50
 # Filter options come from up to 100,000 deals: a few minutes old is close enough for a list
@@ -110,11 +109,26 @@ def _groups(
 
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
-    """Deals grouped by health with their reasons; filters, search, sort and pages in the URL."""
+    """Deals grouped by health with their reasons; filters, search, sort and pages in the URL.
+
+    A sales team opens the same few views all morning: each is drawn once per data version
+    (the filters form and the results alike) and then comes from the cache.
+    """
+    scope = login_scope(request)
+    return cached_page(
+        request,
+        "opportunities/board.html",
+        lambda: _board_context(request, scope),
+        scope=scope,
+        content="content",
+        fragment="results",
+    )
+
+
+def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], int]:
     visible = deals_visible_to(request.user)
     data, is_default = board_query(request.GET)
     filterset = DealFilter(data, queryset=visible, request=request)
-    scope = login_scope(request)
     options = board_options(visible, scope)
     context: dict[str, Any] = {
         "filterset": filterset,
@@ -136,9 +150,7 @@ def board(request: HttpRequest) -> HttpResponse:
     if not filterset.is_valid():
         # Never a silently wider list: say what is wrong and show no deals.
         context.update(page=None, total=0, groups=[], group_by_status={}, export=None)
-        return render_page(
-            request, "opportunities/board.html", context, fragment="results", status=400
-        )
+        return context, 400
     sort = data.get("sort", "")
     grouped = sort.lstrip("-") in ("", "health")
     deals = filterset.qs
@@ -172,4 +184,4 @@ def board(request: HttpRequest) -> HttpResponse:
         export=_export_urls(request.GET.urlencode()),
         strategic_amount=settings.STRATEGIC_AMOUNT_SGD,
     )
-    return render_page(request, "opportunities/board.html", context, fragment="results")
+    return context, 200

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -23,9 +22,8 @@ from opportunities.models import (
 )
 from opportunities.roles import Role, role_of
 from opportunities.templatetags.pulse import day, sgd, sgd_short
-from opportunities.views.figures import cached_figures, login_scope
+from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.links import board_url, open_board_url
-from pipeline_pulse.fragments import render_page
 
 TREND_DAYS = 90
 HEADINGS = {
@@ -126,10 +124,21 @@ def _trend(today: Any) -> dict[str, Any] | None:
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """SGD KPIs and breakdowns over every deal the login may see."""
+    """SGD KPIs and breakdowns over every deal the login may see, drawn once per data version."""
+    scope = login_scope(request)
+    return cached_page(
+        request,
+        "opportunities/dashboard.html",
+        lambda: (_dashboard_context(request, scope), 200),
+        scope=scope,
+        content="dashboard",
+        fragment="dashboard",
+    )
+
+
+def _dashboard_context(request: HttpRequest, scope: str) -> dict[str, Any]:
     today = timezone.localdate()
     deals = deals_visible_to(request.user)
-    scope = login_scope(request)
     summary = cached_figures(
         "summary", scope, lambda: deals.pipeline_summary(today=today), detail=str(today)
     )
@@ -164,26 +173,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if sees_everything
         else None
     )
-    context = {
+    return {
         "summary": summary,
         "quarter_label": f"Q{(summary.quarter[0].month - 1) // 3 + 1} {summary.quarter[0].year}",
         "links": links,
         "charts": charts,
         "trend": trend,
-        # Hundreds of figures, the same for every login that sees them: rendered once.
-        "trend_table": cached_figures(
-            "trend-table",
-            "all",
-            lambda: render_to_string(
-                "opportunities/dashboard.html#trend-table",
-                {"trend": trend, "health_order": HEALTH_ORDER},
-            ),
-            detail=str(today),
-        )
-        if trend
-        else "",
         "trend_hidden_for_role": not sees_everything,
         "danger_short": sgd_short(summary.danger_sgd),
         "health_order": HEALTH_ORDER,
     }
-    return render_page(request, "opportunities/dashboard.html", context, fragment="dashboard")

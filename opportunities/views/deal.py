@@ -38,7 +38,7 @@ from opportunities.views.deal_writeback import (
     rate_overrides_of,
     waiting_fields,
 )
-from opportunities.views.figures import cached_figures, deals_changed
+from opportunities.views.figures import cached_figures
 from pipeline_pulse.fragments import render_page
 
 HISTORY_LIMIT = 100
@@ -226,8 +226,6 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context = _context(request, deal, posted=posted, errors=errors)
         return render_page(request, "opportunities/deal.html", context, fragment="deal", status=422)
     saved = [FIELDS_BY_NAME[n].label for n in EDITABLE_FIELDS if getattr(updated, n) != before[n]]
-    if saved:
-        deals_changed()
     if not request.htmx:  # type: ignore[attr-defined]
         if saved:
             messages.success(
@@ -255,7 +253,6 @@ def conflict_decide(request: HttpRequest, pk: int, conflict_id: int) -> HttpResp
         context = _context(request, deal)
         context["conflict_errors"] = {conflict.pk: exc.messages}
         return render_page(request, "opportunities/deal.html", context, fragment="deal", status=422)
-    deals_changed()
     messages.success(request, f"Conflict settled: {ConflictResolution(resolution).label}.")
     if not request.htmx:  # type: ignore[attr-defined]
         return HttpResponseRedirect(reverse("deal", args=[deal.pk]))

@@ -2,43 +2,31 @@
 
 Totals of 100,000 deals cost a scan of the deals table each; a dashboard or board opened by a
 whole sales team every morning would repeat the same scans many times a minute. Each figure
-is cached under a data version that moves when a person edits a deal here and when a sync is
-seen to finish (sync.views), and for at most FIGURES_SECONDS otherwise (nightly rescoring,
-rate refreshes), so a page never shows totals older than that.
+is cached under the data version (opportunities.data_version), which every service that
+writes deals moves, and for at most FIGURES_SECONDS: a write outside the services (a shell,
+a raw SQL fix) shows within that.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
+from opportunities.data_version import data_version, deals_changed
 from opportunities.roles import Role, role_of
+from pipeline_pulse.fragments import wants_fragment
 
 T = TypeVar("T")
 
 FIGURES_SECONDS = 30
-VERSION_KEY = "screens:data-version:v1"
 LAST_SYNC_KEY = "screens:last-sync:v1"
-
-
-def data_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
-    return int(version)
-
-
-def deals_changed() -> None:
-    """Deals changed: every cached figure is recomputed on its next read."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not set yet (or evicted): any new value differs from what was used
-        cache.set(VERSION_KEY, data_version() + 1, timeout=None)
 
 
 def sync_seen(last_success_id: int) -> bool:
@@ -52,13 +40,51 @@ def sync_seen(last_success_id: int) -> bool:
 
 def cached_figures(name: str, scope: str, compute: Callable[[], T], *, detail: str = "") -> T:
     """`compute()`, or its value from the last FIGURES_SECONDS at the same data version."""
-    digest = hashlib.sha256(detail.encode()).hexdigest()[:16] if detail else "-"
-    key = f"screens:figures:v1:{name}:{scope}:{digest}:{data_version()}"
+    key = _key(name, scope, detail)
     value: T | None = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, FIGURES_SECONDS)
     return value
+
+
+def cached_page(
+    request: HttpRequest,
+    page: str,
+    build: Callable[[], tuple[Mapping[str, Any], int]],
+    *,
+    scope: str,
+    content: str,
+    fragment: str,
+) -> HttpResponse:
+    """The page, or its `fragment` partial for an HTMX swap, drawn once per data version.
+
+    Below the header a page shows every login of `scope` the same thing for the same
+    address, so its `content` partial (or the fragment) is kept like a figure: `build()`
+    gives the context and status only when it is not in the cache. The header (the login,
+    the freshness line, the CSRF token) is drawn for each request around it. A part that
+    holds a CSRF token is never kept: it is the login's own.
+    """
+    swap = wants_fragment(request)
+    part = fragment if swap else content
+    # An HTMX request (boosted or not) draws some parts differently: out-of-band swaps.
+    variant = f"{part}:{bool(getattr(request, 'htmx', False))}:{request.get_full_path()}"
+    key = _key(f"page:{page}", scope, variant)
+    kept: tuple[int, str] | None = cache.get(key)
+    if kept is None:
+        context, status = build()
+        kept = (status, render_to_string(f"{page}#{part}", context, request))
+        if "csrfmiddlewaretoken" not in kept[1]:
+            cache.set(key, kept, FIGURES_SECONDS)
+    status, drawn = kept
+    if swap:
+        return HttpResponse(drawn, status=status)
+    return render(request, page, {"content": mark_safe(drawn)}, status=status)  # noqa: S308  # nosec B308 B703 - drawn by the template engine, escaped there
+
+
+def _key(name: str, scope: str, detail: str) -> str:
+    digest = hashlib.sha256(detail.encode()).hexdigest()[:16] if detail else "-"
+    return f"screens:figures:v1:{name}:{scope}:{digest}:{data_version()}"
 
 
 def login_scope(request: HttpRequest) -> str:

@@ -249,3 +249,35 @@ def test_query_count_does_not_grow_with_runs_and_issues(manager_client: Client) 
     few = count()
     runs(20)
     assert count() == few
+
+
+def test_the_header_keeps_its_runs_until_a_run_is_saved(manager_client: Client) -> None:
+    """Every page shows the header: its runs are read once, then kept until one is saved."""
+    _run(status=SyncStatus.SUCCEEDED, finished_at=timezone.now() - timedelta(minutes=5))
+    assert "5 min ago" in manager_client.get(reverse("freshness")).content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        manager_client.get(reverse("freshness"))
+    assert not any("sync_syncrun" in query["sql"] for query in captured.captured_queries)
+    running = _run()  # saved: the header hears of it at once
+    content = manager_client.get(reverse("freshness")).content.decode()
+    assert "Syncing now" in content
+    running.status, running.finished_at = SyncStatus.SUCCEEDED, timezone.now()
+    running.save()
+    content = manager_client.get(reverse("freshness")).content.decode()
+    assert "Syncing now" not in content
+    assert "5 min ago" not in content  # the newer run is the last successful one
+
+
+def test_an_abandoned_run_leaves_the_header_at_once(manager_client: Client) -> None:
+    from sync import run_lock
+    from sync.services import sync_run_start
+
+    orphan = _run()  # its process died: no lock is held for it
+    assert "Syncing now" in manager_client.get(reverse("freshness")).content.decode()
+    started = sync_run_start(kind=SyncKind.INCREMENTAL, trigger=SyncTrigger.COMMAND)
+    orphan.refresh_from_db()
+    assert orphan.status == SyncStatus.FAILED
+    run_lock.release()
+    started.status, started.finished_at = SyncStatus.FAILED, timezone.now()
+    started.save()
+    assert "Syncing now" not in manager_client.get(reverse("freshness")).content.decode()

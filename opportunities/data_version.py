@@ -1,0 +1,41 @@
+"""The deals' data version: one counter that moves whenever what the screens show may change.
+
+Screens keep figures and rendered parts in the cache under the version they were computed
+at (opportunities/views/figures.py). Every service that writes deals, their health, their
+SGD amounts or their conflicts calls `deals_changed()`, so the next read recomputes; cached
+entries also expire within seconds, which bounds what a write outside the services (a
+shell, a raw SQL fix) can leave behind.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import transaction
+
+VERSION_KEY = "screens:data-version:v1"
+
+
+def data_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, timeout=None)
+        version = cache.get(VERSION_KEY, 1)
+    return int(version)
+
+
+def deals_changed() -> None:
+    """Deals changed: every cached figure is recomputed on its next read.
+
+    The version moves now and again once the transaction commits: a page read between the
+    two (which still sees the old rows) is cached under a version nobody asks for again.
+    """
+    _bump()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value differs from what was used
+        cache.set(VERSION_KEY, data_version() + 1, timeout=None)
