@@ -43,8 +43,12 @@ def deals_visible_to(user: Login) -> OpportunityQuerySet:
 
 
 def deal_for(user: Login, pk: object) -> Opportunity:
-    """One deal the login may see, or Http404: the same answer for "not yours" and "no such"."""
-    return get_object_or_404(deals_visible_to(user).select_related("account", "owner"), pk=pk)
+    """One deal the login may see, or Http404: the same answer for "not yours" and "no such".
+
+    With its account and owner, and whether it has conflicts or history of local edits.
+    """
+    visible = deals_visible_to(user).select_related("account", "owner").with_record_flags()
+    return get_object_or_404(visible, pk=pk)
 
 
 def can_edit_deals(user: Login) -> bool:

@@ -153,6 +153,19 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         waiting = conflict.objects.filter(opportunity=models.OuterRef("pk"), status="open")
         return self.annotate(in_conflict=models.Exists(waiting))
 
+    def with_record_flags(self) -> OpportunityQuerySet:
+        """Annotate `has_conflicts` (open or settled) and `has_local_history` (edited here).
+
+        Most deals have neither: a page that shows them skips both reads, for an index probe
+        each in the query that fetches the deal.
+        """
+        conflict: Any = self.model._meta.get_field("conflicts").related_model
+        history: Any = self.model.history.model  # simple-history's
+        return self.annotate(
+            has_conflicts=models.Exists(conflict.objects.filter(opportunity=models.OuterRef("pk"))),
+            has_local_history=models.Exists(history.objects.filter(id=models.OuterRef("pk"))),
+        )
+
     def health_tracked(self) -> OpportunityQuerySet:
         """Deals whose health can change with the calendar: open ones and won ones.
 

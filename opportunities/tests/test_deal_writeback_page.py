@@ -185,6 +185,31 @@ def test_the_page_reads_the_same_number_of_queries_with_many_edits_and_conflicts
     assert count() == few
 
 
+def test_a_deal_never_edited_here_and_never_disputed_skips_both_reads(
+    manager_client: Client, settings: Settings
+) -> None:
+    """Most deals have no local edits and no conflicts: the page asks the deal query whether
+    they exist, and reads them only when they do."""
+    settings.ZOHO_CONFLICT_STRATEGY = "manual"
+    quiet, disputed = _deal(), _deal()
+    user = manager_client.user  # type: ignore[attr-defined]
+
+    def reads(deal: Opportunity) -> set[str]:
+        _page(manager_client, deal)  # warm the cached figures
+        with CaptureQueriesContext(connection) as queries:
+            _page(manager_client, deal)
+        return {query["sql"].split(".", 1)[0].removeprefix("SELECT ") for query in queries}
+
+    assert not {'"opportunities_conflict"', '"opportunities_historicalopportunity"'} & reads(quiet)
+    opportunity_edit(deal=disputed, user=user, changes={"probability": "35"})
+    sync_page({disputed: {"probability": 60}})
+    assert {'"opportunities_conflict"', '"opportunities_historicalopportunity"'} <= reads(disputed)
+    page = _page(manager_client, disputed)
+    assert "Edits made here" in page
+    assert "1 conflict with Zoho" in page
+    assert "Edits made here" not in _page(manager_client, quiet)
+
+
 def test_the_board_flags_a_deal_in_conflict(manager_client: Client, settings: Settings) -> None:
     settings.ZOHO_CONFLICT_STRATEGY = "manual"
     quiet, edited, disputed = _deal(), _deal(), _deal()

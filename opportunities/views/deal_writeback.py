@@ -68,7 +68,10 @@ def conflict_rows(deal: Opportunity, conflicts: list[Conflict]) -> list[dict[str
 
 
 def deal_conflicts(deal: Opportunity) -> tuple[list[Conflict], list[Conflict]]:
-    """Open conflicts, and the few most recently settled ones (one query)."""
+    """Open conflicts, and the few most recently settled ones (one query, or none when the
+    deal was read `with_record_flags()` and has none)."""
+    if not getattr(deal, "has_conflicts", True):
+        return [], []
     newest = list(
         deal.conflicts.select_related("resolved_by").order_by("status", "-detected_at", "-id")
     )
@@ -85,6 +88,8 @@ def local_edits(deal: Opportunity) -> list[dict[str, Any]]:
     since the last one, so each edit's old value is the one it really replaced; those rows
     show as Zoho's.
     """
+    if not getattr(deal, "has_local_history", True):
+        return []  # read `with_record_flags()`: never edited here
     records = list(
         deal.history.select_related("history_user").order_by("-history_date", "-history_id")[
             : EDITS_SHOWN + 1
