@@ -18,7 +18,7 @@ def backing_services(*, redis_url: str, data_dir: Path) -> dict[str, Any]:
         return {
             "CACHES": {
                 "default": {
-                    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "BACKEND": "pipeline_pulse.redis_cache.ReusingRedisCache",
                     "LOCATION": redis_url,
                     "KEY_PREFIX": "pp",
                 }

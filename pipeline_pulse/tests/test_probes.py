@@ -32,7 +32,7 @@ def test_readiness_reports_a_stopped_redis_as_cache_and_broker(
 ) -> None:
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "pipeline_pulse.redis_cache.ReusingRedisCache",
             "LOCATION": CLOSED_REDIS,
         }
     }
