@@ -9,7 +9,7 @@ loads once per currency it meets (plus one query for the overrides' history).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -24,6 +24,16 @@ from currency.models import ConversionProblem, ExchangeRate, RateOverride, RateS
 HOME_CURRENCY = "SGD"
 # Versioned: a deploy that changes the cached shape must not read the old one.
 EFFECTIVE_RATES_CACHE_KEY = "currency:effective-rates:v1"
+OVERRIDES_CACHE_KEY = "currency:rate-overrides:v1"
+# Admins override a rate a few times a year: every override there is fits in one cache entry;
+# past this many, the database answers instead.
+OVERRIDES_KEPT = 200
+# Of an override's author and remover a page shows the names: no password hash is cached.
+_LOGIN_FIELDS_LEFT_OUT = [
+    f"{login}__{field}"
+    for login in ("created_by", "removed_by")
+    for field in ("password", "email", "last_login", "date_joined")
+]
 FX_RATE_DECIMAL_PLACES = 12  # Opportunity.fx_rate
 _AMOUNT_SGD_LIMIT = Decimal(10) ** 16  # Opportunity.amount_sgd: 18 digits, 2 of them decimals
 SEED_NOTE = "Seed rate: bundled fallback, not a market rate"
@@ -88,9 +98,28 @@ def _load_effective_rates() -> dict[str, RatePoint]:
 
 
 def effective_rates_invalidate() -> None:
-    """Forget the cached rates now, and again at commit so no process keeps pre-commit ones."""
-    cache.delete(EFFECTIVE_RATES_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(EFFECTIVE_RATES_CACHE_KEY))
+    """Forget the cached rates (and overrides) now, and again at commit so no process keeps
+    pre-commit ones."""
+    keys = [EFFECTIVE_RATES_CACHE_KEY, OVERRIDES_CACHE_KEY]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def rate_overrides_newest(currencies: Collection[str], *, limit: int) -> list[RateOverride]:
+    """The newest Admin overrides of these currencies' rates, in force or removed, newest
+    first, with who set and removed them: from the cache, kept with the rates in effect."""
+    every = (
+        RateOverride.objects.select_related("created_by", "removed_by")
+        .defer(*_LOGIN_FIELDS_LEFT_OUT)
+        .order_by("-created_at", "-id")
+    )
+    kept: list[RateOverride] | None = cache.get(OVERRIDES_CACHE_KEY)
+    if kept is None:
+        kept = list(every[: OVERRIDES_KEPT + 1])
+        cache.set(OVERRIDES_CACHE_KEY, kept, timeout=settings.FX_REFRESH_HOURS * 3600)
+    if len(kept) > OVERRIDES_KEPT:  # more than are kept: the list may be cut short
+        return list(every.filter(currency__in=currencies)[:limit])
+    return [override for override in kept if override.currency in currencies][:limit]
 
 
 # --- History, for won deals ---------------------------------------------------------------------

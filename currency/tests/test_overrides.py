@@ -14,6 +14,7 @@ from currency.models import ExchangeRate, RateOverride, RateSource
 from currency.services import fx_rates_refresh, rate_override_remove, rate_override_set
 from currency.tests.conftest import CurrencyFreaks
 from currency.tests.factories import ExchangeRateFactory
+from opportunities.roles import Role
 from opportunities.tests.factories import OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +163,33 @@ def test_removal_needs_a_reason(api_rates: None) -> None:
         rate_override_remove(override=override, reason=" ", user=admin)
     override.refresh_from_db()
     assert override.is_active
+
+
+def test_the_newest_overrides_come_from_the_cache_until_one_is_set_or_removed(
+    api_rates: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from currency import conversion
+    from currency.conversion import rate_overrides_newest
+
+    admin = UserFactory.create(role=Role.ADMIN)
+    first = rate_override_set(currency="INR", units_per_usd=Decimal("83"), reason="a", user=admin)
+    rate_override_set(currency="PHP", units_per_usd=Decimal("58"), reason="b", user=admin)
+    assert rate_overrides_newest(["INR", "SGD"], limit=5) == [first]
+    with CaptureQueriesContext(connection) as captured:
+        kept = rate_overrides_newest(["INR", "SGD"], limit=5)
+    assert (kept, len(captured)) == ([first], 0)
+    # What is kept of the author is the names a page shows, never the password hash.
+    assert {"password", "email"} <= kept[0].created_by.get_deferred_fields()
+
+    removed = rate_override_remove(override=first, reason="back to market", user=admin)
+    newer = rate_override_set(currency="INR", units_per_usd=Decimal("84"), reason="c", user=admin)
+    assert rate_overrides_newest(["INR"], limit=5) == [newer, removed]
+    assert rate_overrides_newest(["INR"], limit=5)[1].removal_reason == "back to market"
+
+    # Past what the cache keeps, the database answers: nothing is cut short.
+    monkeypatch.setattr(conversion, "OVERRIDES_KEPT", 1)
+    conversion.effective_rates_invalidate()
+    assert rate_overrides_newest(["INR"], limit=5) == [newer, removed]

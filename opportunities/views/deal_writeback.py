@@ -10,6 +10,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from currency.conversion import rate_overrides_newest
 from currency.models import RateOverride
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME
 from opportunities.models import Conflict, ConflictStatus, Opportunity
@@ -121,7 +122,4 @@ def rate_overrides_of(deal: Opportunity, limit: int = 5) -> list[RateOverride]:
     and SGD's own rate against the dollar), with who set and removed them, and why."""
     if deal.currency == "SGD":
         return []  # an SGD amount needs no rate
-    overrides = RateOverride.objects.filter(currency__in=[deal.currency, "SGD"])
-    return list(
-        overrides.select_related("created_by", "removed_by").order_by("-created_at")[:limit]
-    )
+    return rate_overrides_newest([deal.currency, "SGD"], limit=limit)
