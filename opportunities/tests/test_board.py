@@ -372,6 +372,7 @@ def test_a_page_is_drawn_once_per_data_version_and_view(manager_client: Client) 
     with CaptureQueriesContext(connection) as again:
         repeated = manager_client.get(reverse("board"))
     assert "Harbour fit-out" in repeated.content.decode()
+    assert '<section id="board-results"' in repeated.content.decode()  # kept as HTML, unescaped
     assert not any("opportunities_opportunity" in q["sql"] for q in again.captured_queries)
     assert len(again) < len(first)
     # Another view, or the same one as an HTMX swap, is drawn on its own.
