@@ -16,7 +16,6 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from opportunities.access import can_sync
-from opportunities.views.figures import sync_seen
 from pipeline_pulse.fragments import render_page
 from sync.context_processors import live_by_websocket
 from sync.freshness import data_freshness
@@ -90,8 +89,6 @@ def _page_context(request: HttpRequest, since: datetime | None) -> dict[str, Any
 
 
 def _respond(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    if context["last_success"] is not None:
-        sync_seen(context["last_success"].pk)
     response = render_page(request, "sync/sync.html", context, fragment="live", status=status)
     if context.get("finished_since") is not None:
         # The run this page was waiting for is over: the header and any board refresh.
@@ -129,7 +126,6 @@ def sync_start(request: HttpRequest) -> HttpResponse:
 def freshness(request: HttpRequest) -> HttpResponse:
     """The header's freshness line; tells the page when a newer sync has finished."""
     current = data_freshness()
-    sync_seen(current.last_success_id)
     response = render(
         request,
         "base.html#freshness",

@@ -85,14 +85,12 @@ def health_recompute(
     if opportunity_ids is not None:
         for ids in id_chunks(opportunity_ids, size=size):
             rescore(ids, skip_locked=False)
-        if result.deals:
-            deals_changed()
-        return result
-    tracked = Opportunity.objects.health_tracked().values_list("pk", flat=True)
-    for ids in keyset_pages(tracked, size=size):
-        rescore(ids, skip_locked=True)
-    if result.skipped:
-        logger.info("Health recompute skipped %d deals being synced", result.skipped)
+    else:
+        tracked = Opportunity.objects.health_tracked().values_list("pk", flat=True)
+        for ids in keyset_pages(tracked, size=size):
+            rescore(ids, skip_locked=True)
+        if result.skipped:
+            logger.info("Health recompute skipped %d deals being synced", result.skipped)
     if result.deals:
         deals_changed()
     return result

@@ -215,10 +215,11 @@ def test_dashboard_queries_do_not_grow_with_deals(manager_client: Client) -> Non
     assert Opportunity.objects.count() == 50
 
 
-def test_figures_are_cached_until_deals_change_here_or_a_sync_is_seen(
+def test_figures_are_cached_until_deals_change_here_or_a_sync_ends(
     manager_client: Client,
 ) -> None:
-    from opportunities.views.figures import sync_seen
+    from sync.models import SyncKind, SyncTrigger
+    from sync.services import sync_run_finish, sync_run_start
 
     edited = deal(sgd="100.00", stage="Qualification")
 
@@ -245,8 +246,8 @@ def test_figures_are_cached_until_deals_change_here_or_a_sync_is_seen(
     assert manager_client.post(reverse("deal", args=[edited.pk]), form).status_code == 302
     assert open_pipeline() == Decimal("150.00")
     deal(sgd="25.00")
-    assert sync_seen(41) is True
-    assert sync_seen(41) is False
+    run = sync_run_start(kind=SyncKind.INCREMENTAL, trigger=SyncTrigger.COMMAND)
+    sync_run_finish(run, api_calls=0)
     assert open_pipeline() == Decimal("175.00")
 
 

@@ -19,23 +19,13 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-from opportunities.data_version import data_version, deals_changed
+from opportunities.data_version import data_version
 from opportunities.roles import Role, role_of
 from pipeline_pulse.fragments import wants_fragment
 
 T = TypeVar("T")
 
 FIGURES_SECONDS = 30
-LAST_SYNC_KEY = "screens:last-sync:v1"
-
-
-def sync_seen(last_success_id: int) -> bool:
-    """Note the newest successful sync; True (and figures invalidated) when it is new."""
-    if cache.get(LAST_SYNC_KEY) == last_success_id:
-        return False
-    cache.set(LAST_SYNC_KEY, last_success_id, timeout=None)
-    deals_changed()
-    return True
 
 
 def cached_figures(name: str, scope: str, compute: Callable[[], T], *, detail: str = "") -> T:
