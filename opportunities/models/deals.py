@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Case, Count, F, Q, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -31,6 +33,30 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # A deal with an amount that has no SGD value (no known rate): counted, never summed.
 NOT_CONVERTED = Q(amount__isnull=False, amount_sgd__isnull=True)
+
+
+@functools.cache
+def _record_flags_sql(deal_model: type[models.Model], vendor: str) -> dict[str, str]:
+    """The EXISTS clauses of `with_record_flags`, built once per process and database kind.
+
+    Only table and column names of our own models go in, quoted: nothing a user typed.
+    """
+    quote = next(c for c in connections.all() if c.vendor == vendor).ops.quote_name
+    deal_id = f"{quote(deal_model._meta.db_table)}.{quote('id')}"
+    conflicts: Any = deal_model._meta.get_field("conflicts")  # the reverse relation
+    # simple-history's model of the deal table (its descriptor builds a manager per access).
+    history: Any = vars(deal_model)["history"].model
+    exists = "EXISTS (SELECT 1 FROM {table} WHERE {column} = {deal_id})"
+    return {
+        "has_conflicts": exists.format(
+            table=quote(conflicts.related_model._meta.db_table),
+            column=quote(conflicts.field.column),
+            deal_id=deal_id,
+        ),
+        "has_local_history": exists.format(
+            table=quote(history._meta.db_table), column=quote("id"), deal_id=deal_id
+        ),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +183,13 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         """Annotate `has_conflicts` (open or settled) and `has_local_history` (edited here).
 
         Most deals have neither: a page that shows them skips both reads, for an index probe
-        each in the query that fetches the deal.
+        each in the query that fetches the deal. For the deal query itself, not a subquery:
+        the EXISTS clauses name the deal table, as Django's own Exists would cost ~1.3 ms of
+        compiling per page where this costs ~0.1 ms (measured in bench/web's deal page).
         """
-        conflict: Any = self.model._meta.get_field("conflicts").related_model
-        history: Any = self.model.history.model  # simple-history's
+        flags = _record_flags_sql(self.model, connections[self.db].vendor)
         return self.annotate(
-            has_conflicts=models.Exists(conflict.objects.filter(opportunity=models.OuterRef("pk"))),
-            has_local_history=models.Exists(history.objects.filter(id=models.OuterRef("pk"))),
+            **{name: RawSQL(sql, (), models.BooleanField()) for name, sql in flags.items()}  # noqa: S611  # nosec B611
         )
 
     def health_tracked(self) -> OpportunityQuerySet:
