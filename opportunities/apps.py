@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_migrate, post_save, pre_delete
 
 
 class OpportunitiesConfig(AppConfig):
@@ -18,6 +18,17 @@ class OpportunitiesConfig(AppConfig):
         # SGD amounts follow the rates: currency announces changes, deals are ours to update.
         rates_changed.connect(on_rates_changed, dispatch_uid="opportunities.follow_rates")
         currencies_in_use.connect(on_currencies_in_use, dispatch_uid="opportunities.currencies")
+        # The role each login acts in is kept in the cache (roles.py): forgotten when a
+        # login's groups, or a group's name, change.
+        from django.contrib.auth.models import Group, User
+
+        from opportunities.roles import on_group_changed, on_memberships_changed
+
+        m2m_changed.connect(
+            on_memberships_changed, sender=User.groups.through, dispatch_uid="opportunities.roles"
+        )
+        post_save.connect(on_group_changed, sender=Group, dispatch_uid="opportunities.roles")
+        pre_delete.connect(on_group_changed, sender=Group, dispatch_uid="opportunities.roles")
 
 
 def _grant_role_permissions(sender: AppConfig, **kwargs: Any) -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from django.core.cache import cache
+from django.db import transaction
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -53,6 +57,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     ),
 }
 _ROLE_CACHE_KEY = "_pipeline_pulse_role"
+# How long the shared cache keeps a login's role (see `_role_kept`).
+ROLE_SECONDS = 300
 # pipeline_pulse: API tokens; axes: login lockouts (an Admin unlocks a login early).
 ADMIN_APP_LABELS = (
     "opportunities",
@@ -75,7 +81,65 @@ def role_of(user: User | AnonymousUser) -> Role | None:
     if _ROLE_CACHE_KEY in user.__dict__:
         cached: Role | None = user.__dict__[_ROLE_CACHE_KEY]
         return cached
-    names = set(user.groups.values_list("name", flat=True))
-    role = next((role for role in Role if role.value in names), None)
+    role = _role_kept(user)
     user.__dict__[_ROLE_CACHE_KEY] = role
     return role
+
+
+def roles_changed(user_ids: Iterable[int]) -> None:
+    """Forget the kept roles of these logins: their groups changed.
+
+    Now and again on commit: a request reading the groups between the two would keep the
+    old role otherwise.
+    """
+    keys = [_role_key(user_id) for user_id in user_ids]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def _role_kept(user: User | AnonymousUser) -> Role | None:
+    """The role from the shared cache, read from the groups (and kept) when it is not there.
+
+    Every page asks for the role; the cache answers in a fraction of the groups query.
+    Group changes made through Django forget the entry at once (signals in apps.py); one
+    made outside it (raw SQL) shows within ROLE_SECONDS. The account's creation time is
+    kept with the role: a re-created database reuses ids.
+    """
+    key, joined = _role_key(user.pk), str(getattr(user, "date_joined", ""))
+    kept = cache.get(key)
+    if kept is not None and kept[0] == joined:
+        return Role(kept[1]) if kept[1] else None
+    names = set(user.groups.values_list("name", flat=True))
+    role = next((role for role in Role if role.value in names), None)
+    cache.set(key, (joined, role.value if role else ""), ROLE_SECONDS)
+    return role
+
+
+def _role_key(user_id: object) -> str:
+    return f"roles:v1:{user_id}"
+
+
+def on_memberships_changed(
+    sender: object,
+    instance: object,
+    action: str,
+    reverse: bool,
+    pk_set: set[int] | None,
+    **kwargs: object,
+) -> None:
+    """m2m_changed of User.groups: forget the roles of the logins whose groups changed."""
+    if not reverse:  # user.groups.add/remove/set/clear
+        if action in ("post_add", "post_remove", "post_clear"):
+            roles_changed([instance.pk])  # type: ignore[attr-defined]
+    elif action == "pre_clear":  # group.user_set.clear(): its members, while still there
+        on_group_changed(sender, instance)
+    elif action in ("post_add", "post_remove"):
+        roles_changed(pk_set or ())
+
+
+def on_group_changed(sender: object, instance: object, **kwargs: object) -> None:
+    """A group renamed or about to be deleted: forget its members' roles."""
+    members = instance.user_set.values_list("pk", flat=True)  # type: ignore[attr-defined]
+    roles_changed(list(members))

@@ -1,7 +1,12 @@
 """Roles are groups; what a login sees follows from its role."""
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
+from django.core.cache import cache
+from django.db import transaction
 
 from opportunities.models import CrmUser, Opportunity
 from opportunities.roles import Role, role_of
@@ -70,3 +75,91 @@ def test_roles_can_read_the_health_history() -> None:
     assert "view_changeevent" in codenames("Rep")
     assert "add_healththresholds" not in codenames("Manager")
     assert {"add_healththresholds", "view_changeevent"} <= codenames("Admin")
+
+
+def _fresh(user: Any) -> Any:
+    """The login as the next request loads it: nothing remembered on the object."""
+    return type(user).objects.get(pk=user.pk)
+
+
+def test_role_is_read_once_then_kept_for_every_request(
+    django_assert_num_queries: Any,
+) -> None:
+    manager = UserFactory.create(role=Role.MANAGER)
+    first, second = _fresh(manager), _fresh(manager)
+    with django_assert_num_queries(1):
+        assert role_of(first) is Role.MANAGER
+    with django_assert_num_queries(0):
+        assert role_of(second) is Role.MANAGER
+    nobody = UserFactory.create()
+    first, second = _fresh(nobody), _fresh(nobody)
+    role_of(first)
+    with django_assert_num_queries(0):
+        assert role_of(second) is None  # "no role" is kept too
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda user, group: user.groups.set([group]),
+        lambda user, group: user.groups.add(group),
+        lambda user, group: group.user_set.add(user),
+        lambda user, group: group.user_set.set([user]),
+    ],
+)
+def test_a_new_group_shows_at_once(change: Any) -> None:
+    viewer = UserFactory.create(role=Role.VIEWER)
+    assert role_of(_fresh(viewer)) is Role.VIEWER
+    change(viewer, Group.objects.get(name="Admin"))
+    assert role_of(_fresh(viewer)) is Role.ADMIN
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda user, group: user.groups.remove(group),
+        lambda user, group: user.groups.clear(),
+        lambda user, group: group.user_set.remove(user),
+        lambda user, group: group.user_set.clear(),
+        lambda user, group: group.delete(),
+        lambda user, group: Group.objects.filter(pk=group.pk).update(name="Former admins"),
+    ],
+    ids=["remove", "clear", "reverse-remove", "reverse-clear", "group-deleted", "raw-rename"],
+)
+def test_a_lost_group_shows_at_once(change: Any, request: Any) -> None:
+    admin = UserFactory.create(role=Role.ADMIN)
+    assert role_of(_fresh(admin)) is Role.ADMIN
+    change(admin, Group.objects.get(name="Admin"))
+    if "raw" in request.node.callspec.id:
+        # An UPDATE bypasses signals: the kept role lasts until ROLE_SECONDS are over.
+        assert role_of(_fresh(admin)) is Role.ADMIN
+        cache.delete(f"roles:v1:{admin.pk}")
+    assert role_of(_fresh(admin)) is None
+
+
+def test_a_renamed_group_shows_at_once() -> None:
+    rep = UserFactory.create(role=Role.REP)
+    assert role_of(_fresh(rep)) is Role.REP
+    group = Group.objects.get(name="Rep")
+    group.name = "Former reps"
+    group.save()
+    assert role_of(_fresh(rep)) is None
+
+
+def test_a_recreated_account_with_the_same_id_is_not_given_the_old_role() -> None:
+    admin = UserFactory.create(role=Role.ADMIN)
+    assert role_of(_fresh(admin)) is Role.ADMIN
+    # A database re-created from scratch hands the id out again, to another account.
+    stranger = _fresh(admin)
+    stranger.date_joined -= timedelta(days=1)
+    stranger.groups.through.objects.filter(user_id=stranger.pk).delete()  # no signal
+    assert role_of(stranger) is None
+
+
+def test_a_change_rolled_back_leaves_the_role_as_it_was() -> None:
+    viewer = UserFactory.create(role=Role.VIEWER)
+    assert role_of(_fresh(viewer)) is Role.VIEWER
+    with pytest.raises(RuntimeError), transaction.atomic():
+        viewer.groups.set([Group.objects.get(name="Admin")])
+        raise RuntimeError("the admin form failed after the groups were set")
+    assert role_of(_fresh(viewer)) is Role.VIEWER
