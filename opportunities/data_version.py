@@ -9,6 +9,8 @@ shell, a raw SQL fix) can leave behind.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.cache import cache
 from django.db import transaction
 
@@ -21,6 +23,26 @@ def data_version() -> int:
         cache.add(VERSION_KEY, 1, timeout=None)
         version = cache.get(VERSION_KEY, 1)
     return int(version)
+
+
+def kept_at_version(key: str) -> tuple[int, Any]:
+    """The data version and what `keep_at_version` left under `key` for it (None if nothing).
+
+    One round trip to the cache for both: a page reads several kept parts.
+    """
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY)
+    if version is None:
+        return data_version(), None
+    kept = found.get(key)
+    if kept is None or kept[0] != version:
+        return int(version), None
+    return int(version), kept[1]
+
+
+def keep_at_version(key: str, value: Any, version: int, seconds: int) -> None:
+    """Keep `value` under `key` for the data `version` it was computed at, `seconds` at most."""
+    cache.set(key, (version, value), seconds)
 
 
 def deals_changed() -> None:

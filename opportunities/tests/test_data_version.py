@@ -10,7 +10,12 @@ import pytest
 from django.core.cache import cache
 
 from currency.tests.factories import ExchangeRateFactory
-from opportunities.data_version import data_version, deals_changed
+from opportunities.data_version import (
+    data_version,
+    deals_changed,
+    keep_at_version,
+    kept_at_version,
+)
 from opportunities.roles import Role
 from opportunities.services import health_recompute
 from opportunities.services.edits import opportunity_edit
@@ -33,6 +38,38 @@ def test_outside_a_transaction_it_moves_once() -> None:
     first = data_version()
     deals_changed()
     assert data_version() == first + 1
+
+
+def test_a_kept_value_lasts_until_the_version_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache.clear()
+    assert kept_at_version("figure") == (data_version(), None)
+    version, _ = kept_at_version("figure")
+    keep_at_version("figure", {"open": Decimal("12.50")}, version, 30)
+    reads: list[str] = []
+
+    def counted(name: str) -> Callable[..., Any]:
+        original = getattr(cache, name)
+
+        def read(*args: Any, **kwargs: Any) -> Any:
+            reads.append(name)
+            return original(*args, **kwargs)
+
+        return read
+
+    monkeypatch.setattr(cache, "get", counted("get"))
+    monkeypatch.setattr(cache, "get_many", counted("get_many"))
+    assert kept_at_version("figure") == (version, {"open": Decimal("12.50")})
+    assert reads == ["get_many"]  # the version and the value in one round trip
+    deals_changed()
+    assert kept_at_version("figure") == (version + 1, None)
+
+
+def test_a_value_computed_before_a_move_is_not_served_after_it() -> None:
+    cache.clear()
+    version, _ = kept_at_version("figure")
+    deals_changed()  # a write landed while the figure was being computed
+    keep_at_version("figure", 41, version, 30)
+    assert kept_at_version("figure") == (version + 1, None)
 
 
 @pytest.mark.django_db

@@ -159,7 +159,12 @@ def test_a_recreated_account_with_the_same_id_is_not_given_the_old_role() -> Non
 def test_a_change_rolled_back_leaves_the_role_as_it_was() -> None:
     viewer = UserFactory.create(role=Role.VIEWER)
     assert role_of(_fresh(viewer)) is Role.VIEWER
-    with pytest.raises(RuntimeError), transaction.atomic():
-        viewer.groups.set([Group.objects.get(name="Admin")])
-        raise RuntimeError("the admin form failed after the groups were set")
+
+    def promote_then_fail() -> None:
+        with transaction.atomic():
+            viewer.groups.set([Group.objects.get(name="Admin")])
+            raise RuntimeError("the admin form failed after the groups were set")
+
+    with pytest.raises(RuntimeError):
+        promote_then_fail()
     assert role_of(_fresh(viewer)) is Role.VIEWER

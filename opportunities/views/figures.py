@@ -2,9 +2,10 @@
 
 Totals of 100,000 deals cost a scan of the deals table each; a dashboard or board opened by a
 whole sales team every morning would repeat the same scans many times a minute. Each figure
-is cached under the data version (opportunities.data_version), which every service that
-writes deals moves, and for at most FIGURES_SECONDS: a write outside the services (a shell,
-a raw SQL fix) shows within that.
+is kept with the data version it was computed at (opportunities.data_version), which every
+service that writes deals moves, and for at most FIGURES_SECONDS: a write outside the
+services (a shell, a raw SQL fix) shows within that. The version and the kept value come in
+one round trip to the cache.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
 
-from opportunities.data_version import data_version
+from opportunities.data_version import keep_at_version, kept_at_version
 from opportunities.roles import Role, role_of
 from pipeline_pulse.fragments import wants_fragment
 
@@ -31,10 +30,10 @@ FIGURES_SECONDS = 30
 def cached_figures(name: str, scope: str, compute: Callable[[], T], *, detail: str = "") -> T:
     """`compute()`, or its value from the last FIGURES_SECONDS at the same data version."""
     key = _key(name, scope, detail)
-    value: T | None = cache.get(key)
+    version, value = kept_at_version(key)
     if value is None:
         value = compute()
-        cache.set(key, value, FIGURES_SECONDS)
+        keep_at_version(key, value, version, FIGURES_SECONDS)
     return value
 
 
@@ -60,12 +59,12 @@ def cached_page(
     # An HTMX request (boosted or not) draws some parts differently: out-of-band swaps.
     variant = f"{part}:{bool(getattr(request, 'htmx', False))}:{request.get_full_path()}"
     key = _key(f"page:{page}", scope, variant)
-    kept: tuple[int, SafeString] | None = cache.get(key)
+    version, kept = kept_at_version(key)
     if kept is None:
         context, status = build()
         kept = (status, render_to_string(f"{page}#{part}", context, request))
         if "csrfmiddlewaretoken" not in kept[1]:
-            cache.set(key, kept, FIGURES_SECONDS)
+            keep_at_version(key, kept, version, FIGURES_SECONDS)
     status, drawn = kept
     if swap:
         return HttpResponse(drawn, status=status)
@@ -75,7 +74,7 @@ def cached_page(
 
 def _key(name: str, scope: str, detail: str) -> str:
     digest = hashlib.sha256(detail.encode()).hexdigest()[:16] if detail else "-"
-    return f"screens:figures:v1:{name}:{scope}:{digest}:{data_version()}"
+    return f"screens:figures:v2:{name}:{scope}:{digest}"
 
 
 def login_scope(request: HttpRequest) -> str:
