@@ -1,7 +1,8 @@
-"""The Redis cache backend: Django's, with one Redis client per connection pool."""
+"""The Redis cache backend: Django's, with one Redis client and pool per process."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import uuid
@@ -27,6 +28,32 @@ def test_every_call_goes_through_the_same_client() -> None:
     assert cache.get("figure") == {"sgd": "12.30"}
     assert backend.get_client() is client
     assert backend.get_client(write=True) is client
+
+
+def test_every_backend_object_shares_the_process_client() -> None:
+    """Django builds a backend object per request context (asgiref Local): each request
+    must not open a connection of its own."""
+    first, second = _cache(), _cache()
+    first.set("figure", 1, 30)
+    second.set("figure", 2, 30)
+    first_client = first._cache.get_client()  # type: ignore[attr-defined]
+    assert second._cache.get_client() is first_client  # type: ignore[attr-defined]
+    connections = first_client.connection_pool._created_connections
+    for _ in range(20):
+        _cache().get("figure")
+    assert first_client.connection_pool._created_connections == connections
+
+
+def test_each_request_context_gets_the_same_client() -> None:
+    from django.core.cache import caches
+
+    def client_in_a_fresh_context() -> object:
+        return caches["default"]._cache.get_client()  # type: ignore[attr-defined]
+
+    if "ReusingRedisCache" not in type(caches["default"]).__name__:
+        pytest.skip("the configured cache is not Redis")
+    clients = {id(contextvars.Context().run(client_in_a_fresh_context)) for _ in range(3)}
+    assert len(clients) == 1
 
 
 def test_it_behaves_as_djangos_backend() -> None:
