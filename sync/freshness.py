@@ -1,9 +1,10 @@
 """How fresh the data on screen is: the last successful sync and the age of the FX rates.
 
 Every page's header shows it (sync.context_processors), and a small fragment keeps it
-current (sync.views.freshness). Cheap by design: the newest successful and the running run
-are kept in the cache until a run is saved (sync.apps), the rates in effect are kept by
-currency, and how long ago each was is worked out per request.
+current (sync.views.freshness). Cheap by design: what the header needs (the newest
+successful and the running run, the oldest rate in effect, the currencies without one) is
+one cache entry, forgotten when a run is saved or the rates change (sync.apps); how long
+ago each was is worked out per request.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from sync.models import SyncRun
 # sync, red: every figure on screen may be out of date.
 SYNC_STALE_INTERVALS = 3
 SYNC_EXPIRED_AFTER = timedelta(hours=24)
-RUNS_CACHE_KEY = "sync:freshness-runs:v1"
-# Every save of a run forgets the kept pair at once; the limit bounds what a raw UPDATE of
-# the runs table (a shell, a fix by hand) can leave on screen.
-RUNS_CACHE_SECONDS = 30
+HEADER_CACHE_KEY = "sync:freshness-header:v1"
+# Every save of a run and every change of rates forgets the kept entry at once; the limit
+# bounds what a raw UPDATE (a shell, a fix by hand) can leave on screen.
+HEADER_CACHE_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +57,10 @@ def sync_state(last_success: SyncRun | None, *, now: datetime) -> str:
 
 
 def runs_changed() -> None:
-    """A run was saved: forget the kept runs now, and again at commit (no process keeps
-    what it read before the commit)."""
-    cache.delete(RUNS_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(RUNS_CACHE_KEY))
+    """A run was saved (or the rates changed): forget the kept header now, and again at
+    commit (no process keeps what it read before the commit)."""
+    cache.delete(HEADER_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(HEADER_CACHE_KEY))
 
 
 def on_run_saved(sender: type[SyncRun], **kwargs: object) -> None:
@@ -67,27 +68,46 @@ def on_run_saved(sender: type[SyncRun], **kwargs: object) -> None:
     runs_changed()
 
 
-def _header_runs() -> tuple[SyncRun | None, SyncRun | None]:
-    """The newest successful pull and the run in progress, if any."""
-    runs: tuple[SyncRun | None, SyncRun | None] | None = cache.get(RUNS_CACHE_KEY)
-    if runs is None:
-        runs = (SyncRun.objects.latest_succeeded(), SyncRun.objects.running().first())
-        cache.set(RUNS_CACHE_KEY, runs, RUNS_CACHE_SECONDS)
-    return runs
+def on_rates_changed(sender: object, **kwargs: object) -> None:
+    """Receiver of currency's rates_changed: the header shows the rates' age."""
+    runs_changed()
+
+
+@dataclass(frozen=True, slots=True)
+class _HeaderFacts:
+    """What the header shows, before "how long ago": kept in the cache as one entry."""
+
+    last_success: SyncRun | None
+    running: SyncRun | None
+    fx_as_of: datetime | None
+    fx_missing: tuple[str, ...]
+
+
+def _header_facts() -> _HeaderFacts:
+    facts: _HeaderFacts | None = cache.get(HEADER_CACHE_KEY)
+    if facts is None:
+        rates = effective_rates()
+        configured = [code for code in settings.FX_CURRENCIES if code != "SGD"]
+        as_ofs = [rates[code].as_of for code in configured if code in rates]
+        facts = _HeaderFacts(
+            last_success=SyncRun.objects.latest_succeeded(),
+            running=SyncRun.objects.running().first(),
+            fx_as_of=min(as_ofs) if as_ofs else None,
+            fx_missing=tuple(code for code in configured if code not in rates),
+        )
+        cache.set(HEADER_CACHE_KEY, facts, HEADER_CACHE_SECONDS)
+    return facts
 
 
 def data_freshness(*, now: datetime | None = None) -> Freshness:
     now = now or timezone.now()
-    last_success, running = _header_runs()
-    rates = effective_rates()
-    configured = [code for code in settings.FX_CURRENCIES if code != "SGD"]
-    as_ofs = [rates[code].as_of for code in configured if code in rates]
-    oldest = min(as_ofs) if as_ofs else None
+    facts = _header_facts()
+    oldest = facts.fx_as_of
     return Freshness(
-        last_success=last_success,
-        running=running,
-        sync_state=sync_state(last_success, now=now),
+        last_success=facts.last_success,
+        running=facts.running,
+        sync_state=sync_state(facts.last_success, now=now),
         fx_as_of=oldest,
         fx_state=rate_staleness(oldest, now=now).value if oldest else Staleness.MISSING.value,
-        fx_missing=tuple(code for code in configured if code not in rates),
+        fx_missing=facts.fx_missing,
     )

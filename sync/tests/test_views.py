@@ -281,3 +281,31 @@ def test_an_abandoned_run_leaves_the_header_at_once(manager_client: Client) -> N
     started.status, started.finished_at = SyncStatus.FAILED, timezone.now()
     started.save()
     assert "Syncing now" not in manager_client.get(reverse("freshness")).content.decode()
+
+
+def test_the_header_shows_new_rates_at_once(manager_client: Client, settings: Settings) -> None:
+    """The header's FX age is kept with its runs: a change of rates forgets both."""
+    from currency.services import rate_override_set
+    from opportunities.roles import Role
+    from opportunities.tests.factories import UserFactory
+
+    settings.FX_CURRENCIES = ["SGD", "USD"]
+    ExchangeRate.objects.create(
+        currency="USD",
+        units_per_usd=Decimal(1),
+        as_of=timezone.now() - timedelta(days=9),
+        source="api",
+    )
+    assert "9 days old" in manager_client.get(reverse("freshness")).content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        manager_client.get(reverse("freshness"))
+    assert not any("currency_exchangerate" in query["sql"] for query in captured)
+    rate_override_set(
+        currency="USD",
+        units_per_usd=Decimal("1.0"),
+        reason="Treasury's rate for the quarter close",
+        user=UserFactory.create(role=Role.ADMIN),
+    )
+    content = manager_client.get(reverse("freshness")).content.decode()
+    assert "9 days old" not in content
+    assert "state-fresh" in content
