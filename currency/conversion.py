@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from currency.models import ConversionProblem, ExchangeRate, RateOverride, RateSource
@@ -108,18 +109,21 @@ def effective_rates_invalidate() -> None:
 def rate_overrides_newest(currencies: Collection[str], *, limit: int) -> list[RateOverride]:
     """The newest Admin overrides of these currencies' rates, in force or removed, newest
     first, with who set and removed them: from the cache, kept with the rates in effect."""
-    every = (
+    kept: list[RateOverride] | None = cache.get(OVERRIDES_CACHE_KEY)
+    if kept is None:
+        kept = list(_overrides_newest_first()[: OVERRIDES_KEPT + 1])
+        cache.set(OVERRIDES_CACHE_KEY, kept, timeout=settings.FX_REFRESH_HOURS * 3600)
+    if len(kept) > OVERRIDES_KEPT:  # more than are kept: the list may be cut short
+        return list(_overrides_newest_first().filter(currency__in=currencies)[:limit])
+    return [override for override in kept if override.currency in currencies][:limit]
+
+
+def _overrides_newest_first() -> QuerySet[RateOverride]:
+    return (
         RateOverride.objects.select_related("created_by", "removed_by")
         .defer(*_LOGIN_FIELDS_LEFT_OUT)
         .order_by("-created_at", "-id")
     )
-    kept: list[RateOverride] | None = cache.get(OVERRIDES_CACHE_KEY)
-    if kept is None:
-        kept = list(every[: OVERRIDES_KEPT + 1])
-        cache.set(OVERRIDES_CACHE_KEY, kept, timeout=settings.FX_REFRESH_HOURS * 3600)
-    if len(kept) > OVERRIDES_KEPT:  # more than are kept: the list may be cut short
-        return list(every.filter(currency__in=currencies)[:limit])
-    return [override for override in kept if override.currency in currencies][:limit]
 
 
 # --- History, for won deals ---------------------------------------------------------------------

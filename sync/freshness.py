@@ -56,7 +56,7 @@ def sync_state(last_success: SyncRun | None, *, now: datetime) -> str:
     return "fresh"
 
 
-def runs_changed() -> None:
+def freshness_changed() -> None:
     """A run was saved (or the rates changed): forget the kept header now, and again at
     commit (no process keeps what it read before the commit)."""
     cache.delete(HEADER_CACHE_KEY)
@@ -65,12 +65,12 @@ def runs_changed() -> None:
 
 def on_run_saved(sender: type[SyncRun], **kwargs: object) -> None:
     """Receiver of post_save and post_delete for SyncRun."""
-    runs_changed()
+    freshness_changed()
 
 
 def on_rates_changed(sender: object, **kwargs: object) -> None:
     """Receiver of currency's rates_changed: the header shows the rates' age."""
-    runs_changed()
+    freshness_changed()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from opportunities.stage_rules import StageRules, unmapped_stages
 from pipeline_pulse.logging_requests import current_request_id
 from sync import run_lock
 from sync.events import sync_progress_publish
-from sync.freshness import runs_changed
+from sync.freshness import freshness_changed
 from sync.metrics import sync_run_count
 from sync.models import (
     IssueSeverity,
@@ -139,7 +139,7 @@ def sync_run_start(*, kind: str, trigger: str, user: User | None = None) -> Sync
 
 def _abandon(runs: SyncRunQuerySet, reason: str) -> None:
     if runs.update(status=SyncStatus.FAILED, finished_at=timezone.now(), error=reason):
-        runs_changed()  # an UPDATE saves no model: the header is told here
+        freshness_changed()  # an UPDATE saves no model: the header is told here
 
 
 def _run_create(*, kind: str, trigger: str, user: User | None) -> SyncRun:

@@ -36,12 +36,12 @@ NOT_CONVERTED = Q(amount__isnull=False, amount_sgd__isnull=True)
 
 
 @functools.cache
-def _record_flags_sql(deal_model: type[models.Model], vendor: str) -> dict[str, str]:
-    """The EXISTS clauses of `with_record_flags`, built once per process and database kind.
+def _record_flags_sql(deal_model: type[models.Model], alias: str) -> dict[str, str]:
+    """The EXISTS clauses of `with_record_flags`, built once per process and database.
 
     Only table and column names of our own models go in, quoted: nothing a user typed.
     """
-    quote = next(c for c in connections.all() if c.vendor == vendor).ops.quote_name
+    quote = connections[alias].ops.quote_name
     deal_id = f"{quote(deal_model._meta.db_table)}.{quote('id')}"
     conflicts: Any = deal_model._meta.get_field("conflicts")  # the reverse relation
     # simple-history's model of the deal table (its descriptor builds a manager per access).
@@ -187,7 +187,7 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         the EXISTS clauses name the deal table, as Django's own Exists would cost ~1.3 ms of
         compiling per page where this costs ~0.1 ms (measured in bench/web's deal page).
         """
-        flags = _record_flags_sql(self.model, connections[self.db].vendor)
+        flags = _record_flags_sql(self.model, self.db)
         return self.annotate(
             **{name: RawSQL(sql, (), models.BooleanField()) for name, sql in flags.items()}  # noqa: S611  # nosec B611
         )
