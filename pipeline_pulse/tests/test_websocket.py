@@ -1,5 +1,8 @@
 """The WebSocket route is wired through Channels with the session's user."""
 
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 from channels.layers import get_channel_layer
@@ -39,3 +42,20 @@ async def test_asgi_application_routes_websockets_and_rejects_foreign_origins() 
     )
     connected, _ = await communicator.connect()
     assert not connected
+
+
+def test_the_served_application_keeps_startup_objects_out_of_the_collector() -> None:
+    """A fresh interpreter, as a uvicorn worker is: nothing else froze anything first."""
+    loaded = subprocess.run(  # noqa: S603  # nosec B603
+        [
+            sys.executable,
+            "-c",
+            "import gc, pipeline_pulse.asgi; print(gc.get_freeze_count())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "pipeline_pulse.settings"},
+    )
+    # Django and the apps alone are tens of thousands of objects.
+    assert int(loaded.stdout.split()[-1]) > 20_000
