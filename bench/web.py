@@ -13,6 +13,13 @@ Each page is asked for by 8 client threads at once, signed in as a Manager (the 
 pipeline in view); latency is from sending the request to the last byte of the answer.
 Target: p95 <= 150 ms and <= 3x the signed-in baseline's p95.
 
+A page is measured in rounds (4), each on new connections and each right after a round of
+the baseline, and is compared with the baseline measured alongside it. Two things moved a
+single measurement by more than the target's margin: uvicorn hands each kept-alive
+connection to one worker for good, so 8 clients split 4/4, 5/3 or 6/2 between the two
+workers at random; and this virtual machine's speed drifts by a third within minutes, so a
+baseline measured before the first page says little about the last one.
+
 The CSV export of every deal is measured twice: downloaded from the server (time to the
 first byte, total time, the serving worker's peak memory before and after), and made in
 this process under tracemalloc, with the peak of what it allocates noted after the first
@@ -26,6 +33,7 @@ apply to it as they would in production.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import socket
@@ -65,8 +73,9 @@ from sync.models import SyncKind, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
 
 DEALS = int(os.environ.get("BENCH_WEB_DEALS", "100000"))
-REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "240"))  # per page, over all clients
+REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "320"))  # per page, over all clients
 CLIENTS = int(os.environ.get("BENCH_WEB_CLIENTS", "8"))
+ROUNDS = int(os.environ.get("BENCH_WEB_ROUNDS", "4"))  # new connections for each
 WORKERS = 2  # as docker-compose.yml deploys the web service
 WARMUP_PER_CLIENT = 2
 SEED = 7
@@ -93,6 +102,17 @@ class Latencies:
     milliseconds: list[float]
     wall_seconds: float
     failures: list[str]
+    # The signed-in baseline, measured in the rounds between this page's (not for the
+    # baselines themselves).
+    alongside: Latencies | None = None
+
+    def merge(self, other: Latencies) -> Latencies:
+        return Latencies(
+            self.page,
+            self.milliseconds + other.milliseconds,
+            self.wall_seconds + other.wall_seconds,
+            self.failures + other.failures,
+        )
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.milliseconds)
@@ -120,7 +140,11 @@ def run() -> Table:
         connection.close()  # the server's workers are the only clients from here on
         with _server(database_name) as server:
             _get(server.session(cookie), server.url("/board/"))  # first touch: caches, imports
-            measured = [_load(server, cookie, page) for page in pages]
+            baseline = next(page for page in pages if page.label == BASELINE)
+            measured = [
+                _load(server, cookie, page, alongside=baseline if page.judged else None)
+                for page in pages
+            ]
             download = _download(server, cookie)
         return _table(measured, download, export_in_process, fill_seconds)
 
@@ -307,32 +331,51 @@ def _get(session: requests.Session, url: str) -> str | None:
 # --- Load -------------------------------------------------------------------------------------
 
 
-def _load(server: Server, cookie: str, page: Page) -> Latencies:
-    """CLIENTS threads, each with its own kept-alive connection, asking for the page at once."""
-    per_client = max(REQUESTS // CLIENTS, 1)
+def _load(server: Server, cookie: str, page: Page, *, alongside: Page | None) -> Latencies:
+    """The page in ROUNDS rounds on new connections, each after a round of `alongside`."""
+    rounds, baseline_rounds = [], []
+    for number in range(ROUNDS):
+        if alongside is not None:
+            baseline_rounds.append(_round(server, cookie, alongside, number))
+        rounds.append(_round(server, cookie, page, number))
+    measured = functools.reduce(Latencies.merge, rounds)
+    if baseline_rounds:
+        measured.alongside = functools.reduce(Latencies.merge, baseline_rounds)
+    return measured
+
+
+def _round(server: Server, cookie: str, page: Page, number: int) -> Latencies:
+    """CLIENTS threads, each with a kept-alive connection of its own, asking for the page at once.
+
+    Round `number` takes the next share of each client's paths, so the deal page's rounds
+    ask for different deals.
+    """
+    per_client = max(REQUESTS // CLIENTS // ROUNDS, 1)
     milliseconds: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
     start = threading.Barrier(CLIENTS + 1)
 
-    def client(number: int) -> None:
-        session = anonymous if page.label.startswith("trivial") else server.session(cookie)
-        paths = page.paths[number::CLIENTS] or page.paths
-        for index in range(WARMUP_PER_CLIENT):
-            _get(session, server.url(paths[index % len(paths)]))
-        start.wait()
-        mine = []
-        for index in range(per_client):
-            began = time.perf_counter()
-            failure = _get(session, server.url(paths[index % len(paths)]))
-            mine.append((time.perf_counter() - began) * 1000)
-            if failure:
-                with lock:
-                    failures.append(failure)
+    def client(client_number: int) -> None:
+        anonymous = page.label.startswith("trivial")
+        session = requests.Session() if anonymous else server.session(cookie)
+        paths = page.paths[client_number::CLIENTS] or page.paths
+        first = number * per_client
+        with session:
+            for index in range(WARMUP_PER_CLIENT):  # opens the connection, off the clock
+                _get(session, server.url(paths[(first + index) % len(paths)]))
+            start.wait()
+            mine = []
+            for index in range(first, first + per_client):
+                began = time.perf_counter()
+                failure = _get(session, server.url(paths[index % len(paths)]))
+                mine.append((time.perf_counter() - began) * 1000)
+                if failure:
+                    with lock:
+                        failures.append(failure)
         with lock:
             milliseconds.extend(mine)
 
-    anonymous = requests.Session()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     for thread in threads:
         thread.start()
@@ -422,18 +465,27 @@ def _table(
     measured: list[Latencies], download: Download, export: ExportMemory, fill_seconds: float
 ) -> Table:
     baseline = next(latencies for latencies in measured if latencies.page.label == BASELINE)
-    limit = min(TARGET_P95_MS, TARGET_TIMES_BASELINE * baseline.p95)
     table = Table(
         title=(
             f"Web pages, {connection.vendor}, {DEALS:,} deals (synced and snapshotted in "
             f"{fill_seconds:.0f} s); uvicorn with {WORKERS} workers, {CLIENTS} clients at once, "
-            f"{len(baseline.milliseconds)} requests per page"
+            f"{len(baseline.milliseconds)} requests per page in {ROUNDS} rounds"
         ),
-        columns=("page", "p50 ms", "p95 ms", "max ms", "req/s", "x baseline p95", "result"),
+        columns=(
+            "page",
+            "p50 ms",
+            "p95 ms",
+            "max ms",
+            "req/s",
+            "baseline p95 alongside",
+            "x baseline p95",
+            "result",
+        ),
     )
     all_met = True
     for latencies in measured:
-        met = not latencies.failures and latencies.p95 <= limit
+        reference = latencies.alongside or baseline
+        met = not latencies.failures and latencies.p95 <= _limit(reference)
         if latencies.page.judged:
             all_met = all_met and met
         table.rows.append(
@@ -443,13 +495,14 @@ def _table(
                 f"{latencies.p95:.0f}",
                 f"{max(latencies.milliseconds):.0f}",
                 f"{len(latencies.milliseconds) / latencies.wall_seconds:.0f}",
-                f"{latencies.p95 / baseline.p95:.1f}",
+                f"{latencies.alongside.p95:.0f}" if latencies.alongside else "-",
+                f"{latencies.p95 / reference.p95:.1f}",
                 _verdict(latencies, met),
             )
         )
     table.notes = [
-        f"target: p95 <= {TARGET_P95_MS:.0f} ms and <= {TARGET_TIMES_BASELINE:.0f}x the "
-        f"{BASELINE} ({baseline.p95:.0f} ms), i.e. <= {limit:.0f} ms: "
+        f"target: p95 <= {TARGET_P95_MS:.0f} ms and <= {TARGET_TIMES_BASELINE:.0f}x the p95 "
+        f"of the {BASELINE} measured alongside (in the rounds between the page's): "
         + ("met" if all_met else "NOT MET"),
         f"CSV export over HTTP: {download.rows:,} deals, {download.megabytes:.1f} MB in "
         f"{download.seconds:.1f} s (first byte after {download.first_byte_seconds * 1000:.0f} ms);"
@@ -465,6 +518,10 @@ def _table(
         for failure in latencies.failures[:3]:
             table.notes.insert(-1, f"failure: {failure}")
     return table
+
+
+def _limit(baseline: Latencies) -> float:
+    return min(TARGET_P95_MS, TARGET_TIMES_BASELINE * baseline.p95)
 
 
 def _flatness(export: ExportMemory) -> str:

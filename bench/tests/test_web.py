@@ -27,8 +27,17 @@ def test_the_products_pages_are_all_still_there(manager_client: Client) -> None:
     assert manager_client.get("/board/").status_code == 200
 
 
-def _latencies(label: str, milliseconds: list[float], *, judged: bool = True) -> Latencies:
-    return Latencies(Page(label, ["/"], judged), milliseconds, wall_seconds=1.0, failures=[])
+def _latencies(
+    label: str,
+    milliseconds: list[float],
+    *,
+    judged: bool = True,
+    alongside: list[float] | None = None,
+) -> Latencies:
+    latencies = Latencies(Page(label, ["/"], judged), milliseconds, wall_seconds=1.0, failures=[])
+    if alongside is not None:
+        latencies.alongside = _latencies(BASELINE, alongside, judged=False)
+    return latencies
 
 
 def test_percentiles() -> None:
@@ -50,6 +59,27 @@ def test_a_page_is_held_to_the_absolute_and_the_relative_target() -> None:
     assert "NOT MET" in _render(baseline, _latencies("deal page", [61.0] * 20))
     slow_baseline = _latencies(BASELINE, [100.0] * 20, judged=False)
     assert "NOT MET" in _render(slow_baseline, _latencies("deal page", [151.0] * 20))
+
+
+def test_a_page_is_compared_with_the_baseline_measured_alongside_it() -> None:
+    # The machine slowed down between the first baseline and this page: 3 x 30 ms counts.
+    first_baseline = _latencies(BASELINE, [20.0] * 20, judged=False)
+    page = _latencies("deal page", [80.0] * 20, alongside=[30.0] * 20)
+    rendered = _render(first_baseline, page)
+    assert "NOT MET" not in rendered
+    assert "2.7" in rendered  # 80 / 30, not 80 / 20
+    slower = _latencies("deal page", [95.0] * 20, alongside=[30.0] * 20)
+    assert "NOT MET" in _render(first_baseline, slower)
+
+
+def test_rounds_are_merged_with_their_failures() -> None:
+    first = _latencies("board", [10.0, 20.0])
+    second = _latencies("board", [30.0])
+    second.failures.append("/board/: HTTP 500")
+    merged = first.merge(second)
+    assert merged.milliseconds == [10.0, 20.0, 30.0]
+    assert merged.wall_seconds == 2.0
+    assert merged.failures == ["/board/: HTTP 500"]
 
 
 def test_failed_requests_fail_the_page() -> None:
