@@ -23,10 +23,12 @@ from opportunities.deal_fields import CRM_FIELDS, EDITABLE_FIELDS, FIELDS_BY_NAM
 from opportunities.derivation import locked_on
 from opportunities.models import (
     MILESTONE_FIELDS,
+    ChangeEvent,
     Conflict,
     ConflictResolution,
     Opportunity,
     Outcome,
+    PhaseTransition,
 )
 from opportunities.services.edits import opportunity_edit
 from opportunities.services.writeback import conflict_resolve
@@ -182,8 +184,8 @@ def _context(
         "deal": deal,
         "crm_rows": crm_rows(deal),
         "milestones": milestones(deal, today),
-        "transitions": list(deal.phase_transitions.order_by("occurred_at", "id")),
-        "events": list(deal.change_events.order_by("-occurred_at", "-id")[:HISTORY_LIMIT]),
+        "transitions": PhaseTransition.objects.of_deal(deal.pk),
+        "events": ChangeEvent.objects.newest_of_deal(deal.pk, HISTORY_LIMIT),
         "history_limit": HISTORY_LIMIT,
         "fx": fx_details(deal),
         "zoho_url": f"{base}/crm/tab/Potentials/{deal.zoho_id}",

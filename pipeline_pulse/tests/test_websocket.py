@@ -46,7 +46,7 @@ async def test_asgi_application_routes_websockets_and_rejects_foreign_origins() 
 
 def test_the_served_application_keeps_startup_objects_out_of_the_collector() -> None:
     """A fresh interpreter, as a uvicorn worker is: nothing else froze anything first."""
-    loaded = subprocess.run(  # noqa: S603  # nosec B603
+    loaded = subprocess.run(  # nosec B603
         [
             sys.executable,
             "-c",
