@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from bench.web import BASELINE, Download, ExportMemory, Latencies, Page, _table
+from bench.web import (
+    BASELINE,
+    Download,
+    ExportMemory,
+    Latencies,
+    Page,
+    _table,
+    _workbook_in_process,
+    _workbook_note,
+)
+from opportunities.tests.factories import OpportunityFactory
 
 
 @pytest.mark.urls("bench.web_urls")
@@ -103,3 +113,13 @@ def test_an_export_too_small_to_pass_the_first_mark_is_not_judged() -> None:
     export = ExportMemory(2_000, 0.7, 0.0, 4.5)
     rendered = _table([baseline], download, export, fill_seconds=5).render()
     assert "too few deals to tell" in rendered
+
+
+def test_the_workbook_measure_writes_every_live_deal(manager_client: Client) -> None:
+    OpportunityFactory.create_batch(3)
+    OpportunityFactory.create(is_deleted=True)
+    workbook = _workbook_in_process(manager_client.user)  # type: ignore[attr-defined]
+    assert workbook.rows == 3
+    assert workbook.megabytes > 0
+    assert 0 < workbook.first_piece_seconds <= workbook.seconds
+    assert _workbook_note(workbook).startswith("Excel export in this process: 3 deals, ")
