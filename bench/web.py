@@ -27,9 +27,9 @@ this process under tracemalloc, with the peak of what it allocates noted after t
 every deal is timed in this process.
 
 BENCH_WEB_DEALS changes the number of deals, BENCH_WEB_REQUESTS the requests per page,
-BENCH_WEB_ROUNDS the rounds they are made in, BENCH_WEB_CLIENTS the clients at once, BENCH_WEB_APP the ASGI application served
-(`module:attribute`). The server inherits the environment, so WEB_THREADS and the like
-apply to it as they would in production.
+BENCH_WEB_ROUNDS the rounds they are made in, BENCH_WEB_CLIENTS the clients at once,
+BENCH_WEB_APP the ASGI application served (`module:attribute`). The server inherits the
+environment, so WEB_THREADS and the like apply to it as they would in production.
 """
 
 from __future__ import annotations
