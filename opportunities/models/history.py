@@ -29,7 +29,7 @@ def _rows_of_deal_sql(
     rows = model._default_manager.using(alias).filter(opportunity_id=0).order_by(*ordering)
     sql, params = (rows[:limit] if limit is not None else rows).query.sql_with_params()
     if params != (0,):
-        raise AssertionError(f"the deal's id should be the only parameter, not {params}")
+        raise RuntimeError(f"the deal's id should be the only parameter, not {params}")
     return sql
 
 
@@ -39,7 +39,8 @@ M = TypeVar("M", bound=models.Model)
 class _DealRowsManager(models.Manager[M]):
     def _rows_of_deal(self, deal_pk: int, ordering: tuple[str, ...], limit: int | None) -> list[M]:
         # The deal page reads these on every view, a few rows each: compiling the ORM query
-        # cost more than running it (0.8 ms of a 9 ms page for the two, python -m bench web).
+        # cost more than running it (about 1 ms of a 9 ms deal page for the two, measured in
+        # one process; docs/benchmarks.md).
         sql = _rows_of_deal_sql(self.model, self.db, ordering, limit)
         return list(self.raw(sql, [deal_pk]))
 
