@@ -16,11 +16,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from currency.models import ConversionProblem, ExchangeRate, RateOverride, RateSource
+from pipeline_pulse.transactions import now_and_on_commit
 
 HOME_CURRENCY = "SGD"
 # Versioned: a deploy that changes the cached shape must not read the old one.
@@ -102,8 +102,7 @@ def effective_rates_invalidate() -> None:
     """Forget the cached rates (and overrides) now, and again at commit so no process keeps
     pre-commit ones."""
     keys = [EFFECTIVE_RATES_CACHE_KEY, OVERRIDES_CACHE_KEY]
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    now_and_on_commit(lambda: cache.delete_many(keys))
 
 
 def rate_overrides_newest(currencies: Collection[str], *, limit: int) -> list[RateOverride]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+
+from pipeline_pulse.transactions import now_and_on_commit
 
 VERSION_KEY = "screens:data-version:v1"
 
@@ -51,9 +52,7 @@ def deals_changed() -> None:
     The version moves now and again once the transaction commits: a page read between the
     two (which still sees the old rows) is cached under a version nobody asks for again.
     """
-    _bump()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_bump)
+    now_and_on_commit(_bump)
 
 
 def _bump() -> None:

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.db import transaction
+
+from pipeline_pulse.transactions import now_and_on_commit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -95,8 +96,7 @@ def roles_changed(user_ids: Iterable[int]) -> None:
     keys = [_role_key(user_id) for user_id in user_ids]
     if not keys:
         return
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    now_and_on_commit(lambda: cache.delete_many(keys))
 
 
 def _role_kept(user: User | AnonymousUser) -> Role | None:

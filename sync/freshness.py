@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from currency.conversion import effective_rates
 from currency.staleness import Staleness, rate_staleness
+from pipeline_pulse.transactions import now_and_on_commit
 from sync.models import SyncRun
 
 # Past this many missed schedules the header turns amber; after a day without a successful
@@ -59,8 +59,7 @@ def sync_state(last_success: SyncRun | None, *, now: datetime) -> str:
 def freshness_changed() -> None:
     """A run was saved (or the rates changed): forget the kept header now, and again at
     commit (no process keeps what it read before the commit)."""
-    cache.delete(HEADER_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(HEADER_CACHE_KEY))
+    now_and_on_commit(lambda: cache.delete(HEADER_CACHE_KEY))
 
 
 def on_run_saved(sender: type[SyncRun], **kwargs: object) -> None:
