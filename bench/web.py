@@ -473,16 +473,13 @@ def _export_in_process(user: User) -> ExportMemory:
 class WorkbookExport:
     rows: int
     megabytes: float
-    first_piece_seconds: float  # the archive is whole only when written: all rows first
+    first_piece_seconds: float  # written as sent: after the first rows, not the last
     seconds: float
 
 
 def _workbook_in_process(user: User) -> WorkbookExport:
-    """The Excel export of every deal, timed in this process.
-
-    Timed only: a workbook is whole only when written, so its first piece comes after every
-    row, and its rows go to a temporary file as they are written, not to memory.
-    """
+    """The Excel export of every deal, timed in this process: the whole workbook, and the
+    wait for its first piece (the download's first bytes)."""
     deals = _every_deal(user)
     began = time.perf_counter()
     first_piece = 0.0
