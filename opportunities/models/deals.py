@@ -249,6 +249,9 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         the read's 4 ms (bench/web's deal page, in one process), for SQL that only the id
         changes.
         """
+        if self.query.where:
+            # The compiled SQL reads from every deal: a filter here would be silently lost.
+            raise TypeError("live_deal() reads any live deal: call it on Opportunity.objects")
         try:
             deal_id = int(str(pk))
         except ValueError:

@@ -86,3 +86,9 @@ def test_a_login_without_a_role_sees_no_deal() -> None:
     deal = OpportunityFactory.create()
     with pytest.raises(Http404):
         deal_for(UserFactory.create(), deal.pk)
+
+
+def test_it_refuses_a_filtered_queryset_rather_than_ignore_the_filter() -> None:
+    deal = OpportunityFactory.create()
+    with pytest.raises(TypeError):
+        Opportunity.objects.filter(outcome="lost").live_deal(deal.pk)
