@@ -18,13 +18,13 @@ CRM that starts with "=" is shown, never run.
 
 from __future__ import annotations
 
+import html
 import zipfile
 from collections.abc import Generator, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
-from xml.sax.saxutils import escape
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -203,7 +203,8 @@ _SHEET_TAIL = "</sheetData></worksheet>"
 
 def _text(reference: str, value: str, style: int = 0) -> str:
     # Control characters cannot be stored in a worksheet; a CRM value may carry them.
-    text = escape(ILLEGAL_CHARACTERS_RE.sub("", value))
+    # &, < and > escaped: the text of an XML element (no attribute value) needs no more.
+    text = html.escape(ILLEGAL_CHARACTERS_RE.sub("", value), quote=False)
     styled = f' s="{style}"' if style else ""
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f'<c r="{reference}"{styled} t="inlineStr"><is><t{space}>{text}</t></is></c>'
