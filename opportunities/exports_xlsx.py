@@ -8,7 +8,7 @@ piece of the download. The first bytes leave after the first rows, memory holds 
 and no temporary file is written. openpyxl, which the first version used, writes every row
 to a temporary file and zips it only at the end: 100,000 deals meant a minute and a half of
 silence before the first byte on the benchmark's machine, longer than a proxy's usual
-timeout, and about five times the time this takes (docs/benchmarks.md).
+timeout, and about four times the time this takes (docs/benchmarks.md).
 
 Cells are typed: amounts are numbers shown with two decimals, dates are dates, date-times
 are Singapore times (Excel has no time zones), and text is always text: it is written as an
@@ -19,6 +19,7 @@ CRM that starts with "=" is shown, never run.
 from __future__ import annotations
 
 import html
+import math
 import zipfile
 from collections.abc import Generator, Iterable, Iterator
 from datetime import date, datetime
@@ -233,6 +234,8 @@ def _cell(reference: str, value: Any, kind: CellKind) -> str:
         if not value.is_finite():  # NaN has no place in a number cell: say what it was
             return _text(reference, str(value))
         return _number(reference, format(value, "f"), style)
+    if isinstance(value, float) and not math.isfinite(value):
+        return _text(reference, str(value))
     if isinstance(value, int | float):
         return _number(reference, repr(value), style)
     return _text(reference, str(value))

@@ -111,7 +111,7 @@ def test_cells_are_typed_and_text_is_kept_exactly() -> None:
                 closing_date=date(2026, 12, 31),
                 zoho_modified_time=datetime(2026, 3, 4, 17, 30, tzinfo=UTC),
             ),
-            row(name="Bell\x07 deal", amount_sgd=Decimal("NaN")),
+            row(name="Bell\x07 deal", amount_sgd=Decimal("NaN"), fx_rate=float("inf")),
         ]
     )
     assert [cell.value for cell in sheet[1]] == [column_title(c) for c in EXPORT_COLUMNS]
@@ -132,5 +132,6 @@ def test_cells_are_typed_and_text_is_kept_exactly() -> None:
     second = list(sheet[3])
     assert second[NAME].value == "Bell deal"  # a control character cannot be stored
     assert second[AMOUNT_SGD].value == "NaN"  # said as it is, never a wrong number
+    assert second[HEADERS.index("fx_rate")].value == "inf"
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["B"].width >= 40
