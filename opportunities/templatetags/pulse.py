@@ -13,7 +13,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from opportunities.deal_fields import FIELDS_BY_NAME, FieldKind
@@ -150,6 +150,21 @@ def health_badge(status: str, label: str = "") -> SafeString:
     except ValueError:
         name = label or status
     return format_html('<span class="badge health-{}">{}</span>', status, name)
+
+
+@register.simple_tag
+def select_options(choices: list[str], selected: str) -> SafeString:
+    """A select's `<option>` elements, the `selected` value marked.
+
+    One tag instead of a template loop: the deal page's edit form has some thirty options,
+    and a loop with a comparison in each was about 6% of the page's rendering (counted in
+    Python calls).
+    """
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((choice, " selected" if choice == selected else "", choice) for choice in choices),
+    )
 
 
 @register.filter

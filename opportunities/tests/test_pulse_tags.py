@@ -97,3 +97,13 @@ def test_health_badge_is_labelled() -> None:
 )
 def test_change_values(value: str, kind: str, shown: str) -> None:
     assert pulse.change_value(value, kind) == shown
+
+
+def test_select_options_marks_the_chosen_value_and_escapes_every_choice() -> None:
+    html = str(pulse.select_options(["Closed Won", 'Won <"big">', "Lost"], 'Won <"big">'))
+    assert html == (
+        '<option value="Closed Won">Closed Won</option>'
+        '<option value="Won &lt;&quot;big&quot;&gt;" selected>Won &lt;&quot;big&quot;&gt;</option>'
+        '<option value="Lost">Lost</option>'
+    )
+    assert "selected" not in str(pulse.select_options(["A", "B"], "C"))

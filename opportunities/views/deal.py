@@ -153,6 +153,8 @@ def _edit_fields(
                 "name": name,
                 "label": field.label,
                 "kind": field.kind.value,
+                "input_type": "date" if field.kind is FieldKind.DATE else "text",
+                "decimal": field.kind in (FieldKind.PERCENT, FieldKind.MONEY),
                 "value": values.get(name, ""),
                 "errors": errors.get(name, []),
                 "pending": name in deal.pending_fields,
@@ -188,6 +190,7 @@ def _context(
         "events": ChangeEvent.objects.newest_of_deal(deal.pk, HISTORY_LIMIT),
         "history_limit": HISTORY_LIMIT,
         "fx": fx_details(deal),
+        "deal_url": reverse("deal", args=[deal.pk]),  # the edit form's three uses
         "zoho_url": f"{base}/crm/tab/Potentials/{deal.zoho_id}",
         "pending_labels": [FIELDS_BY_NAME[name].label for name in deal.pending_fields],
         "waiting": waiting_fields(deal, open_conflicts),
