@@ -22,6 +22,7 @@ from opportunities.models.choices import HealthStatus, Outcome, Phase
 from opportunities.models.crm import Account, CrmUser
 from opportunities.models.stages import StageMapping
 from opportunities.roles import Role, role_of
+from pipeline_pulse.compiled_sql import sql_with_one_id
 from pipeline_pulse.dates import quarter_bounds
 from pipeline_pulse.models import AuditedModel
 
@@ -95,10 +96,7 @@ def _live_deal_sql(alias: str) -> str:
         for relation, model in _LIVE_DEAL_RELATIONS.items()
         for column in _relation_columns(model)
     }
-    sql, params = deals.annotate(**related).filter(pk=0).query.sql_with_params()
-    if params != (0,):
-        raise RuntimeError(f"the deal's id should be the only parameter, not {params}")
-    return sql
+    return sql_with_one_id(deals.annotate(**related).filter(pk=0))
 
 
 # Roles that see every live deal; a Rep sees their own (OpportunityQuerySet.visible_to).

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from opportunities.models.choices import ChangeKind, Phase, TransitionCause
 from opportunities.models.deals import Opportunity
+from pipeline_pulse.compiled_sql import sql_with_one_id
 from pipeline_pulse.dates import day_bounds, start_of_day
 
 if TYPE_CHECKING:
@@ -27,10 +28,7 @@ def _rows_of_deal_sql(
     """`SELECT` of one deal's rows of `model`, in `ordering`: the ORM compiles it once per
     process and database, with the deal's id as its only parameter."""
     rows = model._default_manager.using(alias).filter(opportunity_id=0).order_by(*ordering)
-    sql, params = (rows[:limit] if limit is not None else rows).query.sql_with_params()
-    if params != (0,):
-        raise RuntimeError(f"the deal's id should be the only parameter, not {params}")
-    return sql
+    return sql_with_one_id(rows[:limit] if limit is not None else rows)
 
 
 M = TypeVar("M", bound=models.Model)

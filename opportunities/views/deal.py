@@ -152,7 +152,6 @@ def _edit_fields(
             {
                 "name": name,
                 "label": field.label,
-                "kind": field.kind.value,
                 "input_type": "date" if field.kind is FieldKind.DATE else "text",
                 "decimal": field.kind in (FieldKind.PERCENT, FieldKind.MONEY),
                 "value": values.get(name, ""),
