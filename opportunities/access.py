@@ -55,10 +55,19 @@ def deal_for(user: Login, pk: object) -> Opportunity:
     return deal
 
 
+# On a deal object: the logins already found allowed to see it (or not), so the view and the
+# edits service of one request ask the database once.
+_VISIBLE_TO = "_pipeline_pulse_visible_to"
+
+
 def _may_see(user: Login, deal: Opportunity) -> bool:
+    """Whether `deals_visible_to(user)` holds this live deal."""
     if role_of(user) in EVERY_LIVE_DEAL_ROLES:
-        return True  # as deals_visible_to: every live deal, and live_deal reads only those
-    return deals_visible_to(user).filter(pk=deal.pk).exists()
+        return True  # as deals_visible_to: every live deal
+    answers: dict[object, bool] = deal.__dict__.setdefault(_VISIBLE_TO, {})
+    if user.pk not in answers:
+        answers[user.pk] = deals_visible_to(user).filter(pk=deal.pk).exists()
+    return answers[user.pk]
 
 
 def can_edit_deals(user: Login) -> bool:
@@ -74,9 +83,7 @@ def can_edit_deal(user: Login, deal: Opportunity) -> bool:
     """
     if not can_edit_deals(user) or deal.is_deleted:
         return False
-    if role_of(user) is Role.REP:
-        return deals_visible_to(user).filter(pk=deal.pk).exists()
-    return True
+    return _may_see(user, deal)
 
 
 def can_sync(user: Login) -> bool:

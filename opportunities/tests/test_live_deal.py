@@ -7,7 +7,7 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from opportunities.access import deal_for
+from opportunities.access import can_edit_deal, deal_for
 from opportunities.models import Conflict, Opportunity
 from opportunities.roles import Role, role_of
 from opportunities.tests.factories import CrmUserFactory, OpportunityFactory, UserFactory
@@ -76,8 +76,12 @@ def test_a_manager_reads_any_deal_in_one_query_a_rep_only_their_own_in_two() -> 
         assert deal_for(manager, other.pk) == other
     assert len(queries) == 1
     with CaptureQueriesContext(connection) as queries:
-        assert deal_for(rep, own.pk) == own
+        read = deal_for(rep, own.pk)
+        assert read == own
+        assert can_edit_deal(rep, read)  # the same request asks again: answered already
     assert len(queries) == 2
+    assert can_edit_deal(rep, Opportunity.objects.get(pk=own.pk))  # a deal read elsewhere
+    assert not can_edit_deal(rep, Opportunity.objects.get(pk=other.pk))
     with pytest.raises(Http404):
         deal_for(rep, other.pk)
 
