@@ -22,7 +22,7 @@ from opportunities.models.choices import HealthStatus, Outcome, Phase
 from opportunities.models.crm import Account, CrmUser
 from opportunities.models.stages import StageMapping
 from opportunities.roles import Role, role_of
-from pipeline_pulse.compiled_sql import sql_with_one_id
+from pipeline_pulse.compiled_sql import prepared_raw, sql_with_one_id
 from pipeline_pulse.dates import quarter_bounds
 from pipeline_pulse.models import AuditedModel
 
@@ -245,7 +245,7 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         `live().select_related("account", "owner").with_record_flags().get(pk=...)`, but
         compiled once per process: building and compiling that queryset took about half of
         the read's 4 ms (bench/web's deal page, in one process), for SQL that only the id
-        changes.
+        changes. On PostgreSQL it runs as a prepared statement, planned once per connection.
         """
         if self.query.where:
             # The compiled SQL reads from every deal: a filter here would be silently lost.
@@ -257,7 +257,7 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         if not 0 < deal_id <= _LARGEST_ID:
             return None
         sql = _live_deal_sql(self.db)
-        deal = next(iter(self.raw(sql, [deal_id])), None)
+        deal = next(iter(prepared_raw(self.model, self.db, sql, [deal_id])), None)
         if deal is None:
             return None
         # raw() converts the deal's own columns only: the flags and the relations' columns

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from opportunities.access import can_edit_deal, deal_for
-from opportunities.models import Conflict, Opportunity
+from opportunities.models import ChangeEvent, Conflict, Opportunity, PhaseTransition
 from opportunities.roles import Role, role_of
 from opportunities.tests.factories import CrmUserFactory, OpportunityFactory, UserFactory
 
@@ -47,6 +47,41 @@ def test_the_deal_is_the_orms_read_in_one_query() -> None:
         for field in type(orm)._meta.concrete_fields:
             assert getattr(related, field.attname) == getattr(orm, field.attname)
     assert not hasattr(read, "_account__name")  # the columns became the relations
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements")
+def test_the_deal_pages_reads_are_prepared_and_read_the_same() -> None:
+    """Unlogged (as in production), the deal, its phase moves and its changes are read
+    through prepared statements: the same values as the ORM's reads."""
+    deal = OpportunityFactory.create(health_reasons=[{"code": "stale", "message": "Stale"}])
+    PhaseTransition.objects.create(opportunity=deal, to_phase=1, cause="sync")
+    ChangeEvent.objects.create(
+        opportunity=deal, kind="amount_up", old_value="USD 1.00", new_value="USD 2.00"
+    )
+    expected = orm_read(deal.pk)
+
+    for _ in range(2):
+        read = Opportunity.objects.live_deal(deal.pk)
+        assert read is not None
+        for field in Opportunity._meta.concrete_fields:
+            assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+        assert read.account == expected.account
+        assert read.owner == expected.owner
+        moves = PhaseTransition.objects.of_deal(deal.pk)
+        assert [(m.pk, m.occurred_at, m.is_backwards) for m in moves] == [
+            (m.pk, m.occurred_at, m.is_backwards)
+            for m in PhaseTransition.objects.filter(opportunity=deal)
+        ]
+        changes = ChangeEvent.objects.newest_of_deal(deal.pk, 10)
+        assert [(c.pk, c.kind, c.new_value) for c in changes] == [
+            (c.pk, c.kind, c.new_value) for c in ChangeEvent.objects.filter(opportunity=deal)
+        ]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    for table in ("opportunity", "phasetransition", "changeevent"):
+        assert len([s for s in prepared if f'FROM "opportunities_{table}"' in s]) == 1, table
 
 
 def test_a_deal_without_account_or_owner_has_none_and_costs_no_query() -> None:
