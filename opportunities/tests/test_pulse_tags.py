@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from opportunities.templatetags import pulse
 
@@ -107,3 +108,74 @@ def test_select_options_marks_the_chosen_value_and_escapes_every_choice() -> Non
         '<option value="Lost">Lost</option>'
     )
     assert "selected" not in str(pulse.select_options(["A", "B"], "C"))
+
+
+def test_field_rows_escape_each_label_and_value_and_mark_pending_ones() -> None:
+    html = str(
+        pulse.field_rows(
+            [
+                {"label": "Deal name", "value": "Tom & Jerry <Ltd>", "pending": False},
+                {"label": 'Stage "now"', "value": SafeString("<b>kept</b>"), "pending": True},
+            ]
+        )
+    )
+    assert html == (
+        "<dt>Deal name</dt><dd>Tom &amp; Jerry &lt;Ltd&gt;</dd>"
+        "<dt>Stage &quot;now&quot;</dt><dd><b>kept</b>"
+        ' <span class="badge badge-pending plain">pending</span></dd>'
+    )
+
+
+def _edit_field(**overrides: object) -> dict[str, object]:
+    field: dict[str, object] = {
+        "name": "probability",
+        "label": "Probability (%)",
+        "input_type": "text",
+        "decimal": True,
+        "value": '5"0',
+        "errors": [],
+        "pending": False,
+        "refused": "",
+        "choices": None,
+    }
+    return {**field, **overrides}
+
+
+def test_an_edit_field_is_a_labelled_input_with_its_value_escaped() -> None:
+    assert str(pulse.edit_field(_edit_field())) == (
+        '<div class="field"><label for="edit-probability">Probability (%)</label>'
+        '<input id="edit-probability" name="probability" value="5&quot;0" type="text"'
+        ' inputmode="decimal"></div>'
+    )
+
+
+def test_an_edit_field_with_errors_points_the_input_at_them() -> None:
+    html = str(pulse.edit_field(_edit_field(errors=["Must be 0-100.", "Not <a> number."])))
+    assert 'aria-invalid="true" aria-describedby="edit-probability-error"' in html
+    assert html.count('id="edit-probability-error"') == 1  # one element the input points at
+    assert (
+        '<p class="field-error" id="edit-probability-error">'
+        "Must be 0-100. Not &lt;a&gt; number.</p>" in html
+    )
+
+
+def test_an_edit_field_shows_a_refusal_only_without_errors_and_marks_pending() -> None:
+    refused = str(pulse.edit_field(_edit_field(pending=True, refused="Value <too> high")))
+    assert "pending</span></label>" in refused
+    assert '<p class="field-note">Zoho refused this value: Value &lt;too&gt; high</p>' in refused
+    both = str(pulse.edit_field(_edit_field(refused="Value too high", errors=["Must be 0-100."])))
+    assert "field-note" not in both
+    assert "field-error" in both
+
+
+def test_an_edit_field_with_choices_is_a_select_with_the_value_chosen() -> None:
+    html = str(
+        pulse.edit_field(
+            _edit_field(name="currency", label="Currency", value="SGD", choices=["INR", "SGD"])
+        )
+    )
+    assert html == (
+        '<div class="field"><label for="edit-currency">Currency</label>'
+        '<select id="edit-currency" name="currency"><option value="INR">INR</option>'
+        '<option value="SGD" selected>SGD</option></select></div>'
+    )
