@@ -1,8 +1,6 @@
 """Redis when configured; otherwise local fallbacks that still run background work."""
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from pipeline_pulse.backing_services import backing_services
+from pipeline_pulse.tests.settings_probe import settings_in_new_process
 
 
 def test_redis_backs_cache_channels_and_broker(tmp_path: Path) -> None:
@@ -52,18 +51,9 @@ def test_filesystem_broker_delivers_tasks_to_a_worker(tmp_path: Path) -> None:
 def test_settings_without_redis_url_use_the_fallbacks(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env["DATA_DIR"] = str(tmp_path)
-    code = (
-        "import django; from django.conf import settings; django.setup();"
-        "print(settings.CELERY_BROKER_URL, settings.CACHES['default']['BACKEND'])"
+    out = settings_in_new_process(
+        env, "settings.CELERY_BROKER_URL, settings.CACHES['default']['BACKEND']"
     )
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=settings.BASE_DIR,
-    ).stdout
     assert out.split() == ["filesystem://", "django.core.cache.backends.filebased.FileBasedCache"]
 
 
@@ -79,18 +69,9 @@ def test_configured_redis_really_serves_the_cache() -> None:
 def test_an_empty_database_url_means_the_embedded_sqlite_file(tmp_path: Path) -> None:
     # As in a .env copied from .env.example, where DATABASE_URL= is present but empty.
     env = {**os.environ, "DATABASE_URL": "", "DATA_DIR": str(tmp_path)}
-    code = (
-        "import django; from django.conf import settings; django.setup();"
-        "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME'])"
+    out = settings_in_new_process(
+        env, "settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME']"
     )
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=settings.BASE_DIR,
-    ).stdout
     engine, name = out.split()
     assert engine == "django.db.backends.sqlite3"
     assert name == str(settings.BASE_DIR / "db.sqlite3")

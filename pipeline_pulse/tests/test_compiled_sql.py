@@ -1,17 +1,15 @@
 """A read compiled once has the id as its only parameter, and is planned once per connection."""
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pipeline_pulse.compiled_sql import prepared_raw, sql_with_one_id
+from pipeline_pulse.tests.settings_probe import settings_in_new_process
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
@@ -109,16 +107,7 @@ def test_database_prepared_statements_turns_them_on_and_off(value: str, threshol
     env = {**os.environ, "DATABASE_PREPARED_STATEMENTS": value}
     if not value:
         del env["DATABASE_PREPARED_STATEMENTS"]
-    code = (
-        "import django; from django.conf import settings; django.setup();"
-        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold'))"
+    out = settings_in_new_process(
+        env, "settings.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold')"
     )
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=settings.BASE_DIR,
-    ).stdout
     assert out.strip() == threshold
