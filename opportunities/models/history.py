@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 from django.db.models import Case, Count, F, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.encoding import force_str
 
 from opportunities.models.choices import ChangeKind, Phase, TransitionCause
 from opportunities.models.deals import Opportunity
@@ -32,6 +33,20 @@ def _rows_of_deal_sql(
 
 
 M = TypeVar("M", bound=models.Model)
+
+# Django's get_FOO_display() builds a dict of the field's choices on every call (about 25 µs):
+# a deal page shows up to 100 changes with two labels each, the API a page of them. The
+# history models look their labels up here instead; Django leaves a get_FOO_display()
+# defined on the model itself in place (django-stubs declares Django's, hence the ignores).
+_KIND_LABELS = dict(ChangeKind.choices)
+_CAUSE_LABELS = dict(TransitionCause.choices)
+_PHASE_LABELS = dict(Phase.choices)
+
+
+def _label(labels: dict[Any, str], value: object) -> Any:
+    """The choice's label, or the stored value itself for one the choices do not know:
+    what Django's get_FOO_display() gives (None stays None, a number stays a number)."""
+    return force_str(labels.get(value, value), strings_only=True)
 
 
 class _DealRowsManager(models.Manager[M]):
@@ -87,6 +102,15 @@ class PhaseTransition(models.Model):
     def __str__(self) -> str:
         start = Phase(self.from_phase).label if self.from_phase else "new"
         return f"{self.opportunity}: {start} → {Phase(self.to_phase).label}"
+
+    def get_from_phase_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
+        return _label(_PHASE_LABELS, self.from_phase)
+
+    def get_to_phase_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
+        return _label(_PHASE_LABELS, self.to_phase)
+
+    def get_cause_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
+        return _label(_CAUSE_LABELS, self.cause)
 
 
 class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
@@ -187,3 +211,9 @@ class ChangeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.get_kind_display()} {self.old_value} → {self.new_value}"
+
+    def get_kind_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
+        return _label(_KIND_LABELS, self.kind)
+
+    def get_cause_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
+        return _label(_CAUSE_LABELS, self.cause)

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 
 from opportunities.deal_fields import FIELDS_BY_NAME, FieldKind
 from opportunities.merge import python_value
-from opportunities.models import HealthStatus, Opportunity, Outcome, Phase
+from opportunities.models import ChangeEvent, HealthStatus, Opportunity, Outcome, Phase
 
 register = template.Library()
 
@@ -134,12 +134,12 @@ def age_words(value: datetime, *, now: datetime | None = None, suffix: str = "ag
 def ago(value: datetime | None, suffix: str = "ago") -> SafeString:
     """<time> with the age as text and the exact Singapore time in its title."""
     if value is None:
-        return format_html('<span class="muted">{}</span>', "never")
-    return format_html(
-        '<time datetime="{}" title="{} SGT">{}</time>',
-        value.isoformat(),
-        moment(value),
-        age_words(value, suffix=suffix),
+        return _markup('<span class="muted">never</span>')
+    # Not format_html: a deal's history shows up to 100 of these, and its escaping of each
+    # value was a third of the tag's cost.
+    return _markup(
+        f'<time datetime="{_html(value.isoformat())}" title="{_html(moment(value))} SGT">'
+        f"{_html(age_words(value, suffix=suffix))}</time>"
     )
 
 
@@ -239,6 +239,26 @@ def edit_field(field: dict[str, Any]) -> SafeString:
         f'<div class="field"><label for="{control_id}">{_html(field["label"])}{pending}</label>'
         f"{control}{note}</div>"
     )
+
+
+@register.simple_tag
+def change_rows(events: list[ChangeEvent]) -> SafeString:
+    """The rows of a deal's change history: when, what changed, from, to, and by what.
+
+    One tag instead of a template loop: a deal shows its newest 100 changes, and at about
+    350 Python calls a row in the template, a deal with a long history took twice as long
+    to draw as one without (docs/benchmarks.md).
+    """
+    rows = []
+    for event in events:
+        rows.append(
+            f'<tr><td class="nowrap">{ago(event.occurred_at)}</td>'
+            f"<td>{_html(event.get_kind_display())}</td>"
+            f'<td class="tabular">{_html(change_value(event.old_value, event.kind))}</td>'
+            f'<td class="tabular">{_html(change_value(event.new_value, event.kind))}</td>'
+            f"<td>{_html(event.get_cause_display())}</td></tr>"
+        )
+    return _markup("".join(rows))
 
 
 @register.filter

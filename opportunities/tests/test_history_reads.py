@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from opportunities.models import ChangeEvent, ChangeKind, PhaseTransition
+from opportunities.models import ChangeEvent, ChangeKind, Phase, PhaseTransition, TransitionCause
 from opportunities.tests.factories import OpportunityFactory, PhaseTransitionFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +73,28 @@ def test_the_change_events_manager_keeps_its_queryset_methods() -> None:
     ChangeEvent.objects.create(opportunity=deal, kind=ChangeKind.NEW)
     today = timezone.localdate()
     assert ChangeEvent.objects.between(today, today).count() == 1
+
+
+def _djangos_label(row: PhaseTransition | ChangeEvent, field: str) -> object:
+    """What Django's own get_FOO_display() gives (the models replace it with a lookup)."""
+    return models.Model._get_FIELD_display(row, row._meta.get_field(field))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("cause", [*TransitionCause.values, "retired-cause"])
+@pytest.mark.parametrize("phase", [*Phase.values, 9])
+def test_a_moves_labels_are_djangos(phase: int, cause: str) -> None:
+    move = PhaseTransition(from_phase=phase, to_phase=phase, cause=cause)
+    assert move.get_from_phase_display() == _djangos_label(move, "from_phase")
+    assert move.get_to_phase_display() == _djangos_label(move, "to_phase")
+    assert move.get_cause_display() == _djangos_label(move, "cause")
+    assert PhaseTransition(from_phase=None).get_from_phase_display() == _djangos_label(
+        PhaseTransition(from_phase=None), "from_phase"
+    )
+
+
+@pytest.mark.parametrize("kind", [*ChangeKind.values, "retired-kind"])
+def test_a_changes_labels_are_djangos(kind: str) -> None:
+    for cause in [*TransitionCause.values, "retired-cause"]:
+        event = ChangeEvent(kind=kind, cause=cause)
+        assert event.get_kind_display() == _djangos_label(event, "kind")
+        assert event.get_cause_display() == _djangos_label(event, "cause")

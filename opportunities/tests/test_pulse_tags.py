@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from opportunities.models import ChangeEvent
 from opportunities.templatetags import pulse
 
 
@@ -179,3 +180,28 @@ def test_an_edit_field_with_choices_is_a_select_with_the_value_chosen() -> None:
         '<select id="edit-currency" name="currency"><option value="INR">INR</option>'
         '<option value="SGD" selected>SGD</option></select></div>'
     )
+
+
+def test_change_rows_write_each_change_as_people_read_it() -> None:
+    when = timezone.now() - timedelta(hours=3)
+    events = [
+        ChangeEvent(
+            kind="amount_up",
+            old_value="USD 1000.00",
+            new_value="USD 2500.50",
+            cause="sync",
+            occurred_at=when,
+        ),
+        ChangeEvent(kind="phase_forward", old_value="1", new_value="<3>", cause="local_edit"),
+    ]
+    html = str(pulse.change_rows(events))
+    assert html.count("<tr>") == 2
+    first, second = html.split("</tr>")[:2]
+    assert f"{pulse.ago(when)}</td>" in first
+    assert ">3 h ago</time>" in first
+    assert "<td>Amount up</td>" in first
+    assert '<td class="tabular">USD 1,000.00</td><td class="tabular">USD 2,500.50</td>' in first
+    assert "<td>Zoho sync</td>" in first
+    # A value recorded before its format was fixed is shown as stored, escaped.
+    assert '<td class="tabular">1 · Opportunity</td><td class="tabular">&lt;3&gt;</td>' in second
+    assert str(pulse.change_rows([])) == ""
