@@ -11,7 +11,10 @@ measured against.
 
 Each page is asked for by 8 client threads at once, signed in as a Manager (the whole
 pipeline in view); latency is from sending the request to the last byte of the answer.
-Target: p95 <= 150 ms and <= 3x the signed-in baseline's p95.
+Target: p95 <= 150 ms and <= 3x the signed-in baseline's p95. The deal page is measured
+twice: over deals as a full sync leaves them (one change each), which is judged, and over
+320 others given the 100 changes a deal page shows at most, which is reported beside it,
+"(met)" or "(over)", without counting for the target.
 
 A page is measured in rounds (4), each on new connections and each right after a round of
 the baseline, and is compared with the baseline measured alongside it. Two things moved a
@@ -68,10 +71,11 @@ from bench.zoho_process import SimulatorProcess
 from currency.services import fx_rates_refresh
 from opportunities.exports import opportunities_csv_pieces
 from opportunities.exports_xlsx import opportunities_xlsx_pieces
-from opportunities.models import Opportunity
+from opportunities.models import ChangeEvent, Opportunity
 from opportunities.roles import Role
 from opportunities.services.logins import login_upsert
 from opportunities.services.snapshots import pipeline_snapshot_take
+from opportunities.views.deal import HISTORY_LIMIT
 from sync.models import SyncKind, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
 
@@ -83,6 +87,7 @@ WORKERS = 2  # as docker-compose.yml deploys the web service
 WARMUP_PER_CLIENT = 2
 SEED = 7
 TREND_DAYS = 90
+HISTORY_CHANGES = HISTORY_LIMIT  # the changes a deal page shows at most
 TARGET_P95_MS = 150.0
 TARGET_TIMES_BASELINE = 3.0
 FLAT_AFTER_ROWS = 10_000
@@ -96,7 +101,8 @@ BASELINE = "signed-in baseline"
 class Page:
     label: str
     paths: list[str]  # the clients take them in turn
-    judged: bool = True
+    judged: bool = True  # counts for the target
+    alongside: bool = True  # measured in rounds with the baseline between them
 
 
 @dataclass
@@ -139,6 +145,11 @@ def run() -> Table:
         manager = _manager()
         cookie = _session_of(manager)
         pages = _pages()
+        with connection.cursor() as cursor:
+            # As after the fill, for the aged deals' changes: otherwise autovacuum takes them
+            # up while pages are measured (a deal page p95 of 123 ms in the run that showed it,
+            # 75-95 ms in the runs before and after).
+            cursor.execute("VACUUM ANALYZE")
         export_in_process = _export_in_process(manager)
         workbook = _workbook_in_process(manager)
         connection.close()  # the server's workers are the only clients from here on
@@ -146,7 +157,7 @@ def run() -> Table:
             _get(server.session(cookie), server.url("/board/"))  # first touch: caches, imports
             baseline = next(page for page in pages if page.label == BASELINE)
             measured = [
-                _load(server, cookie, page, alongside=baseline if page.judged else None)
+                _load(server, cookie, page, alongside=baseline if page.alongside else None)
                 for page in pages
             ]
             download = _download(server, cookie)
@@ -221,9 +232,10 @@ def _pages() -> list[Page]:
     ids = list(
         Opportunity.objects.live().order_by("?").values_list("pk", flat=True)[: max(REQUESTS, 1)]
     )
+    aged_ids = _aged_deals(max(REQUESTS, 1), besides=ids)
     return [
-        Page("trivial, anonymous (/healthz)", ["/healthz"], judged=False),
-        Page(BASELINE, ["/bench/signed-in"], judged=False),
+        Page("trivial, anonymous (/healthz)", ["/healthz"], judged=False, alongside=False),
+        Page(BASELINE, ["/bench/signed-in"], judged=False, alongside=False),
         Page("dashboard", ["/"]),
         Page("board, unfiltered", ["/board/"]),
         Page(
@@ -232,7 +244,59 @@ def _pages() -> list[Page]:
         ),
         Page('board, search ("changi")', ["/board/?q=changi"]),
         Page("deal page", [f"/deals/{pk}/" for pk in ids]),
+        Page(
+            f"deal page, {HISTORY_CHANGES} changes (not judged)",
+            [f"/deals/{pk}/" for pk in aged_ids],
+            judged=False,
+        ),
     ]
+
+
+def _aged_deals(count: int, *, besides: list[int]) -> list[int]:
+    """`count` deals not among `besides`, each given the HISTORY_CHANGES changes a deal gathers over
+    months in the pipeline (a full sync gives every deal one: "new").
+
+    The deal page shows the newest HISTORY_CHANGES: its longest history table. Not judged
+    against the target, which is about the page as most deals show it, but measured, so a
+    slow history shows.
+    """
+    deals = list(
+        Opportunity.objects.live()
+        .exclude(pk__in=besides)
+        .order_by("?")
+        .values_list("pk", "currency")[:count]
+    )
+    now = timezone.now()
+    events = []
+    for pk, currency in deals:
+        for n in range(HISTORY_CHANGES):
+            kind, old, new = _aged_change(n, currency)
+            events.append(
+                ChangeEvent(
+                    opportunity_id=pk,
+                    kind=kind,
+                    old_value=old,
+                    new_value=new,
+                    occurred_at=now - timedelta(days=n * 2, hours=n % 24),
+                )
+            )
+    ChangeEvent.objects.bulk_create(events, batch_size=5_000)
+    return [pk for pk, _ in deals]
+
+
+def _aged_change(n: int, currency: str) -> tuple[str, str, str]:
+    """The n-th change of an aged deal: amounts, closing dates and phases in turn, with
+    values in the forms the sync records them."""
+    day = timezone.localdate() + timedelta(days=n)
+    choices = (
+        ("amount_up", f"{currency} {10_000 + n}.00", f"{currency} {12_500 + n}.50"),
+        ("closing_date_pushed", day.isoformat(), (day + timedelta(days=30)).isoformat()),
+        ("phase_forward", "1", "2"),
+        ("amount_down", f"{currency} {12_500 + n}.50", f"{currency} {10_000 + n}.00"),
+        ("closing_date_pulled_in", (day + timedelta(days=30)).isoformat(), day.isoformat()),
+        ("phase_backward", "3", "2"),
+    )
+    return choices[n % len(choices)]
 
 
 # --- The server -------------------------------------------------------------------------------
@@ -580,5 +644,6 @@ def _verdict(latencies: Latencies, met: bool) -> str:
     if latencies.failures:
         return f"{len(latencies.failures)} FAILED"
     if not latencies.page.judged:
-        return "-"
+        # Measured with the baseline alongside but outside the target: what it would be.
+        return ("(met)" if met else "(over)") if latencies.alongside else "-"
     return "met" if met else "NOT MET"

@@ -123,3 +123,31 @@ def test_the_workbook_measure_writes_every_live_deal(manager_client: Client) -> 
     assert workbook.megabytes > 0
     assert 0 < workbook.first_piece_seconds <= workbook.seconds
     assert _workbook_note(workbook).startswith("Excel export in this process: 3 deals, ")
+
+
+def test_a_page_outside_the_target_says_what_it_would_be_without_failing_the_run() -> None:
+    slow = _latencies("deal page, 100 changes (not judged)", [200.0] * 20, judged=False)
+    slow.alongside = _latencies(BASELINE, [50.0] * 20, judged=False)
+    table = _render(_latencies(BASELINE, [20.0] * 20, judged=False), slow)
+    assert "(over)" in table
+    assert "target: p95 <= 150 ms and <= 3x" in table
+    assert "alongside (in the rounds between the page's): met" in table
+
+
+@pytest.mark.django_db
+def test_aged_deals_get_the_changes_a_deal_page_shows_at_most() -> None:
+    from bench.web import HISTORY_CHANGES, _aged_deals
+    from opportunities.models import ChangeEvent
+    from opportunities.templatetags.pulse import change_value
+
+    typical, *_ = OpportunityFactory.create_batch(4)
+    aged = _aged_deals(2, besides=[typical.pk])
+    assert len(aged) == 2
+    assert typical.pk not in aged
+    for pk in aged:
+        events = ChangeEvent.objects.filter(opportunity_id=pk)
+        assert events.count() == HISTORY_CHANGES
+        # Values in the forms the sync records: each shown as people read it, not as stored.
+        for event in events[:6]:
+            assert change_value(event.new_value, event.kind) != event.new_value
+    assert not ChangeEvent.objects.filter(opportunity=typical).exists()
