@@ -253,8 +253,8 @@ def _pages() -> list[Page]:
 
 
 def _aged_deals(count: int, *, besides: list[int]) -> list[int]:
-    """`count` deals not among `besides`, each given the HISTORY_CHANGES changes a deal gathers over
-    months in the pipeline (a full sync gives every deal one: "new").
+    """`count` deals not among `besides`, each given the HISTORY_CHANGES changes a deal
+    gathers over months in the pipeline (a full sync gives every deal one: "new").
 
     The deal page shows the newest HISTORY_CHANGES: its longest history table. Not judged
     against the target, which is about the page as most deals show it, but measured, so a
