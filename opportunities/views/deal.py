@@ -163,7 +163,6 @@ def _edit_fields(
                 else currencies
                 if name == "currency"
                 else None,
-                "milestone": name in MILESTONE_FIELDS,
             }
         )
     return fields
