@@ -176,5 +176,7 @@ def screenshot(tab: object, name: str) -> Path:
     """Saved under var/screenshots/ for a person to look at; not compared automatically."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    # From the top: a page scrolled to a field draws its sticky header mid-page in a full-page shot.
+    tab.evaluate("window.scrollTo(0, 0)")  # type: ignore[attr-defined]
     tab.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
