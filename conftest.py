@@ -4,12 +4,16 @@ import importlib
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.apps import AppConfig
 from django.apps import apps as django_apps
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db.models.signals import post_migrate
 from django.template import Context
@@ -25,6 +29,58 @@ from opportunities.tests.factories import UserFactory
 _default_stage_mapping = importlib.import_module(
     "opportunities.migrations.0002_default_stage_mapping"
 )
+
+
+# `TEST_TODAY=2027-03-31T23:30+08:00 make test` runs the whole suite as if it were then (the
+# clock keeps ticking from there): a test that reads the real calendar fails on some day of
+# the year, and `.ci/run` proves there is none by running the suite at a hard date too.
+_session_clock: time_machine.travel | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _session_clock
+    today = os.environ.get("TEST_TODAY", "").strip()
+    if today:
+        _session_clock = time_machine.travel(_parse_test_today(today), tick=True)
+        _session_clock.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _session_clock is not None:
+        _session_clock.stop()
+
+
+def _parse_test_today(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise pytest.UsageError(
+            f"TEST_TODAY={value!r} is not an ISO 8601 date or time, e.g. 2027-03-31T23:30+08:00"
+        ) from None
+    if moment.tzinfo is None:
+        # A bare date or time is a Singapore one, as every business date is.
+        moment = moment.replace(tzinfo=ZoneInfo("Asia/Singapore"))
+    return moment
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == "pipeline_pulse.embedded_postgres":
+        where = (
+            f"the embedded PostgreSQL in {django_settings.EMBEDDED_POSTGRES_DIR} "
+            "(DATABASE_URL is not set)"
+        )
+    else:
+        where = (
+            f"PostgreSQL at {database.get('HOST') or 'localhost'}:{database.get('PORT') or 5432}"
+        )
+    lines = [f"database: {where}"]
+    if _session_clock is not None:
+        lines.append(
+            f"clock: TEST_TODAY={os.environ['TEST_TODAY']} "
+            f"(now {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
+        )
+    return lines
 
 
 def _restore_data_migration_rows(sender: AppConfig, **kwargs: Any) -> None:
@@ -83,7 +139,7 @@ def _release_session_locks(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     from django.db import connection
 
-    if connection.vendor != "postgresql" or connection.connection is None:
+    if connection.connection is None:
         return
     blocker = request.getfixturevalue("django_db_blocker")
     with blocker.unblock(), connection.cursor() as cursor:

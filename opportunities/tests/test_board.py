@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -103,9 +104,13 @@ def test_reasons_are_shown_in_words(manager_client: Client) -> None:
 def test_filters(manager_client: Client, query: str, expected: set[str]) -> None:
     from pipeline_pulse.dates import quarter_bounds
 
-    next_quarter = quarter_bounds(timezone.localdate(), offset=1)[0]
+    this_quarter_ends, next_quarter = (
+        quarter_bounds(timezone.localdate())[1],
+        quarter_bounds(timezone.localdate(), offset=1)[0],
+    )
     deal(
         name="SG",
+        closing=this_quarter_ends,
         territory="Singapore",
         service_line="Data",
         phase=1,
@@ -272,7 +277,6 @@ def test_closing_this_quarter_window(manager_client: Client) -> None:
     assert _names(manager_client, "?closing=this_quarter") == ["Soon"]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="an index plan is PostgreSQL's")
 def test_the_default_views_first_page_can_be_read_from_the_boards_index() -> None:
     """The index and the board's order are one expression: change one and the board sorts
     every deal in play on every request again (a sort of 75,000 rows at 100,000 deals)."""
@@ -343,10 +347,10 @@ def test_the_page_is_kept_for_figures_seconds_at_most(manager_client: Client) ->
     kept: list[int | None] = []
     real_set = cache.set
 
-    def spy(key: str, value: object, timeout: int | None = None) -> None:
+    def spy(key: str, value: object, timeout: int | None = None, *args: Any, **kw: Any) -> None:
         if ":page:" in key:
             kept.append(timeout)
-        real_set(key, value, timeout)
+        real_set(key, value, timeout, *args, **kw)
 
     with patch.object(cache, "set", spy):
         manager_client.get(reverse("board"))
@@ -381,7 +385,6 @@ def test_a_page_is_drawn_once_per_data_version_and_view(manager_client: Client) 
     assert manager_client.get(reverse("board") + "?sort=name").context["page"] is not None
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="an index plan is PostgreSQL's")
 def test_search_can_be_answered_from_indexes_without_reading_every_deal() -> None:
     from django.http import QueryDict
 
