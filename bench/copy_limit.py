@@ -43,7 +43,7 @@ def copy_rows(records: Sequence[DealRecord]) -> tuple[list[str], list[Row]]:
         for name, position in pulled_positions:
             row[position] = getattr(record, name)
         rows.append(tuple(_adapted(value) for value in row))
-    return [field.column for field in fields], rows
+    return [str(field.column) for field in fields], rows
 
 
 def _adapted(value: object) -> object:

@@ -72,9 +72,8 @@ def _fill() -> float:
 
 def _vacuum() -> None:
     # Each run leaves a dead version of every row; vacuum so the next run starts level.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE opportunities_opportunity")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE opportunities_opportunity")
 
 
 @contextmanager

@@ -242,9 +242,7 @@ def _pull_alone(simulators: SimulatorProcess) -> tuple[float, int, list[DealReco
 
 
 def _copy_limit(records: list[DealRecord]) -> float | None:
-    """Median seconds to COPY the synced rows back in; None off PostgreSQL (no COPY)."""
-    if connection.vendor != "postgresql":
-        return None
+    """Median seconds to COPY the synced rows back in."""
     columns, rows = copy_rows(records)
     return statistics.median(copy_seconds(columns, rows) for _ in range(COPY_REPEATS))
 

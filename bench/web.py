@@ -53,7 +53,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import cast
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -76,6 +75,7 @@ from opportunities.roles import Role
 from opportunities.services.logins import login_upsert
 from opportunities.services.snapshots import pipeline_snapshot_take
 from opportunities.views.deal import HISTORY_LIMIT
+from pipeline_pulse.database_url import database_url
 from sync.models import SyncKind, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
 
@@ -332,11 +332,10 @@ class Server:
 def _server(database_name: str) -> Iterator[Server]:
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off, as deployed
     port = _free_port()
-    database_url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{database_name}")
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.web_settings",
-        "DATABASE_URL": urlunsplit(database_url),
+        "DATABASE_URL": database_url(connection, name=database_name),
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",

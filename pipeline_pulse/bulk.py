@@ -4,9 +4,7 @@ Django's bulk_update builds one CASE expression per column and row, which Postgr
 slowly for thousands of rows; a joined list of values is what a person would write by hand.
 PostgreSQL gets the rows as one JSON document (`FROM json_to_recordset(...)`): a single
 parameter however many rows, so the driver neither interpolates thousands of placeholders nor
-escapes thousands of array elements. SQLite 3.33+ (the
-embedded demo database) gets a `FROM (VALUES ...)` list, split to stay under its parameter
-limit.
+escapes thousands of array elements.
 """
 
 from __future__ import annotations
@@ -20,9 +18,6 @@ from typing import Any
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, JSONField, Model, QuerySet
-
-# SQLite's default limit on bound parameters in one statement (SQLITE_MAX_VARIABLE_NUMBER).
-_MAX_PARAMETERS = 32_000
 
 
 def id_chunks(ids: Iterable[int], *, size: int) -> Iterator[list[int]]:
@@ -66,8 +61,8 @@ def rows_update(
 ) -> int:
     """Set `fields` of each row given as (primary key, value, value, ...); return rows written.
 
-    One statement on PostgreSQL; on SQLite one per ~32,000 values. Values go through each
-    field's own database preparation (aware datetimes, decimals, JSON), as `save()` does.
+    One statement. Values go through each field's own database preparation (aware datetimes,
+    decimals, JSON), as `save()` does.
     """
     if not rows:
         return 0
@@ -77,15 +72,7 @@ def rows_update(
     if pk is None:
         raise TypeError(f"{model.__name__} has no primary key")
     targets: list[Field[Any, Any]] = [opts.get_field(name) for name in fields]  # type: ignore[misc]
-    if connection.vendor == "postgresql":
-        return _update_from_json(connection, opts.db_table, pk, targets, rows)
-    per_statement = max(1, _MAX_PARAMETERS // (len(fields) + 1))
-    return sum(
-        _update_from_values(
-            connection, opts.db_table, pk, targets, rows[start : start + per_statement]
-        )
-        for start in range(0, len(rows), per_statement)
-    )
+    return _update_from_json(connection, opts.db_table, pk, targets, rows)
 
 
 def rows_upsert(
@@ -97,22 +84,13 @@ def rows_upsert(
 ) -> None:
     """Insert these instances, or update `update_fields` where `unique_field` already exists.
 
-    On PostgreSQL one `INSERT ... SELECT FROM json_to_recordset ... ON CONFLICT` statement,
-    the rows travelling as one JSON parameter: Django's bulk_create builds and binds one array
-    per column, which costs several times the database's own work for a sync page. Elsewhere
-    it is bulk_create(update_conflicts=True), with the same effect.
+    One `INSERT ... SELECT FROM json_to_recordset ... ON CONFLICT` statement, the rows
+    travelling as one JSON parameter: Django's bulk_create builds and binds one array per
+    column, which costs several times the database's own work for a sync page.
     """
     if not objs:
         return
     connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(
-            list(objs),
-            update_conflicts=True,
-            unique_fields=[unique_field],
-            update_fields=list(update_fields),
-        )
-        return
     opts = model._meta
     columns: list[Field[Any, Any]] = [
         field for field in opts.concrete_fields if not field.primary_key and not field.generated
@@ -163,7 +141,7 @@ def _update_from_json(
     aliases = ["k", *(f"c{i}" for i in range(len(targets)))]
     document, record = _recordset(connection, aliases, columns, rows)
     assignments = ", ".join(
-        f"{quote(field.column)} = v.{alias}"
+        f"{quote(str(field.column))} = v.{alias}"
         for field, alias in zip(targets, aliases[1:], strict=True)
     )
     # Only quoted names and column types from the model's metadata go into the SQL text;
@@ -172,7 +150,7 @@ def _update_from_json(
         (
             f"UPDATE {quote(table)} SET {assignments}",  # noqa: S608  # nosec B608
             f"FROM json_to_recordset(%s::json) AS v ({record})",
-            f"WHERE {quote(table)}.{quote(pk.column)} = v.k",
+            f"WHERE {quote(table)}.{quote(str(pk.column))} = v.k",
         )
     )
     return _execute(connection, sql, [document])
@@ -200,42 +178,6 @@ def _recordset(
         for alias, field in zip(aliases, columns, strict=True)
     )
     return document, record
-
-
-def _update_from_values(
-    connection: BaseDatabaseWrapper,
-    table: str,
-    pk: Field[Any, Any],
-    targets: list[Field[Any, Any]],
-    rows: Sequence[Sequence[object]],
-) -> int:
-    quote = connection.ops.quote_name
-    columns = [pk, *targets]
-    # SQLite names the columns of a VALUES list column1, column2, ...
-    assignments = ", ".join(
-        f"{quote(field.column)} = v.column{position}"
-        for position, field in enumerate(targets, start=2)
-    )
-    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = " ".join(
-        (
-            f"UPDATE {quote(table)} SET {assignments}",  # noqa: S608  # nosec B608
-            f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v",
-            f"WHERE {quote(table)}.{quote(pk.column)} = v.column1",
-        )
-    )
-    params = [
-        _prepared(connection, field, value)
-        for row in rows
-        for field, value in zip(columns, row, strict=True)
-    ]
-    return _execute(connection, sql, params)
-
-
-def _prepared(connection: BaseDatabaseWrapper, field: Field[Any, Any], value: object) -> Any:
-    if isinstance(field, JSONField):
-        return None if value is None else json.dumps(value, cls=field.encoder)
-    return field.get_db_prep_save(value, connection)
 
 
 def _json_value(connection: BaseDatabaseWrapper, field: Field[Any, Any], value: object) -> Any:

@@ -12,9 +12,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
 from django.db import connections
-from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]  # psycopg 3 only
-    ServerBindingCursor,
-)
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Model, QuerySet
 from django.db.models.query import RawQuerySet
 from django.db.models.sql.query import RawQuery
@@ -55,7 +53,8 @@ class _PreparingCursor(ServerBindingCursor):
     """
 
     def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
-        return super().execute(query, params, **{**options, "prepare": True})
+        # The stubs declare the class without psycopg's cursor as its base.
+        return super().execute(query, params, **{**options, "prepare": True})  # type: ignore[misc]
 
 
 class _PreparedRawQuery(RawQuery):
@@ -72,5 +71,7 @@ class _PreparedRawQuery(RawQuery):
         # execute wrappers around it.
         connection.ensure_connection()
         connection.validate_thread_sharing()
-        self.cursor = connection.make_cursor(_PreparingCursor(connection.connection))
+        self.cursor = connection.make_cursor(
+            cast(Any, _PreparingCursor(connection.connection))  # type: ignore[call-arg]
+        )
         self.cursor.execute(self.sql, self.params)

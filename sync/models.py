@@ -82,8 +82,8 @@ class SyncRun(models.Model):
     )
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Touched after every page: a running run without a heartbeat for a while was abandoned
-    # by a process that died, and no longer blocks the next run.
+    # Touched after every page: when the run last made progress (the admin shows it; a dead
+    # process's run is found by the advisory lock, sync/run_lock.py).
     heartbeat_at = models.DateTimeField(default=timezone.now)
 
     fetched = models.PositiveIntegerField(default=0, help_text="Records received from Zoho.")

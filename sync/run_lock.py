@@ -2,9 +2,7 @@
 
 A session-level advisory lock is held by the database connection that took it and released
 by the database as soon as that connection ends, cleanly or not. A sync run takes it when it
-starts and releases it when it ends; a process killed mid-run releases it by dying. Other
-databases (SQLite, the embedded mode) have none: `supported()` is False and callers fall back
-on the run's heartbeat.
+starts and releases it when it ends; a process killed mid-run releases it by dying.
 
 Connection poolers in transaction mode (PgBouncer) hand sessions around and break session
 locks: point the workers at PostgreSQL directly or use session pooling.
@@ -18,18 +16,12 @@ from django.db import connection
 LOCK_KEY = 0x53594E43
 
 
-def supported() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def acquire() -> bool:
     """Take the lock for this connection, or False if another session (or this one) holds it.
 
     Session locks are re-entrant in PostgreSQL: a session that already holds it is refused
     here too, since that means a run of this very thread is still going.
     """
-    if not supported():
-        return True
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
@@ -44,7 +36,7 @@ def acquire() -> bool:
 
 def release() -> None:
     """Give the lock back (a no-op when this connection does not hold it)."""
-    if not supported() or connection.connection is None:
+    if connection.connection is None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
@@ -56,8 +48,6 @@ def release() -> None:
 
 def held_elsewhere() -> bool:
     """Whether a live session other than this one holds the lock (for tests and probes)."""
-    if not supported():
-        return False
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "

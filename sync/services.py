@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # A running run whose process died stops blocking new runs after this long without a page.
-ABANDONED_AFTER = timedelta(minutes=10)
 # Zoho's clock and ours differ a little; anything modified this close to a run's start is
 # fetched again by the next run rather than risk missing it (refetching is idempotent).
 CLOCK_MARGIN = timedelta(minutes=5)
@@ -111,25 +110,17 @@ def zoho_sync(
 def sync_run_start(*, kind: str, trigger: str, user: User | None = None) -> SyncRun:
     """Claim the single running slot, which the database guarantees across processes.
 
-    On PostgreSQL the run holds an advisory lock for its lifetime, which the database releases
+    The run holds a PostgreSQL advisory lock for its lifetime, which the database releases
     the moment the process's connection dies (a deploy, an OOM kill, `kill -9`): whoever gets
     the lock knows any run still marked running is an orphan, and marks it abandoned at once.
-    SQLite has no such lock: a run without a heartbeat for 10 minutes is taken as abandoned.
     """
-    now = timezone.now()
-    if run_lock.supported():
-        if not run_lock.acquire():
-            raise SyncAlreadyRunning(SyncRun.objects.running().first())
-        _abandon(
-            SyncRun.objects.running(),
-            "Abandoned: the process running it stopped (its database session ended) before "
-            "it finished.",
-        )
-    else:
-        _abandon(
-            SyncRun.objects.running().filter(heartbeat_at__lt=now - ABANDONED_AFTER),
-            "Abandoned: its process stopped without finishing (no progress for 10 minutes).",
-        )
+    if not run_lock.acquire():
+        raise SyncAlreadyRunning(SyncRun.objects.running().first())
+    _abandon(
+        SyncRun.objects.running(),
+        "Abandoned: the process running it stopped (its database session ended) before "
+        "it finished.",
+    )
     try:
         return _run_create(kind=kind, trigger=trigger, user=user)
     except SyncAlreadyRunning:

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import psycopg
 import pytest
-from django.db import connection
 
 from bench.copy_limit import copy_rows, copy_seconds
 from currency.services import fx_rates_seed
@@ -17,10 +16,7 @@ from sync.models import SyncKind, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
 from sync.tests.fakes import FakeDealSource, deal_record
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's"),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

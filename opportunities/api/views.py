@@ -148,8 +148,8 @@ class PipelineSummaryView(FilteredFiguresView):
 
 def health_breakdown(deals: OpportunityQuerySet) -> dict[str, Any]:
     """Count and SGD sum of the deals in each health state (every state, worst first)."""
-    rows = {
-        row["health_status"]: row
+    rows: dict[str, dict[str, Any]] = {
+        row["health_status"]: dict(row)
         for row in deals.order_by()
         .values("health_status")
         .annotate(

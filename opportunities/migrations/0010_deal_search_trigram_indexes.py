@@ -1,9 +1,9 @@
-"""Trigram indexes for the board's and the API's search (`?q=`), on PostgreSQL only.
+"""Trigram indexes for the board's and the API's search (`?q=`).
 
 `icontains` compiles to `UPPER(column::text) LIKE UPPER('%text%')`: a GIN trigram index on
 that very expression answers it without reading every deal. Accounts and owners are small
 tables and are matched first (opportunities.filters.DealFilter.search), so every arm of
-the search can use an index. SQLite, the embedded mode, has no trigram indexes and scans.
+the search can use an index.
 """
 
 from django.db import migrations
@@ -17,8 +17,6 @@ INDEXES = {
 
 
 def create_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     # pg_trgm is a trusted extension: the database's owner may create it. Going back leaves
     # it installed, as other objects may have come to use it.
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -30,8 +28,6 @@ def create_indexes(apps, schema_editor):
 
 
 def drop_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name in INDEXES:
         schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 

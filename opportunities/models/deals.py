@@ -261,7 +261,7 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         if deal is None:
             return None
         # raw() converts the deal's own columns only: the flags and the relations' columns
-        # come as the database gives them (SQLite: 0/1 and text for a time).
+        # come as the database gives them.
         for flag in _record_flags_sql(Opportunity, self.db):
             setattr(deal, flag, bool(getattr(deal, flag)))
         for relation, model in _LIVE_DEAL_RELATIONS.items():

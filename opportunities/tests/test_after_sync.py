@@ -167,7 +167,6 @@ def test_a_page_is_stored_in_a_number_of_queries_that_does_not_grow_with_it() ->
         assert result.updated == count
         return len(queries)
 
-    # 40 deals: SQLite's backend splits bulk inserts past 999 parameters (about 140 events).
     assert run(3) == run(40)
 
 

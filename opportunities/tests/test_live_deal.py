@@ -49,7 +49,6 @@ def test_the_deal_is_the_orms_read_in_one_query() -> None:
     assert not hasattr(read, "_account__name")  # the columns became the relations
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements")
 def test_the_deal_pages_reads_are_prepared_and_read_the_same() -> None:
     """Unlogged (as in production), the deal, its phase moves and its changes are read
     through prepared statements: the same values as the ORM's reads."""

@@ -179,7 +179,6 @@ def _in_own_connection(action: Callable[[], object]) -> threading.Thread:
     return thread
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_the_run_over_every_deal_skips_a_deal_a_sync_holds_instead_of_waiting() -> None:
     # A sync and the nightly run need committed rows and connections of their own: both run in
     # threads, and the deals they commit are deleted at the end.

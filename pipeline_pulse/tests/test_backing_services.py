@@ -8,17 +8,59 @@ import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from pipeline_pulse.backing_services import backing_services
 from pipeline_pulse.tests.settings_probe import settings_in_new_process
 
 
-def test_redis_backs_cache_channels_and_broker(tmp_path: Path) -> None:
+def test_redis_backs_cache_channels_and_broker_each_in_a_database_of_its_own(
+    tmp_path: Path,
+) -> None:
     services = backing_services(redis_url="redis://cache:6379/0", data_dir=tmp_path)
     assert services["CACHES"]["default"]["BACKEND"].endswith("RedisCache")
-    assert services["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"] == ["redis://cache:6379/0"]
-    assert services["CELERY_BROKER_URL"] == "redis://cache:6379/0"
+    assert services["CACHES"]["default"]["LOCATION"] == "redis://cache:6379/0"
+    assert services["CELERY_BROKER_URL"] == "redis://cache:6379/1"
+    assert services["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"] == ["redis://cache:6379/2"]
     assert not (tmp_path / "celery").exists()
+
+
+def test_the_broker_and_the_channels_layer_can_be_named(tmp_path: Path) -> None:
+    services = backing_services(
+        redis_url="redis://:secret@cache:6379",
+        broker_url="redis://queue:6379/0",
+        channels_url="redis://cache:6379/5",
+        data_dir=tmp_path,
+    )
+    assert services["CACHES"]["default"]["LOCATION"] == "redis://:secret@cache:6379"
+    assert services["CELERY_BROKER_URL"] == "redis://queue:6379/0"
+    assert services["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"] == ["redis://cache:6379/5"]
+    derived = backing_services(redis_url="rediss://:secret@cache:6380/3", data_dir=tmp_path)
+    assert derived["CELERY_BROKER_URL"] == "rediss://:secret@cache:6380/4"
+
+
+def test_a_shared_database_or_a_database_that_is_no_number_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ImproperlyConfigured, match="three different"):
+        backing_services(
+            redis_url="redis://cache:6379/0", broker_url="redis://cache:6379/0", data_dir=tmp_path
+        )
+    with pytest.raises(ImproperlyConfigured, match="must be a number"):
+        backing_services(redis_url="redis://cache:6379/one", data_dir=tmp_path)
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="REDIS_URL is not set (CI sets it)")
+def test_a_cache_clear_leaves_the_task_queue_alone() -> None:
+    import redis
+    from django.core.cache import cache
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.lpush("pipeline-pulse-test-queue", "task")
+    try:
+        cache.set("figure", 1, 30)
+        cache.clear()
+        assert broker.llen("pipeline-pulse-test-queue") == 1
+    finally:
+        broker.delete("pipeline-pulse-test-queue")
 
 
 def test_without_redis_everything_falls_back_to_local_files(tmp_path: Path) -> None:
@@ -64,14 +106,3 @@ def test_configured_redis_really_serves_the_cache() -> None:
     cache.set("probe", "value", 5)
     assert cache.get("probe") == "value"
     assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
-
-
-def test_an_empty_database_url_means_the_embedded_sqlite_file(tmp_path: Path) -> None:
-    # As in a .env copied from .env.example, where DATABASE_URL= is present but empty.
-    env = {**os.environ, "DATABASE_URL": "", "DATA_DIR": str(tmp_path)}
-    out = settings_in_new_process(
-        env, "settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME']"
-    )
-    engine, name = out.split()
-    assert engine == "django.db.backends.sqlite3"
-    assert name == str(settings.BASE_DIR / "db.sqlite3")

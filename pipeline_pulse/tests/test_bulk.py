@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 
 from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory
-from pipeline_pulse import bulk
 from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
 
 pytestmark = pytest.mark.django_db
@@ -55,16 +54,13 @@ def test_nothing_to_write_costs_nothing() -> None:
     assert len(queries) == 0
 
 
-def test_sqlite_splits_what_one_statement_cannot_carry(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_any_number_of_rows_is_one_statement() -> None:
     deals = OpportunityFactory.create_batch(5)
-    monkeypatch.setattr(bulk, "_MAX_PARAMETERS", 4)  # two rows of (pk, status) a statement
     with CaptureQueriesContext(connection) as queries:
         written = rows_update(
             Opportunity, fields=("health_status",), rows=[(d.pk, "success") for d in deals]
         )
-    # PostgreSQL sends one array per column: any number of rows fits one statement.
-    statements = 1 if connection.vendor == "postgresql" else 3
-    assert (written, len(queries)) == (5, statements)
+    assert (written, len(queries)) == (5, 1)
     assert Opportunity.objects.filter(health_status="success").count() == 5
 
 

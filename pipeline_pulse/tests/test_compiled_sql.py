@@ -11,10 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from pipeline_pulse.compiled_sql import prepared_raw, sql_with_one_id
 from pipeline_pulse.tests.settings_probe import settings_in_new_process
 
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
-)
-
 
 def test_the_sql_takes_the_id_as_its_only_parameter() -> None:
     sql = sql_with_one_id(User.objects.filter(pk=0))
@@ -61,7 +57,6 @@ def test_prepared_raw_reads_the_same_rows_as_raw() -> None:
     assert list(prepared_raw(User, "default", sql, [someone.pk + 1])) == []
 
 
-@on_postgresql
 @pytest.mark.django_db
 def test_each_connection_prepares_a_kept_read_once() -> None:
     users = [User.objects.create_user(f"user{n}") for n in range(3)]
@@ -73,7 +68,6 @@ def test_each_connection_prepares_a_kept_read_once() -> None:
     assert "$1" in prepared[0]  # the id is bound by the server, not written into the text
 
 
-@on_postgresql
 @pytest.mark.django_db
 @pytest.mark.usefixtures("without_prepared_statements")
 def test_without_prepared_statements_the_read_runs_unprepared() -> None:
@@ -101,7 +95,6 @@ def test_a_logged_read_shows_its_sql() -> None:
     assert str(user.pk) in queries[0]["sql"]
 
 
-@on_postgresql
 @pytest.mark.parametrize(("value", "threshold"), [("", "5"), ("true", "5"), ("false", "None")])
 def test_database_prepared_statements_turns_them_on_and_off(value: str, threshold: str) -> None:
     env = {**os.environ, "DATABASE_PREPARED_STATEMENTS": value}

@@ -23,7 +23,7 @@ def _cache() -> ReusingRedisCache:
 def test_every_call_goes_through_the_same_client() -> None:
     cache = _cache()
     cache.set("figure", {"sgd": "12.30"}, 30)
-    backend = cache._cache  # type: ignore[attr-defined]  # Django's client, undeclared
+    backend = cache._cache  # Django's client
     client = backend.get_client(write=True)
     assert cache.get("figure") == {"sgd": "12.30"}
     assert backend.get_client() is client
@@ -36,8 +36,8 @@ def test_every_backend_object_shares_the_process_client() -> None:
     first, second = _cache(), _cache()
     first.set("figure", 1, 30)
     second.set("figure", 2, 30)
-    first_client = first._cache.get_client()  # type: ignore[attr-defined]
-    assert second._cache.get_client() is first_client  # type: ignore[attr-defined]
+    first_client = first._cache.get_client()
+    assert second._cache.get_client() is first_client
     connections = first_client.connection_pool._created_connections
     for _ in range(20):
         _cache().get("figure")

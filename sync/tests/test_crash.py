@@ -15,13 +15,13 @@ from django.db import connection
 from pytest_django import Settings
 
 from opportunities.models import Opportunity
+from pipeline_pulse.database_url import database_url
 from sync import run_lock
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
 from sync.tests.zoho_helpers import serve_zoho
 
 pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's"),
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -43,7 +43,7 @@ def test_a_killed_sync_is_abandoned_at_once_and_the_rerun_matches_zoho(
             **os.environ,
             **zoho.simulator.environment(zoho.server.url),
             # The test database, which the child reaches with the test's credentials.
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(connection),
         }
         child = subprocess.Popen(  # nosec B603
             [sys.executable, "manage.py", "zoho_sync", "--full"],
@@ -83,10 +83,3 @@ def test_a_killed_sync_is_abandoned_at_once_and_the_rerun_matches_zoho(
             )
         }
         assert stored == in_zoho
-
-
-def _database_url() -> str:
-    params = connection.settings_dict
-    user, host, port = params["USER"], params["HOST"] or "127.0.0.1", params["PORT"] or 5432
-    password = f":{params['PASSWORD']}" if params["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"

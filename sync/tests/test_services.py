@@ -163,22 +163,6 @@ def test_only_one_sync_runs_at_a_time() -> None:
     assert raised.value.run == running
 
 
-@pytest.mark.skipif(
-    connection.vendor == "postgresql", reason="PostgreSQL knows at once (see the next test)"
-)
-def test_without_an_advisory_lock_an_abandoned_run_stops_blocking_when_its_heartbeat_stops() -> (
-    None
-):
-    stale = sync_run_start(kind=SyncKind.FULL, trigger=SyncTrigger.SCHEDULE)
-    SyncRun.objects.filter(pk=stale.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=11))
-    run = _sync(FakeDealSource([deal_record(1)]))
-    assert run.status == SyncStatus.SUCCEEDED
-    stale.refresh_from_db()
-    assert stale.status == SyncStatus.FAILED
-    assert "Abandoned" in stale.error
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
 def test_a_run_whose_session_ended_stops_blocking_at_once() -> None:
     orphan = sync_run_start(kind=SyncKind.FULL, trigger=SyncTrigger.SCHEDULE)
     with pytest.raises(SyncAlreadyRunning):
@@ -198,10 +182,6 @@ def test_a_broken_connection_fails_the_run_with_the_error_recorded() -> None:
     assert not SyncRun.objects.running().exists()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="SQLite (the embedded demo database) splits statements at its parameter limit",
-)
 @pytest.mark.parametrize("size", [10, 200])
 def test_a_page_is_stored_in_a_fixed_number_of_queries(size: int) -> None:
     from currency.services import sgd_converter
