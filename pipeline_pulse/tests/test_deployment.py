@@ -99,11 +99,77 @@ def test_compose_has_every_service_with_a_health_check() -> None:
         assert "healthcheck" in services[name], name
 
 
+# Read by the servers themselves, not by our code: uvicorn's trusted proxy addresses.
+SERVER_VARIABLES = {"web": {"FORWARDED_ALLOW_IPS"}}
+
+
 def test_compose_passes_every_variable_the_code_reads_and_no_other() -> None:
     services = _compose()["services"]
     read = _variables_read_by_the_code()
     for name in APP_SERVICES:
-        assert set(services[name]["environment"]) == read, name
+        expected = read | SERVER_VARIABLES.get(name, set())
+        assert set(services[name]["environment"]) == expected, name
+    assert set().union(*SERVER_VARIABLES.values()) <= _documented_in_env_example()
+
+
+def test_compose_refuses_to_start_without_its_secrets() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    for secret in ("SECRET_KEY", "POSTGRES_PASSWORD"):
+        uses = re.findall(r"\$\{" + secret + r"(:?[?-])?[^}]*\}", text)
+        assert uses, secret
+        assert set(uses) == {":?"}, f"{secret} must be required (${{{secret}:?…}}), never defaulted"
+
+
+def test_compose_keeps_cache_broker_and_channels_in_separate_redis_databases() -> None:
+    environment = _compose()["services"]["worker"]["environment"]
+    urls = [environment[name] for name in ("REDIS_URL", "CELERY_BROKER_URL", "CHANNELS_REDIS_URL")]
+    assert len(set(urls)) == 3, "a cache clear (FLUSHDB) would empty the task queue"
+    redis = _compose()["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
+
+
+def test_compose_pins_every_image_it_pulls() -> None:
+    for name, service in _compose()["services"].items():
+        image = service.get("image", "")
+        if "build" in service or not image:
+            continue
+        tag = image.partition(":")[2]
+        assert re.match(r"^\d+\.\d+(\.\d+)?(-[a-z0-9]+)?$", tag), f"{name}: {image} is not pinned"
+
+
+def test_compose_lets_work_in_flight_finish_before_a_stop() -> None:
+    services = _compose()["services"]
+
+    def seconds(value: str) -> int:
+        number, unit = re.fullmatch(r"(\d+)([sm])", value).groups()  # type: ignore[union-attr]
+        return int(number) * (60 if unit == "m" else 1)
+
+    # Docker's default is 10 s: less than an export of a large board or a push batch.
+    assert seconds(services["web"]["stop_grace_period"]) >= 30
+    assert seconds(services["worker"]["stop_grace_period"]) >= 60
+
+
+def test_compose_checks_that_beat_sends_its_schedule_and_publishes_web_on_loopback() -> None:
+    services = _compose()["services"]
+    check = services["beat"]["healthcheck"]["test"]
+    assert check[-2:] == ["manage.py", "beat_health"]
+    assert "beat_health" in get_commands()
+    assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_the_image_installs_the_lock_first_and_runs_read_only_code_as_a_user() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    install = dockerfile.index("--require-hashes")
+    assert "requirements/runtime.txt" in dockerfile[:install]
+    assert install < dockerfile.index("COPY pipeline_pulse "), "dependencies before the code"
+    assert "compileall" in dockerfile
+    runtime = dockerfile[dockerfile.rindex("FROM ") :]
+    assert re.search(r"^USER \d+$", runtime, flags=re.MULTILINE), "a numeric non-root user"
+    assert "chown" not in dockerfile, "the runtime user must not own (and so rewrite) the code"
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "var", ".env", "**/tests", "bench"} <= set(ignored)
 
 
 def test_compose_passes_settings_through_without_making_them_empty() -> None:
