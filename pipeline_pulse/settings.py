@@ -234,10 +234,13 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
-# Behind the reverse proxy that TRUST_X_FORWARDED_PROTO trusts, the client's address is the last
-# one the proxy appended to X-Forwarded-For; otherwise that header is the client's own word and
-# never used (it would let a caller dodge the throttle and the lockout).
+# Behind the reverse proxy that TRUST_X_FORWARDED_PROTO trusts, the client's address is the entry
+# that proxy appended to X-Forwarded-For (the right-most); otherwise that header is the client's
+# own word and never used (it would let a caller dodge the throttle and the lockout). One
+# function reads it for the lockout, the API throttles and /metrics
+# (pipeline_pulse/client_address.py).
 _BEHIND_PROXY = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+TRUSTED_PROXY_COUNT = 1 if _BEHIND_PROXY else 0
 
 # --- REST API ----------------------------------------------------------------------------------
 
@@ -257,8 +260,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "pipeline_pulse.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "pipeline_pulse.api.throttles.AnonRateThrottle",
+        "pipeline_pulse.api.throttles.UserRateThrottle",
     ],
     # Requests per login (a token counts as its login), and per client address for calls
     # without a valid login; over the rate: 429 with Retry-After.
@@ -266,7 +269,6 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="1000/hour"),
         "anon": env("API_THROTTLE_ANON", default="100/hour"),
     },
-    "NUM_PROXIES": 1 if _BEHIND_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pipeline Pulse API",
@@ -318,12 +320,8 @@ AXES_LOCKOUT_CALLABLE = "pipeline_pulse.lockout.login_lockout_response"
 # Usernames only; a failed password is never written to the access log.
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False  # no banner on every start; lockouts are still logged as warnings
-if _BEHIND_PROXY:
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_PROXY_ORDER = "right-most"
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The address half of the lock, as the throttles and /metrics read it.
+AXES_CLIENT_IP_CALLABLE = "pipeline_pulse.client_address.client_address"
 
 # --- CORS (the API only) -----------------------------------------------------------------------
 

@@ -179,7 +179,7 @@ def test_https_switches_on_secure_cookies_hsts_redirect_and_wss() -> None:
         "from pipeline_pulse import settings as s; import json; print(json.dumps(["
         "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
         "s.SECURE_HSTS_SECONDS, s.CONTENT_SECURITY_POLICY['DIRECTIVES']['connect-src'], "
-        "s.REST_FRAMEWORK['NUM_PROXIES'], s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']]))"
+        "s.TRUSTED_PROXY_COUNT, s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']]))"
     )
     env = {
         "HTTPS": "true",
