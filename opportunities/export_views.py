@@ -21,7 +21,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -40,20 +40,34 @@ Pieces = Callable[[QuerySet[Opportunity]], Iterator[bytes]]
 
 @require_GET
 def board_export_csv(request: HttpRequest) -> HttpResponseBase:
-    """The filtered board as CSV (UTF-8, one row per deal, the export columns)."""
-    return _export(request, opportunities_csv_pieces, "text/csv; charset=utf-8", "csv")
+    """The filtered board as CSV (UTF-8, one row per deal, the export columns).
+
+    A byte-order mark comes first unless `?bom=0`: a person downloading it from the board
+    opens it in a spreadsheet, and Excel reads accented names right only with the mark.
+    """
+    params = request.GET.copy()
+    bom = params.pop("bom", ["1"])[-1]
+    if bom not in ("0", "1"):
+        return HttpResponseBadRequest(
+            "Nothing was exported: bom must be 0 or 1.\n", content_type="text/plain; charset=utf-8"
+        )
+
+    def pieces(deals: QuerySet[Opportunity]) -> Iterator[bytes]:
+        return opportunities_csv_pieces(deals, bom=bom == "1")
+
+    return _export(request, params, pieces, "text/csv; charset=utf-8", "csv")
 
 
 @require_GET
 def board_export_xlsx(request: HttpRequest) -> HttpResponseBase:
     """The filtered board as an Excel workbook with typed cells."""
-    return _export(request, opportunities_xlsx_pieces, XLSX_CONTENT_TYPE, "xlsx")
+    return _export(request, request.GET, opportunities_xlsx_pieces, XLSX_CONTENT_TYPE, "xlsx")
 
 
 def _export(
-    request: HttpRequest, pieces: Pieces, content_type: str, extension: str
+    request: HttpRequest, params: QueryDict, pieces: Pieces, content_type: str, extension: str
 ) -> HttpResponseBase:
-    query, _ = board_query(request.GET)  # the board's default view when the URL sets none
+    query, _ = board_query(params)  # the board's default view when the URL sets none
     board = DealFilter(query, queryset=deals_visible_to(request.user), request=request)
     if not board.is_valid():
         return HttpResponseBadRequest(
