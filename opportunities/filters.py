@@ -15,7 +15,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from currency.codes import ISO_CODE
+from currency.codes import is_iso_code
 from opportunities.models import (
     NOT_CONVERTED,
     Account,
@@ -26,7 +26,7 @@ from opportunities.models import (
     Outcome,
     Phase,
 )
-from pipeline_pulse.dates import month_bounds, quarter_bounds
+from pipeline_pulse.dates import month_bounds, quarter_bounds, validate_business_date
 
 CLOSING_WINDOWS = (
     ("overdue", "Overdue"),
@@ -90,9 +90,31 @@ class CurrencyListField(TextListField):
 
     def validate(self, value: list[str]) -> None:
         super().validate(value)
-        bad = [code for code in value if not ISO_CODE.match(code)]
+        bad = [code for code in value if not is_iso_code(code)]
         if bad:
             raise forms.ValidationError(f"Not an ISO 4217 currency code: {', '.join(bad)}.")
+
+
+class StrictBooleanField(forms.Field):
+    """`true` or `false` (any case), or empty for either; anything else is an error, never
+    "no filter" (Django's NullBooleanField reads `maybe` and `1` as unset)."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "false": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in self.VALUES:
+            raise forms.ValidationError("Use true or false.", code="invalid")
+        return self.VALUES[text]
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class ValuesFilter(django_filters.Filter):
@@ -142,23 +164,27 @@ class DealFilter(django_filters.FilterSet):
         choices=CLOSING_WINDOWS, method="closing_window", label="Closing"
     )
     closing_from = django_filters.DateFilter(
-        field_name="closing_date", lookup_expr="gte", label="Closing from"
+        field_name="closing_date",
+        lookup_expr="gte",
+        label="Closing from",
+        validators=[validate_business_date],
     )
     closing_to = django_filters.DateFilter(
-        field_name="closing_date", lookup_expr="lte", label="Closing to"
+        field_name="closing_date",
+        lookup_expr="lte",
+        label="Closing to",
+        validators=[validate_business_date],
     )
     probability = django_filters.ChoiceFilter(
         choices=[(band, f"{band}%") for band in PROBABILITY_BANDS],
         method="probability_band",
         label="Probability",
     )
-    strategic = django_filters.BooleanFilter(method="strategic_only", label="Strategic")
-    requires_attention = django_filters.BooleanFilter(
-        method="attention_only", label="Requires attention"
-    )
+    strategic = StrictBooleanFilter(method="strategic_only", label="Strategic")
+    requires_attention = StrictBooleanFilter(method="attention_only", label="Requires attention")
     # `converted=false`: deals with an amount but no SGD value, which totals leave out (the
     # dashboard's "not converted" figure links here).
-    converted = django_filters.BooleanFilter(method="converted_only", label="Converted to SGD")
+    converted = StrictBooleanFilter(method="converted_only", label="Converted to SGD")
     sort = django_filters.OrderingFilter(fields=SORTS, label="Sort")
 
     class Meta:

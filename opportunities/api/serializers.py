@@ -22,6 +22,7 @@ from opportunities.models import (
     Opportunity,
 )
 from opportunities.services.edits import MAX_AMOUNT
+from pipeline_pulse.dates import validate_business_date
 
 
 def money(help_text: str = "", *, allow_null: bool = False) -> serializers.DecimalField:
@@ -239,8 +240,16 @@ class ChangeEventSerializer(serializers.ModelSerializer[ChangeEvent]):
 class ChangePeriodSerializer(serializers.Serializer[Any]):
     """The query of the change-event list: a period of Singapore business days and kinds."""
 
-    start = serializers.DateField(required=False, help_text="Default: Monday of this week.")
-    end = serializers.DateField(required=False, help_text="Default: Sunday of this week.")
+    start = serializers.DateField(
+        required=False,
+        help_text="Default: Monday of this week. From 2000-01-01 to 2099-12-31.",
+        validators=[validate_business_date],
+    )
+    end = serializers.DateField(
+        required=False,
+        help_text="Default: Sunday of this week. From 2000-01-01 to 2099-12-31.",
+        validators=[validate_business_date],
+    )
     kind = serializers.MultipleChoiceField(choices=ChangeKind.choices, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def test_the_command_neutralises_formulas_and_writes_a_bom_when_asked(tmp_path: 
     OpportunityFactory.create(name="=1+2", territory="Zürich")
     out, _ = _run()
     assert out.startswith("zoho_id,")
-    assert list(csv.DictReader(io.StringIO(out)))[0]["name"] == "'=1+2"
+    assert next(iter(csv.DictReader(io.StringIO(out))))["name"] == "'=1+2"
     target = tmp_path / "deals.csv"
     _run("--bom", "--output", str(target))
     assert target.read_bytes().startswith("\ufeffzoho_id,".encode())
