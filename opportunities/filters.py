@@ -77,6 +77,9 @@ class TextListField(forms.Field):
             return []
         values = [value] if isinstance(value, str) else list(value)
         cleaned = [str(item).strip() for item in values if str(item).strip()]
+        if any("\x00" in item for item in cleaned):
+            # As Django's CharField says it: PostgreSQL text cannot hold one.
+            raise forms.ValidationError("Null characters are not allowed.")
         if len(cleaned) > MAX_VALUES:
             raise forms.ValidationError(f"Choose at most {MAX_VALUES} values.")
         if any(len(item) > self.max_length for item in cleaned):

@@ -257,7 +257,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["pipeline_pulse.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "pipeline_pulse.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "pipeline_pulse.api.throttles.AnonRateThrottle",

@@ -168,9 +168,11 @@ def test_polling_shows_progress_then_announces_the_end(
     assert "every 1500ms" not in done.content.decode()
 
 
-def test_a_bad_since_is_ignored(manager_client: Client) -> None:
-    assert manager_client.get(reverse("sync") + "?since=not-a-time").status_code == 200
-    assert manager_client.get(reverse("sync") + "?since=2026-13-45T99:00").status_code == 200
+def test_a_bad_since_is_a_400_naming_it(manager_client: Client) -> None:
+    for since in ("not-a-time", "2026-13-45T99:00"):
+        response = manager_client.get(reverse("sync") + f"?since={since}")
+        assert response.status_code == 400
+        assert response.content.decode().startswith("since: ")
 
 
 def test_header_freshness_states(manager_client: Client, settings: Settings) -> None:
