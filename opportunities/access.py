@@ -24,10 +24,14 @@ if TYPE_CHECKING:
 EDITING_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.REP})
 # Who may start a sync with Zoho.
 SYNCING_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+# Who sees every record a sync could not take (its Zoho id and the bad value); a Rep sees
+# those of its own deals, anyone else none.
+SYNC_ISSUE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 
 __all__ = [
     "EDITING_ROLES",
     "SYNCING_ROLES",
+    "SYNC_ISSUE_ROLES",
     "can_edit_deal",
     "can_edit_deals",
     "can_sync",

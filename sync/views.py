@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -21,7 +22,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
-from opportunities.access import can_sync
+from opportunities.access import SYNC_ISSUE_ROLES, can_sync, deals_visible_to
+from opportunities.roles import Role, role_of
 from pipeline_pulse.dates import (
     BUSINESS_DATE_MESSAGE,
     EARLIEST_BUSINESS_DATE,
@@ -30,7 +32,7 @@ from pipeline_pulse.dates import (
 from pipeline_pulse.fragments import render_page
 from sync.context_processors import live_by_websocket
 from sync.freshness import data_freshness
-from sync.models import SyncKind, SyncRun, SyncStatus
+from sync.models import SyncIssue, SyncKind, SyncRun, SyncStatus
 from sync.services import SyncAlreadyRunning
 from sync.triggers import SyncNotAllowed, sync_request
 from sync.zoho import ZohoClient
@@ -105,6 +107,17 @@ def _live_context(request: HttpRequest, since: datetime | None) -> dict[str, Any
     }
 
 
+def _issues_visible_to(user: Any) -> QuerySet[SyncIssue]:
+    """A skipped record names a deal and its bad value: every one to Admins and Managers, a
+    Rep's own deals' to that Rep, none to anyone else."""
+    role = role_of(user)
+    if role in SYNC_ISSUE_ROLES:
+        return SyncIssue.objects.all()
+    if role is Role.REP:
+        return SyncIssue.objects.filter(zoho_id__in=deals_visible_to(user).values("zoho_id"))
+    return SyncIssue.objects.none()
+
+
 def _page_context(request: HttpRequest, since: datetime | None) -> dict[str, Any]:
     return {
         "configured": not ZohoClient.missing_credentials(),
@@ -112,7 +125,9 @@ def _page_context(request: HttpRequest, since: datetime | None) -> dict[str, Any
         "interval": settings.ZOHO_SYNC_INTERVAL_MINUTES,
         "last_success": SyncRun.objects.latest_succeeded(),
         "last_failure": SyncRun.objects.latest_failed(),
-        "runs": SyncRun.objects.history(RUNS_SHOWN, issues_per_run=ISSUES_PER_RUN),
+        "runs": SyncRun.objects.history(
+            RUNS_SHOWN, issues_per_run=ISSUES_PER_RUN, issues=_issues_visible_to(request.user)
+        ),
         "runs_shown": RUNS_SHOWN,
         "issues_per_run": ISSUES_PER_RUN,
         "can_sync": can_sync(request.user),
