@@ -299,6 +299,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 INSTALLED_APPS += ["drf_spectacular_sidecar"]
+# The health board's CSV and Excel downloads one login may have in progress at once; each
+# holds a request thread while it streams. One more is a 429 with Retry-After.
+EXPORTS_PER_LOGIN = env.int("EXPORTS_PER_LOGIN", default=2)
 
 # --- Login protection (django-axes) --------------------------------------------------------------
 
