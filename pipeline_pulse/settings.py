@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on a logged-in user's pages and on the API's answers;
+    # after authentication, so it knows the user, and outside the views' own headers.
+    "pipeline_pulse.cache_headers.private_cache_middleware",
     # request_started / request_finished lines, with the request id and the user's id bound
     # to every line logged in between; after authentication, so it knows the user.
     "django_structlog.middlewares.RequestMiddleware",

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from opportunities.access import SYNC_ISSUE_ROLES, can_sync, deals_visible_to
 from opportunities.roles import Role, role_of
@@ -144,6 +145,7 @@ def _respond(request: HttpRequest, context: dict[str, Any], status: int = 200) -
     return response
 
 
+@vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_GET
 def sync_page(request: HttpRequest) -> HttpResponse:
     try:
@@ -153,6 +155,7 @@ def sync_page(request: HttpRequest) -> HttpResponse:
     return _respond(request, _page_context(request, since))
 
 
+@vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_POST
 def sync_start(request: HttpRequest) -> HttpResponse:
     """Queue "Sync now" (incremental) or "Full sync"; Managers and Admins only."""

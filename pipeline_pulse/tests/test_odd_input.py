@@ -10,23 +10,18 @@ A new URL is covered the moment it is added.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
 import pytest
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.test import Client
-from django.urls import reverse
 from pytest_django import Settings
 
-from currency.services import rate_override_set
-from opportunities.models import Conflict
 from opportunities.roles import Role
-from opportunities.tests.factories import OpportunityFactory, StageMappingFactory, UserFactory
-from pipeline_pulse.tests.routes import all_routes
-from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
+from opportunities.tests.factories import OpportunityFactory, UserFactory
+from pipeline_pulse.tests.routes import ROUTES_WITH_ROWS, all_routes, paths_with_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +41,7 @@ ODD_VALUES = [
 ]
 ADMIN_VALUES = ["9999-12-31", "²", "99999999999999999999999", "\x00"]
 DEEP_JSON = "[" * 5000 + "]" * 5000
-# Logging out would end the walk. The admin's list pages get their common parameters below.
-SKIPPED = {"logout", "admin:logout"}
+# The admin's list pages get their common parameters below.
 ADMIN_PARAMETERS = ("q", "o", "p", "e", "all", "_popup", "_to_field")
 
 _read: set[str] = set()
@@ -86,79 +80,26 @@ def recording(settings: Settings) -> None:
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.record_parameters"]
 
 
-def _objects() -> dict[str, dict[str, int]]:
-    """Real rows for each route with path parameters, so its view reads its query string."""
-    deal = OpportunityFactory.create()
-    conflict = Conflict.objects.create(
-        opportunity=deal,
-        field="closing_date",
-        base_value="2027-03-01",
-        local_value="2027-04-15",
-        zoho_value="2027-05-31",
-        strategy="manual",
-    )
-    mapping = StageMappingFactory.create(stage="Shortlisted")
-    run = SyncRun.objects.create(
-        kind=SyncKind.FULL, status=SyncStatus.SUCCEEDED, trigger=SyncTrigger.SCHEDULE
-    )
-    admin = UserFactory.create(role=Role.VIEWER)
-    override = rate_override_set(
-        currency="INR", units_per_usd=Decimal("80"), reason="Budget", user=admin
-    )
-    return {
-        "deal": {"pk": deal.pk},
-        "deal_conflict_decide": {"pk": deal.pk, "conflict_id": conflict.pk},
-        "api:opportunity-detail": {"pk": deal.pk},
-        "api:conflict-detail": {"pk": conflict.pk},
-        "api:conflict-resolve": {"pk": conflict.pk},
-        "api:stage-mapping-detail": {"pk": mapping.pk},
-        "api:sync-run-detail": {"pk": run.pk},
-        "api:rate-override-detail": {"pk": override.pk},
-        "api:rate-override-remove": {"pk": override.pk},
-    }
-
-
-def _paths(objects: dict[str, dict[str, int]]) -> Iterator[tuple[str, str]]:
-    for path, name, _ in all_routes():
-        if name in SKIPPED:
-            continue
-        if name in objects:
-            yield reverse(name, kwargs=objects[name]), name
-        else:
-            yield path, name
-
-
 def _no_server_error(response: Any, what: str) -> None:
     assert response.status_code < 500, f"{what}: {response.status_code}"
 
 
 def test_every_route_with_path_parameters_gets_real_rows() -> None:
     """A new route with an id in its path must say which row it shows, or it is fuzzed as 404."""
-    named = {name for path, name, _ in all_routes() if "/1/" in path and path.count("/admin/") == 0}
-    missing = named - {
-        "deal",
-        "deal_conflict_decide",
-        "api:opportunity-detail",
-        "api:conflict-detail",
-        "api:conflict-resolve",
-        "api:stage-mapping-detail",
-        "api:sync-run-detail",
-        "api:rate-override-detail",
-        "api:rate-override-remove",
-    }
-    assert not missing, f"add rows for {sorted(missing)} to _objects()"
+    named = {name for path, name, _ in all_routes() if "/1/" in path and "/admin/" not in path}
+    missing = named - ROUTES_WITH_ROWS
+    assert not missing, f"add rows for {sorted(missing)} to routes.rows_for_routes()"
 
 
 def test_no_odd_value_of_any_parameter_gets_a_5xx(recording: None) -> None:
     client = Client(raise_request_exception=False)
     client.force_login(UserFactory.create(role=Role.ADMIN, is_staff=True, is_superuser=True))
-    objects = _objects()
     fuzzed = 0
     with (
         mock.patch("sync.triggers.zoho_sync_incremental.delay"),
         mock.patch("sync.triggers.zoho_sync_full.delay"),
     ):
-        for path, name in _paths(objects):
+        for path, name in paths_with_rows():
             _read.clear()
             _no_server_error(client.get(path), path)
             parameters, values = set(_read), ODD_VALUES
