@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import exceptions, pagination, viewsets
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from pipeline_pulse.models import ApiToken
 
 MAX_PAGE_SIZE = 200
 
@@ -42,6 +45,16 @@ class ApiMixin(APIView):
         except exceptions.NotAuthenticated:
             self.check_throttles(request)
             raise
+        token = request.auth
+        if (
+            isinstance(token, ApiToken)
+            and token.is_read_only
+            and request.method not in SAFE_METHODS
+            and hasattr(self, (request.method or "").lower())  # else 405, as for anyone
+        ):
+            raise exceptions.PermissionDenied(
+                "This token is read-only; an Admin can create a read-and-write token."
+            )
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)

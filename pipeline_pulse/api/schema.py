@@ -25,8 +25,8 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
 # Status → what it means on this API; every operation may answer these.
 COMMON_ERRORS = {
-    "401": "No credentials, or a bad or revoked token.",
-    "403": "The login's role may not do this (or has no role).",
+    "401": "No credentials, or a bad, expired or revoked token.",
+    "403": "The login's role may not do this (or has no role), or a read-only token writes.",
     "429": "Too many requests; wait `Retry-After` seconds.",
 }
 ERROR_EXAMPLES = {

@@ -32,6 +32,7 @@ from currency.services import rate_override_set
 from opportunities.roles import Role
 from opportunities.tests.factories import OpportunityFactory, StageMappingFactory, UserFactory
 from pipeline_pulse.api.tokens import api_token_create
+from pipeline_pulse.models import TokenScope
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,7 @@ def _data() -> dict[str, str]:
         kind=SyncKind.FULL, status=SyncStatus.SUCCEEDED, trigger=SyncTrigger.SCHEDULE
     )
     rate_override_set(currency="INR", units_per_usd=Decimal("80"), reason="Budget", user=admin)
-    _, raw = api_token_create(user=admin, name="fuzz", created_by=None)
+    _, raw = api_token_create(user=admin, name="fuzz", created_by=None, scope=TokenScope.READ_WRITE)
     return {"Authorization": f"Bearer {raw}"}
 
 
