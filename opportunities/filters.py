@@ -120,6 +120,18 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class OwnerField(django_filters.fields.ModelMultipleChoiceField):
+    """CRM user ids; an empty value is no filter, as for every other deal filter."""
+
+    def clean(self, value: Any) -> Any:
+        values = [value] if isinstance(value, str) else list(value or [])
+        return super().clean([item for item in values if item != ""])
+
+
+class OwnerFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = OwnerField
+
+
 class ValuesFilter(django_filters.Filter):
     """Deals whose field has any of the given values; unknown values simply match nothing."""
 
@@ -136,6 +148,13 @@ class CurrencyFilter(ValuesFilter):
 class DealFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        # django-filter drops the empty items of `sort=,,` silently: a sort of nothing.
+        getlist = getattr(self.data, "getlist", None)
+        sorts = [
+            sort for value in (getlist("sort") if getlist else []) for sort in value.split(",")
+        ]
+        if len(sorts) > 1 and "" in sorts:
+            self.add_error("sort", "Separate sorts with single commas: health,-amount_sgd.")
         start, end = cleaned.get("closing_from"), cleaned.get("closing_to")
         if start and end and end < start:
             self.add_error("closing_to", "The end of the window is before its start.")
@@ -148,9 +167,7 @@ class DealFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
     # distinct=False throughout: no filter follows a to-many relation, and DISTINCT over every
     # column (health reasons included) costs more than the rest of a board query at 100k deals.
-    owner = django_filters.ModelMultipleChoiceFilter(
-        queryset=CrmUser.objects.all(), label="Owner", distinct=False
-    )
+    owner = OwnerFilter(queryset=CrmUser.objects.all(), label="Owner", distinct=False)
     territory = ValuesFilter(label="Territory")
     service_line = ValuesFilter(label="Service line")
     currency = CurrencyFilter(label="Currency")

@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "pipeline_pulse.api.schema.add_common_errors",
+        "pipeline_pulse.api.schema.document_query_rules",
     ],
     # Swagger UI from drf-spectacular-sidecar's files, served as our static files (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",

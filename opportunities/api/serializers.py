@@ -22,6 +22,7 @@ from opportunities.models import (
     Opportunity,
 )
 from opportunities.services.edits import MAX_AMOUNT
+from pipeline_pulse.api.strict import StrictJsonSerializer
 from pipeline_pulse.dates import validate_business_date
 
 
@@ -133,7 +134,7 @@ def _date() -> serializers.DateField:
     return serializers.DateField(required=False, allow_null=True)
 
 
-class OpportunityEditSerializer(serializers.Serializer[Any]):
+class OpportunityEditSerializer(StrictJsonSerializer):
     """A PATCH of a deal's O2R tracking fields (`deal_fields.EDITABLE_FIELDS`); send only the
     fields that change. Zoho's own rules (a known stage, required fields) are checked next by
     `opportunity_edit`, with the same error body."""
