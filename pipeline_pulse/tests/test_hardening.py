@@ -190,6 +190,8 @@ def test_https_switches_on_secure_cookies_hsts_redirect_and_wss() -> None:
         "API_THROTTLE_ANON": "5/minute",
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "pipeline_pulse.settings",
+        # Required without DEBUG; a checkout's .env would otherwise be what supplies it.
+        "SECRET_KEY": "test-only-" + "x" * 50,
     }
     result = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", code],
