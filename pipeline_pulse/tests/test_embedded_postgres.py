@@ -57,7 +57,7 @@ def test_an_empty_database_url_means_the_embedded_postgresql(tmp_path: Path) -> 
 
 
 def test_a_database_url_that_is_not_postgresql_is_refused() -> None:
-    env = {**os.environ, "DATABASE_URL": "sqlite:///db.sqlite3"}
+    env = {**os.environ, "DATABASE_URL": "mysql://pulse@127.0.0.1:3306/pipeline_pulse"}
     with pytest.raises(subprocess.CalledProcessError) as refused:
         settings_in_new_process(env, "settings.DATABASES")
     assert "DATABASE_URL must name a PostgreSQL database" in refused.value.stderr
