@@ -115,7 +115,7 @@ TEMPLATES = [
 
 # PostgreSQL everywhere. DATABASE_URL names the server (production, CI); unset or empty (as in
 # a copied .env.example), an embedded PostgreSQL runs from EMBEDDED_POSTGRES_DIR, started on
-# the first connection and stopped when the last process using it ends
+# the first connection and stopped when the process that started it exits
 # (pipeline_pulse/embedded_postgres).
 DATABASE_URL = env("DATABASE_URL", default="")
 EMBEDDED_POSTGRES_DIR = Path(env("EMBEDDED_POSTGRES_DIR", default=str(DATA_DIR / "postgres")))
