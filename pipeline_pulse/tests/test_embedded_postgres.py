@@ -107,9 +107,7 @@ def test_the_process_that_starts_the_server_stops_it_others_leave_it_running(
 def test_a_server_left_by_a_killed_process_is_reused_and_can_be_stopped(tmp_path: Path) -> None:
     data_dir = tmp_path / "postgres"
     env = _environment(data_dir)
-    starter = _django(
-        env, "connection.ensure_connection(); print('ready', flush=True); input()"
-    )
+    starter = _django(env, "connection.ensure_connection(); print('ready', flush=True); input()")
     assert starter.stdout is not None
     assert starter.stdout.readline().strip() == "ready"
     starter.kill()  # no exit handlers: the server outlives it
