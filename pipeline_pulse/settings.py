@@ -133,12 +133,6 @@ else:
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-    # Lets the few reads a page makes on every view run as prepared statements
-    # (pipeline_pulse.compiled_sql.prepared_raw): planned once per connection. Every other
-    # query still goes through Django's client-side cursor, which never prepares, so the
-    # threshold itself is never reached. Off behind a pooler in transaction mode.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Requests one web process serves at once (asgi.py's thread pool); each thread keeps its own

@@ -137,8 +137,8 @@ def test_a_page_outside_the_target_says_what_it_would_be_without_failing_the_run
 @pytest.mark.django_db
 def test_aged_deals_get_the_changes_a_deal_page_shows_at_most() -> None:
     from bench.web import HISTORY_CHANGES, _aged_deals
+    from opportunities.display import change_value
     from opportunities.models import ChangeEvent
-    from opportunities.templatetags.pulse import change_value
 
     typical, *_ = OpportunityFactory.create_batch(4)
     aged = _aged_deals(2, besides=[typical.pk])

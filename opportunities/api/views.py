@@ -18,7 +18,7 @@ from rest_framework import mixins
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from opportunities.access import deal_for, deals_visible_to
+from opportunities.access import changes_visible_to, deal_for, deals_visible_to
 from opportunities.api import examples
 from opportunities.api.serializers import (
     ChangeEventSerializer,
@@ -30,7 +30,7 @@ from opportunities.api.serializers import (
     PipelineSummarySerializer,
 )
 from opportunities.filters import DealFilter
-from opportunities.models import ChangeEvent, HealthStatus, Opportunity, OpportunityQuerySet
+from opportunities.models import HealthStatus, Opportunity, OpportunityQuerySet
 from opportunities.models.deals import HEALTH_ORDER, NOT_CONVERTED
 from opportunities.services.edits import opportunity_edit
 from pipeline_pulse.api.base import ApiView, ApiViewSet, PageNumberPagination
@@ -202,7 +202,7 @@ class ChangeEventViewSet(mixins.ListModelMixin, ApiViewSet):
         default_start, default_end = week_bounds(timezone.localdate())
         start = period.validated_data.get("start", default_start)
         end = period.validated_data.get("end", default_end)
-        events = ChangeEvent.objects.visible_to(self.request.user).between(start, end)
+        events = changes_visible_to(self.request.user).between(start, end)
         if kinds := period.validated_data.get("kind"):
             events = events.of_kind(*kinds)
         return events.select_related("opportunity")

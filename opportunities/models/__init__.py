@@ -20,7 +20,7 @@ from opportunities.models.deals import (
     OpportunityQuerySet,
     PipelineBucket,
 )
-from opportunities.models.history import ChangeEvent, PhaseTransition
+from opportunities.models.history import ChangeEvent, ChangeEventQuerySet, PhaseTransition
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
 from opportunities.models.thresholds import HealthThresholds
@@ -31,6 +31,7 @@ __all__ = [
     "NOT_CONVERTED",
     "Account",
     "ChangeEvent",
+    "ChangeEventQuerySet",
     "ChangeKind",
     "Conflict",
     "ConflictResolution",

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import models
 from django.db.models import Case, Count, F, Q, Sum, Value, When
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -21,88 +19,13 @@ from currency.models import ConversionProblem, RateSource
 from opportunities.models.choices import HealthStatus, Outcome, Phase
 from opportunities.models.crm import Account, CrmUser
 from opportunities.models.stages import StageMapping
-from opportunities.roles import Role, role_of
-from pipeline_pulse.compiled_sql import prepared_raw, sql_with_one_id
 from pipeline_pulse.dates import quarter_bounds
 from pipeline_pulse.models import AuditedModel
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
-
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # A deal with an amount that has no SGD value (no known rate): counted, never summed.
 NOT_CONVERTED = Q(amount__isnull=False, amount_sgd__isnull=True)
-
-
-@functools.cache
-def _record_flags_sql(deal_model: type[models.Model], alias: str) -> dict[str, str]:
-    """The EXISTS clauses of `with_record_flags`, built once per process and database.
-
-    Only table and column names of our own models go in, quoted: nothing a user typed.
-    """
-    quote = connections[alias].ops.quote_name
-    deal_id = f"{quote(deal_model._meta.db_table)}.{quote('id')}"
-    conflicts: Any = deal_model._meta.get_field("conflicts")  # the reverse relation
-    # simple-history's model of the deal table (its descriptor builds a manager per access).
-    history: Any = vars(deal_model)["history"].model
-    exists = "EXISTS (SELECT 1 FROM {table} WHERE {column} = {deal_id})"
-    return {
-        "has_conflicts": exists.format(
-            table=quote(conflicts.related_model._meta.db_table),
-            column=quote(conflicts.field.column),
-            deal_id=deal_id,
-        ),
-        "has_local_history": exists.format(
-            table=quote(history._meta.db_table), column=quote("id"), deal_id=deal_id
-        ),
-    }
-
-
-# The deal's relations read with it by `live_deal`, each column as an annotation
-# `_<relation>__<column>` (the deal has an `account_id` of its own).
-_LIVE_DEAL_RELATIONS: dict[str, type[models.Model]] = {"account": Account, "owner": CrmUser}
-
-
-def _relation_columns(model: type[models.Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
-
-
-def _from_database(model: type[models.Model], values: list[Any], alias: str) -> list[Any]:
-    """A row's values of `model`'s columns as the ORM would give them: through the backend's
-    and each field's converters, as a compiled query applies them."""
-    connection = connections[alias]
-    converted = []
-    fields: list[Any] = list(model._meta.concrete_fields)  # the stubs miss get_db_converters
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for convert in [
-            *connection.ops.get_db_converters(column),
-            *field.get_db_converters(connection),
-        ]:
-            value = convert(value, column, connection)
-        converted.append(value)
-    return converted
-
-
-@functools.cache
-def _live_deal_sql(alias: str) -> str:
-    """`live_deal`'s SELECT, compiled by the ORM once per process and database, with the
-    deal's id as its only parameter."""
-    deals = Opportunity.objects.using(alias).live().with_record_flags()
-    related = {
-        f"_{relation}__{column}": F(f"{relation}__{column}")
-        for relation, model in _LIVE_DEAL_RELATIONS.items()
-        for column in _relation_columns(model)
-    }
-    return sql_with_one_id(deals.annotate(**related).filter(pk=0))
-
-
-# Roles that see every live deal; a Rep sees their own (OpportunityQuerySet.visible_to).
-EVERY_LIVE_DEAL_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.VIEWER})
-# The largest id PostgreSQL's bigint holds: a larger one names no deal.
-_LARGEST_ID = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,53 +149,16 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         return self.annotate(in_conflict=models.Exists(waiting))
 
     def with_record_flags(self) -> OpportunityQuerySet:
-        """Annotate `has_conflicts` (open or settled) and `has_local_history` (edited here).
-
-        Most deals have neither: a page that shows them skips both reads, for an index probe
-        each in the query that fetches the deal. For the deal query itself, not a subquery:
-        the EXISTS clauses name the deal table, as Django's own Exists would cost ~1.3 ms of
-        compiling per page where this costs ~0.1 ms (measured in bench/web's deal page).
-        """
-        flags = _record_flags_sql(self.model, self.db)
+        """Annotate `has_conflicts` (open or settled) and `has_local_history` (edited here):
+        whether the deal page has those sections to read at all."""
+        # Both models point at this one: reached through the reverse relation and the
+        # history descriptor rather than imported back.
+        conflict: Any = self.model._meta.get_field("conflicts").related_model
+        history: Any = self.model.history.model
         return self.annotate(
-            **{name: RawSQL(sql, (), models.BooleanField()) for name, sql in flags.items()}  # noqa: S611  # nosec B611
+            has_conflicts=models.Exists(conflict.objects.filter(opportunity=models.OuterRef("pk"))),
+            has_local_history=models.Exists(history.objects.filter(id=models.OuterRef("pk"))),
         )
-
-    def live_deal(self, pk: object) -> Opportunity | None:
-        """The live deal `pk` with its account and owner and `with_record_flags()`, or None.
-
-        What every read of one deal needs (its page, the API's detail). The same query as
-        `live().select_related("account", "owner").with_record_flags().get(pk=...)`, but
-        compiled once per process: building and compiling that queryset took about half of
-        the read's 4 ms (bench/web's deal page, in one process), for SQL that only the id
-        changes. On PostgreSQL it runs as a prepared statement, planned once per connection.
-        """
-        if self.query.where:
-            # The compiled SQL reads from every deal: a filter here would be silently lost.
-            raise TypeError("live_deal() reads any live deal: call it on Opportunity.objects")
-        try:
-            deal_id = int(str(pk))
-        except ValueError:
-            return None
-        if not 0 < deal_id <= _LARGEST_ID:
-            return None
-        sql = _live_deal_sql(self.db)
-        deal = next(iter(prepared_raw(self.model, self.db, sql, [deal_id])), None)
-        if deal is None:
-            return None
-        # raw() converts the deal's own columns only: the flags and the relations' columns
-        # come as the database gives them.
-        for flag in _record_flags_sql(Opportunity, self.db):
-            setattr(deal, flag, bool(getattr(deal, flag)))
-        for relation, model in _LIVE_DEAL_RELATIONS.items():
-            columns = _relation_columns(model)
-            values = [deal.__dict__.pop(f"_{relation}__{column}") for column in columns]
-            related = None
-            if getattr(deal, f"{relation}_id") is not None:
-                related = model.from_db(self.db, columns, _from_database(model, values, self.db))
-            # Through the descriptor: cached on the deal, so reading it costs no query.
-            setattr(deal, relation, related)
-        return deal
 
     def health_tracked(self) -> OpportunityQuerySet:
         """Deals whose health can change with the calendar: open ones and won ones.
@@ -429,18 +315,6 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
             condition |= Q(account__name__in=settings.STRATEGIC_ACCOUNTS)
             condition |= Q(account__zoho_id__in=settings.STRATEGIC_ACCOUNTS)
         return condition
-
-    def visible_to(self, user: User | AnonymousUser) -> OpportunityQuerySet:
-        """The live deals this login may see: everything, or a rep's own deals only."""
-        role = role_of(user)
-        if role in EVERY_LIVE_DEAL_ROLES:
-            return self.live()
-        if role is Role.REP:
-            email = getattr(user, "email", "")
-            if not email:
-                return self.none()
-            return self.live().filter(owner__email__iexact=email)
-        return self.none()
 
 
 class Opportunity(AuditedModel):

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from opportunities.access import changes_visible_to
 from opportunities.models import ChangeEvent, HealthStatus, Opportunity, Outcome
 from opportunities.tests.screens import deal, mixed_pipeline
 
@@ -86,6 +87,4 @@ def test_change_events_visible_to_follow_the_deals() -> None:
     mine = deal(owner=CrmUserFactory.create(email="rep@example.com"))
     ChangeEvent.objects.create(opportunity=mine, kind="won")
     ChangeEvent.objects.create(opportunity=deal(outcome=Outcome.WON), kind="won")
-    assert list(ChangeEvent.objects.visible_to(rep).values_list("opportunity", flat=True)) == [
-        mine.pk
-    ]
+    assert list(changes_visible_to(rep).values_list("opportunity", flat=True)) == [mine.pk]

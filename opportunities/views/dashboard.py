@@ -21,9 +21,9 @@ from opportunities.models import (
     PipelineSnapshot,
 )
 from opportunities.roles import Role, role_of
-from opportunities.templatetags.pulse import day, sgd, sgd_short
 from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.links import board_url, open_board_url
+from pipeline_pulse.display import day, sgd, sgd_short
 
 TREND_DAYS = 90
 HEADINGS = {
