@@ -510,8 +510,7 @@ class ExportMemory:
 def _every_deal(user: User) -> QuerySet[Opportunity]:
     """What the board's export of every live deal writes, as the export views build it."""
     from opportunities.access import deals_visible_to
-    from opportunities.filters import DealFilter
-    from opportunities.views.board import board_query
+    from opportunities.filters import DealFilter, board_query
 
     query, _ = board_query(QueryDict(EVERY_DEAL))
     return DealFilter(query, queryset=deals_visible_to(user)).qs

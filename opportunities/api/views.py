@@ -32,6 +32,7 @@ from opportunities.api.serializers import (
 from opportunities.filters import DealFilter
 from opportunities.models import HealthStatus, Opportunity, OpportunityQuerySet
 from opportunities.models.deals import HEALTH_ORDER, NOT_CONVERTED
+from opportunities.selectors import pipeline_summary
 from opportunities.services.edits import opportunity_edit
 from pipeline_pulse.api.base import ApiView, ApiViewSet, PageNumberPagination
 from pipeline_pulse.api.schema import errors
@@ -140,7 +141,7 @@ class PipelineSummaryView(FilteredFiguresView):
         ],
     )
     def get(self, request: Request) -> Response:
-        summary = _filtered_deals(request, self).pipeline_summary()
+        summary = pipeline_summary(_filtered_deals(request, self))
         quarter_start, quarter_end = summary.quarter
         figures = {**asdict(summary), "quarter_start": quarter_start, "quarter_end": quarter_end}
         return Response(PipelineSummarySerializer(figures).data)

@@ -15,10 +15,10 @@ from opportunities.models.conflicts import Conflict, ConflictResolution, Conflic
 from opportunities.models.crm import Account, CrmUser
 from opportunities.models.deals import (
     HEALTH_ORDER,
+    IN_PLAY_OUTCOMES,
     NOT_CONVERTED,
     Opportunity,
     OpportunityQuerySet,
-    PipelineBucket,
 )
 from opportunities.models.history import ChangeEvent, ChangeEventQuerySet, PhaseTransition
 from opportunities.models.snapshots import PipelineSnapshot
@@ -27,6 +27,7 @@ from opportunities.models.thresholds import HealthThresholds
 
 __all__ = [
     "HEALTH_ORDER",
+    "IN_PLAY_OUTCOMES",
     "MILESTONE_FIELDS",
     "NOT_CONVERTED",
     "Account",
@@ -46,7 +47,6 @@ __all__ = [
     "Outcome",
     "Phase",
     "PhaseTransition",
-    "PipelineBucket",
     "PipelineSnapshot",
     "SnapshotDimension",
     "SnapshotSource",
