@@ -191,7 +191,7 @@ LANGUAGE_CODE = "en-gb"
 # Business dates ("overdue", "this quarter") are Singapore dates; storage is UTC.
 TIME_ZONE = "Asia/Singapore"
 # English only: without the translation machinery every string a page renders skips a
-# lookup of the active language (~0.7 ms of a deal page). Dates keep en-GB's formats.
+# lookup of the active language. Dates keep en-GB's formats.
 USE_I18N = False
 USE_TZ = True
 
