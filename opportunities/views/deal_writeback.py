@@ -13,9 +13,9 @@ from typing import Any
 from currency.conversion import rate_overrides_newest
 from currency.models import RateOverride
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME
+from opportunities.display import field_value
 from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.services.edits import SYNCED_REASON
-from opportunities.templatetags.pulse import field_value
 
 EDITS_SHOWN = 10
 RESOLVED_CONFLICTS_SHOWN = 5
