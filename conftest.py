@@ -25,6 +25,7 @@ from template_partials.templatetags.partials import TemplateProxy
 
 from opportunities.roles import Role
 from opportunities.tests.factories import UserFactory
+from pipeline_pulse.rate_limits import rate_limits_reset
 
 _default_stage_mapping = importlib.import_module(
     "opportunities.migrations.0002_default_stage_mapping"
@@ -128,6 +129,7 @@ def _test_environment(settings: Settings) -> None:
     # password hashing, so they use Django's fastest hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    rate_limits_reset()
 
 
 @pytest.fixture(autouse=True)

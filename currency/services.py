@@ -47,6 +47,7 @@ __all__ = [
     "RefreshAttempt",
     "SgdConversion",
     "SgdConverter",
+    "currencies_accepted",
     "fx_currencies_wanted",
     "fx_rates_backfill",
     "fx_rates_last_refresh",
@@ -107,6 +108,19 @@ def fx_currencies_wanted() -> list[str]:
     unknown = fx_unknown_currencies()
     in_use = sorted(code for code in currencies_in_use_ask() if is_iso_code(code))
     return configured + [code for code in in_use if code not in configured and code not in unknown]
+
+
+def currencies_accepted() -> frozenset[str]:
+    """The currencies a deal may be given here: the org's home currency, FX_CURRENCIES, and
+    every currency its deals already use (Zoho accepted those, so the org has them switched
+    on). Zoho refuses a currency the org has not added, and a rate is wanted for each."""
+    return frozenset(
+        {
+            settings.ZOHO_HOME_CURRENCY.strip().upper(),
+            *settings.FX_CURRENCIES,
+            *(code for code in currencies_in_use_ask() if is_iso_code(code)),
+        }
+    )
 
 
 def fx_unknown_currencies() -> set[str]:

@@ -25,6 +25,9 @@ EVERY_LIVE_DEAL_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.VIEWER})
 EDITING_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.REP})
 # Who may start a sync with Zoho.
 SYNCING_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+# Who sees every record a sync could not take (its Zoho id and the bad value); a Rep sees
+# those of its own deals, anyone else none.
+SYNC_ISSUE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 # The largest id PostgreSQL's bigint holds: a larger one names no deal.
 _LARGEST_ID = 2**63 - 1
 
@@ -32,6 +35,7 @@ __all__ = [
     "EDITING_ROLES",
     "EVERY_LIVE_DEAL_ROLES",
     "SYNCING_ROLES",
+    "SYNC_ISSUE_ROLES",
     "can_edit_deal",
     "can_edit_deals",
     "can_sync",

@@ -15,13 +15,21 @@ making the next.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -31,6 +39,7 @@ from opportunities.exports import opportunities_csv_pieces
 from opportunities.exports_xlsx import XLSX_CONTENT_TYPE, opportunities_xlsx_pieces
 from opportunities.filters import DealFilter, board_query
 from opportunities.models import Opportunity
+from pipeline_pulse.rate_limits import EXPORT_LEASE_SECONDS, Slot, SlotTaken, slot_take
 
 FILENAME = "pipeline-pulse-deals-{day:%Y-%m-%d}.{extension}"
 
@@ -39,33 +48,87 @@ Pieces = Callable[[QuerySet[Opportunity]], Iterator[bytes]]
 
 @require_GET
 def board_export_csv(request: HttpRequest) -> HttpResponseBase:
-    """The filtered board as CSV (UTF-8, one row per deal, the export columns)."""
-    return _export(request, opportunities_csv_pieces, "text/csv; charset=utf-8", "csv")
+    """The filtered board as CSV (UTF-8, one row per deal, the export columns).
+
+    A byte-order mark comes first unless `?bom=0`: a person downloading it from the board
+    opens it in a spreadsheet, and Excel reads accented names right only with the mark.
+    """
+    params = request.GET.copy()
+    bom = params.pop("bom", ["1"])[-1]
+    if bom not in ("0", "1"):
+        return HttpResponseBadRequest(
+            "Nothing was exported: bom must be 0 or 1.\n", content_type="text/plain; charset=utf-8"
+        )
+
+    def pieces(deals: QuerySet[Opportunity]) -> Iterator[bytes]:
+        return opportunities_csv_pieces(deals, bom=bom == "1")
+
+    return _export(request, params, pieces, "text/csv; charset=utf-8", "csv")
 
 
 @require_GET
 def board_export_xlsx(request: HttpRequest) -> HttpResponseBase:
     """The filtered board as an Excel workbook with typed cells."""
-    return _export(request, opportunities_xlsx_pieces, XLSX_CONTENT_TYPE, "xlsx")
+    return _export(request, request.GET, opportunities_xlsx_pieces, XLSX_CONTENT_TYPE, "xlsx")
 
 
 def _export(
-    request: HttpRequest, pieces: Pieces, content_type: str, extension: str
+    request: HttpRequest, params: QueryDict, pieces: Pieces, content_type: str, extension: str
 ) -> HttpResponseBase:
-    query, _ = board_query(request.GET)  # the board's default view when the URL sets none
+    query, _ = board_query(params)  # the board's default view when the URL sets none
     board = DealFilter(query, queryset=deals_visible_to(request.user), request=request)
     if not board.is_valid():
         return HttpResponseBadRequest(
             _invalid_filters_message(board.errors), content_type="text/plain; charset=utf-8"
         )
-    response = StreamingHttpResponse(
-        _streamed(request, pieces(board.qs)), content_type=content_type
-    )
+    try:
+        slot = slot_take(key=f"exports:{request.user.pk}", limit=settings.EXPORTS_PER_LOGIN)
+    except SlotTaken as taken:
+        return _too_many_exports(taken.retry_after)
+    held = HeldPieces(pieces(board.qs), slot)
+    response = StreamingHttpResponse(_streamed(request, held), content_type=content_type)
     filename = FILENAME.format(day=timezone.localdate(), extension=extension)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # The rows are the login's own view of the pipeline: never kept by a shared cache.
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _too_many_exports(retry_after: int) -> HttpResponse:
+    limit: int = settings.EXPORTS_PER_LOGIN
+    response = HttpResponse(
+        f"Nothing was exported: {limit} of your exports are still being made, and each holds "
+        f"one of the server's request threads. Try again in {retry_after} seconds, once one "
+        "has finished.\n",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+class HeldPieces:
+    """The file's pieces, holding the login's export slot until the download ends or is
+    abandoned (Django closes the iterator either way, started or not)."""
+
+    def __init__(self, pieces: Iterator[bytes], slot: Slot) -> None:
+        self.pieces, self.slot = pieces, slot
+        self.renewed_at = time.monotonic()
+
+    def __iter__(self) -> HeldPieces:
+        return self
+
+    def __next__(self) -> bytes:
+        if time.monotonic() - self.renewed_at > EXPORT_LEASE_SECONDS / 3:
+            self.slot.renew()  # a very long download keeps its slot
+            self.renewed_at = time.monotonic()
+        return next(self.pieces)
+
+    def close(self) -> None:
+        try:
+            _close(self.pieces)
+        finally:
+            self.slot.release()
 
 
 def _invalid_filters_message(errors: Any) -> str:

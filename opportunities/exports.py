@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -141,9 +142,27 @@ def opportunity_export_values(deals: QuerySet[Opportunity]) -> Iterator[list[Any
         yield [column.value(row) for column in EXPORT_COLUMNS]
 
 
+# A spreadsheet opening a CSV runs a cell that starts with one of these as a formula (OWASP's
+# "CSV injection" list, with the full-width forms some locales' Excel also accepts).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# ...except a plain number, which is a value, not a formula ("-12.5" stays as it is).
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+# Excel reads a CSV as UTF-8 only when it starts with this mark; without it accented names
+# come out garbled.
+UTF8_BOM = "\ufeff"
+
+
+def neutralised(text: str) -> str:
+    """CRM text that a spreadsheet would run as a formula, prefixed with `'` (as OWASP
+    recommends) so it is shown as text; any other text as it is."""
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return f"'{text}"
+    return text
+
+
 def as_text(value: Any, kind: CellKind) -> str:
     """A value as CSV shows it: numbers plain (no exponent, no grouping), ISO dates, empty
-    when unknown."""
+    when unknown, text never a formula."""
     if value is None:
         return ""
     if kind in (CellKind.NUMBER, CellKind.MONEY):
@@ -152,7 +171,7 @@ def as_text(value: Any, kind: CellKind) -> str:
         return timezone.localtime(value).isoformat(timespec="seconds")
     if kind is CellKind.DATE:
         return str(value.isoformat())
-    return str(value)
+    return neutralised(str(value))
 
 
 def opportunity_export_rows(deals: QuerySet[Opportunity]) -> Iterator[list[str]]:
@@ -167,11 +186,17 @@ class _Writable(Protocol):
     def write(self, text: str, /) -> object: ...
 
 
-def opportunities_write_csv(deals: QuerySet[Opportunity], stream: _Writable) -> int:
-    """Write the deals as CSV; returns how many deals were written."""
+def opportunities_write_csv(
+    deals: QuerySet[Opportunity], stream: _Writable, *, bom: bool = False
+) -> int:
+    """Write the deals as CSV (after a UTF-8 byte-order mark if `bom`); returns how many deals
+    were written."""
     writer = csv.writer(stream)
     rows = opportunity_export_rows(deals)
-    writer.writerow(next(rows))
+    header = next(rows)
+    if bom:  # in the first cell: a management command's stdout ends every write with a newline
+        header[0] = UTF8_BOM + header[0]
+    writer.writerow(header)
     count = 0
     for row in rows:
         writer.writerow(row)
@@ -180,14 +205,17 @@ def opportunities_write_csv(deals: QuerySet[Opportunity], stream: _Writable) -> 
 
 
 def opportunities_csv_pieces(
-    deals: QuerySet[Opportunity], *, piece_bytes: int = CSV_PIECE_BYTES
+    deals: QuerySet[Opportunity], *, bom: bool = False, piece_bytes: int = CSV_PIECE_BYTES
 ) -> Iterator[bytes]:
-    """The deals as UTF-8 CSV, in pieces of about `piece_bytes` for a streamed download.
+    """The deals as UTF-8 CSV (after a byte-order mark if `bom`), in pieces of about
+    `piece_bytes` for a streamed download.
 
     Rows are written to a small buffer that is sent and emptied whenever it is full, so memory
     holds one piece and one chunk of database rows, whatever the number of deals.
     """
     buffer = io.StringIO()
+    if bom:
+        buffer.write(UTF8_BOM)
     writer = csv.writer(buffer)
     for row in opportunity_export_rows(deals):
         writer.writerow(row)

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
-from currency.codes import ISO_CODE
+from currency.codes import is_iso_code
 from opportunities.models import (
     IN_PLAY_OUTCOMES,
     NOT_CONVERTED,
@@ -28,7 +28,7 @@ from opportunities.models import (
     Outcome,
     Phase,
 )
-from pipeline_pulse.dates import month_bounds, quarter_bounds
+from pipeline_pulse.dates import month_bounds, quarter_bounds, validate_business_date
 
 CLOSING_WINDOWS = (
     ("overdue", "Overdue"),
@@ -101,6 +101,9 @@ class TextListField(forms.Field):
             return []
         values = [value] if isinstance(value, str) else list(value)
         cleaned = [str(item).strip() for item in values if str(item).strip()]
+        if any("\x00" in item for item in cleaned):
+            # As Django's CharField says it: PostgreSQL text cannot hold one.
+            raise forms.ValidationError("Null characters are not allowed.")
         if len(cleaned) > MAX_VALUES:
             raise forms.ValidationError(f"Choose at most {MAX_VALUES} values.")
         if any(len(item) > self.max_length for item in cleaned):
@@ -114,9 +117,43 @@ class CurrencyListField(TextListField):
 
     def validate(self, value: list[str]) -> None:
         super().validate(value)
-        bad = [code for code in value if not ISO_CODE.match(code)]
+        bad = [code for code in value if not is_iso_code(code)]
         if bad:
             raise forms.ValidationError(f"Not an ISO 4217 currency code: {', '.join(bad)}.")
+
+
+class StrictBooleanField(forms.Field):
+    """`true` or `false` (any case), or empty for either; anything else is an error, never
+    "no filter" (Django's NullBooleanField reads `maybe` and `1` as unset)."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "false": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in self.VALUES:
+            raise forms.ValidationError("Use true or false.", code="invalid")
+        return self.VALUES[text]
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class OwnerField(django_filters.fields.ModelMultipleChoiceField):
+    """CRM user ids; an empty value is no filter, as for every other deal filter."""
+
+    def clean(self, value: Any) -> Any:
+        values = [value] if isinstance(value, str) else list(value or [])
+        return super().clean([item for item in values if item != ""])
+
+
+class OwnerFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = OwnerField
 
 
 class ValuesFilter(django_filters.Filter):
@@ -135,6 +172,13 @@ class CurrencyFilter(ValuesFilter):
 class DealFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        # django-filter drops the empty items of `sort=,,` silently: a sort of nothing.
+        getlist = getattr(self.data, "getlist", None)
+        sorts = [
+            sort for value in (getlist("sort") if getlist else []) for sort in value.split(",")
+        ]
+        if len(sorts) > 1 and "" in sorts:
+            self.add_error("sort", "Separate sorts with single commas: health,-amount_sgd.")
         start, end = cleaned.get("closing_from"), cleaned.get("closing_to")
         if start and end and end < start:
             self.add_error("closing_to", "The end of the window is before its start.")
@@ -147,9 +191,7 @@ class DealFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
     # distinct=False throughout: no filter follows a to-many relation, and DISTINCT over every
     # column (health reasons included) costs more than the rest of a board query at 100k deals.
-    owner = django_filters.ModelMultipleChoiceFilter(
-        queryset=CrmUser.objects.all(), label="Owner", distinct=False
-    )
+    owner = OwnerFilter(queryset=CrmUser.objects.all(), label="Owner", distinct=False)
     territory = ValuesFilter(label="Territory")
     service_line = ValuesFilter(label="Service line")
     currency = CurrencyFilter(label="Currency")
@@ -166,23 +208,27 @@ class DealFilter(django_filters.FilterSet):
         choices=CLOSING_WINDOWS, method="closing_window", label="Closing"
     )
     closing_from = django_filters.DateFilter(
-        field_name="closing_date", lookup_expr="gte", label="Closing from"
+        field_name="closing_date",
+        lookup_expr="gte",
+        label="Closing from",
+        validators=[validate_business_date],
     )
     closing_to = django_filters.DateFilter(
-        field_name="closing_date", lookup_expr="lte", label="Closing to"
+        field_name="closing_date",
+        lookup_expr="lte",
+        label="Closing to",
+        validators=[validate_business_date],
     )
     probability = django_filters.ChoiceFilter(
         choices=[(band, f"{band}%") for band in PROBABILITY_BANDS],
         method="probability_band",
         label="Probability",
     )
-    strategic = django_filters.BooleanFilter(method="strategic_only", label="Strategic")
-    requires_attention = django_filters.BooleanFilter(
-        method="attention_only", label="Requires attention"
-    )
+    strategic = StrictBooleanFilter(method="strategic_only", label="Strategic")
+    requires_attention = StrictBooleanFilter(method="attention_only", label="Requires attention")
     # `converted=false`: deals with an amount but no SGD value, which totals leave out (the
     # dashboard's "not converted" figure links here).
-    converted = django_filters.BooleanFilter(method="converted_only", label="Converted to SGD")
+    converted = StrictBooleanFilter(method="converted_only", label="Converted to SGD")
     sort = django_filters.OrderingFilter(fields=SORTS, label="Sort")
 
     class Meta:

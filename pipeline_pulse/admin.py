@@ -2,13 +2,15 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from pipeline_pulse.api.tokens import api_token_create, api_token_revoke
-from pipeline_pulse.models import ApiToken
+from pipeline_pulse.models import ApiToken, TokenScope
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -33,6 +35,14 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
         return False
 
 
+class ApiTokenForm(forms.ModelForm):
+    def clean_expires_at(self) -> Any:
+        expires_at = self.cleaned_data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError("Choose a moment in the future, or leave it empty.")
+        return expires_at
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     """Admins create and revoke integrations' API tokens; a token is shown once, on creation.
@@ -41,12 +51,23 @@ class ApiTokenAdmin(admin.ModelAdmin):
     is revoked and replaced. Tokens are never deleted, so the list keeps who had access when.
     """
 
-    list_display = ("name", "prefix", "user", "created_at", "created_by", "last_used_at", "status")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_display = (
+        "name",
+        "prefix",
+        "user",
+        "scope",
+        "expires_at",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "status",
+    )
+    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix", "user__username", "user__email")
     list_select_related = ("user", "created_by")
     actions = ("revoke",)
-    fields = ("user", "name")
+    form = ApiTokenForm
+    fields = ("user", "name", "scope", "expires_at")
     readonly_fields = (
         "prefix",
         "created_at",
@@ -58,23 +79,32 @@ class ApiTokenAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user",)
 
     def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
-        return self.fields if obj is None else ("user", "name", *self.readonly_fields)
+        return self.fields if obj is None else (*self.fields, *self.readonly_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
-        # A token's owner and purpose are fixed once it exists: revoke and create another.
-        return () if obj is None else ("user", "name", *self.readonly_fields)
+        # A token's owner, purpose, scope and expiry are fixed once it exists (what it was
+        # handed out for): revoke it and create another.
+        return () if obj is None else (*self.fields, *self.readonly_fields)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     @admin.display(description="status", ordering="revoked_at")
     def status(self, token: ApiToken) -> str:
-        return "active" if token.is_active else "revoked"
+        if token.revoked_at is not None:
+            return "revoked"
+        return "expired" if token.is_expired else "active"
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         if change:
             return  # nothing is editable after creation
-        token, raw = api_token_create(user=obj.user, name=obj.name, created_by=request.user)
+        token, raw = api_token_create(
+            user=obj.user,
+            name=obj.name,
+            created_by=request.user,
+            scope=TokenScope(obj.scope),
+            expires_at=obj.expires_at,
+        )
         obj.pk, obj.prefix, obj.created_at = token.pk, token.prefix, token.created_at
         obj._state.adding = False
         request._api_token_shown_once = raw  # type: ignore[attr-defined]

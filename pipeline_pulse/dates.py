@@ -7,7 +7,23 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+# The dates a person may enter or ask about: a deal's closing and milestone dates, a period of
+# "what changed", a board filter. Outside them a date is a slip (0001-01-01, 9999-12-31) that
+# Zoho would store and date arithmetic would overflow on.
+EARLIEST_BUSINESS_DATE = date(2000, 1, 1)
+LATEST_BUSINESS_DATE = date(2099, 12, 31)
+BUSINESS_DATE_MESSAGE = (
+    f"Enter a date from {EARLIEST_BUSINESS_DATE:%d %b %Y} to {LATEST_BUSINESS_DATE:%d %b %Y}."
+)
+
+
+def validate_business_date(value: date) -> None:
+    """A Django validator (forms, models and DRF serializers run it): the window above."""
+    if not EARLIEST_BUSINESS_DATE <= value <= LATEST_BUSINESS_DATE:
+        raise ValidationError(BUSINESS_DATE_MESSAGE, code="date_out_of_range")
 
 
 def start_of_day(day: date) -> datetime:

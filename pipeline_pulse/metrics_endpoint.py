@@ -5,8 +5,8 @@ last successful sync) is read from the database when Prometheus asks, so it is r
 process changed it. This is project wiring: it reads the apps' models, and no app imports it.
 
 Only a scraper with `Authorization: Bearer <METRICS_TOKEN>`, or one connecting from
-METRICS_ALLOWED_NETWORKS, gets an answer; anyone else gets the same 404 as for a page that
-does not exist.
+METRICS_ALLOWED_NETWORKS (the client's address, pipeline_pulse/client_address.py), gets an
+answer; anyone else gets the same 404 as for a page that does not exist.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from currency.conversion import effective_rates
 from opportunities.models import Conflict, Opportunity, Phase
+from pipeline_pulse.client_address import client_address
 from sync.models import SyncRun
 
 logger = structlog.get_logger(__name__)
@@ -152,11 +153,10 @@ def scrape_allowed(request: HttpRequest) -> bool:
     if not networks:
         return False
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        # The client's address, not the proxy's: behind the proxy every request comes from it.
+        address = ipaddress.ip_address(client_address(request))
     except ValueError:
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
     return any(address in network for network in networks)
 
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -60,7 +62,18 @@ class AuditedModel(TimeStampedModel):
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
-        return self.filter(revoked_at__isnull=True)
+        """Neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        )
+
+
+class TokenScope(models.TextChoices):
+    """What a token may do with its login's rights: an integration that only reads should
+    not carry the login's right to write."""
+
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write, as its login may"
 
 
 class ApiToken(models.Model):
@@ -89,6 +102,19 @@ class ApiToken(models.Model):
         related_name="+",
         editable=False,
     )
+    scope = models.CharField(
+        max_length=16,
+        choices=TokenScope.choices,
+        default=TokenScope.READ,
+        help_text="Read only: GET calls alone, whatever the login's role allows. Read and "
+        "write: everything the login's role allows.",
+    )
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="From then on the token is refused, as a revoked one is. Empty: it never "
+        "expires.",
+    )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_by = models.ForeignKey(
@@ -110,5 +136,13 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.scope == TokenScope.READ

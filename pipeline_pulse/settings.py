@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on a logged-in user's pages and on the API's answers;
+    # after authentication, so it knows the user, and outside the views' own headers.
+    "pipeline_pulse.cache_headers.private_cache_middleware",
     # request_started / request_finished lines, with the request id and the user's id bound
     # to every line logged in between; after authentication, so it knows the user.
     "django_structlog.middlewares.RequestMiddleware",
@@ -228,10 +231,13 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
-# Behind the reverse proxy that TRUST_X_FORWARDED_PROTO trusts, the client's address is the last
-# one the proxy appended to X-Forwarded-For; otherwise that header is the client's own word and
-# never used (it would let a caller dodge the throttle and the lockout).
+# Behind the reverse proxy that TRUST_X_FORWARDED_PROTO trusts, the client's address is the entry
+# that proxy appended to X-Forwarded-For (the right-most); otherwise that header is the client's
+# own word and never used (it would let a caller dodge the throttle and the lockout). One
+# function reads it for the lockout, the API throttles and /metrics
+# (pipeline_pulse/client_address.py).
 _BEHIND_PROXY = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+TRUSTED_PROXY_COUNT = 1 if _BEHIND_PROXY else 0
 
 # --- REST API ----------------------------------------------------------------------------------
 
@@ -248,11 +254,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["pipeline_pulse.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "pipeline_pulse.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "pipeline_pulse.api.throttles.AnonRateThrottle",
+        "pipeline_pulse.api.throttles.UserRateThrottle",
     ],
     # Requests per login (a token counts as its login), and per client address for calls
     # without a valid login; over the rate: 429 with Retry-After.
@@ -260,7 +266,6 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="1000/hour"),
         "anon": env("API_THROTTLE_ANON", default="100/hour"),
     },
-    "NUM_PROXIES": 1 if _BEHIND_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pipeline Pulse API",
@@ -281,6 +286,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "pipeline_pulse.api.schema.add_common_errors",
+        "pipeline_pulse.api.schema.document_query_rules",
     ],
     # Swagger UI from drf-spectacular-sidecar's files, served as our static files (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -291,6 +297,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 INSTALLED_APPS += ["drf_spectacular_sidecar"]
+# The health board's CSV and Excel downloads one login may have in progress at once; each
+# holds a request thread while it streams. One more is a 429 with Retry-After.
+EXPORTS_PER_LOGIN = env.int("EXPORTS_PER_LOGIN", default=2)
 
 # --- Login protection (django-axes) --------------------------------------------------------------
 
@@ -312,12 +321,8 @@ AXES_LOCKOUT_CALLABLE = "pipeline_pulse.lockout.login_lockout_response"
 # Usernames only; a failed password is never written to the access log.
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False  # no banner on every start; lockouts are still logged as warnings
-if _BEHIND_PROXY:
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_PROXY_ORDER = "right-most"
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The address half of the lock, as the throttles and /metrics read it.
+AXES_CLIENT_IP_CALLABLE = "pipeline_pulse.client_address.client_address"
 
 # --- CORS (the API only) -----------------------------------------------------------------------
 

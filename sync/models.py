@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from opportunities.deal_fields import CRM_FIELDS
@@ -55,16 +56,26 @@ class SyncRunQuerySet(models.QuerySet["SyncRun"]):
     def latest_failed(self) -> SyncRun | None:
         return self.filter(status=SyncStatus.FAILED).order_by("-finished_at", "-pk").first()
 
-    def history(self, limit: int, *, issues_per_run: int) -> list[SyncRun]:
-        """The newest runs with their issue counts and first issues, in two queries."""
+    def history(
+        self, limit: int, *, issues_per_run: int, issues: models.QuerySet[SyncIssue]
+    ) -> list[SyncRun]:
+        """The newest runs with the count and the first of `issues` (the ones the reader may
+        see) of each, in two queries."""
+        counts = (
+            issues.filter(run=models.OuterRef("pk"))
+            .order_by()
+            .values("run")
+            .annotate(count=models.Count("pk"))
+            .values("count")
+        )
         first_issues = models.Prefetch(
             "issues",
-            queryset=SyncIssue.objects.order_by("run", "id")[:issues_per_run],
+            queryset=issues.order_by("run", "id")[:issues_per_run],
             to_attr="first_issues",
         )
         runs = (
             self.select_related("triggered_by")
-            .annotate(issue_count=models.Count("issues"))
+            .annotate(issue_count=Coalesce(models.Subquery(counts), 0))
             .order_by("-started_at", "-pk")
             .prefetch_related(first_issues)[:limit]
         )

@@ -8,18 +8,32 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from opportunities.access import can_sync
+from opportunities.access import SYNC_ISSUE_ROLES, can_sync, deals_visible_to
+from opportunities.roles import Role, role_of
+from pipeline_pulse.dates import (
+    BUSINESS_DATE_MESSAGE,
+    EARLIEST_BUSINESS_DATE,
+    LATEST_BUSINESS_DATE,
+)
 from pipeline_pulse.fragments import render_page
 from sync.context_processors import live_by_websocket
 from sync.freshness import data_freshness
-from sync.models import SyncKind, SyncRun, SyncStatus
+from sync.models import SyncIssue, SyncKind, SyncRun, SyncStatus
 from sync.services import SyncAlreadyRunning
 from sync.triggers import SyncNotAllowed, sync_request
 from sync.zoho import ZohoClient
@@ -33,13 +47,35 @@ START_MARGIN = timedelta(seconds=5)
 SINCE_PARAM = "since"
 
 
+class BadParameter(ValueError):
+    """A query parameter this page cannot use: answered 400, naming it."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+
+
+def _bad_request(error: BadParameter) -> HttpResponse:
+    return HttpResponseBadRequest(f"{error}\n", content_type="text/plain; charset=utf-8")
+
+
 def _since(request: HttpRequest) -> datetime | None:
     raw = request.GET.get(SINCE_PARAM, "")
-    try:
-        moment = parse_datetime(raw) if raw else None
-    except ValueError:
+    if not raw:
         return None
-    return moment if moment and timezone.is_aware(moment) else None
+    problem = "Give a date and time with its offset, e.g. 2026-11-25T10:00:00+08:00."
+    try:
+        moment = parse_datetime(raw)
+    except ValueError:
+        raise BadParameter(SINCE_PARAM, problem) from None
+    if moment is None or not timezone.is_aware(moment):
+        raise BadParameter(SINCE_PARAM, problem)
+    try:
+        day = timezone.localtime(moment).date()
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first day Python knows
+        raise BadParameter(SINCE_PARAM, BUSINESS_DATE_MESSAGE) from None
+    if not EARLIEST_BUSINESS_DATE <= day <= LATEST_BUSINESS_DATE:
+        raise BadParameter(SINCE_PARAM, BUSINESS_DATE_MESSAGE)
+    return moment
 
 
 def _sync_url(since: datetime | None) -> str:
@@ -72,6 +108,17 @@ def _live_context(request: HttpRequest, since: datetime | None) -> dict[str, Any
     }
 
 
+def _issues_visible_to(user: Any) -> QuerySet[SyncIssue]:
+    """A skipped record names a deal and its bad value: every one to Admins and Managers, a
+    Rep's own deals' to that Rep, none to anyone else."""
+    role = role_of(user)
+    if role in SYNC_ISSUE_ROLES:
+        return SyncIssue.objects.all()
+    if role is Role.REP:
+        return SyncIssue.objects.filter(zoho_id__in=deals_visible_to(user).values("zoho_id"))
+    return SyncIssue.objects.none()
+
+
 def _page_context(request: HttpRequest, since: datetime | None) -> dict[str, Any]:
     return {
         "configured": not ZohoClient.missing_credentials(),
@@ -79,7 +126,9 @@ def _page_context(request: HttpRequest, since: datetime | None) -> dict[str, Any
         "interval": settings.ZOHO_SYNC_INTERVAL_MINUTES,
         "last_success": SyncRun.objects.latest_succeeded(),
         "last_failure": SyncRun.objects.latest_failed(),
-        "runs": SyncRun.objects.history(RUNS_SHOWN, issues_per_run=ISSUES_PER_RUN),
+        "runs": SyncRun.objects.history(
+            RUNS_SHOWN, issues_per_run=ISSUES_PER_RUN, issues=_issues_visible_to(request.user)
+        ),
         "runs_shown": RUNS_SHOWN,
         "issues_per_run": ISSUES_PER_RUN,
         "can_sync": can_sync(request.user),
@@ -96,11 +145,17 @@ def _respond(request: HttpRequest, context: dict[str, Any], status: int = 200) -
     return response
 
 
+@vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_GET
 def sync_page(request: HttpRequest) -> HttpResponse:
-    return _respond(request, _page_context(request, _since(request)))
+    try:
+        since = _since(request)
+    except BadParameter as error:
+        return _bad_request(error)
+    return _respond(request, _page_context(request, since))
 
 
+@vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_POST
 def sync_start(request: HttpRequest) -> HttpResponse:
     """Queue "Sync now" (incremental) or "Full sync"; Managers and Admins only."""
@@ -132,7 +187,10 @@ def freshness(request: HttpRequest) -> HttpResponse:
         {"freshness": current, "live_by_websocket": live_by_websocket()},
     )
     seen = request.GET.get("seen", "")
-    if seen.isdigit() and int(seen) != current.last_success_id:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if seen and not (seen.isascii() and seen.isdigit()):
+        return _bad_request(BadParameter("seen", "Give the id of a sync run, e.g. 42."))
+    if seen and int(seen) != current.last_success_id:
         # A newer sync finished since the page was drawn: pages re-read what they show.
         response["HX-Trigger"] = "pulse:data-changed"
     return response

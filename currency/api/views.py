@@ -21,6 +21,7 @@ from currency.services import fx_rates_status, rate_override_remove, rate_overri
 from currency.staleness import Staleness
 from pipeline_pulse.api.base import ApiView, ApiViewSet, PageNumberPagination
 from pipeline_pulse.api.schema import errors
+from pipeline_pulse.api.strict import StrictJsonSerializer
 
 OVERRIDE_EXAMPLE = {
     "id": 9,
@@ -99,7 +100,7 @@ class RateOverrideSerializer(serializers.ModelSerializer[RateOverride]):
         read_only_fields = fields
 
 
-class RateOverrideCreateSerializer(serializers.Serializer[Any]):
+class RateOverrideCreateSerializer(StrictJsonSerializer):
     currency = serializers.RegexField(
         r"^[A-Za-z]{3}$",
         error_messages={"invalid": "Use a three-letter ISO 4217 code, e.g. INR."},
@@ -113,7 +114,7 @@ class RateOverrideCreateSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000, help_text="Why the API rate is not used.")
 
 
-class RateOverrideRemoveSerializer(serializers.Serializer[Any]):
+class RateOverrideRemoveSerializer(StrictJsonSerializer):
     reason = serializers.CharField(max_length=2000, help_text="Why the override ends.")
 
 

@@ -26,6 +26,7 @@ from opportunities.models import Conflict, ConflictResolution, ConflictStatus
 from opportunities.services.writeback import conflict_resolve
 from pipeline_pulse.api.base import ApiViewSet, PageNumberPagination
 from pipeline_pulse.api.schema import errors
+from pipeline_pulse.api.strict import StrictJsonSerializer
 
 CONFLICT_EXAMPLE = {
     "id": 7,
@@ -85,7 +86,7 @@ class ConflictSerializer(serializers.ModelSerializer[Conflict]):
         return conflict.field_label
 
 
-class ConflictResolveSerializer(serializers.Serializer[Any]):
+class ConflictResolveSerializer(StrictJsonSerializer):
     resolution = serializers.ChoiceField(
         choices=ConflictResolution.choices,
         help_text="kept_local pushes the local value; took_zoho keeps Zoho's; entered pushes "

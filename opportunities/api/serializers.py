@@ -22,6 +22,8 @@ from opportunities.models import (
     Opportunity,
 )
 from opportunities.services.edits import MAX_AMOUNT
+from pipeline_pulse.api.strict import StrictJsonSerializer
+from pipeline_pulse.dates import validate_business_date
 
 
 def money(help_text: str = "", *, allow_null: bool = False) -> serializers.DecimalField:
@@ -132,7 +134,7 @@ def _date() -> serializers.DateField:
     return serializers.DateField(required=False, allow_null=True)
 
 
-class OpportunityEditSerializer(serializers.Serializer[Any]):
+class OpportunityEditSerializer(StrictJsonSerializer):
     """A PATCH of a deal's O2R tracking fields (`deal_fields.EDITABLE_FIELDS`); send only the
     fields that change. Zoho's own rules (a known stage, required fields) are checked next by
     `opportunity_edit`, with the same error body."""
@@ -239,8 +241,16 @@ class ChangeEventSerializer(serializers.ModelSerializer[ChangeEvent]):
 class ChangePeriodSerializer(serializers.Serializer[Any]):
     """The query of the change-event list: a period of Singapore business days and kinds."""
 
-    start = serializers.DateField(required=False, help_text="Default: Monday of this week.")
-    end = serializers.DateField(required=False, help_text="Default: Sunday of this week.")
+    start = serializers.DateField(
+        required=False,
+        help_text="Default: Monday of this week. From 2000-01-01 to 2099-12-31.",
+        validators=[validate_business_date],
+    )
+    end = serializers.DateField(
+        required=False,
+        help_text="Default: Sunday of this week. From 2000-01-01 to 2099-12-31.",
+        validators=[validate_business_date],
+    )
     kind = serializers.MultipleChoiceField(choices=ChangeKind.choices, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from opportunities.services.lifecycle import (
 )
 from pipeline_pulse.api.base import ApiViewSet
 from pipeline_pulse.api.schema import errors
+from pipeline_pulse.api.strict import StrictJsonSerializer
 
 
 class StageMappingSerializer(serializers.ModelSerializer[StageMapping]):
@@ -44,7 +45,7 @@ class StageMappingSerializer(serializers.ModelSerializer[StageMapping]):
         return mapping.get_phase_display() if mapping.phase else "Phase kept (lost)"
 
 
-class StageMappingWriteSerializer(serializers.Serializer[Any]):
+class StageMappingWriteSerializer(StrictJsonSerializer):
     stage = serializers.CharField(max_length=120, help_text="The Zoho stage, as Zoho names it.")
     phase = serializers.ChoiceField(
         choices=Phase.choices,

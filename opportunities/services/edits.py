@@ -20,6 +20,7 @@ from simple_history.utils import get_history_manager_for_model
 
 from currency.codes import normalise_code
 from currency.conversion import sgd_converter
+from currency.services import currencies_accepted
 from opportunities.access import can_edit_deal
 from opportunities.data_version import deals_changed
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
@@ -29,6 +30,11 @@ from opportunities.models import Opportunity, TransitionCause
 from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.signals import local_edits_saved
 from opportunities.stage_rules import StageRules
+from pipeline_pulse.dates import (
+    BUSINESS_DATE_MESSAGE,
+    EARLIEST_BUSINESS_DATE,
+    LATEST_BUSINESS_DATE,
+)
 from pipeline_pulse.models import acting_user
 
 if TYPE_CHECKING:
@@ -77,10 +83,7 @@ def _clean(name: str, value: Any) -> Any:
     if kind is FieldKind.MONEY:
         return _money(value)
     if kind is FieldKind.CURRENCY:
-        code = normalise_code(value)
-        if code is None:
-            raise ValueError("Use a three-letter ISO 4217 code, e.g. USD.")
-        return code
+        return _currency(value)
     text = str(value).strip()
     if not text:
         raise ValueError(f"{field.label} is required in Zoho.")
@@ -96,11 +99,28 @@ def _clean(name: str, value: Any) -> Any:
 
 def _date(value: Any) -> date:
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError("Enter a real date as YYYY-MM-DD.") from None
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError("Enter a real date as YYYY-MM-DD.") from None
+    if not EARLIEST_BUSINESS_DATE <= day <= LATEST_BUSINESS_DATE:
+        raise ValueError(BUSINESS_DATE_MESSAGE)
+    return day
+
+
+def _currency(value: Any) -> str:
+    code = normalise_code(value)
+    if code is None:
+        raise ValueError("Use a three-letter ISO 4217 currency code, e.g. USD.")
+    accepted = currencies_accepted()
+    if code not in accepted:
+        raise ValueError(
+            f"{code} is not one of this Zoho org's currencies ({', '.join(sorted(accepted))}); "
+            "an Admin adds a currency to FX_CURRENCIES."
+        )
+    return code
 
 
 def _percent(value: Any) -> int:

@@ -86,6 +86,7 @@ def test_pages_are_bounded_and_cost_the_same_queries_at_any_size(
     with django_assert_max_num_queries(len(small.captured_queries)):
         body = manager_client.get(f"{DEALS}?page_size=1000").json()
     assert (body["count"], len(body["results"])) == (33, 33)  # 1000 is capped at 200
+    assert manager_client.get(f"{DEALS}?page_size=0").status_code == 400
     assert manager_client.get(f"{DEALS}?page=9").status_code == 404
 
 

@@ -163,3 +163,27 @@ def test_a_viewer_reads_but_cannot_edit_or_sync(page: Page, live_server: object)
     page.goto(f"{base}/sync/")
     expect(page.locator("button:has-text('Sync now')")).to_have_count(0)
     assert Opportunity.objects.count() == 1
+
+
+def test_back_after_an_htmx_filter_shows_the_whole_board(page: Page, live_server: object) -> None:
+    """The filtered board's URL answers a fragment to htmx and the page to a browser: without
+    `Vary: HX-Request` the browser's cache hands Back the bare fragment."""
+    UserFactory.create(username="mei", role=Role.MANAGER)
+    mixed_pipeline()
+    target = deal(name="Jurong fibre rollout", territory="Singapore", sgd="480000.00")
+    base = str(live_server)
+    _log_in(page, base, "mei", "/board/")
+    expect(page.locator("h1")).to_have_text("Health board")
+
+    page.fill("#id_q", "jurong")  # htmx swaps the results and pushes the URL
+    expect(page).to_have_url(re.compile(r"q=jurong"))
+    expect(page.locator(".board-summary .count")).to_have_text("1 deal")
+    page.click("text=Jurong fibre rollout")  # a whole page
+    expect(page).to_have_url(f"{base}/deals/{target.pk}/")
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/board/\?q=jurong"))
+    expect(page.locator(".site-header")).to_be_visible()  # the page, not a bare fragment
+    expect(page.locator("h1")).to_have_text("Health board")
+    expect(page.locator(".board-summary .count")).to_have_text("1 deal")
+    expect(page.locator("#id_q")).to_have_value("jurong")

@@ -76,3 +76,14 @@ def test_the_streamed_csv_is_the_same_text_in_pieces(three_deals: list[Opportuni
     assert len(pieces) > 3
     out, _ = _run()
     assert b"".join(pieces).decode() == out
+
+
+def test_the_command_neutralises_formulas_and_writes_a_bom_when_asked(tmp_path: Path) -> None:
+    OpportunityFactory.create(name="=1+2", territory="Zürich")
+    out, _ = _run()
+    assert out.startswith("zoho_id,")
+    assert next(iter(csv.DictReader(io.StringIO(out))))["name"] == "'=1+2"
+    target = tmp_path / "deals.csv"
+    _run("--bom", "--output", str(target))
+    assert target.read_bytes().startswith("\ufeffzoho_id,".encode())
+    assert target.read_bytes().decode("utf-8-sig") == out

@@ -48,7 +48,7 @@ def _body(response: Any) -> bytes:
 
 
 def _csv_rows(response: Any) -> list[dict[str, str]]:
-    body = _body(response).decode()
+    body = _body(response).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(body)))
 
 
@@ -230,6 +230,55 @@ def test_text_from_the_crm_stays_text_in_excel(manager_client: Client) -> None:
     assert sheet.cell(row=2, column=name + 1).data_type == "s"  # not a formula
     assert rows[1][HEADERS.index("stage")] == "#N/A"  # not an error value
     assert Decimal(str(rows[2][AMOUNT_SGD])) == Decimal("999999999999.99")
+
+
+def test_crm_text_is_never_a_formula_in_the_csv_and_numbers_stay_numbers(
+    manager_client: Client,
+) -> None:
+    names = [
+        '=HYPERLINK("http://evil.example","Click")',
+        "+SUM(1)",
+        "-2+3",
+        "@cmd",
+        "\tTab",
+        "\rReturn",
+        "\uff1dfull width",
+        "-12.5",  # a plain number: a value, not a formula
+        "Müller & Søn",
+    ]
+    for index, name in enumerate(names):
+        OpportunityFactory.create(
+            name=name, amount=Decimal(f"{index}.50"), amount_sgd=Decimal(f"{index}.25")
+        )
+    rows = _csv_rows(manager_client.get(f"{reverse('board_export_csv')}?sort=amount_sgd"))
+    assert [row["name"] for row in rows] == [
+        '\'=HYPERLINK("http://evil.example","Click")',
+        "'+SUM(1)",
+        "'-2+3",
+        "'@cmd",
+        "'\tTab",
+        "'\rReturn",
+        "'\uff1dfull width",
+        "-12.5",
+        "Müller & Søn",
+    ]
+    assert [row["amount"] for row in rows] == [f"{index}.50" for index in range(len(names))]
+
+
+def test_the_csv_download_starts_with_a_bom_for_excel_unless_asked_not_to(
+    manager_client: Client,
+) -> None:
+    OpportunityFactory.create(name="Café Ñandú", outcome="lost")
+    url = reverse("board_export_csv")
+    with_bom = _body(manager_client.get(url))
+    without = _body(manager_client.get(f"{url}?bom=0"))
+    assert with_bom.startswith("\ufeffzoho_id,".encode())
+    assert without.startswith(b"zoho_id,")
+    assert with_bom[3:] == without  # the same rows: `bom` is no filter (lost deals stay out)
+    assert "Café Ñandú" not in without.decode()
+    refused = manager_client.get(f"{url}?bom=yes")
+    assert refused.status_code == 400
+    assert "bom must be 0 or 1" in refused.content.decode()
 
 
 def test_a_datetime_is_the_singapore_wall_clock_in_excel(manager_client: Client) -> None:

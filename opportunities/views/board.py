@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from opportunities.access import deals_visible_to
 from opportunities.filters import (
@@ -102,6 +103,7 @@ def _groups(
     return sum(group["count"] for group in summary), summary, by_status
 
 
+@vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     """Deals grouped by health with their reasons; filters, search, sort and pages in the URL.

@@ -10,6 +10,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from opportunities.access import changes_visible_to
 from opportunities.models import ChangeEvent, ChangeKind
@@ -103,6 +104,7 @@ def _kind_sections(events: Any, totals: dict[str, tuple[int, Decimal]]) -> list[
     ]
 
 
+@vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_GET
 def changes(request: HttpRequest) -> HttpResponse:
     """Change events of the deals the login sees, in a period (default: this week so far)."""

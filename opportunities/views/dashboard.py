@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from opportunities.access import deals_visible_to
 from opportunities.models import (
@@ -122,6 +123,7 @@ def _trend(today: Any) -> dict[str, Any] | None:
     return {"chart": chart, "table": table, "first": days[0], "last": days[-1]}
 
 
+@vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """SGD KPIs and breakdowns over every deal the login may see, drawn once per data version."""

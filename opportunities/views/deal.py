@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from currency.models import RateSource
 from currency.staleness import Staleness, rate_staleness
@@ -235,6 +236,7 @@ def _context(
     }
 
 
+@vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_http_methods(["GET", "POST"])
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One deal; a POST is the edit form (Managers, Admins, and a Rep on their own deals)."""
@@ -269,6 +271,7 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_page(request, "opportunities/deal.html", context, fragment="deal")
 
 
+@vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_POST
 def conflict_decide(request: HttpRequest, pk: int, conflict_id: int) -> HttpResponse:
     """An Admin settles one of the deal's open conflicts from the deal page."""

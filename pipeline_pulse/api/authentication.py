@@ -18,7 +18,8 @@ class BearerTokenAuthentication(BaseAuthentication):
     """A per-user API token; the request acts as the token's login, with that login's role.
 
     No Authorization header: not this scheme (the session may still authenticate). A Bearer
-    header with a bad, unknown or revoked token: 401, never a fall-back to the session.
+    header with a bad, unknown, expired or revoked token: 401, never a fall-back to the
+    session. A read-only token's writes are refused by ApiMixin (403).
     """
 
     keyword = "Bearer"
@@ -37,7 +38,9 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token is not valid.") from None
         token = api_token_find(raw)
         if token is None:
-            raise exceptions.AuthenticationFailed("The token is not valid or was revoked.")
+            raise exceptions.AuthenticationFailed(
+                "The token is not valid, or it expired or was revoked."
+            )
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token's login is deactivated.")
         api_token_touch(token=token)

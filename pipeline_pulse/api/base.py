@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import exceptions, pagination, viewsets
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from pipeline_pulse.models import ApiToken
 
 MAX_PAGE_SIZE = 200
 
@@ -42,6 +45,16 @@ class ApiMixin(APIView):
         except exceptions.NotAuthenticated:
             self.check_throttles(request)
             raise
+        token = request.auth
+        if (
+            isinstance(token, ApiToken)
+            and token.is_read_only
+            and request.method not in SAFE_METHODS
+            and hasattr(self, (request.method or "").lower())  # else 405, as for anyone
+        ):
+            raise exceptions.PermissionDenied(
+                "This token is read-only; an Admin can create a read-and-write token."
+            )
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -61,8 +74,42 @@ class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`?page=2&page_size=100`: 50 a page by default (as the board), at most 200."""
+    """`?page=2&page_size=100`: 50 a page by default (as the board), at most 200.
+
+    A `page` or `page_size` that is not a whole number from 1 is a 400 naming it (DRF would
+    quietly use the default), and the schema says so; a `page_size` over 200 gets 200.
+    """
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+    # The schema says `page` is a number: "last" is not one.
+    last_page_strings = ()
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if not raw:  # absent or empty: not given
+            return self.page_size
+        # Asking for more than the most a page holds gets that most, as DRF does.
+        return min(_whole_number(self.page_size_query_param, raw), MAX_PAGE_SIZE)
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        raw = request.query_params.get(self.page_query_param)
+        if not raw:
+            return 1
+        # Beyond the last page is still DRF's 404 "Invalid page."
+        return _whole_number(self.page_query_param, raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_size_query_param, self.page_query_param):
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
+
+def _whole_number(name: str, raw: str) -> int:
+    """A query parameter that must be a whole number from 1, or a 400 naming it."""
+    if raw.isascii() and raw.isdigit() and int(raw) >= 1:
+        return int(raw)
+    raise exceptions.ValidationError({name: ["Give a whole number from 1."]})

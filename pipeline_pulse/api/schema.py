@@ -25,8 +25,8 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
 # Status → what it means on this API; every operation may answer these.
 COMMON_ERRORS = {
-    "401": "No credentials, or a bad or revoked token.",
-    "403": "The login's role may not do this (or has no role).",
+    "401": "No credentials, or a bad, expired or revoked token.",
+    "403": "The login's role may not do this (or has no role), or a read-only token writes.",
     "429": "Too many requests; wait `Retry-After` seconds.",
 }
 ERROR_EXAMPLES = {
@@ -68,6 +68,44 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: error_response(str(status), descriptions[status]) for status in statuses}
 
 
+def document_query_rules(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: what the API does with a query string, said in the schema.
+
+    An empty parameter means "not given", everywhere (django-filter's and DRF's reading of a
+    query string, and how the board's own URLs send unset filters: `?closing=&owner=`). A
+    paged list answers 400 to a `page` or `page_size` that is not a whole number in range
+    (base.PageNumberPagination).
+    """
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for operation in operations.values():
+            names = {parameter.get("name") for parameter in operation.get("parameters", [])}
+            for parameter in operation.get("parameters", []):
+                # Free text takes "" as it is; a number, date, choice or list does not.
+                if parameter.get("in") == "query" and parameter.get("schema") != {"type": "string"}:
+                    parameter["allowEmptyValue"] = True
+            responses = operation.setdefault("responses", {})
+            if "page_size" in names and "400" not in responses:
+                responses["400"] = _error_reference(
+                    "400", "`page` or `page_size` is not a whole number in range."
+                )
+    return result
+
+
+def _error_reference(status: str, description: str) -> dict[str, Any]:
+    code, message, details = ERROR_EXAMPLES[status]
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"},
+                "examples": {code: {"value": error_body(code, message, details)}},
+            }
+        },
+    }
+
+
 def add_common_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Postprocessing hook: 401, 403 and 429 (the error body) on every API operation."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -79,17 +117,5 @@ def add_common_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             for status, description in COMMON_ERRORS.items():
-                code, message, details = ERROR_EXAMPLES[status]
-                responses.setdefault(
-                    status,
-                    {
-                        "description": description,
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/Error"},
-                                "examples": {code: {"value": error_body(code, message, details)}},
-                            }
-                        },
-                    },
-                )
+                responses.setdefault(status, _error_reference(status, description))
     return result

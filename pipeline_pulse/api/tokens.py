@@ -12,14 +12,15 @@ import hashlib
 import hmac
 import secrets
 import string
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from pipeline_pulse.models import ApiToken, acting_user
+from pipeline_pulse.models import ApiToken, TokenScope, acting_user
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -43,9 +44,18 @@ def _new_prefix() -> str:
 
 @transaction.atomic
 def api_token_create(
-    *, user: User, name: str, created_by: User | AnonymousUser | None
+    *,
+    user: User,
+    name: str,
+    created_by: User | AnonymousUser | None,
+    scope: TokenScope,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token for `user`; returns the row and the token, which is never available again."""
+    """A new token for `user` with `scope`, refused from `expires_at` on (never, if None);
+    returns the row and the token, which is never available again. ValidationError for an
+    expiry that has already passed."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "Choose a moment in the future."})
     prefix = _new_prefix()
     while ApiToken.objects.filter(prefix=prefix).exists():  # 36^8 prefixes: practically never
         prefix = _new_prefix()
@@ -56,6 +66,8 @@ def api_token_create(
         prefix=prefix,
         token_hash=_hash(raw),
         created_by=acting_user(created_by),
+        scope=scope,
+        expires_at=expires_at,
     )
     return token, raw
 
@@ -72,7 +84,8 @@ def api_token_revoke(*, token: ApiToken, user: User | AnonymousUser | None) -> A
 
 
 def api_token_find(raw: str) -> ApiToken | None:
-    """The active token `raw` is, or None (malformed, unknown, wrong secret, or revoked)."""
+    """The active token `raw` is, or None (malformed, unknown, wrong secret, revoked or
+    expired)."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or len(parts[1]) != PREFIX_LENGTH:
         return None

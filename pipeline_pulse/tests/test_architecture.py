@@ -26,6 +26,9 @@ PLUMBING = (
     # Observability: metrics the apps record, logging and its redaction, Sentry and tracing.
     *("metrics.py", "logging_setup.py", "logging_redaction.py", "logging_requests.py"),
     "telemetry.py",
+    # Request handling every app's views share: the client's address, counts that hold under
+    # parallel requests, what caches may keep.
+    *("client_address.py", "rate_limits.py", "cache_headers.py"),
 )
 
 

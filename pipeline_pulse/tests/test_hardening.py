@@ -19,6 +19,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from opportunities.roles import Role
 from opportunities.tests.factories import UserFactory
 from pipeline_pulse.api.tokens import api_token_create
+from pipeline_pulse.models import TokenScope
 
 pytestmark = pytest.mark.django_db
 DEALS = "/api/v1/opportunities/"
@@ -48,7 +49,7 @@ def _throttled(response: Any) -> None:
 
 def test_a_login_over_its_rate_gets_429_with_retry_after(client: Client, low_rates: None) -> None:
     user = UserFactory.create(role=Role.VIEWER)
-    _, raw = api_token_create(user=user, name="x", created_by=None)
+    _, raw = api_token_create(user=user, name="x", created_by=None, scope=TokenScope.READ)
     token = {"Authorization": f"Bearer {raw}"}
 
     assert [client.get(DEALS, headers=token).status_code for _ in range(3)] == [200, 200, 200]
@@ -179,7 +180,7 @@ def test_https_switches_on_secure_cookies_hsts_redirect_and_wss() -> None:
         "from pipeline_pulse import settings as s; import json; print(json.dumps(["
         "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
         "s.SECURE_HSTS_SECONDS, s.CONTENT_SECURITY_POLICY['DIRECTIVES']['connect-src'], "
-        "s.REST_FRAMEWORK['NUM_PROXIES'], s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']]))"
+        "s.TRUSTED_PROXY_COUNT, s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']]))"
     )
     env = {
         "HTTPS": "true",

@@ -8,13 +8,13 @@ silently grow stale. A new route is covered the moment it is added.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import resolve
+
+from pipeline_pulse.tests.routes import all_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -22,33 +22,7 @@ pytestmark = pytest.mark.django_db
 # observability work adds it, has its own guard (a scrape token or network policy).
 OPEN = {"login", "admin:login", "liveness", "readiness", "favicon"}
 OWN_GUARD = {"metrics"}
-CONVERTER = re.compile(r"<(?:\w+:)?\w+>")
-# Named groups, and the unnamed ones some admins use (django-simple-history's record view).
-GROUP = re.compile(r"\((?:\?P<\w+>)?([^)?][^)]*)\)")
-
-
-def _example(group: str) -> str:
-    """A value a path parameter's regex accepts: the first of a list of names, or a number."""
-    if re.fullmatch(r"[\w|]+", group):
-        return group.split("|")[0]
-    return next(value for value in ("1", "x") if re.fullmatch(group, value))
-
-
-def _routes(
-    patterns: list[Any], prefix: str = "", namespace: str = ""
-) -> Iterator[tuple[str, str, Any]]:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern):
-            route = prefix + str(pattern.pattern)
-            path = CONVERTER.sub("1", GROUP.sub(lambda match: _example(match.group(1)), route))
-            name = f"{namespace}{pattern.name}" if pattern.name else ""
-            yield "/" + path.replace("^", "").replace("$", ""), name, pattern.callback
-
-
-ROUTES = sorted(_routes(get_resolver().url_patterns), key=lambda route: route[0])
+ROUTES = all_routes()
 
 
 def test_the_walk_covers_every_part_of_the_project() -> None:

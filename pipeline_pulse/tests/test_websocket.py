@@ -3,14 +3,22 @@
 import os
 import subprocess
 import sys
-from types import SimpleNamespace
 
+import pytest
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
+from opportunities.roles import Role
+from opportunities.tests.factories import UserFactory
 from pipeline_pulse.asgi import application
-from sync.consumers import CLOSE_UNAUTHENTICATED, SYNC_PROGRESS_GROUP, SyncProgressConsumer
+from sync.consumers import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHENTICATED,
+    SYNC_PROGRESS_GROUP,
+    SyncProgressConsumer,
+)
 
 
 async def test_anonymous_socket_is_closed() -> None:
@@ -21,8 +29,9 @@ async def test_anonymous_socket_is_closed() -> None:
     assert code == CLOSE_UNAUTHENTICATED
 
 
-async def test_logged_in_user_receives_sync_progress() -> None:
-    user = SimpleNamespace(is_authenticated=True)
+@pytest.mark.django_db(transaction=True)
+async def test_a_login_with_a_role_receives_sync_progress() -> None:
+    user = await database_sync_to_async(UserFactory.create)(role=Role.REP)
     communicator = WebsocketCommunicator(SyncProgressConsumer.as_asgi(), "/ws/sync/")
     communicator.scope["user"] = user
     connected, _ = await communicator.connect()
@@ -32,6 +41,16 @@ async def test_logged_in_user_receives_sync_progress() -> None:
     )
     assert await communicator.receive_json_from(timeout=5) == {"id": 7, "progress": 40}
     await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_login_without_a_role_is_refused() -> None:
+    user = await database_sync_to_async(UserFactory.create)()
+    communicator = WebsocketCommunicator(SyncProgressConsumer.as_asgi(), "/ws/sync/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    assert not connected
+    assert code == CLOSE_FORBIDDEN
 
 
 async def test_asgi_application_routes_websockets_and_rejects_foreign_origins() -> None:

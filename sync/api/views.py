@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from pipeline_pulse.api.base import ApiViewSet, PageNumberPagination
 from pipeline_pulse.api.errors import Conflict
 from pipeline_pulse.api.schema import errors
+from pipeline_pulse.api.strict import StrictJsonSerializer
 from sync.models import SyncKind, SyncRun
 from sync.services import SyncAlreadyRunning
 from sync.triggers import SyncNotAllowed, sync_request
@@ -80,7 +81,7 @@ class SyncRunSerializer(serializers.ModelSerializer[SyncRun]):
         return run.duration.total_seconds() if run.duration is not None else None
 
 
-class SyncStartSerializer(serializers.Serializer[Any]):
+class SyncStartSerializer(StrictJsonSerializer):
     kind = serializers.ChoiceField(
         choices=[(SyncKind.INCREMENTAL, "Incremental"), (SyncKind.FULL, "Full")],
         default=SyncKind.INCREMENTAL,

@@ -73,11 +73,13 @@ def test_250_edits_go_in_3_calls_and_zoho_has_them_after(org: Zoho, manager: Any
 
 
 def test_a_refused_record_shows_zohos_message_and_the_others_go_through(
-    org: Zoho, manager: Any
+    org: Zoho, manager: Any, settings: Settings
 ) -> None:
     good, refused = _deals(2)
     opportunity_edit(deal=good, user=manager, changes={"probability": 55})
-    # The simulated org has not enabled Brazilian reals: Zoho refuses the currency.
+    # The simulated org has not enabled Brazilian reals: Zoho refuses the currency, though an
+    # Admin listed it here (which is what lets the edit through Pipeline Pulse's own check).
+    settings.FX_CURRENCIES = [*settings.FX_CURRENCIES, "BRL"]
     opportunity_edit(deal=refused, user=manager, changes={"currency": "BRL"})
 
     run = zoho_push(trigger=SyncTrigger.EDIT, target=org.client())

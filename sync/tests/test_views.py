@@ -16,6 +16,7 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from currency.models import ExchangeRate
+from opportunities.tests.factories import CrmUserFactory, OpportunityFactory, UserFactory
 from sync import triggers
 from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncStatus, SyncTrigger
 
@@ -168,9 +169,11 @@ def test_polling_shows_progress_then_announces_the_end(
     assert "every 1500ms" not in done.content.decode()
 
 
-def test_a_bad_since_is_ignored(manager_client: Client) -> None:
-    assert manager_client.get(reverse("sync") + "?since=not-a-time").status_code == 200
-    assert manager_client.get(reverse("sync") + "?since=2026-13-45T99:00").status_code == 200
+def test_a_bad_since_is_a_400_naming_it(manager_client: Client) -> None:
+    for since in ("not-a-time", "2026-13-45T99:00"):
+        response = manager_client.get(reverse("sync") + f"?since={since}")
+        assert response.status_code == 400
+        assert response.content.decode().startswith("since: ")
 
 
 def test_header_freshness_states(manager_client: Client, settings: Settings) -> None:
@@ -309,3 +312,45 @@ def test_the_header_shows_new_rates_at_once(manager_client: Client, settings: Se
     content = manager_client.get(reverse("freshness")).content.decode()
     assert "9 days old" not in content
     assert "state-fresh" in content
+
+
+@pytest.mark.parametrize(
+    ("client_fixture", "shown"),
+    [
+        ("admin_client_", {"111-rep-own", "222-other-rep", "333-never-stored"}),
+        ("manager_client", {"111-rep-own", "222-other-rep", "333-never-stored"}),
+        ("rep_client", {"111-rep-own"}),
+        ("viewer_client", set()),
+        ("roleless_client", set()),
+    ],
+)
+def test_issues_are_shown_to_admins_managers_and_a_rep_for_its_own_deals(
+    client_fixture: str, shown: set[str], request: pytest.FixtureRequest
+) -> None:
+    client: Client = request.getfixturevalue(client_fixture)
+    own = OpportunityFactory.create(owner=CrmUserFactory.create(email="REP@example.com"))
+    other = OpportunityFactory.create(owner=CrmUserFactory.create(email="other@example.com"))
+    run = _run(status=SyncStatus.SUCCEEDED, finished_at=timezone.now())
+    reasons = {
+        "111-rep-own": own,
+        "222-other-rep": other,
+        "333-never-stored": None,  # skipped before it was stored: nobody's deal here
+    }
+    for reason, deal in reasons.items():
+        zoho_id = deal.zoho_id if deal is not None else "999"
+        SyncIssue.objects.create(run=run, zoho_id=zoho_id, severity="skipped", reason=reason)
+
+    content = client.get(reverse("sync")).content.decode()
+    assert {reason for reason in reasons if reason in content} == shown
+    if shown:
+        count = len(shown)
+        assert f"{count} record{'s' if count > 1 else ''} skipped or stored" in content
+    else:
+        assert "skipped or stored" not in content
+        assert other.zoho_id not in content
+
+
+@pytest.fixture
+def roleless_client(client: Client, db: None) -> Client:
+    client.force_login(UserFactory.create())
+    return client

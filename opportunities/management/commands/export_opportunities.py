@@ -27,6 +27,12 @@ class Command(BaseCommand):
             help="Write to this file (replaced if it exists). Required for xlsx; CSV goes to "
             "stdout without it.",
         )
+        parser.add_argument(
+            "--bom",
+            action="store_true",
+            help="Start the CSV with a UTF-8 byte-order mark, for Excel (which otherwise "
+            "garbles accented names).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         output: Path | None = options["output"]
@@ -40,9 +46,9 @@ class Command(BaseCommand):
                 count = opportunities_write_xlsx(deals, output)
             elif output is not None:
                 with output.open("w", encoding="utf-8", newline="") as stream:
-                    count = opportunities_write_csv(deals, stream)
+                    count = opportunities_write_csv(deals, stream, bom=options["bom"])
             else:
-                count = opportunities_write_csv(deals, self.stdout)
+                count = opportunities_write_csv(deals, self.stdout, bom=options["bom"])
         except OSError as exc:
             raise CommandError(f"Cannot write {output}: {exc.strerror}") from None
         where = f" to {output}" if output is not None else ""
