@@ -91,8 +91,8 @@ def test_filesystem_broker_delivers_tasks_to_a_worker(tmp_path: Path) -> None:
 
 
 def test_settings_without_redis_url_use_the_fallbacks(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env["DATA_DIR"] = str(tmp_path)
+    # Empty rather than absent: the process environment wins over a developer's .env.
+    env = {**os.environ, "REDIS_URL": "", "CELERY_BROKER_URL": "", "DATA_DIR": str(tmp_path)}
     out = settings_in_new_process(
         env, "settings.CELERY_BROKER_URL, settings.CACHES['default']['BACKEND']"
     )
