@@ -11,7 +11,7 @@ Plain data, no ORM: the Zoho client and the models both import it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -139,3 +139,15 @@ LOOKUP_KINDS = frozenset({FieldKind.ACCOUNT, FieldKind.OWNER})
 VALUE_FIELDS: tuple[str, ...] = tuple(
     field.name for field in CRM_FIELDS if field.kind not in LOOKUP_KINDS
 )
+
+# Amount and currency are one value (product.md, "Local edits"): merged, sent, refused and
+# settled together, never one from each side.
+MONEY_PAIR: tuple[str, str] = ("amount", "currency")
+
+
+def with_money_pair(names: Iterable[str]) -> set[str]:
+    """`names`, plus the other half of the money pair when either half is among them."""
+    chosen = set(names)
+    if chosen & set(MONEY_PAIR):
+        chosen |= set(MONEY_PAIR)
+    return chosen

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from currency.services import sgd_converter
 from opportunities.records import DealRecord
-from opportunities.services.crm import crm_page_apply
+from opportunities.services.crm import crm_page_apply, opportunities_mark_unreadable
 from opportunities.services.writeback import (
     PendingPush,
     pending_pushes,
@@ -85,7 +85,15 @@ def zoho_push(
 def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
     seen_until = SyncState.load().modified_watermark
     updates = [
-        DealUpdate(p.zoho_id, p.changes, _unmodified_since(p.unmodified_since, seen_until))
+        DealUpdate(
+            p.zoho_id,
+            p.changes,
+            # Zoho holds values of this deal that no pull could store: only the values the
+            # edit was made against may be overwritten, so Zoho refuses and the deal waits.
+            p.unmodified_since
+            if p.zoho_unread
+            else _unmodified_since(p.unmodified_since, seen_until),
+        )
         for p in pushes
     ]
     results = target.update_deals(updates)  # batches of 100, grouped by If-Unmodified-Since
@@ -110,8 +118,10 @@ def _unmodified_since(base: datetime | None, seen_until: datetime | None) -> dat
     """The If-Unmodified-Since to send for an edit made against Zoho's values of `base`.
 
     Zoho takes one such time per request. Every change in Zoho up to the pull watermark has
-    been pulled, so an edit made against older values is safe against the watermark itself:
-    only a change Pipeline Pulse has not seen makes Zoho refuse it. Most pushes then share one
+    been pulled and stored, except the records a pull could not store (kept in the sync
+    state's `unread`, their deals marked `zoho_unreadable`, and never sent with this time), so
+    an edit made against older values is safe against the watermark itself: only a change
+    Pipeline Pulse has not seen makes Zoho refuse it. Most pushes then share one
     time and go 100 to a request; an edit against values seen after the watermark keeps its
     own. A refusal that turns out needless costs a fetch and a merge, never a lost change.
     """
@@ -128,7 +138,13 @@ def _merge_the_newer(run: SyncRun, target: PushTarget, stale: list[PendingPush])
         if isinstance(record, DealRecord):
             records.append(record)
             continue
-        reason = "deleted in Zoho" if record is None else f"malformed: {record.reason}"
+        if record is None:
+            reason = "deleted in Zoho"
+        else:
+            reason = f"Zoho's newest values cannot be read: {record.reason}"
+            opportunities_mark_unreadable(
+                reasons={push.zoho_id: f"Malformed in Zoho: {record.reason}"}
+            )
         _issue(run, push.zoho_id, IssueSeverity.WARNING, f"Not pushed: {reason}")
     if records:
         crm_page_apply(deals=records, converter=sgd_converter(), rules=StageRules.load())

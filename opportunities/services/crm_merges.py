@@ -26,7 +26,6 @@ class MergedDeal:
     record: DealRecord
     pending_fields: list[str]
     local_edited_at: dict[str, str]
-    push_errors: dict[str, str]
 
 
 @dataclass
@@ -82,11 +81,6 @@ class PageMerges:
             local_edited_at={
                 name: moment
                 for name, moment in (before["local_edited_at"] or {}).items()
-                if name in result.pending
-            },
-            push_errors={
-                name: message
-                for name, message in (before["push_errors"] or {}).items()
                 if name in result.pending
             },
         )

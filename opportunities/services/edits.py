@@ -22,7 +22,7 @@ from currency.codes import normalise_code
 from currency.conversion import sgd_converter
 from opportunities.access import can_edit_deal
 from opportunities.data_version import deals_changed
-from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
+from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind, with_money_pair
 from opportunities.derivation import deal_derive
 from opportunities.merge import json_value, same
 from opportunities.models import Opportunity, TransitionCause
@@ -160,7 +160,8 @@ def deal_local_values_store(
     With `to_push`, a field whose value now differs from the last one seen from Zoho is
     pending (to be pushed), edited now; one equal to Zoho's is not. Without it (a value taken
     from Zoho), the field is no longer pending. Either way Zoho's earlier refusal of the field
-    is forgotten. Phase, SGD amount, history (a local edit) and health follow at once; a push
+    is forgotten (with the other half of the money pair's). Phase, SGD amount, history (a local
+    edit) and health follow at once; a push
     is queued after the commit when something is left to push.
     """
     previous = DealChange(
@@ -185,16 +186,20 @@ def deal_local_values_store(
         setattr(deal, name, value)
     _derive(deal)
     pending, edited_at = set(deal.pending_fields), dict(deal.local_edited_at)
-    errors = dict(deal.push_errors)
-    for name, value in values.items():
+    errors, refused = dict(deal.push_errors), dict(deal.refused_values)
+    for name in with_money_pair(values):
+        # A new decision about a value replaces the one Zoho refused (or that was set aside).
         errors.pop(name, None)
+        refused.pop(name, None)
+    for name, value in values.items():
         if to_push and not same(name, json_value(value), deal.zoho_values.get(name)):
             pending.add(name)
             edited_at[name] = now.isoformat()
         else:
             pending.discard(name)
             edited_at.pop(name, None)
-    deal.pending_fields, deal.local_edited_at, deal.push_errors = sorted(pending), edited_at, errors
+    deal.pending_fields, deal.local_edited_at = sorted(pending), edited_at
+    deal.push_errors, deal.refused_values = errors, refused
     deal.updated_by = acting_user(user)
     deal._history_user = acting_user(user)  # type: ignore[attr-defined]  # simple-history
     deal._change_reason = reason  # type: ignore[attr-defined]

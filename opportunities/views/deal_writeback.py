@@ -23,27 +23,43 @@ RESOLVED_CONFLICTS_SHOWN = 5
 
 def waiting_fields(deal: Opportunity, open_conflicts: list[Conflict]) -> list[dict[str, str]]:
     """Each field changed here and not yet in Zoho, both values and why it waits; fields in an
-    open conflict are left to the conflict's own panel."""
+    open conflict are left to the conflict's own panel. Then each value set aside (Zoho refused
+    it, or the deal was deleted in Zoho before it was sent), with the reason: the deal shows
+    Zoho's value meanwhile, and someone sends it again or drops it."""
     in_conflict = {conflict.field for conflict in open_conflicts}
     base = deal.zoho_values or {}
     rows = []
     for name in deal.pending_fields:
         if name in in_conflict:
             continue
-        if name in deal.push_errors:
+        if name in deal.push_errors:  # refused before values were set aside on refusal
             state, note = "refused", f"Zoho refused it: {deal.push_errors[name]}"
         else:
             state, note = "waiting", "Sent to Zoho in the next batch."
-        rows.append(
-            {
-                "label": FIELDS_BY_NAME[name].label,
-                "here": field_value(deal, name, getattr(deal, name)),
-                "zoho": field_value(deal, name, base.get(name)),
-                "state": state,
-                "note": note,
-            }
-        )
+            if deal.zoho_unreadable:
+                note = (
+                    "Waits: Zoho holds newer values of this deal that Pipeline Pulse cannot "
+                    f"read ({deal.zoho_unreadable}). Fix them in Zoho."
+                )
+        rows.append(_row(deal, name, getattr(deal, name), base.get(name), state, note))
+    for name, value in deal.refused_values.items():
+        reason = deal.push_errors.get(name, "")
+        note = reason if reason.startswith("Not sent") else f"Zoho refused it: {reason}"
+        rows.append(_row(deal, name, value, base.get(name), "set_aside", note))
     return rows
+
+
+def _row(
+    deal: Opportunity, name: str, here: object, zoho: object, state: str, note: str
+) -> dict[str, str]:
+    return {
+        "name": name,
+        "label": FIELDS_BY_NAME[name].label,
+        "here": field_value(deal, name, here),
+        "zoho": field_value(deal, name, zoho),
+        "state": state,
+        "note": note,
+    }
 
 
 def conflict_rows(deal: Opportunity, conflicts: list[Conflict]) -> list[dict[str, Any]]:

@@ -85,8 +85,11 @@ def test_a_refused_record_shows_zohos_message_and_the_others_go_through(
     assert run is not None
     assert (run.updated, run.failed) == (1, 1)
     refused.refresh_from_db()
-    assert refused.pending_fields == ["currency"]
+    # Set aside with Zoho's reason; the deal shows (and totals count) Zoho's currency again.
+    assert refused.pending_fields == []
+    assert refused.refused_values == {"currency": "BRL"}
     assert refused.push_errors["currency"].startswith("INVALID_DATA")
+    assert refused.currency == refused.zoho_values["currency"] != "BRL"
     assert org.simulator.deal(refused.zoho_id)["Currency"] != "BRL"
     # Not pushed again until edited again.
     assert zoho_push(trigger=SyncTrigger.EDIT, target=org.client()) is None
@@ -95,7 +98,8 @@ def test_a_refused_record_shows_zohos_message_and_the_others_go_through(
     rerun = zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
     assert rerun is not None
     assert rerun.updated == 1
-    assert Opportunity.objects.get(pk=refused.pk).push_errors == {}
+    refused.refresh_from_db()
+    assert (refused.push_errors, refused.refused_values) == ({}, {})
 
 
 def test_a_deal_changed_in_zoho_since_is_fetched_merged_and_pushed_next_time(

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from sync.zoho.errors import (
     ZohoApiError,
     ZohoAuthError,
     ZohoBadResponseError,
+    ZohoDeletedListTruncatedError,
     ZohoNotConfiguredError,
     scrub,
 )
@@ -55,6 +56,10 @@ DELETED_DEALS_PATH = "/crm/v8/Deals/deleted"
 FIELDS_PATH = "/crm/v8/settings/fields"
 PER_PAGE = 200
 MAX_UPDATE_BATCH = 100
+MAX_IDS_PER_GET = 100  # Get Records' `ids`
+# Zoho's deleted-record times have one-second resolution: a re-query re-reads the last second.
+DELETED_OVERLAP = timedelta(seconds=1)
+PAGE_LIMIT_CODE = "DISCRETE_PAGINATION_LIMIT_EXCEEDED"
 _NOTHING = frozenset({204, 304})
 
 
@@ -205,6 +210,28 @@ class ZohoClient:
                 deals.append(parsed)
         return DealPage(deals=deals, malformed=malformed, more_records=more_records)
 
+    def get_deals(self, zoho_ids: Sequence[str]) -> DealPage:
+        """These deals as Zoho has them now (Get Records with `ids`, 100 to a call); ids Zoho
+        no longer has are simply absent."""
+        deals: list[DealRecord] = []
+        malformed: list[MalformedDeal] = []
+        for start in range(0, len(zoho_ids), MAX_IDS_PER_GET):
+            batch = zoho_ids[start : start + MAX_IDS_PER_GET]
+            operation = f"get {len(batch)} deals by id"
+            response = self._api(
+                "GET",
+                DEALS_PATH,
+                operation=operation,
+                params={"fields": self._fields, "ids": ",".join(batch)},
+            )
+            if response.status in _NOTHING:
+                continue
+            data, _ = self._page_parts(response, operation)
+            page = self._deal_page(data, more_records=False)
+            deals += page.deals
+            malformed += page.malformed
+        return DealPage(deals=deals, malformed=malformed, more_records=False)
+
     def get_deal(self, zoho_id: str) -> DealRecord | MalformedDeal | None:
         """One deal as Zoho has it now (Get Record), or None when Zoho no longer has it."""
         operation = f"get deal {zoho_id}"
@@ -236,7 +263,36 @@ class ZohoClient:
             raise ZohoBadResponseError(f"{operation}: {exc}") from None
 
     def iter_deleted_deals(self, *, since: datetime | None = None) -> Iterator[list[DeletedDeal]]:
-        """Deals deleted in Zoho (recycle bin and permanently), one list per page."""
+        """Deals deleted in Zoho (recycle bin and permanently), one list per page, to the end
+        of Zoho's list.
+
+        Zoho may stop `page` short of the end, as it does for Get Records at 2,000 records.
+        When it does and the list comes oldest first, the rest is asked for again from the
+        last deletion time read (that second re-read: a deal may come twice). Newest first,
+        the rest cannot be reached: ZohoDeletedListTruncatedError says so, and the caller
+        must find those deletions another way.
+        """
+        while True:
+            read: list[datetime] = []
+            try:
+                for deleted in self._deleted_pages(since):
+                    read += [item.deleted_time for item in deleted]
+                    yield deleted
+                return
+            except ZohoApiError as exc:
+                if exc.code != PAGE_LIMIT_CODE or not read:
+                    raise
+                oldest_first = all(a <= b for a, b in itertools.pairwise(read))
+                resume = read[-1] - DELETED_OVERLAP
+                if not oldest_first or (since is not None and resume <= since):
+                    raise ZohoDeletedListTruncatedError(
+                        f"get deleted deals: Zoho lists more than {len(read)} deletions since "
+                        f"{format_zoho_datetime(since) if since else 'ever'}, newest first or "
+                        "within one second, and its pages stop there"
+                    ) from exc
+                since = resume
+
+    def _deleted_pages(self, since: datetime | None) -> Iterator[list[DeletedDeal]]:
         headers = {}
         if since is not None:
             headers["If-Modified-Since"] = format_zoho_datetime(since)

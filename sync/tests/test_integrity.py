@@ -1,0 +1,216 @@
+"""Two-way sync integrity (issue #23), end to end: the real Zoho client against the simulator
+over HTTP, on PostgreSQL. Each test is one way the loop used to lose data: a Zoho change
+overwritten, deletions lost, a mixed amount and currency, a big amount change settled
+automatically, one bad edit blocking every push, a deal left with yesterday's health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from opportunities.models import Conflict, ConflictStatus, Opportunity
+from opportunities.roles import Role
+from opportunities.services.edits import opportunity_edit
+from opportunities.tests.factories import UserFactory
+from simulator.clock import SimulatorClock
+from simulator.faults import Fault
+from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncTrigger
+from sync.push import zoho_push
+from sync.services import zoho_sync
+from sync.tests.zoho_helpers import Zoho, serve_zoho
+
+pytestmark = pytest.mark.django_db
+DEALS_PATH = "/crm/v8/Deals"
+DELETED_PATH = "/crm/v8/Deals/deleted"
+LONG_NAME = "Regional rollout " + "x" * 140
+
+
+@pytest.fixture
+def org() -> Iterator[Zoho]:
+    # An org an hour behind our clock, fully synced once: as most are when a push runs.
+    clock = SimulatorClock(timezone.now().replace(microsecond=0) - timedelta(hours=1))
+    with serve_zoho(deals=60, clock=clock) as zoho:
+        assert _pull(zoho, SyncKind.FULL).status == "succeeded"
+        yield zoho
+
+
+@pytest.fixture
+def manager() -> Any:
+    return UserFactory.create(role=Role.MANAGER)
+
+
+def _pull(zoho: Zoho, kind: str = SyncKind.INCREMENTAL) -> SyncRun:
+    return zoho_sync(kind=kind, trigger=SyncTrigger.COMMAND, source=zoho.client())
+
+
+def _push(zoho: Zoho) -> SyncRun:
+    run = zoho_push(trigger=SyncTrigger.EDIT, target=zoho.client())
+    assert run is not None, "there was something to push"
+    return run
+
+
+def _open_deal(zoho: Zoho, *, currency: str | None = None, skip: int = 0) -> Opportunity:
+    deals = Opportunity.objects.live().filter(outcome="open", amount__gt=1000).order_by("pk")
+    if currency:
+        deals = deals.filter(currency=currency)
+    return deals[skip]
+
+
+def _zoho_amount(zoho: Zoho, deal: Opportunity) -> Decimal:
+    return Decimal(str(zoho.simulator.deal(deal.zoho_id)["Amount"]))
+
+
+# --- 1. A Zoho change a pull could not store is never overwritten ---------------------------
+
+
+def test_a_zoho_change_in_a_malformed_record_is_not_overwritten_by_a_push(
+    org: Zoho, manager: Any
+) -> None:
+    deal = _open_deal(org)
+    base = deal.amount
+    assert base is not None
+    opportunity_edit(deal=deal, user=manager, changes={"amount": base * Decimal("1.05")})
+    org.simulator.clock.advance(timedelta(minutes=1))
+    # One save in Zoho doubles the amount and leaves a name Pipeline Pulse cannot store.
+    org.simulator.modify_deal(deal.zoho_id, {"Amount": base * 2, "Deal_Name": LONG_NAME})
+    org.simulator.clock.advance(timedelta(minutes=10))
+
+    pull = _pull(org)
+    push = _push(org)
+
+    assert pull.skipped == 1
+    assert _zoho_amount(org, deal) == base * 2  # Zoho's change stands
+    deal.refresh_from_db()
+    assert deal.pending_fields == ["amount"]
+    assert "Deal_Name" in deal.zoho_unreadable
+    assert push.issues.get(zoho_id=deal.zoho_id).reason.startswith("Not pushed: Zoho's newest")
+
+    # Fixed in Zoho, the record is read and merged: both sides moved the amount, by more
+    # than 20%, so a person decides.
+    org.simulator.clock.advance(timedelta(minutes=1))
+    org.simulator.modify_deal(deal.zoho_id, {"Deal_Name": "Regional rollout"})
+    org.simulator.clock.advance(timedelta(minutes=10))
+    _pull(org)
+    deal.refresh_from_db()
+    assert deal.zoho_unreadable == ""
+    conflict = Conflict.objects.get(opportunity=deal, field="amount")
+    assert (conflict.status, conflict.strategy) == (ConflictStatus.OPEN, "manual")
+
+
+def test_a_record_the_database_refused_is_not_overwritten_and_is_read_again(
+    org: Zoho, manager: Any
+) -> None:
+    deal = _open_deal(org)
+    opportunity_edit(deal=deal, user=manager, changes={"probability": 35})
+    table = Opportunity._meta.db_table
+    with connection.cursor() as cursor:  # this org's data breaks a rule of our database
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE wants no pending checks
+        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT refuse_it CHECK (name <> 'Refused')")
+    org.simulator.clock.advance(timedelta(minutes=1))
+    org.simulator.modify_deal(deal.zoho_id, {"Deal_Name": "Refused", "Probability": 90})
+    org.simulator.clock.advance(timedelta(minutes=10))
+
+    pull = _pull(org)
+    _push(org)
+
+    assert pull.failed == 1
+    assert org.simulator.deal(deal.zoho_id)["Probability"] == 90
+    assert deal.zoho_id in SyncState.load().unread
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT refuse_it")
+    org.server.reset_calls()
+
+    again = _pull(org)  # nothing changed in Zoho since: the record is read again by id
+
+    assert again.updated == 1
+    assert deal.zoho_id not in SyncState.load().unread
+    deal.refresh_from_db()
+    assert (deal.name, deal.zoho_unreadable) == ("Refused", "")
+    conflict = Conflict.objects.get(opportunity=deal, field="probability")
+    assert (conflict.local_value, conflict.zoho_value) == (35, 90)
+
+
+def test_a_record_that_stays_malformed_costs_one_call_a_run_not_a_reread(org: Zoho) -> None:
+    broken = org.simulator.inject_malformed("bad_date")  # a new deal, never stored
+    org.simulator.clock.advance(timedelta(minutes=10))
+    _pull(org)
+    org.simulator.clock.advance(timedelta(minutes=20))
+    org.server.reset_calls()
+
+    run = _pull(org)
+
+    assert run.skipped == 1
+    assert SyncIssue.objects.get(run=run).severity == IssueSeverity.SKIPPED
+    assert broken in SyncState.load().unread
+    # 304 for changes, the broken record by id, 204 for deletions.
+    assert [call.status for call in org.server.calls] == [304, 200, 204]
+    # The watermark went past it: the run did not read everything changed since.
+    modified = datetime.fromisoformat(org.simulator.deal(broken)["Modified_Time"])
+    assert run.watermark_after == modified
+
+
+# --- 2. No deletion is lost when a run fails part-way ---------------------------------------
+
+
+@pytest.fixture
+def big_org() -> Iterator[Zoho]:
+    clock = SimulatorClock(timezone.now().replace(microsecond=0) - timedelta(hours=2))
+    with serve_zoho(deals=320, clock=clock) as zoho:
+        assert _pull(zoho, SyncKind.FULL).status == "succeeded"
+        yield zoho
+
+
+def _delete_300(zoho: Zoho) -> list[str]:
+    """300 deals deleted in Zoho one second apart, some to the recycle bin, some for good."""
+    ids = [deal["id"] for deal in zoho.simulator.deals()][:300]
+    for number, deal_id in enumerate(ids):
+        zoho.simulator.clock.advance(timedelta(seconds=1))
+        zoho.simulator.delete_deals([deal_id], permanent=number % 3 == 0)
+    zoho.simulator.clock.advance(timedelta(minutes=10))
+    return ids
+
+
+def _live(ids: list[str]) -> int:
+    return Opportunity.objects.live().filter(zoho_id__in=ids).count()
+
+
+def test_deletions_listed_newest_first_survive_a_failed_second_page(big_org: Zoho) -> None:
+    ids = _delete_300(big_org)
+    # Every attempt at page 2 of the deleted records fails: the run gives up there.
+    big_org.simulator.faults.fail_next(
+        *[Fault.SERVER_ERROR] * 6, path_prefix=DELETED_PATH, query={"page": "2"}
+    )
+
+    failed = _pull(big_org)
+
+    assert failed.status == "failed"
+    assert _live(ids) == 300  # nothing applied from a list not read to its end
+    resumed = _pull(big_org)
+    assert (resumed.status, resumed.deleted) == ("succeeded", 300)
+    assert _live(ids) == 0
+
+
+@pytest.mark.parametrize("newest_first", [False, True], ids=["oldest-first", "newest-first"])
+def test_the_deleted_list_is_read_to_its_end_past_zohos_page_limit(
+    big_org: Zoho, newest_first: bool
+) -> None:
+    big_org.simulator.deleted_newest_first = newest_first
+    big_org.simulator.deleted_page_limit = 200  # like Get Records' 2,000, smaller
+    ids = _delete_300(big_org)
+
+    run = _pull(big_org)
+
+    assert run.status == "succeeded", run.error
+    assert (run.deleted, _live(ids)) == (300, 0)
+    assert _live([deal["id"] for deal in big_org.simulator.deals()]) == 20
+    read_every_deal = run.issues.filter(reason__startswith="Every deal read").exists()
+    # Oldest first, the rest is asked for from the last deletion read; newest first, it
+    # cannot be, and the run reads every deal instead.
+    assert read_every_deal is newest_first
