@@ -146,7 +146,7 @@ def _upsert(
             *EDITABLE_FIELDS,
         )
     }
-    merges = PageMerges.load(existing.values())
+    merges = PageMerges.load(existing.values(), converter)
     rows: list[Opportunity] = []
     for deal in deals:
         before = existing.get(deal.zoho_id)

@@ -248,7 +248,11 @@ def conflict_resolve(
     value: Any = None,
 ) -> Conflict:
     """An Admin settles an open conflict: keep the local value (pushed to Zoho), take Zoho's,
-    or enter a value (validated as Zoho would, then pushed). Audited: who, when, what."""
+    or enter a value (validated as Zoho would, then pushed). Audited: who, when, what.
+
+    Amount and currency are one value: a conflict on either settles the open conflict on the
+    other half too, so the deal keeps both halves from one side (an entered amount keeps the
+    local currency, and the other way round)."""
     if not is_admin(user):
         raise PermissionDenied("Only Admins resolve conflicts.")
     locked = Conflict.objects.select_for_update().get(pk=conflict.pk)
@@ -256,25 +260,46 @@ def conflict_resolve(
         raise ValidationError("This conflict was already resolved.")
     deal = Opportunity.objects.select_for_update().get(pk=locked.opportunity_id)
     name = locked.field
+    partners = list(
+        Conflict.objects.open()
+        .select_for_update()
+        .filter(opportunity_id=deal.pk, field__in=with_money_pair([name]) - {name})
+    )
     label = dict(ConflictResolution.choices).get(resolution, resolution)
-    reason = f"Conflict on {FIELDS_BY_NAME[name].label} resolved: {label}"
+    fields = ", ".join(FIELDS_BY_NAME[c.field].label for c in [locked, *partners])
+    reason = f"Conflict on {fields} resolved: {label}"
+    base = deal.zoho_values or {}
+    chosen: dict[str, Any] = {}
     if resolution == ConflictResolution.TOOK_ZOHO:
-        # Zoho's newest value: the deal's last values seen from Zoho, which every pull keeps
-        # current (the conflict shows the same value). Zoho has it already: nothing to push.
-        chosen: Any = python_value(name, (deal.zoho_values or {}).get(name, locked.zoho_value))
+        # Zoho's newest values: the deal's last values seen from Zoho, which every pull keeps
+        # current (the conflict shows the same values). Zoho has them already: nothing to push.
+        for item in (locked, *partners):
+            chosen[item.field] = python_value(item.field, base.get(item.field, item.zoho_value))
         to_push = False
     elif resolution == ConflictResolution.KEPT_LOCAL:
-        chosen, to_push = getattr(deal, name), True
+        chosen = {item.field: getattr(deal, item.field) for item in (locked, *partners)}
+        to_push = True
     elif resolution == ConflictResolution.ENTERED:
-        chosen, to_push = deal_edit_validate({name: value})[name], True
+        chosen = {item.field: getattr(deal, item.field) for item in partners}
+        chosen[name] = deal_edit_validate({name: value})[name]
+        to_push = True
     else:
         raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
-    deal_local_values_store(
-        deal=deal, values={name: chosen}, user=user, to_push=to_push, reason=reason
-    )
-    locked.status, locked.resolution = ConflictStatus.RESOLVED, resolution
-    locked.resolved_value = json_value(chosen)
-    locked.resolved_by, locked.resolved_at = acting_user(user), timezone.now()
-    locked._history_user = acting_user(user)  # type: ignore[attr-defined]  # simple-history
-    locked.save()
+    deal_local_values_store(deal=deal, values=chosen, user=user, to_push=to_push, reason=reason)
+    now = timezone.now()
+    for item in (locked, *partners):
+        item.status = ConflictStatus.RESOLVED
+        item.resolution = resolution if item is locked else _partner_resolution(resolution)
+        item.resolved_value = json_value(chosen[item.field])
+        item.resolved_by, item.resolved_at = acting_user(user), now
+        item._history_user = acting_user(user)  # type: ignore[attr-defined]  # simple-history
+        item.save()
     return locked
+
+
+def _partner_resolution(resolution: str) -> str:
+    """How the other half of the money pair was settled: Zoho's with Zoho's, the local one
+    with a local or entered value."""
+    if resolution == ConflictResolution.TOOK_ZOHO:
+        return ConflictResolution.TOOK_ZOHO
+    return ConflictResolution.KEPT_LOCAL

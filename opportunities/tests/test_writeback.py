@@ -209,3 +209,28 @@ def test_local_edits_are_audited_with_who_and_the_old_and_new_value(manager: Any
     assert latest.history_user == manager
     delta = latest.diff_against(latest.prev_record)
     assert [change.field for change in delta.changes if change.field == "kickoff_on"]
+
+
+@pytest.mark.parametrize(
+    ("resolution", "expected"),
+    [
+        ("took_zoho", (Decimal("900.00"), "USD", [])),
+        ("kept_local", (Decimal("1000.00"), "EUR", ["amount", "currency"])),
+    ],
+)
+def test_a_money_conflict_is_settled_whole_whichever_half_the_admin_picks(
+    manager: Any, admin: Any, resolution: str, expected: tuple[object, ...]
+) -> None:
+    deal = _deal(amount=Decimal("500.00"), currency="USD")
+    opportunity_edit(deal=deal, user=manager, changes={"amount": "1000", "currency": "EUR"})
+    sync_page({deal: {"amount": Decimal("900.00")}})  # an 80% move in Zoho: manual
+    assert set(Conflict.objects.open().values_list("field", flat=True)) == {"amount", "currency"}
+
+    conflict_resolve(
+        conflict=Conflict.objects.get(field="currency"), user=admin, resolution=resolution
+    )
+
+    deal = _reload(deal)
+    assert (deal.amount, deal.currency, deal.pending_fields) == expected
+    assert not Conflict.objects.open().exists()
+    assert set(Conflict.objects.values_list("resolution", flat=True)) == {resolution}

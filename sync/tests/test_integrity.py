@@ -14,6 +14,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from currency.conversion import effective_rates_invalidate
+from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.roles import Role
 from opportunities.services.edits import opportunity_edit
@@ -214,3 +216,78 @@ def test_the_deleted_list_is_read_to_its_end_past_zohos_page_limit(
     # Oldest first, the rest is asked for from the last deletion read; newest first, it
     # cannot be, and the run reads every deal instead.
     assert read_every_deal is newest_first
+
+
+# --- 3 and 4. Amount and currency merge as one value; the 20% rule reads each side's move --
+
+
+@pytest.fixture
+def rates() -> None:
+    """USD and SGD rates: SGD 1.35 to the dollar."""
+    as_of = timezone.now() - timedelta(days=1)
+    ExchangeRateFactory.create(currency="USD", units_per_usd=Decimal("1"), as_of=as_of)
+    ExchangeRateFactory.create(currency="SGD", units_per_usd=Decimal("1.35"), as_of=as_of)
+    effective_rates_invalidate()  # stored behind the rates service's back
+
+
+def _usd_deal_at(zoho: Zoho, amount: str) -> Opportunity:
+    """An open USD deal whose amount in Zoho, and last seen from Zoho, is `amount`."""
+    deal = _open_deal(zoho, currency="USD")
+    zoho.simulator.clock.advance(timedelta(minutes=1))
+    zoho.simulator.modify_deal(deal.zoho_id, {"Amount": Decimal(amount)})
+    zoho.simulator.clock.advance(timedelta(minutes=10))
+    _pull(zoho)
+    deal.refresh_from_db()
+    assert (deal.amount, deal.currency, deal.pending_fields) == (Decimal(amount), "USD", [])
+    return deal
+
+
+def test_amount_and_currency_never_end_up_one_from_each_side(
+    org: Zoho, manager: Any, rates: None
+) -> None:
+    deal = _usd_deal_at(org, "134845.00")
+    # Re-entered here as the same value in SGD; in Zoho the USD amount is revised by 10%.
+    opportunity_edit(deal=deal, user=manager, changes={"amount": "182040.75", "currency": "SGD"})
+    org.simulator.clock.advance(timedelta(minutes=1))
+    org.simulator.modify_deal(deal.zoho_id, {"Amount": Decimal("148329.50")})
+    org.simulator.clock.advance(timedelta(minutes=10))
+
+    _pull(org)  # crm_wins (the default): Zoho's amount, and Zoho's currency with it
+
+    deal.refresh_from_db()
+    assert (deal.amount, deal.currency, deal.pending_fields) == (
+        Decimal("148329.50"),
+        "USD",
+        [],
+    )
+    assert deal.amount_sgd == Decimal("200244.83")  # 148,329.50 × 1.35, not 148,329.50
+    settled = Conflict.objects.filter(opportunity=deal).values_list("field", "resolution")
+    assert set(settled) == {("amount", "took_zoho"), ("currency", "took_zoho")}
+    assert zoho_push(trigger=SyncTrigger.EDIT, target=org.client()) is None
+    in_zoho = org.simulator.deal(deal.zoho_id)
+    assert (Decimal(str(in_zoho["Amount"])), in_zoho["Currency"]) == (
+        Decimal("148329.50"),
+        "USD",
+    )
+
+
+def test_a_30_percent_edit_against_a_5_percent_zoho_change_waits_for_a_person(
+    org: Zoho, manager: Any, rates: None
+) -> None:
+    deal = _usd_deal_at(org, "1000.00")
+    opportunity_edit(deal=deal, user=manager, changes={"amount": "1300.00"})
+    org.simulator.clock.advance(timedelta(minutes=1))
+    org.simulator.modify_deal(deal.zoho_id, {"Amount": Decimal("1050.00")})
+    org.simulator.clock.advance(timedelta(minutes=10))
+
+    _pull(org)
+    pushed = zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
+
+    conflict = Conflict.objects.get(opportunity=deal, field="amount")
+    assert (conflict.status, conflict.strategy) == (ConflictStatus.OPEN, "manual")
+    values = (conflict.base_value, conflict.local_value, conflict.zoho_value)
+    assert [Decimal(value) for value in values] == [1000, 1300, 1050]
+    deal.refresh_from_db()
+    assert (deal.amount, deal.pending_fields) == (Decimal("1300.00"), ["amount"])
+    assert pushed is None  # the amount waits for the Admin, unsent
+    assert _zoho_amount(org, deal) == Decimal("1050.00")
