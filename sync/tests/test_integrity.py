@@ -286,7 +286,7 @@ def test_a_30_percent_edit_against_a_5_percent_zoho_change_waits_for_a_person(
     conflict = Conflict.objects.get(opportunity=deal, field="amount")
     assert (conflict.status, conflict.strategy) == (ConflictStatus.OPEN, "manual")
     values = (conflict.base_value, conflict.local_value, conflict.zoho_value)
-    assert [Decimal(value) for value in values] == [1000, 1300, 1050]
+    assert [Decimal(str(value)) for value in values] == [1000, 1300, 1050]
     deal.refresh_from_db()
     assert (deal.amount, deal.pending_fields) == (Decimal("1300.00"), ["amount"])
     assert pushed is None  # the amount waits for the Admin, unsent
