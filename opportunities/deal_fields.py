@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 
 
@@ -151,3 +152,14 @@ def with_money_pair(names: Iterable[str]) -> set[str]:
     if chosen & set(MONEY_PAIR):
         chosen |= set(MONEY_PAIR)
     return chosen
+
+
+# Zoho's currency fields hold at most 16 digits, the 2 decimals included (its field metadata's
+# `length`), and an amount travels as a JSON number, a double: 99,999,999,999,999.99 fits
+# the field but no double carries it (it arrives as ...98).
+ZOHO_MAX_AMOUNT = Decimal("99999999999999.99")
+
+
+def zoho_number_carries(amount: Decimal) -> bool:
+    """Whether the double a JSON number is prints back as exactly this amount."""
+    return Decimal(repr(float(amount))) == amount

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.utils import timezone
 
 from currency.services import sgd_converter
+from opportunities.deal_fields import FIELDS_BY_NAME
 from opportunities.records import DealRecord
 from opportunities.services.crm import crm_page_apply, opportunities_mark_unreadable
 from opportunities.services.writeback import (
@@ -38,7 +39,7 @@ from sync.services import (
     sync_run_start,
     zoho_sync,
 )
-from sync.zoho.records import DealUpdate, DealUpdateResult, MalformedDeal
+from sync.zoho.records import NOT_SENT, DealUpdate, DealUpdateResult, MalformedDeal
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -106,9 +107,15 @@ def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
         elif result.already_modified:
             stale.append(push)
         else:
-            push_refused(push=push, field=result.field, message=f"{result.code}: {result.message}")
+            # Refused by Zoho, or not sent at all (a value Zoho's JSON cannot carry): set
+            # aside on its deal, and the others in the batch are not held back.
+            sent = result.code != NOT_SENT
+            message = f"{result.code}: {result.message}" if sent else result.message
+            set_aside = push_refused(push=push, field=result.field, message=message)
             run.failed += 1
-            _issue(run, push.zoho_id, IssueSeverity.FAILED, f"Zoho refused: {result.message}")
+            labels = ", ".join(FIELDS_BY_NAME[name].label for name in set_aside)
+            what = f"Zoho refused {labels}" if sent else labels
+            _issue(run, push.zoho_id, IssueSeverity.FAILED, f"{what}: {message}")
     if stale:
         _merge_the_newer(run, target, stale)
     run.heartbeat_at = timezone.now()

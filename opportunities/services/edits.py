@@ -22,7 +22,14 @@ from currency.codes import normalise_code
 from currency.conversion import sgd_converter
 from opportunities.access import can_edit_deal
 from opportunities.data_version import deals_changed
-from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind, with_money_pair
+from opportunities.deal_fields import (
+    EDITABLE_FIELDS,
+    FIELDS_BY_NAME,
+    ZOHO_MAX_AMOUNT,
+    FieldKind,
+    with_money_pair,
+    zoho_number_carries,
+)
 from opportunities.derivation import deal_derive
 from opportunities.merge import json_value, same
 from opportunities.models import Opportunity, TransitionCause
@@ -34,8 +41,7 @@ from pipeline_pulse.models import acting_user
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-# Zoho's currency fields hold 16 digits before the point and 2 after; its numbers are doubles.
-MAX_AMOUNT = Decimal("9999999999999999.99")
+MAX_AMOUNT = ZOHO_MAX_AMOUNT
 CENT = Decimal("0.01")
 # Zoho refuses a deal without these.
 # The reasons the audit history gives for a deal's rows.
@@ -123,7 +129,12 @@ def _money(value: Any) -> Decimal:
     if amount != amount.quantize(CENT):
         raise ValueError("Zoho keeps amounts to the cent: at most 2 decimals.")
     if amount > MAX_AMOUNT:
-        raise ValueError("That amount is larger than Zoho can hold.")
+        raise ValueError("That amount is larger than Zoho can hold (16 digits at most).")
+    if not zoho_number_carries(amount.quantize(CENT)):
+        # Sent as it is, Zoho would store another number; never rounded behind anyone's back.
+        raise ValueError(
+            "Zoho's numbers cannot carry that amount exactly: use fewer significant digits."
+        )
     return amount.quantize(CENT)
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
@@ -260,7 +261,7 @@ def test_amount_and_currency_never_end_up_one_from_each_side(
         "USD",
         [],
     )
-    assert deal.amount_sgd == Decimal("200244.83")  # 148,329.50 × 1.35, not 148,329.50
+    assert deal.amount_sgd == Decimal("200244.83")  # 148,329.50 times 1.35, not 148,329.50
     settled = Conflict.objects.filter(opportunity=deal).values_list("field", "resolution")
     assert set(settled) == {("amount", "took_zoho"), ("currency", "took_zoho")}
     assert zoho_push(trigger=SyncTrigger.EDIT, target=org.client()) is None
@@ -291,3 +292,42 @@ def test_a_30_percent_edit_against_a_5_percent_zoho_change_waits_for_a_person(
     assert (deal.amount, deal.pending_fields) == (Decimal("1300.00"), ["amount"])
     assert pushed is None  # the amount waits for the Admin, unsent
     assert _zoho_amount(org, deal) == Decimal("1050.00")
+
+
+# --- 5. One bad amount never stops the push -------------------------------------------------
+
+
+def test_an_amount_no_zoho_number_carries_is_refused_when_edited(org: Zoho, manager: Any) -> None:
+    deal = _open_deal(org)
+    with pytest.raises(ValidationError) as refused:
+        opportunity_edit(deal=deal, user=manager, changes={"amount": "99,999,999,999,999.99"})
+    assert "cannot carry that amount exactly" in refused.value.message_dict["amount"][0]
+    with pytest.raises(ValidationError, match="16 digits"):
+        opportunity_edit(deal=deal, user=manager, changes={"amount": "100000000000000"})
+    # Fifteen significant digits always travel exactly.
+    opportunity_edit(deal=deal, user=manager, changes={"amount": "9999999999999.99"})
+    assert _push(org).updated == 1
+    assert _zoho_amount(org, deal) == Decimal("9999999999999.99")
+
+
+def test_a_deal_whose_update_cannot_be_written_does_not_hold_back_the_others(
+    org: Zoho, manager: Any
+) -> None:
+    stuck, other = _open_deal(org), _open_deal(org, skip=1)
+    # Saved before edits were checked against Zoho's number format.
+    Opportunity.objects.filter(pk=stuck.pk).update(
+        amount=Decimal("99999999999999.99"), pending_fields=["amount"]
+    )
+    new_date = timezone.localdate() + timedelta(days=90)
+    opportunity_edit(deal=other, user=manager, changes={"closing_date": new_date})
+
+    run = _push(org)
+
+    assert (run.status, run.updated, run.failed) == ("succeeded", 1, 1)
+    assert org.simulator.deal(other.zoho_id)["Closing_Date"] == new_date.isoformat()
+    stuck.refresh_from_db()
+    assert stuck.pending_fields == []
+    assert stuck.refused_values == {"amount": "99999999999999.99"}
+    assert stuck.amount == Decimal(stuck.zoho_values["amount"])  # Zoho's, in every total
+    assert stuck.push_errors["amount"].startswith("Not sent: 99999999999999.99 has more digits")
+    assert "Amount: Not sent" in run.issues.get(zoho_id=stuck.zoho_id).reason

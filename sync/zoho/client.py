@@ -19,6 +19,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from opportunities.deal_fields import zoho_number_carries
 from opportunities.records import CrmStageRecord
 from pipeline_pulse.http import RetryPolicy
 from sync.zoho.auth import AccessTokens, OAuthCredentials
@@ -41,6 +42,7 @@ from sync.zoho.parsing import (
     wire_value,
 )
 from sync.zoho.records import (
+    NOT_SENT,
     DealPage,
     DealRecord,
     DealUpdate,
@@ -325,28 +327,42 @@ class ZohoClient:
 
         Updates are grouped by their `unmodified_since`, since Zoho takes one
         If-Unmodified-Since header per request. A deal changed in Zoho after that moment
-        comes back with code ALREADY_MODIFIED; invalid values with INVALID_DATA.
+        comes back with code ALREADY_MODIFIED; invalid values with INVALID_DATA. An update
+        whose values cannot be written as Zoho's JSON is not sent (code NOT_SENT) and costs
+        the others nothing.
         """
         results: dict[int, DealUpdateResult] = {}
-        groups: dict[datetime | None, list[int]] = {}
+        groups: dict[datetime | None, list[tuple[int, bytes]]] = {}
         for index, update in enumerate(updates):
-            groups.setdefault(update.unmodified_since, []).append(index)
-        for unmodified_since, indexes in groups.items():
-            for start in range(0, len(indexes), MAX_UPDATE_BATCH):
-                batch = indexes[start : start + MAX_UPDATE_BATCH]
-                answers = self._put_batch([updates[i] for i in batch], unmodified_since)
-                results.update(zip(batch, answers, strict=True))
+            try:
+                record = self._update_json(update)
+            except ValueError as exc:
+                results[index] = _not_sent(update, str(exc))
+                continue
+            groups.setdefault(update.unmodified_since, []).append((index, record))
+        for unmodified_since, entries in groups.items():
+            for start in range(0, len(entries), MAX_UPDATE_BATCH):
+                batch = entries[start : start + MAX_UPDATE_BATCH]
+                answers = self._put_batch(
+                    [updates[i] for i, _ in batch], [body for _, body in batch], unmodified_since
+                )
+                results.update(zip([i for i, _ in batch], answers, strict=True))
         return [results[index] for index in range(len(updates))]
 
+    def _update_json(self, update: DealUpdate) -> bytes:
+        """One record of an update's body, as Zoho's JSON; ValueError when a value cannot be
+        written exactly (an amount no double carries)."""
+        record: dict[str, object] = {"id": update.zoho_id}
+        for attribute, value in update.changes.items():
+            record[self.field_map.api_name(attribute)] = wire_value(attribute, value)
+        return _json_with_exact_decimals(record)
+
     def _put_batch(
-        self, updates: list[DealUpdate], unmodified_since: datetime | None
+        self,
+        updates: list[DealUpdate],
+        records: list[bytes],
+        unmodified_since: datetime | None,
     ) -> list[DealUpdateResult]:
-        records = []
-        for update in updates:
-            record: dict[str, object] = {"id": update.zoho_id}
-            for attribute, value in update.changes.items():
-                record[self.field_map.api_name(attribute)] = wire_value(attribute, value)
-            records.append(record)
         headers = {"Content-Type": "application/json"}
         if unmodified_since is not None:
             headers["If-Unmodified-Since"] = format_zoho_datetime(unmodified_since)
@@ -356,7 +372,7 @@ class ZohoClient:
             DEALS_PATH,
             operation=operation,
             headers=headers,
-            data=_json_with_exact_decimals({"data": records, "trigger": []}),
+            data=b'{"data":[' + b",".join(records) + b'],"trigger":[]}',
             accept_error_statuses=frozenset({400, 412}),
         )
         body = response.body
@@ -456,6 +472,19 @@ class ZohoClient:
         return body["data"], info if isinstance(info, dict) else {}
 
 
+def _not_sent(update: DealUpdate, reason: str) -> DealUpdateResult:
+    field = next(
+        (name for name, value in update.changes.items() if isinstance(value, Decimal)), None
+    )
+    return DealUpdateResult(
+        zoho_id=update.zoho_id,
+        succeeded=False,
+        code=NOT_SENT,
+        message=f"Not sent: {reason}",
+        field=field,
+    )
+
+
 def _json_with_exact_decimals(payload: Mapping[str, Any]) -> bytes:
     """JSON for Zoho, whose numbers are doubles: a Decimal goes out as the double that prints
     back as the same number, and one no double can carry exactly is refused, never rounded."""
@@ -463,9 +492,8 @@ def _json_with_exact_decimals(payload: Mapping[str, Any]) -> bytes:
     def number(value: object) -> float:
         if not isinstance(value, Decimal):
             raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-        as_double = float(value)
-        if Decimal(repr(as_double)) != value:
+        if not zoho_number_carries(value):
             raise ValueError(f"{value} has more digits than Zoho's numbers can hold")
-        return as_double
+        return float(value)
 
     return json.dumps(payload, default=number, separators=(",", ":")).encode()
