@@ -5,12 +5,16 @@ automatically, one bad edit blocking every push, a deal left with yesterday's he
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -20,9 +24,11 @@ from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.roles import Role
 from opportunities.services.edits import opportunity_edit
+from opportunities.services.health import health_recompute
 from opportunities.tests.factories import UserFactory
 from simulator.clock import SimulatorClock
 from simulator.faults import Fault
+from sync import services as sync_services
 from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncTrigger
 from sync.push import zoho_push
 from sync.services import zoho_sync
@@ -331,3 +337,82 @@ def test_a_deal_whose_update_cannot_be_written_does_not_hold_back_the_others(
     assert stuck.amount == Decimal(stuck.zoho_values["amount"])  # Zoho's, in every total
     assert stuck.push_errors["amount"].startswith("Not sent: 99999999999999.99 has more digits")
     assert "Amount: Not sent" in run.issues.get(zoho_id=stuck.zoho_id).reason
+
+
+# --- 6. A deal a sync page holds at midnight does not keep yesterday's health ---------------
+
+SGT = ZoneInfo("Asia/Singapore")
+
+
+@pytest.mark.django_db(transaction=True)  # the sync runs in a thread: it commits for real
+def test_the_nightly_run_scores_a_deal_a_sync_page_holds_but_did_not_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    noon = datetime(2026, 6, 15, 12, 0, tzinfo=SGT)
+    with serve_zoho(deals=50, clock=SimulatorClock(noon - timedelta(hours=1))) as zoho:
+        deal_id = zoho.simulator.deals()[0]["id"]
+        zoho.simulator.modify_deal(deal_id, _CLOSING_TODAY)
+        with time_machine.travel(noon, tick=True):
+            assert _pull(zoho, SyncKind.FULL).status == "succeeded"
+        assert Opportunity.objects.get(zoho_id=deal_id).health_status == "success"
+
+        page_locked, done = threading.Event(), threading.Event()
+        apply_page = sync_services.crm_page_apply
+
+        def page_held_open(**kwargs: Any) -> Any:
+            # The page has locked its deals and written those that changed (none): its
+            # transaction stays open until the nightly run waits for it.
+            result = apply_page(**kwargs)
+            page_locked.set()
+            for _ in range(100):
+                if done.is_set() or _waiting_for_a_lock():
+                    break
+                time.sleep(0.1)
+            return result
+
+        monkeypatch.setattr(sync_services, "crm_page_apply", page_held_open)
+        outcome: dict[str, SyncRun] = {}
+
+        def full_sync() -> None:
+            try:
+                outcome["run"] = _pull(zoho, SyncKind.FULL)
+            finally:
+                connection.close()
+
+        with time_machine.travel(datetime(2026, 6, 16, 0, 30, tzinfo=SGT), tick=True):
+            thread = threading.Thread(target=full_sync)
+            thread.start()
+            try:
+                assert page_locked.wait(timeout=30)
+                health_recompute()
+            finally:
+                done.set()
+                thread.join(timeout=60)
+
+    assert (outcome["run"].status, outcome["run"].unchanged) == ("succeeded", 50)
+    deal = Opportunity.objects.get(zoho_id=deal_id)
+    assert deal.health_status == "danger"
+    assert deal.health_reasons[0]["code"] == "closing_date_passed"
+
+
+# An open deal in phase 3 closing today (2026-06-15), with nothing else wrong.
+_CLOSING_TODAY = {
+    "Amount": Decimal("250000.00"),
+    "Currency": "SGD",
+    "Stage": "Negotiation/Review",
+    "Probability": 60,
+    "Closing_Date": "2026-06-15",
+    "Proposal_Submission_date": "2026-06-10",
+    "PO_Generation_Date": None,
+    "Kick_off_Date": None,
+    "Invoice_Date": None,
+    "Payment_Received_Date": None,
+    "OB_Recognition_Date": None,
+}
+
+
+def _waiting_for_a_lock() -> bool:
+    """Whether another session waits for a lock (pg_locks is read afresh every time)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)")
+        return bool(cursor.fetchone()[0])
