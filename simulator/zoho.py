@@ -112,6 +112,9 @@ class ZohoSimulator(SimulatedApi):
         # all of it: tests choose (newest first by default; a limit like Get Records' 2,000).
         self.deleted_newest_first = True
         self.deleted_page_limit: int | None = None
+        # Update requests refused as a whole (refuse_requests_carrying, refuse_update_requests).
+        self._poisoned: set[str] = set()
+        self._refusals_left = 0
 
     # --- test hooks --------------------------------------------------------------------------
 
@@ -372,7 +375,34 @@ class ZohoSimulator(SimulatedApi):
     def update_deals(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
+        if self._refuse_whole(request):
+            # One error for the request, no answer per record: as Zoho answers a body it
+            # cannot read at all.
+            return zoho_error(400, "INVALID_DATA", "body", {"expected_data_type": "jsonobject"})
         return handle_update(request, self.store, field_named=self._field_named)
+
+    def refuse_requests_carrying(self, deal_id: str) -> None:
+        """Every Update Records call that carries this deal is refused as a whole (HTTP 400
+        with one error and no answer per record)."""
+        self._poisoned.add(deal_id)
+
+    def refuse_update_requests(self, count: int) -> None:
+        """The next `count` Update Records calls are refused as a whole, whatever they carry."""
+        with self._tokens_lock:
+            self._refusals_left += count
+
+    def _refuse_whole(self, request: Request) -> bool:
+        with self._tokens_lock:
+            if self._refusals_left:
+                self._refusals_left -= 1
+                return True
+        if not self._poisoned:
+            return False
+        try:
+            records = request.json().get("data") or []
+        except (ValueError, AttributeError):
+            return False
+        return any(isinstance(r, dict) and r.get("id") in self._poisoned for r in records)
 
     # --- page tokens -------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from sync.services import (
     sync_run_start,
     zoho_sync,
 )
+from sync.zoho.errors import ZohoError
 from sync.zoho.records import NOT_SENT, DealUpdate, DealUpdateResult, MalformedDeal
 
 if TYPE_CHECKING:
@@ -100,12 +101,25 @@ def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
     results = target.update_deals(updates)  # batches of 100, grouped by If-Unmodified-Since
     run.fetched = len(pushes)
     stale: list[PendingPush] = []
+    refused_requests: set[str] = set()
     for push, result in zip(pushes, results, strict=True):
         if result.succeeded:
             push_accepted(push=push, zoho_modified_time=result.zoho_modified_time)
             run.updated += 1
         elif result.already_modified:
             stale.append(push)
+        elif result.whole_request:
+            # Zoho refused the request, not this deal: nothing was applied, nothing is set
+            # aside; the edit stays pending for the next push, and the run says why.
+            run.failed += 1
+            refused_requests.add(f"{result.code}: {result.message}")
+            _issue(
+                run,
+                push.zoho_id,
+                IssueSeverity.FAILED,
+                f"Not sent: Zoho refused the whole request ({result.code}: {result.message});"
+                " it stays pending and goes with the next push",
+            )
         else:
             # Refused by Zoho, or not sent at all (a value Zoho's JSON cannot carry): set
             # aside on its deal, and the others in the batch are not held back.
@@ -119,6 +133,17 @@ def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
     if stale:
         _merge_the_newer(run, target, stale)
     run.heartbeat_at = timezone.now()
+    if refused_requests:
+        raise PushRequestRefused(
+            "Zoho refused whole update requests, not any one deal: "
+            + "; ".join(sorted(refused_requests))
+            + ". Those edits stay pending and go with the next push."
+        )
+
+
+class PushRequestRefused(ZohoError):
+    """Zoho refused whole requests of a push: the run fails with this message once every
+    answer it did get is stored."""
 
 
 def _unmodified_since(base: datetime | None, seen_until: datetime | None) -> datetime | None:

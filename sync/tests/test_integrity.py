@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -416,3 +416,51 @@ def _waiting_for_a_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)")
         return bool(cursor.fetchone()[0])
+
+
+# --- Zoho refusing a whole request never marks its deals refused --------------------------
+
+
+def _edit_closing_dates(deals: list[Opportunity], manager: Any) -> date:
+    new_date = timezone.localdate() + timedelta(days=120)
+    for deal in deals:
+        opportunity_edit(deal=deal, user=manager, changes={"closing_date": new_date})
+    return new_date
+
+
+def test_a_request_refused_as_a_whole_leaves_its_100_deals_pending_not_refused(
+    org: Zoho, manager: Any
+) -> None:
+    deals = list(Opportunity.objects.live().order_by("pk")[:30])
+    new_date = _edit_closing_dates(deals, manager)
+    org.simulator.refuse_update_requests(3)  # the request, then both of its halves
+
+    run = _push(org)
+
+    assert run.status == "failed"
+    assert "refused whole update requests" in run.error
+    assert run.failed == 30
+    assert not Opportunity.objects.exclude(refused_values={}).exists()
+    assert Opportunity.objects.exclude(pending_fields=[]).count() == 30
+    assert sum(1 for call in org.server.calls if call.method == "PUT") == 3
+    again = _push(org)
+    assert (again.status, again.updated) == ("succeeded", 30)
+    assert org.simulator.deal(deals[0].zoho_id)["Closing_Date"] == new_date.isoformat()
+
+
+def test_one_record_that_makes_zoho_refuse_the_request_is_found_and_the_rest_go(
+    org: Zoho, manager: Any
+) -> None:
+    deals = list(Opportunity.objects.live().order_by("pk")[:40])
+    new_date = _edit_closing_dates(deals, manager)
+    culprit = deals[17]
+    org.simulator.refuse_requests_carrying(culprit.zoho_id)
+
+    run = _push(org)
+
+    assert (run.status, run.updated, run.failed) == ("succeeded", 39, 1)
+    assert org.simulator.deal(deals[0].zoho_id)["Closing_Date"] == new_date.isoformat()
+    culprit.refresh_from_db()
+    assert culprit.pending_fields == []
+    assert culprit.push_errors["closing_date"] == "INVALID_DATA: body"
+    assert sum(1 for call in org.server.calls if call.method == "PUT") <= 1 + 2 * 6

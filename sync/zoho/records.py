@@ -78,6 +78,9 @@ class DealUpdateResult:
     zoho_modified_time: datetime | None = None  # the deal's new Modified_Time on success
     # The DealRecord attribute Zoho rejected (or its API name when it is not mapped).
     field: str | None = None
+    # Zoho refused the whole request, and nothing shows it was this record's fault: the
+    # update was not applied and should be sent again, not counted as a refusal.
+    whole_request: bool = False
 
     @property
     def already_modified(self) -> bool:
