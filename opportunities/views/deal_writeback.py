@@ -13,9 +13,10 @@ from typing import Any
 from currency.conversion import rate_overrides_newest
 from currency.models import RateOverride
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME
+from opportunities.merge import python_value
 from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.services.edits import SYNCED_REASON
-from opportunities.templatetags.pulse import field_value
+from opportunities.templatetags.pulse import field_value, local_money
 
 EDITS_SHOWN = 10
 RESOLVED_CONFLICTS_SHOWN = 5
@@ -28,6 +29,7 @@ def waiting_fields(deal: Opportunity, open_conflicts: list[Conflict]) -> list[di
     Zoho's value meanwhile, and someone sends it again or drops it."""
     in_conflict = {conflict.field for conflict in open_conflicts}
     base = deal.zoho_values or {}
+    zoho_currency = base.get("currency", deal.currency)
     rows = []
     for name in deal.pending_fields:
         if name in in_conflict:
@@ -41,22 +43,35 @@ def waiting_fields(deal: Opportunity, open_conflicts: list[Conflict]) -> list[di
                     "Waits: Zoho holds newer values of this deal that Pipeline Pulse cannot "
                     f"read ({deal.zoho_unreadable}). Fix them in Zoho."
                 )
-        rows.append(_row(deal, name, getattr(deal, name), base.get(name), state, note))
+        here = _shown(deal, name, getattr(deal, name), deal.currency)
+        rows.append(
+            _row(name, here, _shown(deal, name, base.get(name), zoho_currency), state, note)
+        )
+    refused_currency = deal.refused_values.get("currency", deal.currency)
     for name, value in deal.refused_values.items():
         reason = deal.push_errors.get(name, "")
-        note = reason if reason.startswith("Not sent") else f"Zoho refused it: {reason}"
-        rows.append(_row(deal, name, value, base.get(name), "set_aside", note))
+        refused = not reason.startswith("Not sent")
+        note = f"Zoho refused it: {reason}" if refused else reason
+        here = _shown(deal, name, value, refused_currency)
+        row = _row(name, here, _shown(deal, name, base.get(name), zoho_currency), "set_aside", note)
+        row["badge"] = "Refused" if refused else "Not sent"
+        rows.append(row)
     return rows
 
 
-def _row(
-    deal: Opportunity, name: str, here: object, zoho: object, state: str, note: str
-) -> dict[str, str]:
+def _shown(deal: Opportunity, name: str, value: object, currency: object) -> str:
+    """A value as people read it; an amount in the currency paired with it."""
+    if name == "amount" and value not in (None, ""):
+        return local_money(python_value(name, value), str(currency))
+    return field_value(deal, name, value)
+
+
+def _row(name: str, here: str, zoho: str, state: str, note: str) -> dict[str, str]:
     return {
         "name": name,
         "label": FIELDS_BY_NAME[name].label,
-        "here": field_value(deal, name, here),
-        "zoho": field_value(deal, name, zoho),
+        "here": here,
+        "zoho": zoho,
         "state": state,
         "note": note,
     }

@@ -17,6 +17,8 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from currency.conversion import effective_rates_invalidate
@@ -25,6 +27,7 @@ from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.roles import Role
 from opportunities.services.edits import opportunity_edit
 from opportunities.services.health import health_recompute
+from opportunities.services.writeback import refused_edit_send_again
 from opportunities.tests.factories import UserFactory
 from simulator.clock import SimulatorClock
 from simulator.faults import Fault
@@ -464,3 +467,93 @@ def test_one_record_that_makes_zoho_refuse_the_request_is_found_and_the_rest_go(
     assert culprit.pending_fields == []
     assert culprit.push_errors["closing_date"] == "INVALID_DATA: body"
     assert sum(1 for call in org.server.calls if call.method == "PUT") <= 1 + 2 * 6
+
+
+# --- Values Zoho refuses, and edits of deals deleted in Zoho --------------------------------
+
+
+def test_a_value_zoho_refuses_is_shown_with_its_reason_and_no_longer_counted(
+    org: Zoho, manager: Any, rates: None, client: Client
+) -> None:
+    deal = _usd_deal_at(org, "1000.00")
+    ExchangeRateFactory.create(currency="BRL", units_per_usd=Decimal("5"))
+    effective_rates_invalidate()
+    # This org has not enabled Brazilian reals: Zoho will refuse the currency.
+    opportunity_edit(deal=deal, user=manager, changes={"amount": "50000", "currency": "BRL"})
+    assert _open_pipeline(deal) == Decimal("13500.00")  # counted while on its way
+
+    run = _push(org)
+
+    deal.refresh_from_db()
+    assert (deal.amount, deal.currency, deal.pending_fields) == (Decimal("1000.00"), "USD", [])
+    assert deal.refused_values == {"amount": "50000.00", "currency": "BRL"}
+    assert _open_pipeline(deal) == Decimal("1350.00")  # Zoho's value, as Zoho holds it
+    assert "Zoho refused Amount, Currency" in run.issues.get().reason
+    client.force_login(manager)
+    page = client.get(reverse("deal", args=[deal.pk])).content.decode()
+    assert "Zoho refused it: INVALID_DATA: invalid data" in page
+    assert "Send BRL 50,000.00 again" in page
+
+    dropped = client.post(
+        reverse("deal_refused_decide", args=[deal.pk, "currency"]), {"action": "drop"}
+    )
+
+    assert dropped.status_code == 302
+    deal.refresh_from_db()
+    assert (deal.refused_values, deal.push_errors) == ({}, {})
+    latest = deal.history.order_by("-history_id").first()
+    assert latest is not None
+    assert latest.history_change_reason == "Value set aside dropped: Amount, Currency"
+    assert latest.history_user == manager
+
+
+def test_an_edit_of_a_deal_deleted_in_zoho_is_reported_kept_and_not_sent_after_a_restore(
+    org: Zoho, manager: Any
+) -> None:
+    deal = _open_deal(org)
+    opportunity_edit(deal=deal, user=manager, changes={"probability": 15})
+    org.simulator.clock.advance(timedelta(minutes=1))
+    org.simulator.delete_deals([deal.zoho_id])
+    org.simulator.clock.advance(timedelta(minutes=10))
+
+    pull = _pull(org)
+
+    deal.refresh_from_db()
+    assert (deal.is_deleted, deal.pending_fields, deal.refused_values) == (
+        True,
+        [],
+        {"probability": 15},
+    )
+    assert deal.push_errors["probability"].startswith("Not sent: the deal was deleted in Zoho")
+    issue = pull.issues.get(zoho_id=deal.zoho_id)
+    assert (issue.severity, issue.reason[:46]) == (
+        "warning",
+        "Deleted in Zoho with edits not sent (Probabili",
+    )
+    assert deal.history.filter(history_change_reason__startswith="Deleted in Zoho").exists()
+    assert zoho_push(trigger=SyncTrigger.EDIT, target=org.client()) is None
+
+    # Restored from the recycle bin: back with Zoho's values; the edit waits for a person.
+    org.simulator.clock.advance(timedelta(minutes=1))
+    org.simulator.restore_deals([deal.zoho_id])
+    org.simulator.clock.advance(timedelta(minutes=10))
+    _pull(org)
+    deal.refresh_from_db()
+    in_zoho = org.simulator.deal(deal.zoho_id)["Probability"]
+    assert (deal.is_deleted, deal.probability, deal.refused_values) == (
+        False,
+        in_zoho,
+        {"probability": 15},
+    )
+    assert zoho_push(trigger=SyncTrigger.EDIT, target=org.client()) is None
+
+    refused_edit_send_again(deal=deal, user=manager, field="probability")
+
+    assert _push(org).updated == 1
+    assert org.simulator.deal(deal.zoho_id)["Probability"] == 15
+    deal.refresh_from_db()
+    assert (deal.refused_values, deal.push_errors, deal.pending_fields) == ({}, {}, [])
+
+
+def _open_pipeline(deal: Opportunity) -> Decimal:
+    return Opportunity.objects.filter(pk=deal.pk).pipeline_summary().open_pipeline_sgd
