@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from currency.conversion import rates_in_effect_version
 from currency.models import ConversionProblem
 from currency.services import SgdConverter, sgd_converter
 from currency.triggers import fx_rates_request
@@ -98,6 +99,8 @@ class _Context:
     stage_metadata_read: bool = False
     # Zoho ids this run has read, stored or not: the re-read of unread records skips them.
     read_ids: set[str] = field(default_factory=set)
+    # The version of the rates `converter` holds (None: not checked against the database yet).
+    rates_version: str | None = None
 
 
 def zoho_sync(
@@ -369,6 +372,12 @@ def _read_stage_metadata(context: _Context) -> None:
 
 def _apply_page(context: _Context, page: DealPage) -> None:
     run = context.run
+    # Inside the page's transaction: a refresh of rates committed since the last page is
+    # used from this page on, and none can commit until this page has.
+    version = rates_in_effect_version()
+    if version != context.rates_version:
+        context.converter = sgd_converter(use_cache=False)
+        context.rates_version = version
     if not context.stage_metadata_read and any(
         not context.rules.knows(deal.stage) for deal in page.deals
     ):

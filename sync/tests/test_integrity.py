@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from currency.client import UsdRates
 from currency.conversion import effective_rates_invalidate
+from currency.services import fx_rates_store
 from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.roles import Role
@@ -40,6 +42,7 @@ from sync.tests.zoho_helpers import Zoho, serve_zoho
 pytestmark = pytest.mark.django_db
 DEALS_PATH = "/crm/v8/Deals"
 DELETED_PATH = "/crm/v8/Deals/deleted"
+CENT = Decimal("0.01")
 LONG_NAME = "Regional rollout " + "x" * 140
 
 
@@ -557,3 +560,35 @@ def test_an_edit_of_a_deal_deleted_in_zoho_is_reported_kept_and_not_sent_after_a
 
 def _open_pipeline(deal: Opportunity) -> Decimal:
     return Opportunity.objects.filter(pk=deal.pk).pipeline_summary().open_pipeline_sgd
+
+
+# --- A rate refresh committed during a sync is used by the pages after it -----------------
+
+
+def test_pages_after_a_rate_refresh_convert_at_the_new_rates(rates: None) -> None:
+    clock = SimulatorClock(timezone.now().replace(microsecond=0) - timedelta(hours=1))
+    with serve_zoho(deals=450, clock=clock) as zoho:
+
+        def refresh_after_first_page(run: SyncRun) -> None:
+            if run.pages == 1:
+                fx_rates_store(
+                    rates=UsdRates(
+                        as_of=timezone.now(),
+                        units_per_usd={"USD": Decimal("1"), "SGD": Decimal("1.40")},
+                        missing=(),
+                    )
+                )
+
+        run = zoho_sync(
+            kind=SyncKind.FULL,
+            trigger=SyncTrigger.COMMAND,
+            source=zoho.client(),
+            progress=refresh_after_first_page,
+        )
+
+    assert (run.status, run.pages) == ("succeeded", 3)
+    usd = Opportunity.objects.open().filter(currency="USD", amount__isnull=False)
+    assert usd.count() > 20
+    for amount, amount_sgd in usd.values_list("amount", "amount_sgd"):
+        assert amount is not None
+        assert amount_sgd == (amount * Decimal("1.40")).quantize(CENT, ROUND_HALF_UP), amount
