@@ -31,9 +31,10 @@ from opportunities.services.writeback import (
     push_refused,
 )
 from opportunities.stage_rules import StageRules
-from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus
+from sync.models import IssueSeverity, SyncKind, SyncRun, SyncState, SyncStatus
 from sync.services import (
     ProgressCallback,
+    sync_issue_add,
     sync_run_failed,
     sync_run_finish,
     sync_run_start,
@@ -113,7 +114,7 @@ def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
             # aside; the edit stays pending for the next push, and the run says why.
             run.failed += 1
             refused_requests.add(f"{result.code}: {result.message}")
-            _issue(
+            sync_issue_add(
                 run,
                 push.zoho_id,
                 IssueSeverity.FAILED,
@@ -129,7 +130,7 @@ def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
             run.failed += 1
             labels = ", ".join(FIELDS_BY_NAME[name].label for name in set_aside)
             what = f"Zoho refused {labels}" if sent else labels
-            _issue(run, push.zoho_id, IssueSeverity.FAILED, f"{what}: {message}")
+            sync_issue_add(run, push.zoho_id, IssueSeverity.FAILED, f"{what}: {message}")
     if stale:
         _merge_the_newer(run, target, stale)
     run.heartbeat_at = timezone.now()
@@ -177,14 +178,10 @@ def _merge_the_newer(run: SyncRun, target: PushTarget, stale: list[PendingPush])
             opportunities_mark_unreadable(
                 reasons={push.zoho_id: f"Malformed in Zoho: {record.reason}"}
             )
-        _issue(run, push.zoho_id, IssueSeverity.WARNING, f"Not pushed: {reason}")
+        sync_issue_add(run, push.zoho_id, IssueSeverity.WARNING, f"Not pushed: {reason}")
     if records:
         crm_page_apply(deals=records, converter=sgd_converter(), rules=StageRules.load())
         run.unchanged += len(records)
-
-
-def _issue(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:
-    SyncIssue.objects.create(run=run, zoho_id=zoho_id, severity=severity, reason=reason[:500])
 
 
 def zoho_sync_with_push(

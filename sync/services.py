@@ -329,7 +329,7 @@ def _pull_deletions(context: _Context) -> None:
             _report_page(context)
     except ZohoDeletedListTruncatedError as exc:
         logger.warning("Sync %s reads every deal to find deletions: %s", run.pk, exc)
-        _issue(run, "", IssueSeverity.WARNING, f"Every deal read to find deletions: {exc}")
+        sync_issue_add(run, "", IssueSeverity.WARNING, f"Every deal read to find deletions: {exc}")
         _pull_everything(context)
         return
     with transaction.atomic():
@@ -432,7 +432,7 @@ def _mark_deleted(deleted: Mapping[str, datetime], context: _Context) -> int:
     """Soft-delete these deals; edits of them not yet sent are set aside and reported."""
     result = opportunities_mark_deleted(deleted=deleted)
     for zoho_id, labels in result.edits_set_aside.items():
-        _issue(
+        sync_issue_add(
             context.run,
             zoho_id,
             IssueSeverity.WARNING,
@@ -448,7 +448,8 @@ def _live_missing_from(seen: set[str]) -> list[str]:
     return [zoho_id for zoho_id in live.iterator(2000) if zoho_id not in seen]
 
 
-def _issue(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:
+def sync_issue_add(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:
+    """List a record the run (pull or push) could not take as it was, with the reason."""
     SyncIssue.objects.create(run=run, zoho_id=zoho_id, severity=severity, reason=reason[:500])
 
 

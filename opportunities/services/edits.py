@@ -25,6 +25,7 @@ from opportunities.data_version import deals_changed
 from opportunities.deal_fields import (
     EDITABLE_FIELDS,
     FIELDS_BY_NAME,
+    MONEY_PAIR,
     ZOHO_MAX_AMOUNT,
     FieldKind,
     with_money_pair,
@@ -32,7 +33,7 @@ from opportunities.deal_fields import (
 )
 from opportunities.derivation import deal_derive
 from opportunities.merge import json_value, same
-from opportunities.models import Opportunity, TransitionCause
+from opportunities.models import Conflict, Opportunity, TransitionCause
 from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.signals import local_edits_saved
 from opportunities.stage_rules import StageRules
@@ -155,7 +156,42 @@ def opportunity_edit(
     changed = {name: value for name, value in cleaned.items() if getattr(locked, name) != value}
     if changed:
         deal_local_values_store(deal=locked, values=changed, user=user, to_push=True)
+        _open_conflicts_follow(locked, changed, user)
     return locked
+
+
+def _open_conflicts_follow(
+    deal: Opportunity, changed: Mapping[str, Any], user: User | AnonymousUser
+) -> None:
+    """An edit of a field waiting in an open conflict: the conflict shows the new local value
+    (the one an Admin keeping "local" keeps). An edit of one half of the money pair while the
+    other half waits: the pair is one value, so that half joins the conflict, and the Admin
+    sees (and decides) both halves."""
+    waiting = {c.field: c for c in Conflict.objects.open().filter(opportunity=deal)}
+    if not waiting:
+        return
+    joining = set(MONEY_PAIR) - waiting.keys() if waiting.keys() & set(MONEY_PAIR) else set()
+    base = deal.zoho_values or {}
+    for name, value in changed.items():
+        if name in waiting:
+            conflict = waiting[name]
+            conflict.local_value = json_value(value)
+        elif name in joining and not same(name, json_value(value), base.get(name)):
+            other = next(waiting[half] for half in MONEY_PAIR if half in waiting)
+            conflict = Conflict(
+                opportunity=deal,
+                field=name,
+                base_value=base.get(name),
+                local_value=json_value(value),
+                zoho_value=base.get(name),
+                zoho_modified_time=other.zoho_modified_time,
+                strategy=other.strategy,
+            )
+        else:
+            continue
+        conflict._history_user = acting_user(user)  # type: ignore[attr-defined]  # simple-history
+        conflict._change_reason = "Edited here while waiting"  # type: ignore[attr-defined]
+        conflict.save()
 
 
 def deal_local_values_store(
@@ -169,7 +205,8 @@ def deal_local_values_store(
     """Set fields of a locked deal to values decided here, and follow them through.
 
     With `to_push`, a field whose value now differs from the last one seen from Zoho is
-    pending (to be pushed), edited now; one equal to Zoho's is not. Without it (a value taken
+    pending (to be pushed), edited now; one equal to Zoho's is not, unless it was pending
+    already. Without it (a value taken
     from Zoho), the field is no longer pending. Either way Zoho's earlier refusal of the field
     is forgotten (with the other half of the money pair's). Phase, SGD amount, history (a local
     edit) and health follow at once; a push
@@ -203,7 +240,11 @@ def deal_local_values_store(
         errors.pop(name, None)
         refused.pop(name, None)
     for name, value in values.items():
-        if to_push and not same(name, json_value(value), deal.zoho_values.get(name)):
+        # Back to the value last seen from Zoho, a field already waiting stays pending: a
+        # push whose answer was lost (a killed worker) may have taken the earlier value to
+        # Zoho, so this one must go too (If-Unmodified-Since still guards it).
+        changed_here = not same(name, json_value(value), deal.zoho_values.get(name))
+        if to_push and (changed_here or name in pending):
             pending.add(name)
             edited_at[name] = now.isoformat()
         else:

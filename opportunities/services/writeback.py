@@ -197,12 +197,7 @@ def refused_edit_send_again(
     """A person confirms a value Zoho refused or that was set aside (a deal deleted in Zoho,
     then restored): it is edited in again, validated as any edit, and sent with the next push.
     With its other half when the value is an amount or a currency."""
-    if not can_edit_deal(user, deal):
-        raise PermissionDenied("You may not edit this deal.")
-    locked = Opportunity.objects.select_for_update().get(pk=deal.pk)
-    names = sorted(with_money_pair([field]) & set(locked.refused_values))
-    if not names:
-        raise ValidationError("No value of this field is waiting for a decision.")
+    locked, names = _set_aside_for(deal, user, field)
     values = {name: python_value(name, locked.refused_values[name]) for name in names}
     updated = opportunity_edit(deal=locked, user=user, changes=values)
     if set(names) & set(updated.refused_values):
@@ -215,14 +210,22 @@ def refused_edit_send_again(
 def refused_edit_drop(*, deal: Opportunity, user: User | AnonymousUser, field: str) -> None:
     """A person drops a value Zoho refused or that was set aside: the deal keeps Zoho's value.
     With its other half when the value is an amount or a currency. Audited."""
+    locked, names = _set_aside_for(deal, user, field)
+    labels = ", ".join(FIELDS_BY_NAME[name].label for name in names)
+    _refused_forget(locked, names, user, reason=f"Value set aside dropped: {labels}")
+
+
+def _set_aside_for(
+    deal: Opportunity, user: User | AnonymousUser, field: str
+) -> tuple[Opportunity, list[str]]:
+    """The deal locked, and the fields set aside that a decision about `field` covers."""
     if not can_edit_deal(user, deal):
         raise PermissionDenied("You may not edit this deal.")
     locked = Opportunity.objects.select_for_update().get(pk=deal.pk)
     names = sorted(with_money_pair([field]) & set(locked.refused_values))
     if not names:
         raise ValidationError("No value of this field is waiting for a decision.")
-    labels = ", ".join(FIELDS_BY_NAME[name].label for name in names)
-    _refused_forget(locked, names, user, reason=f"Value set aside dropped: {labels}")
+    return locked, names
 
 
 def _refused_forget(
@@ -250,9 +253,9 @@ def conflict_resolve(
     """An Admin settles an open conflict: keep the local value (pushed to Zoho), take Zoho's,
     or enter a value (validated as Zoho would, then pushed). Audited: who, when, what.
 
-    Amount and currency are one value: a conflict on either settles the open conflict on the
-    other half too, so the deal keeps both halves from one side (an entered amount keeps the
-    local currency, and the other way round)."""
+    Amount and currency are one value: a conflict on either decides both halves, from one
+    side (an entered amount keeps the local currency, and the other way round), and settles
+    an open conflict on the other half with it."""
     if not is_admin(user):
         raise PermissionDenied("Only Admins resolve conflicts.")
     locked = Conflict.objects.select_for_update().get(pk=conflict.pk)
@@ -269,18 +272,20 @@ def conflict_resolve(
     fields = ", ".join(FIELDS_BY_NAME[c.field].label for c in [locked, *partners])
     reason = f"Conflict on {fields} resolved: {label}"
     base = deal.zoho_values or {}
-    chosen: dict[str, Any] = {}
+    # The fields decided: the conflict's, and the other half of the money pair, conflict or
+    # not (Zoho's amount never goes with a currency chosen here, nor the other way round).
+    names = with_money_pair([name])
     if resolution == ConflictResolution.TOOK_ZOHO:
         # Zoho's newest values: the deal's last values seen from Zoho, which every pull keeps
         # current (the conflict shows the same values). Zoho has them already: nothing to push.
-        for item in (locked, *partners):
-            chosen[item.field] = python_value(item.field, base.get(item.field, item.zoho_value))
+        chosen: dict[str, Any] = {
+            field: python_value(field, base.get(field, locked.zoho_value)) for field in names
+        }
         to_push = False
     elif resolution == ConflictResolution.KEPT_LOCAL:
-        chosen = {item.field: getattr(deal, item.field) for item in (locked, *partners)}
-        to_push = True
+        chosen, to_push = {field: getattr(deal, field) for field in names}, True
     elif resolution == ConflictResolution.ENTERED:
-        chosen = {item.field: getattr(deal, item.field) for item in partners}
+        chosen = {field: getattr(deal, field) for field in names}
         chosen[name] = deal_edit_validate({name: value})[name]
         to_push = True
     else:

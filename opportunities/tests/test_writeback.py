@@ -234,3 +234,22 @@ def test_a_money_conflict_is_settled_whole_whichever_half_the_admin_picks(
     assert (deal.amount, deal.currency, deal.pending_fields) == expected
     assert not Conflict.objects.open().exists()
     assert set(Conflict.objects.values_list("resolution", flat=True)) == {resolution}
+
+
+def test_a_currency_edited_while_the_amount_waits_joins_the_conflict(
+    manager: Any, admin: Any, settings: Settings
+) -> None:
+    settings.ZOHO_CONFLICT_STRATEGY = "manual"
+    deal = _deal(amount=Decimal("500.00"), currency="USD")
+    opportunity_edit(deal=deal, user=manager, changes={"amount": "600"})
+    sync_page({deal: {"amount": Decimal("650.00")}})
+    opportunity_edit(deal=_reload(deal), user=manager, changes={"amount": "700", "currency": "EUR"})
+
+    waiting = {c.field: c for c in Conflict.objects.open()}
+    assert set(waiting) == {"amount", "currency"}  # the Admin sees (and decides) both halves
+    assert (waiting["amount"].local_value, waiting["currency"].local_value) == ("700.00", "EUR")
+    conflict_resolve(conflict=waiting["amount"], user=admin, resolution="took_zoho")
+
+    deal = _reload(deal)
+    assert (deal.amount, deal.currency, deal.pending_fields) == (Decimal("650.00"), "USD", [])
+    assert not Conflict.objects.open().exists()

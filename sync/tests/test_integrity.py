@@ -46,13 +46,17 @@ CENT = Decimal("0.01")
 LONG_NAME = "Regional rollout " + "x" * 140
 
 
-@pytest.fixture
-def org() -> Iterator[Zoho]:
-    # An org an hour behind our clock, fully synced once: as most are when a push runs.
-    clock = SimulatorClock(timezone.now().replace(microsecond=0) - timedelta(hours=1))
-    with serve_zoho(deals=60, clock=clock) as zoho:
+def _synced_org(deals: int) -> Iterator[Zoho]:
+    # An org a while behind our clock, fully synced once: as most are when a push runs.
+    clock = SimulatorClock(timezone.now().replace(microsecond=0) - timedelta(hours=2))
+    with serve_zoho(deals=deals, clock=clock) as zoho:
         assert _pull(zoho, SyncKind.FULL).status == "succeeded"
         yield zoho
+
+
+@pytest.fixture
+def org() -> Iterator[Zoho]:
+    yield from _synced_org(60)
 
 
 @pytest.fixture
@@ -176,10 +180,7 @@ def test_a_record_that_stays_malformed_costs_one_call_a_run_not_a_reread(org: Zo
 
 @pytest.fixture
 def big_org() -> Iterator[Zoho]:
-    clock = SimulatorClock(timezone.now().replace(microsecond=0) - timedelta(hours=2))
-    with serve_zoho(deals=320, clock=clock) as zoho:
-        assert _pull(zoho, SyncKind.FULL).status == "succeeded"
-        yield zoho
+    yield from _synced_org(320)
 
 
 def _delete_300(zoho: Zoho) -> list[str]:

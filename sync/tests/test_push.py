@@ -202,3 +202,35 @@ def test_a_push_adds_no_audit_row_the_run_is_its_record(org: Zoho, manager: Any)
     assert run is not None
     assert run.updated == 1
     assert deal.history.count() == rows == 2
+
+
+def test_an_edit_back_to_zohos_old_value_after_a_lost_answer_is_not_lost(
+    org: Zoho, manager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by the model-based test: Zoho took a push whose answer was never stored, so the
+    # values last seen from Zoho are stale; an edit back to them must still go out (or meet
+    # Zoho's value in a recorded conflict), never be taken as "already in Zoho".
+    (deal,) = _deals(1)
+    before = deal.probability
+    opportunity_edit(deal=deal, user=manager, changes={"probability": 95})
+
+    def crash(**kwargs: object) -> list[str]:
+        raise RuntimeError("worker killed before the answer was stored")
+
+    monkeypatch.setattr("sync.push.push_accepted", crash)
+    zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
+    monkeypatch.setattr("sync.push.push_accepted", writeback.push_accepted)
+    assert org.simulator.deal(deal.zoho_id)["Probability"] == 95
+
+    opportunity_edit(
+        deal=Opportunity.objects.get(pk=deal.pk), user=manager, changes={"probability": before}
+    )
+
+    assert Opportunity.objects.get(pk=deal.pk).pending_fields == ["probability"]
+    zoho_push(trigger=SyncTrigger.EDIT, target=org.client())  # 412, read again, merged
+    conflict = deal.conflicts.get()
+    assert (conflict.local_value, conflict.zoho_value, conflict.resolution) == (
+        before,
+        95,
+        "took_zoho",
+    )
