@@ -317,6 +317,7 @@ class ZohoSimulator(SimulatedApi):
             data = [_project(r, served) for r in view.records if r["id"] in wanted]
         if not data:
             return Response.empty(204)
+        no_token: str | None = None  # one page: nothing before or after it
         info = {
             "per_page": len(data),
             "count": len(data),
@@ -324,9 +325,9 @@ class ZohoSimulator(SimulatedApi):
             "sort_by": sort_by,
             "sort_order": sort_order,
             "more_records": False,
-            "next_page_token": None,
-            "previous_page_token": None,
-            "page_token_expiry": None,
+            "next_page_token": no_token,
+            "previous_page_token": no_token,
+            "page_token_expiry": no_token,
             "call": False,
             "email": False,
         }
