@@ -96,5 +96,6 @@ format: $(VENV)/.installed-dev ## Apply ruff's fixes and formatting
 bench: $(VENV)/.installed-dev ## Run the benchmarks under bench/ (DATABASE_URL, or the embedded PostgreSQL)
 	$(BIN)/python -m bench
 
-clean: ## Remove the virtualenv, the embedded database and local state (stop the demo first)
+clean: ## Stop the embedded PostgreSQL; remove the virtualenv, the embedded database and local state
+	-[ -x $(BIN)/python ] && $(BIN)/python -m pipeline_pulse.embedded_postgres stop
 	rm -rf $(VENV) var staticfiles *.egg-info .coverage

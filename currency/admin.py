@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from currency.codes import is_iso_code
-from currency.display import age_label, plain_number
 from currency.models import CurrentRate, ExchangeRate, RateOverride, RateSource
 from currency.services import (
     fx_rates_last_refresh,
@@ -27,6 +26,7 @@ from currency.services import (
     rate_override_set,
 )
 from pipeline_pulse.admin import ReadOnlyModelAdmin
+from pipeline_pulse.display import age_words, plain_number
 from pipeline_pulse.models import acting_user
 
 
@@ -47,7 +47,7 @@ class CurrentRateAdmin(ReadOnlyModelAdmin):
                 "status": status,
                 "units_per_usd": plain_number(status.units_per_usd),
                 "sgd_per_unit": plain_number(status.sgd_per_unit),
-                "age": age_label(status.as_of, now=now),
+                "age": age_words(status.as_of, now=now, suffix="old") if status.as_of else "—",
                 "is_seed": status.source == RateSource.SEED,
                 "override": active.get(status.currency),
                 "override_url": (

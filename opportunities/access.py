@@ -1,4 +1,4 @@
-"""What a login may see and do: one policy for pages, fragments, exports, the API and admin.
+"""What a login may see and do: the one policy for pages, fragments, exports, the API and admin.
 
 Deals are scoped by role: Admins, Managers and Viewers see every live deal, a Rep only the
 deals whose CRM owner is them (matched by e-mail). A deal outside a login's scope does not
@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 
-from opportunities.models import Opportunity, OpportunityQuerySet
-from opportunities.models.deals import EVERY_LIVE_DEAL_ROLES
+from opportunities.models import ChangeEvent, ChangeEventQuerySet, Opportunity, OpportunityQuerySet
 from opportunities.roles import Role, role_of
 
 if TYPE_CHECKING:
@@ -20,17 +19,23 @@ if TYPE_CHECKING:
 
     Login = User | AnonymousUser
 
+# Roles that see every live deal; a Rep sees their own.
+EVERY_LIVE_DEAL_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.VIEWER})
 # Who may change the O2R tracking fields of the deals they see.
 EDITING_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.REP})
 # Who may start a sync with Zoho.
 SYNCING_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+# The largest id PostgreSQL's bigint holds: a larger one names no deal.
+_LARGEST_ID = 2**63 - 1
 
 __all__ = [
     "EDITING_ROLES",
+    "EVERY_LIVE_DEAL_ROLES",
     "SYNCING_ROLES",
     "can_edit_deal",
     "can_edit_deals",
     "can_sync",
+    "changes_visible_to",
     "deal_for",
     "deals_visible_to",
     "is_admin",
@@ -38,36 +43,49 @@ __all__ = [
 ]
 
 
-def deals_visible_to(user: Login) -> OpportunityQuerySet:
-    """The live deals this login may see (none for an anonymous or unassigned login)."""
-    return Opportunity.objects.visible_to(user)
+def deals_visible_to(user: Login, deals: OpportunityQuerySet | None = None) -> OpportunityQuerySet:
+    """The live deals (of `deals`, by default all) this login may see; none for an anonymous
+    login or one without a role."""
+    live = (Opportunity.objects.all() if deals is None else deals).live()
+    role = role_of(user)
+    if role in EVERY_LIVE_DEAL_ROLES:
+        return live
+    email = getattr(user, "email", "")
+    if role is Role.REP and email:
+        return live.filter(owner__email__iexact=email)
+    return live.none()
+
+
+def changes_visible_to(user: Login) -> ChangeEventQuerySet:
+    """The change events of the deals this login may see."""
+    return ChangeEvent.objects.filter(opportunity__in=deals_visible_to(user))
 
 
 def deal_for(user: Login, pk: object) -> Opportunity:
-    """One deal the login may see, or Http404: the same answer for "not yours" and "no such".
-
-    With its account and owner, and whether it has conflicts or history of local edits: one
-    query, and for a Rep a second that asks `deals_visible_to` whether the deal is theirs.
-    """
-    deal = Opportunity.objects.live_deal(pk)
-    if deal is None or not _may_see(user, deal):
+    """One deal the login may see, with its account, owner and record flags, in one query; or
+    Http404: the same answer for "not yours" and "no such"."""
+    deal_id = _deal_id(pk)
+    deal = (
+        None
+        if deal_id is None
+        else deals_visible_to(user)
+        .select_related("account", "owner")
+        .with_record_flags()
+        .filter(pk=deal_id)
+        .first()
+    )
+    if deal is None:
         raise Http404("No deal matches the given query.")
     return deal
 
 
-# On a deal object: the logins already found allowed to see it (or not), so the view and the
-# edits service of one request ask the database once.
-_VISIBLE_TO = "_pipeline_pulse_visible_to"
-
-
-def _may_see(user: Login, deal: Opportunity) -> bool:
-    """Whether `deals_visible_to(user)` holds this live deal."""
-    if role_of(user) in EVERY_LIVE_DEAL_ROLES:
-        return True  # as deals_visible_to: every live deal
-    answers: dict[object, bool] = deal.__dict__.setdefault(_VISIBLE_TO, {})
-    if user.pk not in answers:
-        answers[user.pk] = deals_visible_to(user).filter(pk=deal.pk).exists()
-    return answers[user.pk]
+def _deal_id(pk: object) -> int | None:
+    """A deal id from a URL or a form: a positive bigint, else None (no deal has it)."""
+    try:
+        deal_id = int(str(pk))
+    except ValueError:
+        return None
+    return deal_id if 0 < deal_id <= _LARGEST_ID else None
 
 
 def can_edit_deals(user: Login) -> bool:
@@ -76,14 +94,16 @@ def can_edit_deals(user: Login) -> bool:
 
 
 def can_edit_deal(user: Login, deal: Opportunity) -> bool:
-    """Whether the login may edit this deal: any deal it can see, if its role edits at all.
+    """Whether the login may edit this deal: a live deal it can see, if its role edits at all.
 
-    A Rep sees only its own deals, so "visible" already means "own" for a Rep; the check is
-    repeated here so a caller holding a deal from elsewhere cannot edit past the scope.
+    Asked of the database, so a caller holding a deal from elsewhere cannot edit past the
+    scope; free for the roles that see every live deal.
     """
     if not can_edit_deals(user) or deal.is_deleted:
         return False
-    return _may_see(user, deal)
+    if role_of(user) in EVERY_LIVE_DEAL_ROLES:
+        return True
+    return deals_visible_to(user).filter(pk=deal.pk).exists()
 
 
 def can_sync(user: Login) -> bool:

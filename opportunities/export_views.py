@@ -29,9 +29,8 @@ from django.views.decorators.http import require_GET
 from opportunities.access import deals_visible_to
 from opportunities.exports import opportunities_csv_pieces
 from opportunities.exports_xlsx import XLSX_CONTENT_TYPE, opportunities_xlsx_pieces
-from opportunities.filters import DealFilter
+from opportunities.filters import DealFilter, board_query
 from opportunities.models import Opportunity
-from opportunities.views.board import board_query
 
 FILENAME = "pipeline-pulse-deals-{day:%Y-%m-%d}.{extension}"
 

@@ -6,9 +6,8 @@ archive as they come (the standard library's zipfile writes to a stream it canno
 putting each part's sizes after its data), and what the archive has so far is handed on as a
 piece of the download. The first bytes leave after the first rows, memory holds one piece,
 and no temporary file is written. openpyxl, which the first version used, writes every row
-to a temporary file and zips it only at the end: 100,000 deals meant a minute and a half of
-silence before the first byte on the benchmark's machine, longer than a proxy's usual
-timeout, and about four times the time this takes (docs/benchmarks.md).
+to a temporary file and zips it only at the end: a large board sent nothing for longer than a
+proxy's usual read timeout (docs/benchmarks.md has the figures).
 
 Cells are typed: amounts are numbers shown with two decimals, dates are dates, date-times
 are Singapore times (Excel has no time zones), and text is always text: it is written as an

@@ -13,10 +13,12 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from currency.codes import ISO_CODE
 from opportunities.models import (
+    IN_PLAY_OUTCOMES,
     NOT_CONVERTED,
     Account,
     CrmUser,
@@ -57,6 +59,28 @@ SORTS = (
     ("zoho_modified_time", "modified"),
 )
 DEFAULT_SORT = ("health_rank", "closing_date")
+# The board's Sort menu and its sortable column headers, in the OrderingFilter's terms above.
+SORTABLE_COLUMNS = {
+    "name": "Deal",
+    "owner": "Owner",
+    "phase": "Phase",
+    "amount_sgd": "SGD",
+    "closing_date": "Closing",
+}
+SORT_CHOICES = (
+    ("", "Worst health first"),
+    ("closing_date", "Closing date, soonest first"),
+    ("-closing_date", "Closing date, latest first"),
+    ("-amount_sgd", "SGD amount, largest first"),
+    ("amount_sgd", "SGD amount, smallest first"),
+    ("-probability", "Probability, highest first"),
+    ("name", "Deal name, A to Z"),
+    ("owner", "Owner, A to Z"),
+    ("-phase", "Phase, furthest first"),
+    ("-modified", "Modified in Zoho, newest first"),
+)
+
+
 # The deal's own columns the search reads, each with a trigram index on PostgreSQL
 # (migration 0010); account and owner names are matched in their own small tables first.
 SEARCH_FIELDS = ("name", "stage", "zoho_id")
@@ -240,6 +264,21 @@ class DealFilter(django_filters.FilterSet):
             return queryset
         attention = Q(health_status=HealthStatus.DANGER)
         return queryset.filter(attention) if value else queryset.exclude(attention)
+
+
+# What a sales director opens the board for: the deals still in play (models.IN_PLAY).
+DEFAULT_OUTCOMES = [outcome.value for outcome in IN_PLAY_OUTCOMES]
+# Parameters that page or order the board without choosing its deals.
+NOT_FILTERS = {"page", "sort"}
+
+
+def board_query(params: QueryDict) -> tuple[QueryDict, bool]:
+    """The filters in force: the URL's, or the default view when it sets none."""
+    data = params.copy()
+    is_default = not any(key not in NOT_FILTERS for key in data)
+    if is_default:
+        data.setlist("outcome", DEFAULT_OUTCOMES)
+    return data, is_default
 
 
 def _ids(rows: QuerySet[Any]) -> list[int]:

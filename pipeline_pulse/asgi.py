@@ -46,8 +46,6 @@ def build_application() -> ProtocolTypeRouter:
 application = build_application()
 
 # What is loaded by now (Django, the apps and their modules, the URL patterns) lives as long
-# as the process. Out of the collector's reach, a full collection walks only what requests
-# left behind: about 15 ms instead of 90, a pause every thread of the process waits out,
-# once every few hundred pages (measured in one process serving deal pages;
-# docs/benchmarks.md).
+# as the process. Out of the collector's reach, a full collection, a pause every thread of
+# the process waits out, walks only what requests left behind (docs/benchmarks.md).
 gc.freeze()

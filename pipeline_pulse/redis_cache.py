@@ -4,9 +4,9 @@ Django's backend keeps its connection pools on the backend object, and Django ke
 objects per context (`django.core.cache.caches` is an asgiref Local): under the web server's
 thread pool every request runs in a context of its own, so every request built a backend, a
 pool and a TCP connection to Redis, and redis-py read its package metadata from disk to
-introduce itself. That cost 2-3 ms of every page that touches the cache. Django's client
-also builds a `redis.Redis` for every cache call (its table of ~170 response callbacks
-costs more than a round trip to a local Redis).
+introduce itself, on every page that touches the cache (docs/benchmarks.md). Django's client
+also builds a `redis.Redis` for every cache call, whose table of response callbacks costs
+more than a round trip to a local Redis.
 
 Here the clients live in the module, one per server and pool options, shared by every
 backend object and thread of the process: a Redis client over a connection pool is safe to

@@ -115,7 +115,7 @@ TEMPLATES = [
 
 # PostgreSQL everywhere. DATABASE_URL names the server (production, CI); unset or empty (as in
 # a copied .env.example), an embedded PostgreSQL runs from EMBEDDED_POSTGRES_DIR, started on
-# the first connection and stopped when the last process using it ends
+# the first connection and stopped when the process that started it exits
 # (pipeline_pulse/embedded_postgres).
 DATABASE_URL = env("DATABASE_URL", default="")
 EMBEDDED_POSTGRES_DIR = Path(env("EMBEDDED_POSTGRES_DIR", default=str(DATA_DIR / "postgres")))
@@ -133,12 +133,6 @@ else:
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-    # Lets the few reads a page makes on every view run as prepared statements
-    # (pipeline_pulse.compiled_sql.prepared_raw): planned once per connection. Every other
-    # query still goes through Django's client-side cursor, which never prepares, so the
-    # threshold itself is never reached. Off behind a pooler in transaction mode.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Requests one web process serves at once (asgi.py's thread pool); each thread keeps its own
@@ -197,7 +191,7 @@ LANGUAGE_CODE = "en-gb"
 # Business dates ("overdue", "this quarter") are Singapore dates; storage is UTC.
 TIME_ZONE = "Asia/Singapore"
 # English only: without the translation machinery every string a page renders skips a
-# lookup of the active language (~0.7 ms of a deal page). Dates keep en-GB's formats.
+# lookup of the active language. Dates keep en-GB's formats.
 USE_I18N = False
 USE_TZ = True
 

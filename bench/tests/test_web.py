@@ -64,21 +64,21 @@ def _render(*pages: Latencies, peak_early: float = 8.0, peak: float = 8.2) -> st
 
 def test_a_page_is_held_to_the_absolute_and_the_relative_target() -> None:
     baseline = _latencies(BASELINE, [20.0] * 20, judged=False)
-    # 3 x 20 ms = 60 ms is the stricter limit here: 59 ms passes, 61 ms does not.
-    assert "NOT MET" not in _render(baseline, _latencies("deal page", [59.0] * 20))
-    assert "NOT MET" in _render(baseline, _latencies("deal page", [61.0] * 20))
+    # 4 x 20 ms = 80 ms is the stricter limit here: 79 ms passes, 81 ms does not.
+    assert "NOT MET" not in _render(baseline, _latencies("deal page", [79.0] * 20))
+    assert "NOT MET" in _render(baseline, _latencies("deal page", [81.0] * 20))
     slow_baseline = _latencies(BASELINE, [100.0] * 20, judged=False)
     assert "NOT MET" in _render(slow_baseline, _latencies("deal page", [151.0] * 20))
 
 
 def test_a_page_is_compared_with_the_baseline_measured_alongside_it() -> None:
-    # The machine slowed down between the first baseline and this page: 3 x 30 ms counts.
+    # The machine slowed down between the first baseline and this page: 4 x 30 ms counts.
     first_baseline = _latencies(BASELINE, [20.0] * 20, judged=False)
-    page = _latencies("deal page", [80.0] * 20, alongside=[30.0] * 20)
+    page = _latencies("deal page", [110.0] * 20, alongside=[30.0] * 20)
     rendered = _render(first_baseline, page)
     assert "NOT MET" not in rendered
-    assert "2.7" in rendered  # 80 / 30, not 80 / 20
-    slower = _latencies("deal page", [95.0] * 20, alongside=[30.0] * 20)
+    assert "3.7" in rendered  # 110 / 30, not 110 / 20
+    slower = _latencies("deal page", [125.0] * 20, alongside=[30.0] * 20)
     assert "NOT MET" in _render(first_baseline, slower)
 
 
@@ -130,15 +130,15 @@ def test_a_page_outside_the_target_says_what_it_would_be_without_failing_the_run
     slow.alongside = _latencies(BASELINE, [50.0] * 20, judged=False)
     table = _render(_latencies(BASELINE, [20.0] * 20, judged=False), slow)
     assert "(over)" in table
-    assert "target: p95 <= 150 ms and <= 3x" in table
+    assert "target: p95 <= 150 ms and <= 4x" in table
     assert "alongside (in the rounds between the page's): met" in table
 
 
 @pytest.mark.django_db
 def test_aged_deals_get_the_changes_a_deal_page_shows_at_most() -> None:
     from bench.web import HISTORY_CHANGES, _aged_deals
+    from opportunities.display import change_value
     from opportunities.models import ChangeEvent
-    from opportunities.templatetags.pulse import change_value
 
     typical, *_ = OpportunityFactory.create_batch(4)
     aged = _aged_deals(2, besides=[typical.pk])

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from pytest_django import Settings
 
-from currency.display import age_label, plain_number
 from currency.models import RateSource
 from currency.services import fx_rates_status
 from currency.staleness import Staleness, rate_staleness
@@ -35,25 +34,6 @@ def test_staleness_boundaries(age: timedelta, state: Staleness) -> None:
 
 def test_no_rate_is_its_own_state() -> None:
     assert rate_staleness(None, now=NOW) is Staleness.MISSING
-
-
-@pytest.mark.parametrize(
-    ("age", "label"),
-    [
-        (timedelta(minutes=5), "5 min"),
-        (timedelta(hours=5), "5 h"),
-        (timedelta(days=12), "12 d"),
-        (-timedelta(minutes=3), "in 3 min"),
-    ],
-)
-def test_age_labels(age: timedelta, label: str) -> None:
-    assert age_label(NOW - age, now=NOW) == label
-
-
-def test_plain_numbers() -> None:
-    assert plain_number(Decimal("83.120000000000000000")) == "83.12"
-    assert plain_number(Decimal("15800.000000000000000000")) == "15800"
-    assert plain_number(None) == "—"
 
 
 @pytest.mark.django_db

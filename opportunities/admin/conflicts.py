@@ -18,9 +18,9 @@ from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from opportunities.access import is_admin
+from opportunities.display import field_value
 from opportunities.models import Conflict, ConflictResolution, ConflictStatus
 from opportunities.services.writeback import conflict_resolve
-from opportunities.templatetags.pulse import field_value
 
 
 class ResolveForm(forms.Form):

@@ -177,7 +177,7 @@ class OpportunityEditSerializer(serializers.Serializer[Any]):
 
 
 class PipelineSummarySerializer(serializers.Serializer[Any]):
-    """`OpportunityQuerySet.pipeline_summary()`: the dashboard's figures, in SGD."""
+    """`selectors.pipeline_summary()`: the dashboard's figures, in SGD."""
 
     open_pipeline_sgd = money("Open deals.")
     weighted_pipeline_sgd = money("Open deals times their probability.")

@@ -18,7 +18,7 @@ from rest_framework import mixins
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from opportunities.access import deal_for, deals_visible_to
+from opportunities.access import changes_visible_to, deal_for, deals_visible_to
 from opportunities.api import examples
 from opportunities.api.serializers import (
     ChangeEventSerializer,
@@ -30,8 +30,9 @@ from opportunities.api.serializers import (
     PipelineSummarySerializer,
 )
 from opportunities.filters import DealFilter
-from opportunities.models import ChangeEvent, HealthStatus, Opportunity, OpportunityQuerySet
+from opportunities.models import HealthStatus, Opportunity, OpportunityQuerySet
 from opportunities.models.deals import HEALTH_ORDER, NOT_CONVERTED
+from opportunities.selectors import pipeline_summary
 from opportunities.services.edits import opportunity_edit
 from pipeline_pulse.api.base import ApiView, ApiViewSet, PageNumberPagination
 from pipeline_pulse.api.schema import errors
@@ -140,7 +141,7 @@ class PipelineSummaryView(FilteredFiguresView):
         ],
     )
     def get(self, request: Request) -> Response:
-        summary = _filtered_deals(request, self).pipeline_summary()
+        summary = pipeline_summary(_filtered_deals(request, self))
         quarter_start, quarter_end = summary.quarter
         figures = {**asdict(summary), "quarter_start": quarter_start, "quarter_end": quarter_end}
         return Response(PipelineSummarySerializer(figures).data)
@@ -202,7 +203,7 @@ class ChangeEventViewSet(mixins.ListModelMixin, ApiViewSet):
         default_start, default_end = week_bounds(timezone.localdate())
         start = period.validated_data.get("start", default_start)
         end = period.validated_data.get("end", default_end)
-        events = ChangeEvent.objects.visible_to(self.request.user).between(start, end)
+        events = changes_visible_to(self.request.user).between(start, end)
         if kinds := period.validated_data.get("kind"):
             events = events.of_kind(*kinds)
         return events.select_related("opportunity")

@@ -15,22 +15,24 @@ from opportunities.models.conflicts import Conflict, ConflictResolution, Conflic
 from opportunities.models.crm import Account, CrmUser
 from opportunities.models.deals import (
     HEALTH_ORDER,
+    IN_PLAY_OUTCOMES,
     NOT_CONVERTED,
     Opportunity,
     OpportunityQuerySet,
-    PipelineBucket,
 )
-from opportunities.models.history import ChangeEvent, PhaseTransition
+from opportunities.models.history import ChangeEvent, ChangeEventQuerySet, PhaseTransition
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
 from opportunities.models.thresholds import HealthThresholds
 
 __all__ = [
     "HEALTH_ORDER",
+    "IN_PLAY_OUTCOMES",
     "MILESTONE_FIELDS",
     "NOT_CONVERTED",
     "Account",
     "ChangeEvent",
+    "ChangeEventQuerySet",
     "ChangeKind",
     "Conflict",
     "ConflictResolution",
@@ -45,7 +47,6 @@ __all__ = [
     "Outcome",
     "Phase",
     "PhaseTransition",
-    "PipelineBucket",
     "PipelineSnapshot",
     "SnapshotDimension",
     "SnapshotSource",

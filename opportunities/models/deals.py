@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db import connections, models
-from django.db.models import Case, Count, F, Q, Sum, Value, When
-from django.db.models.expressions import RawSQL
+from django.db import models
+from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -21,133 +18,12 @@ from currency.models import ConversionProblem, RateSource
 from opportunities.models.choices import HealthStatus, Outcome, Phase
 from opportunities.models.crm import Account, CrmUser
 from opportunities.models.stages import StageMapping
-from opportunities.roles import Role, role_of
-from pipeline_pulse.compiled_sql import prepared_raw, sql_with_one_id
-from pipeline_pulse.dates import quarter_bounds
 from pipeline_pulse.models import AuditedModel
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
-
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # A deal with an amount that has no SGD value (no known rate): counted, never summed.
 NOT_CONVERTED = Q(amount__isnull=False, amount_sgd__isnull=True)
-
-
-@functools.cache
-def _record_flags_sql(deal_model: type[models.Model], alias: str) -> dict[str, str]:
-    """The EXISTS clauses of `with_record_flags`, built once per process and database.
-
-    Only table and column names of our own models go in, quoted: nothing a user typed.
-    """
-    quote = connections[alias].ops.quote_name
-    deal_id = f"{quote(deal_model._meta.db_table)}.{quote('id')}"
-    conflicts: Any = deal_model._meta.get_field("conflicts")  # the reverse relation
-    # simple-history's model of the deal table (its descriptor builds a manager per access).
-    history: Any = vars(deal_model)["history"].model
-    exists = "EXISTS (SELECT 1 FROM {table} WHERE {column} = {deal_id})"
-    return {
-        "has_conflicts": exists.format(
-            table=quote(conflicts.related_model._meta.db_table),
-            column=quote(conflicts.field.column),
-            deal_id=deal_id,
-        ),
-        "has_local_history": exists.format(
-            table=quote(history._meta.db_table), column=quote("id"), deal_id=deal_id
-        ),
-    }
-
-
-# The deal's relations read with it by `live_deal`, each column as an annotation
-# `_<relation>__<column>` (the deal has an `account_id` of its own).
-_LIVE_DEAL_RELATIONS: dict[str, type[models.Model]] = {"account": Account, "owner": CrmUser}
-
-
-def _relation_columns(model: type[models.Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
-
-
-def _from_database(model: type[models.Model], values: list[Any], alias: str) -> list[Any]:
-    """A row's values of `model`'s columns as the ORM would give them: through the backend's
-    and each field's converters, as a compiled query applies them."""
-    connection = connections[alias]
-    converted = []
-    fields: list[Any] = list(model._meta.concrete_fields)  # the stubs miss get_db_converters
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for convert in [
-            *connection.ops.get_db_converters(column),
-            *field.get_db_converters(connection),
-        ]:
-            value = convert(value, column, connection)
-        converted.append(value)
-    return converted
-
-
-@functools.cache
-def _live_deal_sql(alias: str) -> str:
-    """`live_deal`'s SELECT, compiled by the ORM once per process and database, with the
-    deal's id as its only parameter."""
-    deals = Opportunity.objects.using(alias).live().with_record_flags()
-    related = {
-        f"_{relation}__{column}": F(f"{relation}__{column}")
-        for relation, model in _LIVE_DEAL_RELATIONS.items()
-        for column in _relation_columns(model)
-    }
-    return sql_with_one_id(deals.annotate(**related).filter(pk=0))
-
-
-# Roles that see every live deal; a Rep sees their own (OpportunityQuerySet.visible_to).
-EVERY_LIVE_DEAL_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.VIEWER})
-# The largest id PostgreSQL's bigint holds: a larger one names no deal.
-_LARGEST_ID = 2**63 - 1
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineSummary:
-    """The KPIs of a set of deals, in SGD (exact Decimal, rounded half-up to the cent).
-
-    - open_pipeline_sgd: SGD amounts of open deals;
-    - weighted_pipeline_sgd: open deals' SGD amounts times their probability;
-    - won_this_quarter_sgd: won deals closing in this calendar quarter;
-    - danger_count / danger_sgd: deals in Danger;
-    - win_rate: won deals / (won + lost), None when none has closed;
-    - average_deal_sgd: the average SGD amount of won deals, None without any;
-    - not_convertible_count: deals with an amount that has no SGD value (left out of sums).
-    """
-
-    open_pipeline_sgd: Decimal
-    weighted_pipeline_sgd: Decimal
-    won_this_quarter_sgd: Decimal
-    danger_count: int
-    danger_sgd: Decimal
-    win_rate: Decimal | None
-    average_deal_sgd: Decimal | None
-    not_convertible_count: int
-    quarter: tuple[date, date]
-
-    @classmethod
-    def from_totals(cls, totals: dict[str, Any], *, quarter: tuple[date, date]) -> PipelineSummary:
-        def money(value: Decimal | None) -> Decimal:
-            return (value or ZERO).quantize(CENT, ROUND_HALF_UP)
-
-        won, lost = totals["won_count"], totals["lost_count"]
-        won_converted = totals["won_converted"]
-        return cls(
-            open_pipeline_sgd=money(totals["open_pipeline"]),
-            weighted_pipeline_sgd=money((totals["weighted_x100"] or ZERO) / 100),
-            won_this_quarter_sgd=money(totals["won_this_quarter"]),
-            danger_count=totals["danger_count"],
-            danger_sgd=money(totals["danger_sgd"]),
-            win_rate=(Decimal(won) / Decimal(won + lost)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-            if won + lost
-            else None,
-            average_deal_sgd=money(totals["won_sgd"] / won_converted) if won_converted else None,
-            not_convertible_count=totals["not_convertible"],
-            quarter=quarter,
-        )
 
 
 # Worst first: how the board groups deals and how "sort by health" orders them.
@@ -157,39 +33,6 @@ HEALTH_ORDER = (
     HealthStatus.SUCCESS,
     HealthStatus.NEUTRAL,
 )
-
-# The dashboard's breakdowns of the open pipeline, named as the board's filters name them.
-BREAKDOWN_FIELDS = {
-    "phase": "phase",
-    "health": "health_status",
-    "territory": "territory",
-    "service_line": "service_line",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineBucket:
-    """One bar of a breakdown: the open deals with one value of a field.
-
-    `value` is what the board's filter of the same name takes ("" for a blank field);
-    `not_converted` deals are counted but left out of `amount_sgd`.
-    """
-
-    value: str
-    deal_count: int
-    amount_sgd: Decimal
-    not_converted: int
-
-
-def _bucket_order(dimension: str, buckets: dict[str, PipelineBucket]) -> list[PipelineBucket]:
-    if dimension == "phase":
-        return [buckets[str(phase)] for phase in Phase.values if str(phase) in buckets]
-    if dimension == "health":
-        return [buckets[status] for status in HEALTH_ORDER if status in buckets]
-    # Territories and service lines: the biggest first, blanks last.
-    return sorted(
-        buckets.values(), key=lambda b: (b.value == "", -b.amount_sgd, -b.deal_count, b.value)
-    )
 
 
 def health_rank() -> Case:
@@ -205,8 +48,11 @@ def health_rank() -> Case:
     )
 
 
-# The board's default view (filters.DEFAULT_OUTCOMES): live deals, open or won.
-IN_PLAY = Q(is_deleted=False) & (Q(outcome="won") | Q(outcome="open"))
+# Deals still in play: what the board shows when its URL sets no filter (filters.DEFAULT_OUTCOMES
+# is made of these), and what the board's index covers. Won deals stay while their revenue is
+# realised (the PO, kick-off, invoice and payment rules still apply); lost ones go.
+IN_PLAY_OUTCOMES = (Outcome.OPEN, Outcome.WON)
+IN_PLAY = Q(is_deleted=False, outcome__in=[outcome.value for outcome in IN_PLAY_OUTCOMES])
 
 
 class OpportunityQuerySet(models.QuerySet["Opportunity"]):
@@ -226,53 +72,16 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         return self.annotate(in_conflict=models.Exists(waiting))
 
     def with_record_flags(self) -> OpportunityQuerySet:
-        """Annotate `has_conflicts` (open or settled) and `has_local_history` (edited here).
-
-        Most deals have neither: a page that shows them skips both reads, for an index probe
-        each in the query that fetches the deal. For the deal query itself, not a subquery:
-        the EXISTS clauses name the deal table, as Django's own Exists would cost ~1.3 ms of
-        compiling per page where this costs ~0.1 ms (measured in bench/web's deal page).
-        """
-        flags = _record_flags_sql(self.model, self.db)
+        """Annotate `has_conflicts` (open or settled) and `has_local_history` (edited here):
+        whether the deal page has those sections to read at all."""
+        # Both models point at this one: reached through the reverse relation and the
+        # history descriptor rather than imported back.
+        conflict: Any = self.model._meta.get_field("conflicts").related_model
+        history: Any = self.model.history.model
         return self.annotate(
-            **{name: RawSQL(sql, (), models.BooleanField()) for name, sql in flags.items()}  # noqa: S611  # nosec B611
+            has_conflicts=models.Exists(conflict.objects.filter(opportunity=models.OuterRef("pk"))),
+            has_local_history=models.Exists(history.objects.filter(id=models.OuterRef("pk"))),
         )
-
-    def live_deal(self, pk: object) -> Opportunity | None:
-        """The live deal `pk` with its account and owner and `with_record_flags()`, or None.
-
-        What every read of one deal needs (its page, the API's detail). The same query as
-        `live().select_related("account", "owner").with_record_flags().get(pk=...)`, but
-        compiled once per process: building and compiling that queryset took about half of
-        the read's 4 ms (bench/web's deal page, in one process), for SQL that only the id
-        changes. On PostgreSQL it runs as a prepared statement, planned once per connection.
-        """
-        if self.query.where:
-            # The compiled SQL reads from every deal: a filter here would be silently lost.
-            raise TypeError("live_deal() reads any live deal: call it on Opportunity.objects")
-        try:
-            deal_id = int(str(pk))
-        except ValueError:
-            return None
-        if not 0 < deal_id <= _LARGEST_ID:
-            return None
-        sql = _live_deal_sql(self.db)
-        deal = next(iter(prepared_raw(self.model, self.db, sql, [deal_id])), None)
-        if deal is None:
-            return None
-        # raw() converts the deal's own columns only: the flags and the relations' columns
-        # come as the database gives them.
-        for flag in _record_flags_sql(Opportunity, self.db):
-            setattr(deal, flag, bool(getattr(deal, flag)))
-        for relation, model in _LIVE_DEAL_RELATIONS.items():
-            columns = _relation_columns(model)
-            values = [deal.__dict__.pop(f"_{relation}__{column}") for column in columns]
-            related = None
-            if getattr(deal, f"{relation}_id") is not None:
-                related = model.from_db(self.db, columns, _from_database(model, values, self.db))
-            # Through the descriptor: cached on the deal, so reading it costs no query.
-            setattr(deal, relation, related)
-        return deal
 
     def health_tracked(self) -> OpportunityQuerySet:
         """Deals whose health can change with the calendar: open ones and won ones.
@@ -311,105 +120,9 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         """Annotate `health_rank`: 0 for Danger, then Warning, Success, Neutral (worst first)."""
         return self.annotate(health_rank=health_rank())
 
-    def pipeline_summary(self, *, today: date | None = None) -> PipelineSummary:
-        """The dashboard's SGD figures over these deals, in one query (see PipelineSummary)."""
-        today = today or timezone.localdate()
-        quarter = quarter_bounds(today)
-        is_open, is_won = Q(outcome=Outcome.OPEN), Q(outcome=Outcome.WON)
-        danger = Q(health_status=HealthStatus.DANGER)
-        totals = self.order_by().aggregate(
-            open_pipeline=Sum("amount_sgd", filter=is_open),
-            weighted_x100=Sum(F("amount_sgd") * F("probability"), filter=is_open),
-            won_this_quarter=Sum("amount_sgd", filter=is_won & Q(closing_date__range=quarter)),
-            danger_count=Count("pk", filter=danger),
-            danger_sgd=Sum("amount_sgd", filter=danger),
-            won_count=Count("pk", filter=is_won),
-            lost_count=Count("pk", filter=Q(outcome=Outcome.LOST)),
-            won_sgd=Sum("amount_sgd", filter=is_won),
-            won_converted=Count("amount_sgd", filter=is_won),
-            not_convertible=Count("pk", filter=NOT_CONVERTED),
-        )
-        return PipelineSummary.from_totals(totals, quarter=quarter)
-
     def currencies(self) -> set[str]:
         """The currency codes these deals use (one query)."""
         return set(self.order_by().values_list("currency", flat=True).distinct())
-
-    def open_pipeline_breakdown(self) -> dict[str, list[PipelineBucket]]:
-        """The open deals by phase, health, territory and service line, in one query.
-
-        One GROUP BY over the four fields together (a few hundred rows at most in a real org)
-        is summed here into the four breakdowns: one pass over the deals instead of four.
-        Keys are those of BREAKDOWN_FIELDS; each list is in display order.
-        """
-        rows = (
-            self.open()
-            .order_by()
-            .values(*BREAKDOWN_FIELDS.values())
-            .annotate(
-                deals=Count("pk"),
-                sgd=Sum("amount_sgd"),
-                missing=Count("pk", filter=Q(amount_sgd__isnull=True)),
-            )
-        )
-        totals: dict[str, dict[str, list[Any]]] = {name: {} for name in BREAKDOWN_FIELDS}
-        for row in rows:
-            for dimension, field in BREAKDOWN_FIELDS.items():
-                value = str(row[field])
-                count, sgd, missing = totals[dimension].setdefault(value, [0, ZERO, 0])
-                totals[dimension][value] = [
-                    count + row["deals"],
-                    sgd + (row["sgd"] or ZERO),
-                    missing + row["missing"],
-                ]
-        return {
-            dimension: _bucket_order(
-                dimension,
-                {
-                    value: PipelineBucket(value, count, sgd.quantize(CENT, ROUND_HALF_UP), missing)
-                    for value, (count, sgd, missing) in by_value.items()
-                },
-            )
-            for dimension, by_value in totals.items()
-        }
-
-    def health_groups(self) -> dict[str, tuple[int, Decimal]]:
-        """Deals and SGD total per health state, in one query (the board's group headings)."""
-        rows = (
-            self.order_by()
-            .values_list("health_status")
-            .annotate(deals=Count("pk"), sgd=Sum("amount_sgd"))
-        )
-        return {status: (deals, sgd or ZERO) for status, deals, sgd in rows}
-
-    def filter_options(self) -> dict[str, list[Any]]:
-        """The board's choices among these deals, in one pass over them (plus owners' names).
-
-        `owners` as (id, name) by name; `territories`, `service_lines`, `currencies` sorted,
-        blanks left out. One GROUP BY over the four fields together instead of four scans.
-        """
-        combos = (
-            self.order_by()
-            .values_list("owner_id", "territory", "service_line", "currency")
-            .distinct()
-        )
-        owner_ids: set[int] = set()
-        territories: set[str] = set()
-        service_lines: set[str] = set()
-        currencies: set[str] = set()
-        for owner_id, territory, service_line, currency in combos:
-            if owner_id is not None:
-                owner_ids.add(owner_id)
-            territories.add(territory)
-            service_lines.add(service_line)
-            currencies.add(currency)
-        owners = CrmUser.objects.filter(pk__in=owner_ids).order_by("name", "pk")
-        return {
-            "owners": list(owners.values_list("pk", "name")),
-            "territories": sorted(territories - {""}),
-            "service_lines": sorted(service_lines - {""}),
-            "currencies": sorted(currencies - {""}),
-        }
 
     def stage_choices(self) -> list[str]:
         """Every stage a deal may be moved to: the mapped stages and those deals are in."""
@@ -429,18 +142,6 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
             condition |= Q(account__name__in=settings.STRATEGIC_ACCOUNTS)
             condition |= Q(account__zoho_id__in=settings.STRATEGIC_ACCOUNTS)
         return condition
-
-    def visible_to(self, user: User | AnonymousUser) -> OpportunityQuerySet:
-        """The live deals this login may see: everything, or a rep's own deals only."""
-        role = role_of(user)
-        if role in EVERY_LIVE_DEAL_ROLES:
-            return self.live()
-        if role is Role.REP:
-            email = getattr(user, "email", "")
-            if not email:
-                return self.none()
-            return self.live().filter(owner__email__iexact=email)
-        return self.none()
 
 
 class Opportunity(AuditedModel):

@@ -2,66 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 from django.db.models import Case, Count, F, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
-from django.utils.encoding import force_str
 
 from opportunities.models.choices import ChangeKind, Phase, TransitionCause
 from opportunities.models.deals import Opportunity
-from pipeline_pulse.compiled_sql import prepared_raw, sql_with_one_id
 from pipeline_pulse.dates import day_bounds, start_of_day
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
 
-
-@functools.cache
-def _rows_of_deal_sql(
-    model: type[models.Model], alias: str, ordering: tuple[str, ...], limit: int | None
-) -> str:
-    """`SELECT` of one deal's rows of `model`, in `ordering`: the ORM compiles it once per
-    process and database, with the deal's id as its only parameter."""
-    rows = model._default_manager.using(alias).filter(opportunity_id=0).order_by(*ordering)
-    return sql_with_one_id(rows[:limit] if limit is not None else rows)
-
-
-M = TypeVar("M", bound=models.Model)
-
-# Django's get_FOO_display() builds a dict of the field's choices on every call (about 25 µs):
-# a deal page shows up to 100 changes with two labels each, the API a page of them. The
-# history models look their labels up here instead; Django leaves a get_FOO_display()
-# defined on the model itself in place (django-stubs declares Django's, hence the ignores).
-_KIND_LABELS = dict(ChangeKind.choices)
-_CAUSE_LABELS = dict(TransitionCause.choices)
-_PHASE_LABELS = dict(Phase.choices)
-
-
-def _label(labels: dict[Any, str], value: object) -> Any:
-    """The choice's label, or the stored value itself for one the choices do not know:
-    what Django's get_FOO_display() gives (None stays None, a number stays a number)."""
-    return force_str(labels.get(value, value), strings_only=True)
-
-
-class _DealRowsManager(models.Manager[M]):
-    def _rows_of_deal(self, deal_pk: int, ordering: tuple[str, ...], limit: int | None) -> list[M]:
-        # The deal page reads these on every view, a few rows each: compiling the ORM query
-        # cost more than running it (about 1 ms of a 9 ms deal page for the two, measured in
-        # one process; docs/benchmarks.md).
-        sql = _rows_of_deal_sql(self.model, self.db, ordering, limit)
-        return list(prepared_raw(self.model, self.db, sql, [deal_pk]))
-
-
-class PhaseTransitionManager(_DealRowsManager["PhaseTransition"]):
-    def of_deal(self, deal_pk: int) -> list[PhaseTransition]:
+class PhaseTransitionQuerySet(models.QuerySet["PhaseTransition"]):
+    def of_deal(self, deal_pk: int) -> PhaseTransitionQuerySet:
         """The deal's moves between phases, oldest first."""
-        return self._rows_of_deal(deal_pk, ("occurred_at", "id"), None)
+        return self.filter(opportunity_id=deal_pk).order_by("occurred_at", "id")
 
 
 class PhaseTransition(models.Model):
@@ -84,7 +41,7 @@ class PhaseTransition(models.Model):
         db_persist=True,
     )
 
-    objects = PhaseTransitionManager()
+    objects = PhaseTransitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["opportunity", "occurred_at", "id"]
@@ -102,15 +59,6 @@ class PhaseTransition(models.Model):
     def __str__(self) -> str:
         start = Phase(self.from_phase).label if self.from_phase else "new"
         return f"{self.opportunity}: {start} → {Phase(self.to_phase).label}"
-
-    def get_from_phase_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
-        return _label(_PHASE_LABELS, self.from_phase)
-
-    def get_to_phase_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
-        return _label(_PHASE_LABELS, self.to_phase)
-
-    def get_cause_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
-        return _label(_CAUSE_LABELS, self.cause)
 
 
 class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
@@ -130,9 +78,9 @@ class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
         rows = self.order_by().values_list("kind").annotate(n=Count("id"))
         return dict(rows)
 
-    def visible_to(self, user: User | AnonymousUser) -> ChangeEventQuerySet:
-        """Events of the live deals this login may see (a rep's own deals only)."""
-        return self.filter(opportunity__in=Opportunity.objects.visible_to(user))
+    def of_deal(self, deal_pk: int) -> ChangeEventQuerySet:
+        """The deal's changes, newest first."""
+        return self.filter(opportunity_id=deal_pk).order_by("-occurred_at", "-id")
 
     def totals_by_kind(self) -> dict[str, tuple[int, Decimal]]:
         """Events and their SGD total per kind, in one query."""
@@ -154,12 +102,6 @@ class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
             .filter(rank_in_kind__lte=limit)
             .order_by("kind", "-occurred_at", "-id")
         )
-
-
-class ChangeEventManager(_DealRowsManager["ChangeEvent"]):
-    def newest_of_deal(self, deal_pk: int, limit: int) -> list[ChangeEvent]:
-        """The deal's `limit` newest changes, newest first."""
-        return self._rows_of_deal(deal_pk, ("-occurred_at", "-id"), limit)
 
 
 class ChangeEvent(models.Model):
@@ -194,7 +136,7 @@ class ChangeEvent(models.Model):
     )
     occurred_at = models.DateTimeField(default=timezone.now)
 
-    objects = ChangeEventManager.from_queryset(ChangeEventQuerySet)()
+    objects = ChangeEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -211,9 +153,3 @@ class ChangeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.get_kind_display()} {self.old_value} → {self.new_value}"
-
-    def get_kind_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
-        return _label(_KIND_LABELS, self.kind)
-
-    def get_cause_display(self) -> Any:  # type: ignore[no-redef]  # stubs declare Django's
-        return _label(_CAUSE_LABELS, self.cause)

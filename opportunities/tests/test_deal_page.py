@@ -77,7 +77,7 @@ def test_milestones_in_realisation_order_and_backward_moves_flagged(manager_clie
     PhaseTransitionFactory.create(opportunity=opportunity, from_phase=3, to_phase=2)
     response = manager_client.get(reverse("deal", args=[opportunity.pk]))
     steps = response.context["milestones"]
-    assert [s["label"] for s in steps] == [
+    assert [s.label for s in steps] == [
         "Proposal submitted",
         "Won",
         "PO received",
@@ -86,7 +86,7 @@ def test_milestones_in_realisation_order_and_backward_moves_flagged(manager_clie
         "Payment received",
         "Revenue recognised",
     ]
-    assert [s["state"] for s in steps][:4] == ["none", "reached", "reached", "planned"]
+    assert [s.state for s in steps][:4] == ["none", "reached", "reached", "planned"]
     assert "backwards move" in response.content.decode()
 
 
@@ -100,7 +100,7 @@ def test_the_rate_used_and_its_state(manager_client: Client) -> None:
         fx_rate_as_of=timezone.now() - timedelta(days=40),
     )
     fx = manager_client.get(reverse("deal", args=[won.pk])).context["fx"]
-    assert (fx["state"], fx["rate"], fx["source"]) == ("locked", "1.35", "CurrencyFreaks API")
+    assert (fx.state, fx.rate, fx.source) == ("locked", "1.35", "CurrencyFreaks API")
     stale = deal(
         currency="USD",
         amount=Decimal("100.00"),
@@ -108,10 +108,10 @@ def test_the_rate_used_and_its_state(manager_client: Client) -> None:
         fx_rate_source="api",
         fx_rate_as_of=timezone.now() - timedelta(days=10),
     )
-    assert manager_client.get(reverse("deal", args=[stale.pk])).context["fx"]["state"] == "stale"
+    assert manager_client.get(reverse("deal", args=[stale.pk])).context["fx"].state == "stale"
     missing = deal(sgd=None)
     response = manager_client.get(reverse("deal", args=[missing.pk]))
-    assert response.context["fx"]["state_label"] == "Not converted"
+    assert response.context["fx"].state_label == "Not converted"
     assert "No exchange rate for XAF" in response.content.decode()
 
 
@@ -214,11 +214,11 @@ def test_invalid_values_show_next_to_their_fields_and_nothing_is_lost(
 def test_stage_choices_and_currency_choices(manager_client: Client) -> None:
     opportunity = deal(stage="Qualification")
     fields = {
-        f["name"]: f
+        f.name: f
         for f in manager_client.get(reverse("deal", args=[opportunity.pk])).context["edit_fields"]
     }
-    assert "Closed Won" in fields["stage"]["choices"]
-    assert "SGD" in fields["currency"]["choices"]
+    assert "Closed Won" in fields["stage"].choices
+    assert "SGD" in fields["currency"].choices
 
 
 def test_query_count_does_not_grow_with_history(manager_client: Client) -> None:

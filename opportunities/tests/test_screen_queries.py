@@ -10,7 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from opportunities.access import changes_visible_to
 from opportunities.models import ChangeEvent, HealthStatus, Opportunity, Outcome
+from opportunities.selectors import filter_options, health_groups, open_pipeline_breakdown
 from opportunities.tests.screens import deal, mixed_pipeline
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_open_pipeline_breakdown_in_one_query() -> None:
     mixed_pipeline()
     with CaptureQueriesContext(connection) as captured:
-        breakdown = Opportunity.objects.live().open_pipeline_breakdown()
+        breakdown = open_pipeline_breakdown(Opportunity.objects.live())
     assert len(captured) == 1
     territory = {
         b.value: (b.deal_count, b.amount_sgd, b.not_converted) for b in breakdown["territory"]
@@ -39,11 +41,11 @@ def test_health_groups_and_filter_options() -> None:
     deal(territory="")
     deals = Opportunity.objects.live()
     with CaptureQueriesContext(connection) as captured:
-        groups = deals.health_groups()
+        groups = health_groups(deals)
     assert len(captured) == 1
     assert groups["danger"] == (2, Decimal("10.00"))
     with CaptureQueriesContext(connection) as captured:
-        options = deals.filter_options()
+        options = filter_options(deals)
     assert len(captured) == 2  # the deals once, then the owners' names
     assert options["territories"] == ["A", "B"]
     owners = Opportunity.objects.values_list("owner__pk", "owner__name")
@@ -86,6 +88,4 @@ def test_change_events_visible_to_follow_the_deals() -> None:
     mine = deal(owner=CrmUserFactory.create(email="rep@example.com"))
     ChangeEvent.objects.create(opportunity=mine, kind="won")
     ChangeEvent.objects.create(opportunity=deal(outcome=Outcome.WON), kind="won")
-    assert list(ChangeEvent.objects.visible_to(rep).values_list("opportunity", flat=True)) == [
-        mine.pk
-    ]
+    assert list(changes_visible_to(rep).values_list("opportunity", flat=True)) == [mine.pk]

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from opportunities.models import Opportunity
+from opportunities.selectors import pipeline_summary
 from opportunities.tests.factories import OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def test_every_figure_is_an_exact_sum_of_the_deals_behind_it() -> None:
     OpportunityFactory.create(outcome="won", amount_sgd=Decimal("5.00"), is_deleted=True)
 
     with CaptureQueriesContext(connection) as queries:
-        summary = Opportunity.objects.live().pipeline_summary(today=TODAY)
+        summary = pipeline_summary(Opportunity.objects.live(), today=TODAY)
 
     assert len(queries) == 1
     assert summary.open_pipeline_sgd == Decimal("1333.43")
@@ -45,6 +46,6 @@ def test_every_figure_is_an_exact_sum_of_the_deals_behind_it() -> None:
 
 
 def test_no_deals_gives_zeros_and_no_rates() -> None:
-    summary = Opportunity.objects.live().pipeline_summary(today=TODAY)
+    summary = pipeline_summary(Opportunity.objects.live(), today=TODAY)
     assert summary.open_pipeline_sgd == summary.danger_sgd == Decimal("0.00")
     assert (summary.win_rate, summary.average_deal_sgd) == (None, None)

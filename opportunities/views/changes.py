@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from opportunities.access import changes_visible_to
 from opportunities.models import ChangeEvent, ChangeKind
 from opportunities.views.paging import CountedPaginator
 from pipeline_pulse.dates import month_bounds, week_bounds
@@ -115,7 +116,7 @@ def changes(request: HttpRequest) -> HttpResponse:
         )
     start, end = form.bounds(today)
     events = (
-        ChangeEvent.objects.visible_to(request.user)
+        changes_visible_to(request.user)
         .between(start, end)
         .select_related("opportunity__account", "opportunity__owner")
     )

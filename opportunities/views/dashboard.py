@@ -17,13 +17,13 @@ from opportunities.models import (
     HealthStatus,
     Outcome,
     Phase,
-    PipelineBucket,
     PipelineSnapshot,
 )
 from opportunities.roles import Role, role_of
-from opportunities.templatetags.pulse import day, sgd, sgd_short
+from opportunities.selectors import PipelineBucket, open_pipeline_breakdown, pipeline_summary
 from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.links import board_url, open_board_url
+from pipeline_pulse.display import day, sgd, sgd_short
 
 TREND_DAYS = 90
 HEADINGS = {
@@ -140,9 +140,9 @@ def _dashboard_context(request: HttpRequest, scope: str) -> dict[str, Any]:
     today = timezone.localdate()
     deals = deals_visible_to(request.user)
     summary = cached_figures(
-        "summary", scope, lambda: deals.pipeline_summary(today=today), detail=str(today)
+        "summary", scope, lambda: pipeline_summary(deals, today=today), detail=str(today)
     )
-    breakdown = cached_figures("breakdown", scope, deals.open_pipeline_breakdown)
+    breakdown = cached_figures("breakdown", scope, lambda: open_pipeline_breakdown(deals))
     charts = []
     for dimension, buckets in breakdown.items():
         bars = _bars(dimension, buckets)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from currency.display import plain_number
 from currency.models import RateSource
 from currency.staleness import Staleness, rate_staleness
 from opportunities.access import can_edit_deal, deal_for, is_admin
 from opportunities.deal_fields import CRM_FIELDS, EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
 from opportunities.derivation import locked_on
+from opportunities.display import crm_value
 from opportunities.models import (
     MILESTONE_FIELDS,
     ChangeEvent,
@@ -36,7 +37,6 @@ from opportunities.services.writeback import (
     refused_edit_drop,
     refused_edit_send_again,
 )
-from opportunities.templatetags.pulse import day, local_money, moment, sgd
 from opportunities.views.deal_writeback import (
     conflict_rows,
     deal_conflicts,
@@ -45,58 +45,88 @@ from opportunities.views.deal_writeback import (
     waiting_fields,
 )
 from opportunities.views.figures import cached_figures
+from pipeline_pulse.display import plain_number, sgd
 from pipeline_pulse.fragments import render_page
 
 HISTORY_LIMIT = 100
 
 
-def _display(deal: Opportunity, name: str, kind: FieldKind) -> str:
-    """A CRM field's value as the screens show it."""
-    value = getattr(deal, name)
-    if value is None or value == "":
-        return "—"
-    if kind is FieldKind.DATE:
-        return day(value)
-    if kind is FieldKind.DATETIME:
-        return moment(value) + " SGT"
-    if kind is FieldKind.MONEY:
-        return local_money(value, deal.currency)
-    if kind is FieldKind.PERCENT:
-        return f"{value}%"
-    if kind is FieldKind.RATE:
-        return plain_number(value)
-    return str(value)
+@dataclass(frozen=True)
+class CrmFieldRow:
+    """One CRM field of the deal as the page lists it."""
+
+    label: str
+    value: str
+    pending: bool  # changed here, not yet in Zoho
 
 
-def crm_rows(deal: Opportunity) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Milestone:
+    """One realisation step; a date counts once it has come (Singapore)."""
+
+    label: str
+    on: date | None
+    state: str  # "reached", "planned" or "none"
+
+
+@dataclass(frozen=True)
+class FxDetails:
+    """The rate behind the SGD amount, and whether it is fresh, stale, expired or locked."""
+
+    rate: str | None
+    as_of: datetime | None
+    source: str
+    state: str
+    state_label: str
+    note: str
+    locked_on: date | None
+
+
+@dataclass(frozen=True)
+class EditField:
+    """One field of the edit form: what it shows and what is wrong with it."""
+
+    name: str
+    label: str
+    input_type: str
+    decimal: bool
+    value: str
+    errors: list[str]
+    pending: bool
+    refused: str  # Zoho's reason, while the refused value is still pending
+    choices: list[str] | None  # a select's options, in order
+
+
+def crm_rows(deal: Opportunity) -> list[CrmFieldRow]:
     """Every CRM field of the catalogue, labelled, with its pending flag."""
     return [
-        {
-            "name": field.name,
-            "label": field.label,
-            "value": _display(deal, field.name, field.kind),
-            "pending": field.name in deal.pending_fields,
-            "org_specific": field.org_specific,
-        }
+        CrmFieldRow(
+            label=field.label,
+            value=crm_value(deal, field.name),
+            pending=field.name in deal.pending_fields,
+        )
         for field in CRM_FIELDS
     ]
 
 
-def milestones(deal: Opportunity, today: date) -> list[dict[str, Any]]:
+def milestones(deal: Opportunity, today: date) -> list[Milestone]:
     """The realisation steps in order: proposal, won, PO, kick-off, invoice, payment, revenue."""
-    steps: list[dict[str, Any]] = []
+    steps: list[tuple[str, date | None]] = []
     for name in MILESTONE_FIELDS:
-        steps.append({"label": FIELDS_BY_NAME[name].label, "date": getattr(deal, name)})
+        steps.append((FIELDS_BY_NAME[name].label, getattr(deal, name)))
         if name == "proposal_submitted_on":
-            won_on = deal.closing_date if deal.outcome == Outcome.WON else None
-            steps.append({"label": "Won", "date": won_on})
-    for step in steps:
-        on = step["date"]
-        step["state"] = "none" if on is None else "reached" if on <= today else "planned"
-    return steps
+            steps.append(("Won", deal.closing_date if deal.outcome == Outcome.WON else None))
+    return [
+        Milestone(
+            label=label,
+            on=on,
+            state="none" if on is None else "reached" if on <= today else "planned",
+        )
+        for label, on in steps
+    ]
 
 
-def fx_details(deal: Opportunity) -> dict[str, Any]:
+def fx_details(deal: Opportunity) -> FxDetails:
     """The rate behind the SGD amount: value, date, source, and whether it is stale or locked."""
     locked = locked_on(deal.outcome, deal.closing_date) is not None and deal.fx_rate_source != ""
     staleness = rate_staleness(deal.fx_rate_as_of) if deal.fx_rate_as_of else None
@@ -114,15 +144,15 @@ def fx_details(deal: Opportunity) -> dict[str, Any]:
         )
     else:
         state, state_label = "fresh", "Rate in effect now"
-    return {
-        "rate": plain_number(deal.fx_rate) if deal.fx_rate is not None else None,
-        "as_of": deal.fx_rate_as_of,
-        "source": RateSource(deal.fx_rate_source).label if deal.fx_rate_source else "",
-        "state": state,
-        "state_label": state_label,
-        "note": deal.fx_note,
-        "locked_on": deal.closing_date if locked else None,
-    }
+    return FxDetails(
+        rate=plain_number(deal.fx_rate) if deal.fx_rate is not None else None,
+        as_of=deal.fx_rate_as_of,
+        source=RateSource(deal.fx_rate_source).label if deal.fx_rate_source else "",
+        state=state,
+        state_label=state_label,
+        note=deal.fx_note,
+        locked_on=deal.closing_date if locked else None,
+    )
 
 
 def _form_values(deal: Opportunity, posted: dict[str, str] | None) -> dict[str, str]:
@@ -143,7 +173,7 @@ def _form_values(deal: Opportunity, posted: dict[str, str] | None) -> dict[str, 
 
 def _edit_fields(
     deal: Opportunity, values: dict[str, str], errors: dict[str, list[str]]
-) -> list[dict[str, Any]]:
+) -> list[EditField]:
     currencies = sorted({*settings.FX_CURRENCIES, deal.currency, values.get("currency", "")} - {""})
     # The stages in use come from every deal: a scan of the table, so cached like the figures.
     stages = list(cached_figures("stage-choices", "all", Opportunity.objects.stage_choices))
@@ -153,23 +183,19 @@ def _edit_fields(
     for name in EDITABLE_FIELDS:
         field = FIELDS_BY_NAME[name]
         fields.append(
-            {
-                "name": name,
-                "label": field.label,
-                "input_type": "date" if field.kind is FieldKind.DATE else "text",
-                "decimal": field.kind in (FieldKind.PERCENT, FieldKind.MONEY),
-                "value": values.get(name, ""),
-                "errors": errors.get(name, []),
-                "pending": name in deal.pending_fields,
-                "refused": deal.push_errors.get(name, "")
+            EditField(
+                name=name,
+                label=field.label,
+                input_type="date" if field.kind is FieldKind.DATE else "text",
+                decimal=field.kind in (FieldKind.PERCENT, FieldKind.MONEY),
+                value=values.get(name, ""),
+                errors=errors.get(name, []),
+                pending=name in deal.pending_fields,
+                refused=deal.push_errors.get(name, "")
                 if name in deal.pending_fields or name in deal.refused_values
                 else "",
-                "choices": stages
-                if name == "stage"
-                else currencies
-                if name == "currency"
-                else None,
-            }
+                choices=stages if name == "stage" else currencies if name == "currency" else None,
+            )
         )
     return fields
 
@@ -191,7 +217,7 @@ def _context(
         "crm_rows": crm_rows(deal),
         "milestones": milestones(deal, today),
         "transitions": PhaseTransition.objects.of_deal(deal.pk),
-        "events": ChangeEvent.objects.newest_of_deal(deal.pk, HISTORY_LIMIT),
+        "events": ChangeEvent.objects.of_deal(deal.pk)[:HISTORY_LIMIT],
         "history_limit": HISTORY_LIMIT,
         "fx": fx_details(deal),
         "deal_url": reverse("deal", args=[deal.pk]),  # the edit form's three uses

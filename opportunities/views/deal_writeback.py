@@ -13,10 +13,11 @@ from typing import Any
 from currency.conversion import rate_overrides_newest
 from currency.models import RateOverride
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME
+from opportunities.display import field_value
 from opportunities.merge import python_value
 from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.services.edits import SYNCED_REASON
-from opportunities.templatetags.pulse import field_value, local_money
+from pipeline_pulse.display import local_money
 
 EDITS_SHOWN = 10
 RESOLVED_CONFLICTS_SHOWN = 5

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from currency.models import ExchangeRate
+from opportunities.access import deals_visible_to
 from opportunities.models import Opportunity, PipelineSnapshot
 from opportunities.roles import Role, role_of
 from simulator.apis import simulated_apis
@@ -50,7 +51,7 @@ def test_demo_syncs_from_the_simulators_and_prints_working_logins(
         assert user.check_password(password)
     rep = users.get(username="rep")
     assert role_of(rep) is Role.REP
-    assert Opportunity.objects.visible_to(rep).exists()
+    assert deals_visible_to(rep).exists()
     assert role_of(users.get(username="admin")) is Role.ADMIN
 
     # Nothing of the demo's simulator wiring outlives the command.

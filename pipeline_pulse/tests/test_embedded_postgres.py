@@ -57,13 +57,13 @@ def test_an_empty_database_url_means_the_embedded_postgresql(tmp_path: Path) -> 
 
 
 def test_a_database_url_that_is_not_postgresql_is_refused() -> None:
-    env = {**os.environ, "DATABASE_URL": "sqlite:///db.sqlite3"}
+    env = {**os.environ, "DATABASE_URL": "mysql://pulse@127.0.0.1:3306/pipeline_pulse"}
     with pytest.raises(subprocess.CalledProcessError) as refused:
         settings_in_new_process(env, "settings.DATABASES")
     assert "DATABASE_URL must name a PostgreSQL database" in refused.value.stderr
 
 
-def test_the_embedded_server_starts_is_reused_and_stops_with_its_last_process(
+def test_the_process_that_starts_the_server_stops_it_others_leave_it_running(
     tmp_path: Path,
 ) -> None:
     data_dir = tmp_path / "postgres"
@@ -85,11 +85,9 @@ def test_the_embedded_server_starts_is_reused_and_stops_with_its_last_process(
     assert int(version.split(".")[0]) >= 16
     assert not _running(data_dir), "the process that started it has ended: the server stops"
 
-    # One process keeps it running; another one uses the same server and leaves it running.
+    # The holder starts it; another process uses the same server and leaves it running.
     holder = _django(env, "connection.ensure_connection(); import sys; sys.stdin.read()")
-    deadline = time.monotonic() + 60
-    while not _running(data_dir) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _wait_until_running(data_dir)
     try:
         second = _finish(
             _django(
@@ -104,3 +102,36 @@ def test_the_embedded_server_starts_is_reused_and_stops_with_its_last_process(
     finally:
         _finish(holder)  # closes its input: it ends as a process ends, and stops the server
     assert not _running(data_dir)
+
+
+def test_a_server_left_by_a_killed_process_is_reused_and_can_be_stopped(tmp_path: Path) -> None:
+    data_dir = tmp_path / "postgres"
+    env = _environment(data_dir)
+    starter = _django(env, "connection.ensure_connection(); print('ready', flush=True); input()")
+    assert starter.stdout is not None
+    assert starter.stdout.readline().strip() == "ready"
+    starter.kill()  # no exit handlers: the server outlives it
+    starter.communicate(timeout=60)
+    assert _running(data_dir)
+    reused = _finish(
+        _django(env, "cursor = connection.cursor(); cursor.execute('SELECT 1'); print('ok')")
+    )
+    assert reused.strip() == "ok"
+    assert _running(data_dir), "a process that did not start the server leaves it running"
+    stopped = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "pipeline_pulse.embedded_postgres", "stop", str(data_dir)],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert stopped.stdout.startswith("stopped")
+    assert not _running(data_dir)
+
+
+def _wait_until_running(data_dir: Path) -> None:
+    deadline = time.monotonic() + 60
+    while not _running(data_dir):
+        assert time.monotonic() < deadline, "the embedded server did not start"
+        time.sleep(0.1)

@@ -188,6 +188,7 @@ def test_https_switches_on_secure_cookies_hsts_redirect_and_wss() -> None:
         "API_THROTTLE_USER": "50/minute",
         "API_THROTTLE_ANON": "5/minute",
         "PATH": "/usr/bin:/bin",
+        "SECRET_KEY": "k" * 50,
         "DJANGO_SETTINGS_MODULE": "pipeline_pulse.settings",
     }
     result = subprocess.run(  # noqa: S603 - our own interpreter and code

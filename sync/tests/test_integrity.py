@@ -27,6 +27,7 @@ from currency.services import fx_rates_store
 from currency.tests.factories import ExchangeRateFactory
 from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.roles import Role
+from opportunities.selectors import pipeline_summary
 from opportunities.services.edits import opportunity_edit
 from opportunities.services.health import health_recompute
 from opportunities.services.writeback import refused_edit_send_again
@@ -560,7 +561,7 @@ def test_an_edit_of_a_deal_deleted_in_zoho_is_reported_kept_and_not_sent_after_a
 
 
 def _open_pipeline(deal: Opportunity) -> Decimal:
-    return Opportunity.objects.filter(pk=deal.pk).pipeline_summary().open_pipeline_sgd
+    return pipeline_summary(Opportunity.objects.filter(pk=deal.pk)).open_pipeline_sgd
 
 
 # --- A rate refresh committed during a sync is used by the pages after it -----------------

@@ -10,7 +10,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from currency.client import CurrencyFreaksError
-from currency.display import age_label, plain_number
 from currency.services import (
     CurrencyRateStatus,
     fx_rates_backfill,
@@ -20,6 +19,7 @@ from currency.services import (
     fx_rates_status,
 )
 from currency.staleness import Staleness
+from pipeline_pulse.display import age_words, plain_number
 
 COLUMNS = ("currency", "units per USD", "SGD per unit", "as of (SGT)", "age", "source", "state")
 
@@ -117,7 +117,7 @@ def render_table(statuses: list[CurrencyRateStatus]) -> str:
             plain_number(status.units_per_usd),
             plain_number(status.sgd_per_unit),
             timezone.localtime(status.as_of).strftime("%Y-%m-%d %H:%M") if status.as_of else "—",
-            age_label(status.as_of, now=now),
+            age_words(status.as_of, now=now, suffix="old") if status.as_of else "—",
             status.source or "—",
             status.staleness.value if status.staleness is not Staleness.MISSING else "NO RATE",
         )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('opportunities', '0010_deal_search_trigram_indexes'),
+        ('opportunities', '0011_board_index_in_play_outcomes'),
     ]
 
     operations = [
