@@ -7,7 +7,7 @@ import os
 import re
 import resource
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -95,6 +95,13 @@ class TimedSource:
 
     def iter_deleted_deals(self, *, since: datetime | None = None) -> Iterator[list[DeletedDeal]]:
         return self._timed(self.source.iter_deleted_deals(since=since))
+
+    def get_deals(self, zoho_ids: Sequence[str]) -> DealPage:
+        started = time.perf_counter()
+        try:
+            return self.source.get_deals(zoho_ids)
+        finally:
+            self.waiting_seconds += time.perf_counter() - started
 
     def stage_metadata(self) -> list[CrmStageRecord]:
         started = time.perf_counter()

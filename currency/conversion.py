@@ -9,6 +9,7 @@ loads once per currency it meets (plus one query for the overrides' history).
 from __future__ import annotations
 
 import bisect
+import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,6 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -26,6 +28,9 @@ HOME_CURRENCY = "SGD"
 # Versioned: a deploy that changes the cached shape must not read the old one.
 EFFECTIVE_RATES_CACHE_KEY = "currency:effective-rates:v1"
 OVERRIDES_CACHE_KEY = "currency:rate-overrides:v1"
+RATES_VERSION_CACHE_KEY = "currency:rates-version:v1"
+# The PostgreSQL advisory lock between changes of rates and sync pages ("RATE" in ASCII).
+RATES_LOCK_KEY = 0x52415445
 # Admins override a rate a few times a year: every override there is fits in one cache entry;
 # past this many, the database answers instead.
 OVERRIDES_KEPT = 200
@@ -99,10 +104,34 @@ def _load_effective_rates() -> dict[str, RatePoint]:
 
 
 def effective_rates_invalidate() -> None:
-    """Forget the cached rates (and overrides) now, and again at commit so no process keeps
-    pre-commit ones."""
+    """Rates change in this transaction: forget the cached rates (and overrides) now, and again
+    at commit so no process keeps pre-commit ones.
+
+    First it waits for every transaction converting with the rates before (a sync page, see
+    rates_in_effect_version) and makes new ones wait for this commit, then gives the rates a
+    new version: a sync page after the commit sees it and converts with the new rates, and
+    this transaction's re-conversion sees every page committed before it.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RATES_LOCK_KEY])
+    cache.set(RATES_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
     keys = [EFFECTIVE_RATES_CACHE_KEY, OVERRIDES_CACHE_KEY]
     now_and_on_commit(lambda: cache.delete_many(keys))
+
+
+def rates_in_effect_version() -> str:
+    """The version of the rates in effect, for a transaction that converts amounts and must not
+    mix rates with a change committed meanwhile (a sync page): call it first in the
+    transaction, and read the rates again (`sgd_converter(use_cache=False)`) when it differs
+    from the last one seen. Until the transaction ends no change of rates can commit, and a
+    change already under way commits before this returns."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [RATES_LOCK_KEY])
+    version: str | None = cache.get(RATES_VERSION_CACHE_KEY)
+    if version is None:  # never set, or evicted: any new value differs from what was used
+        cache.add(RATES_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(RATES_VERSION_CACHE_KEY, "")
+    return str(version)
 
 
 def rate_overrides_newest(currencies: Collection[str], *, limit: int) -> list[RateOverride]:

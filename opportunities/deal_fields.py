@@ -11,8 +11,9 @@ Plain data, no ORM: the Zoho client and the models both import it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 
 
@@ -139,3 +140,26 @@ LOOKUP_KINDS = frozenset({FieldKind.ACCOUNT, FieldKind.OWNER})
 VALUE_FIELDS: tuple[str, ...] = tuple(
     field.name for field in CRM_FIELDS if field.kind not in LOOKUP_KINDS
 )
+
+# Amount and currency are one value (product.md, "Local edits"): merged, sent, refused and
+# settled together, never one from each side.
+MONEY_PAIR: tuple[str, str] = ("amount", "currency")
+
+
+def with_money_pair(names: Iterable[str]) -> set[str]:
+    """`names`, plus the other half of the money pair when either half is among them."""
+    chosen = set(names)
+    if chosen & set(MONEY_PAIR):
+        chosen |= set(MONEY_PAIR)
+    return chosen
+
+
+# Zoho's currency fields hold at most 16 digits, the 2 decimals included (its field metadata's
+# `length`), and an amount travels as a JSON number, a double: 99,999,999,999,999.99 fits
+# the field but no double carries it (it arrives as ...98).
+ZOHO_MAX_AMOUNT = Decimal("99999999999999.99")
+
+
+def zoho_number_carries(amount: Decimal) -> bool:
+    """Whether the double a JSON number is prints back as exactly this amount."""
+    return Decimal(repr(float(amount))) == amount

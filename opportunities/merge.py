@@ -1,14 +1,16 @@
 """The three-way merge of a deal: what Zoho says now, what was edited here, and the last values
 seen from Zoho (the base).
 
-Field by field, for the fields edited here and not yet pushed:
+Field by field, for the fields edited here and not yet pushed (amount and currency as one
+value, never one from each side):
 - changed only in Zoho (local equals base) → cannot happen for a pending field; a field whose
   local value equals the base is not pending;
 - changed only here (Zoho still has the base) → keep the local value, still to push;
 - changed on both sides to the same value → nothing to settle: no longer pending;
 - changed on both sides to different values → a conflict, settled by the strategy in force
-  for the field (`crm_wins`, `local_wins`, `newest_wins`, `manual`); an amount changed by more
-  than the configured share (20% by default) is always settled by a person.
+  for the field (`crm_wins`, `local_wins`, `newest_wins`, `manual`); an amount that either
+  side moved by more than the configured share (20% by default) of its SGD value at the
+  base is always settled by a person.
 Fields not edited here simply take Zoho's value.
 
 Pure: values in, decisions out. The CRM page service applies them.
@@ -17,7 +19,7 @@ Pure: values in, decisions out. The CRM page service applies them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -25,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 
-from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
+from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, MONEY_PAIR, FieldKind
 
 
 class Strategy(enum.StrEnum):
@@ -44,7 +46,8 @@ class ConflictPolicy:
 
     default: Strategy = Strategy.CRM_WINS
     by_field: Mapping[str, Strategy] = field(default_factory=dict)
-    # An amount conflict whose two values differ by more than this share is always manual.
+    # An amount conflict where either side moved the SGD value by more than this share of
+    # the base's is always manual.
     manual_amount_change: Decimal = Decimal("0.20")
 
     def strategy_for(self, name: str) -> Strategy:
@@ -103,6 +106,10 @@ def parse_field_strategies(text: str) -> dict[str, str]:
     return strategies
 
 
+# An amount (JSON form) in a currency, in SGD; None when it cannot be converted.
+SgdValue = Callable[[Any, Any], Decimal | None]
+
+
 def merge(
     *,
     base: Mapping[str, Any],
@@ -113,42 +120,80 @@ def merge(
     zoho_modified_at: datetime,
     policy: ConflictPolicy,
     in_conflict: frozenset[str] | set[str] = frozenset(),
+    to_sgd: SgdValue | None = None,
 ) -> MergeResult:
-    """Decide each pending field. Values are the JSON forms kept in `zoho_values`.
+    """Decide each pending field. Values are the JSON forms kept in `zoho_values`; `local`
+    holds both halves of the money pair when either is pending.
 
     A field already in an open manual conflict stays local and pending, whatever Zoho says
-    now: the person deciding sees Zoho's newest value on the conflict.
+    now: the person deciding sees Zoho's newest value on the conflict. Amount and currency
+    are decided together: both kept, or both Zoho's. `to_sgd` converts an amount for the
+    20% rule (without it, only amounts in one currency compare, and others go to a person).
     """
     result = MergeResult()
-    for name in sorted(pending):
-        if name in in_conflict:
-            result.keep_local.add(name)
-            result.pending.add(name)
+    for unit in _units(pending):
+        edited = {name for name in unit if name in pending}
+        if any(name in in_conflict for name in unit):
+            result.keep_local.update(unit)  # the pair stays whole while a person decides
+            result.pending.update(edited)
             continue
-        base_value, local_value, zoho_value = base.get(name), local.get(name), zoho.get(name)
-        if same(name, zoho_value, base_value):
-            result.keep_local.add(name)  # changed only here: push it
-            result.pending.add(name)
+        base_values = {name: base.get(name) for name in unit}
+        local_values = {name: local.get(name) for name in unit}
+        zoho_values = {name: zoho.get(name) for name in unit}
+        if _same_values(zoho_values, base_values):
+            result.keep_local.update(unit)  # changed only here: push it
+            result.pending.update(edited)
             continue
-        if same(name, zoho_value, local_value):
+        if _same_values(zoho_values, local_values):
             continue  # both sides agree: converged, nothing to push
-        strategy = _strategy(name, policy, local_value, zoho_value)
-        settled = _settle(strategy, local_edited_at.get(name), zoho_modified_at)
+        strategy = _strategy(unit, policy, base_values, local_values, zoho_values, to_sgd)
+        edited_at = max((local_edited_at[n] for n in edited if n in local_edited_at), default=None)
+        settled = _settle(strategy, edited_at, zoho_modified_at)
         if settled != "take_zoho":
-            result.keep_local.add(name)
-            result.pending.add(name)
-        result.conflicts.append(
-            FieldConflict(name, base_value, local_value, zoho_value, strategy, settled)
-        )
+            result.keep_local.update(unit)
+            # Whatever differs from Zoho's value now has to reach Zoho.
+            result.pending.update(
+                name for name in unit if not same(name, local_values[name], zoho_values[name])
+            )
+        for name in unit:
+            base_value, local_value, zoho_value = (
+                base_values[name],
+                local_values[name],
+                zoho_values[name],
+            )
+            if same(name, base_value, local_value) and same(name, base_value, zoho_value):
+                continue  # the half of the pair neither side moved
+            result.conflicts.append(
+                FieldConflict(name, base_value, local_value, zoho_value, strategy, settled)
+            )
     return result
 
 
-def _strategy(name: str, policy: ConflictPolicy, local: Any, zoho: Any) -> Strategy:
-    if FIELDS_BY_NAME[name].kind is FieldKind.MONEY and _big_change(
-        _decimal(local), _decimal(zoho), policy.manual_amount_change
-    ):
+def _units(pending: set[str]) -> list[tuple[str, ...]]:
+    """The pending fields as the values merged whole: the money pair together, others alone."""
+    units: set[tuple[str, ...]] = set()
+    for name in pending:
+        units.add(MONEY_PAIR if name in MONEY_PAIR else (name,))
+    return sorted(units)
+
+
+def _same_values(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+    return all(same(name, first[name], second[name]) for name in first)
+
+
+def _strategy(
+    unit: tuple[str, ...],
+    policy: ConflictPolicy,
+    base: Mapping[str, Any],
+    local: Mapping[str, Any],
+    zoho: Mapping[str, Any],
+    to_sgd: SgdValue | None,
+) -> Strategy:
+    strategies = [policy.strategy_for(name) for name in unit]
+    if unit == MONEY_PAIR and _big_move(base, local, zoho, policy.manual_amount_change, to_sgd):
         return Strategy.MANUAL
-    return policy.strategy_for(name)
+    # The pair is one value: a field set to manual makes the pair manual, else the amount's.
+    return Strategy.MANUAL if Strategy.MANUAL in strategies else strategies[0]
 
 
 def _settle(strategy: Strategy, edited_at: datetime | None, zoho_modified_at: datetime) -> str:
@@ -162,12 +207,31 @@ def _settle(strategy: Strategy, edited_at: datetime | None, zoho_modified_at: da
     return ""
 
 
-def _big_change(local: Decimal | None, zoho: Decimal | None, share: Decimal) -> bool:
-    """Whether the two amounts differ by more than `share` of the larger one."""
-    if local is None or zoho is None:
+def _big_move(
+    base: Mapping[str, Any],
+    local: Mapping[str, Any],
+    zoho: Mapping[str, Any],
+    share: Decimal,
+    to_sgd: SgdValue | None,
+) -> bool:
+    """Whether either side moved the amount by more than `share` of its value at the base,
+    in SGD. A value that cannot be compared (an amount appearing or disappearing, a currency
+    without a rate) counts as a big move: a person decides."""
+    amounts = [_decimal(side.get("amount")) for side in (base, local, zoho)]
+    if any(amount is None for amount in amounts):
         return True  # an amount appearing or disappearing is as big as a change gets
-    larger = max(abs(local), abs(zoho))
-    return bool(larger) and abs(local - zoho) > share * larger
+    currencies = {side.get("currency") for side in (base, local, zoho)}
+    if len(currencies) == 1:
+        values: list[Decimal | None] = list(amounts)  # one currency: no rate needed
+    elif to_sgd is None:
+        return True
+    else:
+        values = [to_sgd(side.get("amount"), side.get("currency")) for side in (base, local, zoho)]
+    at_base, here, there = values
+    if at_base is None or here is None or there is None:
+        return True
+    limit = share * abs(at_base)
+    return abs(here - at_base) > limit or abs(there - at_base) > limit
 
 
 def same(name: str, first: Any, second: Any) -> bool:

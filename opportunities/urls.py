@@ -16,4 +16,9 @@ urlpatterns = [
         views.conflict_decide,
         name="deal_conflict_decide",
     ),
+    path(
+        "deals/<int:pk>/set-aside/<slug:field>/",
+        views.refused_decide,
+        name="deal_refused_decide",
+    ),
 ]

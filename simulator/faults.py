@@ -6,7 +6,8 @@ import enum
 import random
 import threading
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 class Fault(enum.Enum):
@@ -23,6 +24,13 @@ class Fault(enum.Enum):
 class _Scripted:
     fault: Fault
     path_prefix: str
+    # Query arguments the call must carry too, e.g. {"page": "2"}: fail one chosen page.
+    query: Mapping[str, str] = field(default_factory=dict)
+
+    def matches(self, path: str, query: Mapping[str, list[str]]) -> bool:
+        return path.startswith(self.path_prefix) and all(
+            value in query.get(name, ()) for name, value in self.query.items()
+        )
 
 
 class FaultPlan:
@@ -42,10 +50,15 @@ class FaultPlan:
         self.latency_seconds = 0.0
         self.injected: list[Fault] = []
 
-    def fail_next(self, *faults: Fault, path_prefix: str = "") -> None:
-        """The next calls whose path starts with path_prefix fail with these faults, in order."""
+    def fail_next(
+        self, *faults: Fault, path_prefix: str = "", query: Mapping[str, str] | None = None
+    ) -> None:
+        """The next calls whose path starts with path_prefix (and whose query carries every
+        argument of `query`, e.g. `{"page": "2"}`) fail with these faults, in order."""
         with self._lock:
-            self._scripted.extend(_Scripted(fault, path_prefix) for fault in faults)
+            self._scripted.extend(
+                _Scripted(fault, path_prefix, dict(query or {})) for fault in faults
+            )
 
     def fail_randomly(
         self,
@@ -67,10 +80,10 @@ class FaultPlan:
             self._rate = 0.0
             self.injected.clear()
 
-    def next_fault(self, path: str) -> Fault | None:
+    def next_fault(self, path: str, query: Mapping[str, list[str]] | None = None) -> Fault | None:
         with self._lock:
             for index, scripted in enumerate(self._scripted):
-                if path.startswith(scripted.path_prefix):
+                if scripted.matches(path, query or {}):
                     del self._scripted[index]
                     self.injected.append(scripted.fault)
                     return scripted.fault

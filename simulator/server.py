@@ -141,7 +141,7 @@ class SimulatorServer:
                 continue
             if api.faults.latency_seconds:
                 time.sleep(api.faults.latency_seconds)
-            fault = api.faults.next_fault(request.path)
+            fault = api.faults.next_fault(request.path, request.query)
             if fault is not None:
                 return api.render_fault(fault, request)
             return handler(request)

@@ -37,6 +37,7 @@ from simulator.zoho_store import DealStore, SortKey
 from simulator.zoho_updates import handle_update
 
 DISCRETE_PAGE_LIMIT = 2000  # records reachable with `page`; beyond, only with page_token
+MAX_IDS = 100  # ids one Get Records call may ask for
 PAGE_TOKEN_LIFETIME = timedelta(hours=24)
 MALFORMED_KINDS = (
     "bad_date",
@@ -107,6 +108,13 @@ class ZohoSimulator(SimulatedApi):
         self.router.add("GET", "/crm/v8/settings/fields", self.get_fields)
         # Orgs may withhold the settings scope; the sync must carry on without the metadata.
         self.settings_scope_granted = True
+        # Zoho documents neither the order of Get Deleted Records nor whether `page` reaches
+        # all of it: tests choose (newest first by default; a limit like Get Records' 2,000).
+        self.deleted_newest_first = True
+        self.deleted_page_limit: int | None = None
+        # Update requests refused as a whole (refuse_requests_carrying, refuse_update_requests).
+        self._poisoned: set[str] = set()
+        self._refusals_left = 0
 
     # --- test hooks --------------------------------------------------------------------------
 
@@ -131,6 +139,10 @@ class ZohoSimulator(SimulatedApi):
 
     def delete_deals(self, deal_ids: Iterable[str], *, permanent: bool = False) -> None:
         self.store.delete(list(deal_ids), permanent=permanent)
+
+    def restore_deals(self, deal_ids: Iterable[str]) -> list[str]:
+        """Bring deals back from the recycle bin (modified now); those restored."""
+        return self.store.restore(list(deal_ids))
 
     def inject_malformed(self, kind: str, deal_id: str | None = None) -> str:
         """Corrupt a deal (a new one by default) the way real orgs' data goes wrong."""
@@ -235,6 +247,9 @@ class ZohoSimulator(SimulatedApi):
         if isinstance(query, Response):
             return query
         names, per_page, sort_by, sort_order, since = query
+        ids_arg = request.arg("ids")
+        if ids_arg is not None:
+            return self._deals_by_id(ids_arg, names, sort_by, sort_order)
         token_arg = request.arg("page_token")
         if self.activity is not None and not token_arg:
             self.activity.catch_up()  # between listings, never in the middle of one
@@ -287,6 +302,37 @@ class ZohoSimulator(SimulatedApi):
         }
         return zoho_json({"data": data, "info": info})
 
+    def _deals_by_id(
+        self, ids_arg: str, names: tuple[str, ...], sort_by: str, sort_order: str
+    ) -> Response:
+        """Get Records with `ids`: those of the (at most 100) ids Zoho still has, one page."""
+        wanted = {deal_id.strip() for deal_id in ids_arg.split(",") if deal_id.strip()}
+        if not wanted:
+            return bad_param("ids")
+        if len(wanted) > MAX_IDS:
+            return zoho_error(400, "LIMIT_EXCEEDED", "ids limit exceeded", {"limit": MAX_IDS})
+        with self.store.lock:
+            view = self.store.view(sort_by, sort_order, None)
+            served = [(name, self._field_named(name)) for name in names]
+            data = [_project(r, served) for r in view.records if r["id"] in wanted]
+        if not data:
+            return Response.empty(204)
+        no_token: str | None = None  # one page: nothing before or after it
+        info = {
+            "per_page": len(data),
+            "count": len(data),
+            "page": 1,
+            "sort_by": sort_by,
+            "sort_order": sort_order,
+            "more_records": False,
+            "next_page_token": no_token,
+            "previous_page_token": no_token,
+            "page_token_expiry": no_token,
+            "call": False,
+            "email": False,
+        }
+        return zoho_json({"data": data, "info": info})
+
     def get_deleted_deals(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
@@ -304,10 +350,18 @@ class ZohoSimulator(SimulatedApi):
             return since
         if self.store.deleted_count(deletion_type) == 0:
             return Response.empty(204)
-        rows = self.store.deleted(deletion_type, since)
+        rows = self.store.deleted(deletion_type, since, newest_first=self.deleted_newest_first)
         if not rows:
             return Response.empty(304)
         start = (page - 1) * per_page
+        limit = self.deleted_page_limit
+        if limit is not None and start >= limit:
+            return zoho_error(
+                400,
+                "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                f"You can only get the first {limit} records without using page_token param",
+                {"limit": limit},
+            )
         chunk = rows[start : start + per_page]
         if not chunk:
             return Response.empty(204)
@@ -322,7 +376,34 @@ class ZohoSimulator(SimulatedApi):
     def update_deals(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
+        if self._refuse_whole(request):
+            # One error for the request, no answer per record: as Zoho answers a body it
+            # cannot read at all.
+            return zoho_error(400, "INVALID_DATA", "body", {"expected_data_type": "jsonobject"})
         return handle_update(request, self.store, field_named=self._field_named)
+
+    def refuse_requests_carrying(self, deal_id: str) -> None:
+        """Every Update Records call that carries this deal is refused as a whole (HTTP 400
+        with one error and no answer per record)."""
+        self._poisoned.add(deal_id)
+
+    def refuse_update_requests(self, count: int) -> None:
+        """The next `count` Update Records calls are refused as a whole, whatever they carry."""
+        with self._tokens_lock:
+            self._refusals_left += count
+
+    def _refuse_whole(self, request: Request) -> bool:
+        with self._tokens_lock:
+            if self._refusals_left:
+                self._refusals_left -= 1
+                return True
+        if not self._poisoned:
+            return False
+        try:
+            records = request.json().get("data") or []
+        except (ValueError, AttributeError):
+            return False
+        return any(isinstance(r, dict) and r.get("id") in self._poisoned for r in records)
 
     # --- page tokens -------------------------------------------------------------------------
 

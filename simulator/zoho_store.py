@@ -50,6 +50,7 @@ class DealStore:
         self._deals: dict[str, dict[str, Any]] = {}
         self._times: dict[str, tuple[int, int]] = {}  # id → (created, modified) epochs
         self._deleted: list[dict[str, Any]] = []
+        self._recycled: dict[str, dict[str, Any]] = {}  # restorable: id → the record
         self._views: dict[tuple[str, str, int | None], View] = {}
         self.version = 0
         self.add(deals)
@@ -105,8 +106,11 @@ class DealStore:
         self._views[key] = view
         return view
 
-    def deleted(self, deletion_type: str, since: datetime | None) -> list[dict[str, Any]]:
-        """Deleted records Zoho still lists (recycle bin 60 days, permanent 120), newest first."""
+    def deleted(
+        self, deletion_type: str, since: datetime | None, *, newest_first: bool = True
+    ) -> list[dict[str, Any]]:
+        """Deleted records Zoho still lists (recycle bin 60 days, permanent 120), newest first
+        (or oldest first: Zoho does not document its order)."""
         now = self.clock.now()
         with self.lock:
             rows = [
@@ -117,7 +121,7 @@ class DealStore:
             ]
         if since is not None:
             rows = [row for row in rows if datetime.fromisoformat(row["deleted_time"]) > since]
-        return sorted(rows, key=lambda row: row["deleted_time"], reverse=True)
+        return sorted(rows, key=lambda row: row["deleted_time"], reverse=newest_first)
 
     def deleted_count(self, deletion_type: str) -> int:
         return len(self.deleted(deletion_type, None))
@@ -170,8 +174,12 @@ class DealStore:
                     for row in self._deleted:
                         if row["id"] == deal_id and permanent:
                             row["type"], row["deleted_time"] = "permanent", deleted_time
+                    if permanent:
+                        self._recycled.pop(deal_id, None)
                     continue
                 self._times.pop(deal_id, None)
+                if not permanent:
+                    self._recycled[deal_id] = record
                 owner = record.get("Owner") or INTEGRATION_USER
                 self._deleted.append(
                     {
@@ -187,6 +195,28 @@ class DealStore:
                     }
                 )
             self._changed()
+
+    def restore(self, deal_ids: Iterable[str]) -> list[str]:
+        """Deals brought back from the recycle bin, as they were, modified now (a restore is
+        a change: the next incremental listing returns them). Permanent deletions stay."""
+        restored = []
+        with self.lock:
+            for deal_id in deal_ids:
+                row = self._recycled.pop(deal_id, None)
+                if row is None:
+                    continue
+                self._deleted = [
+                    entry
+                    for entry in self._deleted
+                    if not (entry["id"] == deal_id and entry["type"] == "recycle")
+                ]
+                self._deals[deal_id] = row
+                self._index(deal_id)
+                restored.append(deal_id)
+            self._changed()
+        for deal_id in restored:
+            self.modify(deal_id, {})
+        return restored
 
     def _index(self, deal_id: str) -> None:
         record = self._deals[deal_id]

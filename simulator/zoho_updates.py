@@ -14,6 +14,9 @@ from simulator.http import Request, Response
 from simulator.zoho_store import DealStore
 
 MAX_RECORDS_PER_UPDATE = 100
+# A currency field's `length`: 16 digits, its 2 decimals included.
+AMOUNT_DIGITS = 16
+AMOUNT_LIMIT = Decimal("99999999999999.99")
 READ_ONLY_FIELDS = frozenset(
     {
         "Created_Time",
@@ -65,6 +68,12 @@ def _check_value(api_name: str, value: Any) -> tuple[dict[str, Any] | None, Any]
             isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value < 0
         ):
             return _invalid(api_name, "double"), None
+        if value is not None and value > AMOUNT_LIMIT:
+            return error_body(
+                "INVALID_DATA",
+                "invalid data",
+                {"api_name": api_name, "maximum_length": AMOUNT_DIGITS, "json_path": "$.data[0]"},
+            ), None
         return None, None if value is None else Decimal(value).quantize(Decimal("0.01"))
     if api_name == "Probability":
         if value is not None and (

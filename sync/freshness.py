@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from currency.conversion import effective_rates
+from currency.conversion import HOME_CURRENCY, effective_rates
 from currency.staleness import Staleness, rate_staleness
 from pipeline_pulse.transactions import now_and_on_commit
 from sync.models import SyncRun
@@ -37,6 +37,7 @@ class Freshness:
     running: SyncRun | None
     sync_state: str  # fresh, stale, expired (never synced counts as expired)
     fx_as_of: datetime | None  # the oldest rate in effect among the configured currencies
+    # (SGD's own included: every conversion divides by it)
     fx_state: str  # a currency.staleness.Staleness value
     fx_missing: tuple[str, ...]  # configured currencies with no rate at all
 
@@ -86,7 +87,7 @@ def _header_facts() -> _HeaderFacts:
     facts: _HeaderFacts | None = cache.get(HEADER_CACHE_KEY)
     if facts is None:
         rates = effective_rates()
-        configured = [code for code in settings.FX_CURRENCIES if code != "SGD"]
+        configured = rated_currencies(settings.FX_CURRENCIES)
         as_ofs = [rates[code].as_of for code in configured if code in rates]
         facts = _HeaderFacts(
             last_success=SyncRun.objects.latest_succeeded(),
@@ -96,6 +97,14 @@ def _header_facts() -> _HeaderFacts:
         )
         cache.set(HEADER_CACHE_KEY, facts, HEADER_CACHE_SECONDS)
     return facts
+
+
+def rated_currencies(configured: list[str]) -> list[str]:
+    """The configured currencies whose rates the SGD amounts depend on: every one but SGD,
+    and SGD's own rate against the dollar, which every conversion uses (amount times
+    rate(SGD) / rate(currency)); only an org priced in SGD alone needs no rate at all."""
+    others = [code for code in configured if code != HOME_CURRENCY]
+    return [HOME_CURRENCY, *others] if others else []
 
 
 def data_freshness(*, now: datetime | None = None) -> Freshness:

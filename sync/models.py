@@ -201,6 +201,13 @@ class SyncState(models.Model):
     modified_watermark = models.DateTimeField(null=True, blank=True)
     # Deletions after this were possibly not seen yet.
     deleted_watermark = models.DateTimeField(null=True, blank=True)
+    # The watermarks move past records a run could not take; they are read again by id.
+    unread = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Zoho records a run could not store (Zoho id → reason): each incremental run "
+        "reads them again until they are stored or gone from Zoho.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Protocol
 from django.utils import timezone
 
 from currency.services import sgd_converter
+from opportunities.deal_fields import FIELDS_BY_NAME
 from opportunities.records import DealRecord
-from opportunities.services.crm import crm_page_apply
+from opportunities.services.crm import crm_page_apply, opportunities_mark_unreadable
 from opportunities.services.writeback import (
     PendingPush,
     pending_pushes,
@@ -30,15 +31,17 @@ from opportunities.services.writeback import (
     push_refused,
 )
 from opportunities.stage_rules import StageRules
-from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus
+from sync.models import IssueSeverity, SyncKind, SyncRun, SyncState, SyncStatus
 from sync.services import (
     ProgressCallback,
+    sync_issue_add,
     sync_run_failed,
     sync_run_finish,
     sync_run_start,
     zoho_sync,
 )
-from sync.zoho.records import DealUpdate, DealUpdateResult, MalformedDeal
+from sync.zoho.errors import ZohoError
+from sync.zoho.records import NOT_SENT, DealUpdate, DealUpdateResult, MalformedDeal
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -85,33 +88,73 @@ def zoho_push(
 def _push(run: SyncRun, target: PushTarget, pushes: list[PendingPush]) -> None:
     seen_until = SyncState.load().modified_watermark
     updates = [
-        DealUpdate(p.zoho_id, p.changes, _unmodified_since(p.unmodified_since, seen_until))
+        DealUpdate(
+            p.zoho_id,
+            p.changes,
+            # Zoho holds values of this deal that no pull could store: only the values the
+            # edit was made against may be overwritten, so Zoho refuses and the deal waits.
+            p.unmodified_since
+            if p.zoho_unread
+            else _unmodified_since(p.unmodified_since, seen_until),
+        )
         for p in pushes
     ]
     results = target.update_deals(updates)  # batches of 100, grouped by If-Unmodified-Since
     run.fetched = len(pushes)
     stale: list[PendingPush] = []
+    refused_requests: set[str] = set()
     for push, result in zip(pushes, results, strict=True):
         if result.succeeded:
             push_accepted(push=push, zoho_modified_time=result.zoho_modified_time)
             run.updated += 1
         elif result.already_modified:
             stale.append(push)
-        else:
-            push_refused(push=push, field=result.field, message=f"{result.code}: {result.message}")
+        elif result.whole_request:
+            # Zoho refused the request, not this deal: nothing was applied, nothing is set
+            # aside; the edit stays pending for the next push, and the run says why.
             run.failed += 1
-            _issue(run, push.zoho_id, IssueSeverity.FAILED, f"Zoho refused: {result.message}")
+            refused_requests.add(f"{result.code}: {result.message}")
+            sync_issue_add(
+                run,
+                push.zoho_id,
+                IssueSeverity.FAILED,
+                f"Not sent: Zoho refused the whole request ({result.code}: {result.message});"
+                " it stays pending and goes with the next push",
+            )
+        else:
+            # Refused by Zoho, or not sent at all (a value Zoho's JSON cannot carry): set
+            # aside on its deal, and the others in the batch are not held back.
+            sent = result.code != NOT_SENT
+            message = f"{result.code}: {result.message}" if sent else result.message
+            set_aside = push_refused(push=push, field=result.field, message=message)
+            run.failed += 1
+            labels = ", ".join(FIELDS_BY_NAME[name].label for name in set_aside)
+            what = f"Zoho refused {labels}" if sent else labels
+            sync_issue_add(run, push.zoho_id, IssueSeverity.FAILED, f"{what}: {message}")
     if stale:
         _merge_the_newer(run, target, stale)
     run.heartbeat_at = timezone.now()
+    if refused_requests:
+        raise PushRequestRefused(
+            "Zoho refused whole update requests, not any one deal: "
+            + "; ".join(sorted(refused_requests))
+            + ". Those edits stay pending and go with the next push."
+        )
+
+
+class PushRequestRefused(ZohoError):
+    """Zoho refused whole requests of a push: the run fails with this message once every
+    answer it did get is stored."""
 
 
 def _unmodified_since(base: datetime | None, seen_until: datetime | None) -> datetime | None:
     """The If-Unmodified-Since to send for an edit made against Zoho's values of `base`.
 
     Zoho takes one such time per request. Every change in Zoho up to the pull watermark has
-    been pulled, so an edit made against older values is safe against the watermark itself:
-    only a change Pipeline Pulse has not seen makes Zoho refuse it. Most pushes then share one
+    been pulled and stored, except the records a pull could not store (kept in the sync
+    state's `unread`, their deals marked `zoho_unreadable`, and never sent with this time), so
+    an edit made against older values is safe against the watermark itself: only a change
+    Pipeline Pulse has not seen makes Zoho refuse it. Most pushes then share one
     time and go 100 to a request; an edit against values seen after the watermark keeps its
     own. A refusal that turns out needless costs a fetch and a merge, never a lost change.
     """
@@ -128,15 +171,17 @@ def _merge_the_newer(run: SyncRun, target: PushTarget, stale: list[PendingPush])
         if isinstance(record, DealRecord):
             records.append(record)
             continue
-        reason = "deleted in Zoho" if record is None else f"malformed: {record.reason}"
-        _issue(run, push.zoho_id, IssueSeverity.WARNING, f"Not pushed: {reason}")
+        if record is None:
+            reason = "deleted in Zoho"
+        else:
+            reason = f"Zoho's newest values cannot be read: {record.reason}"
+            opportunities_mark_unreadable(
+                reasons={push.zoho_id: f"Malformed in Zoho: {record.reason}"}
+            )
+        sync_issue_add(run, push.zoho_id, IssueSeverity.WARNING, f"Not pushed: {reason}")
     if records:
         crm_page_apply(deals=records, converter=sgd_converter(), rules=StageRules.load())
         run.unchanged += len(records)
-
-
-def _issue(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:
-    SyncIssue.objects.create(run=run, zoho_id=zoho_id, severity=severity, reason=reason[:500])
 
 
 def zoho_sync_with_push(

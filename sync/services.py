@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -12,13 +12,19 @@ from typing import TYPE_CHECKING, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from currency.conversion import rates_in_effect_version
 from currency.models import ConversionProblem
 from currency.services import SgdConverter, sgd_converter
 from currency.triggers import fx_rates_request
 from opportunities.data_version import deals_changed
 from opportunities.models import Opportunity
 from opportunities.records import CrmStageRecord
-from opportunities.services.crm import CrmReferences, crm_page_apply, opportunities_mark_deleted
+from opportunities.services.crm import (
+    CrmReferences,
+    crm_page_apply,
+    opportunities_mark_deleted,
+    opportunities_mark_unreadable,
+)
 from opportunities.services.lifecycle import crm_stages_save
 from opportunities.stage_rules import StageRules, unmapped_stages
 from pipeline_pulse.logging_requests import current_request_id
@@ -67,6 +73,8 @@ class DealSource(Protocol):
         self, *, since: datetime | None = None
     ) -> Iterable[list[DeletedDeal]]: ...
 
+    def get_deals(self, zoho_ids: Sequence[str]) -> DealPage: ...
+
     def stage_metadata(self) -> list[CrmStageRecord]: ...
 
 
@@ -84,9 +92,15 @@ class _Context:
     converter: SgdConverter
     rules: StageRules
     progress: ProgressCallback | None
+    # Where the run resumes and what it must read again; saved with each page it concerns.
+    state: SyncState = field(default_factory=SyncState.load)
     references: CrmReferences = field(default_factory=CrmReferences)
     last_published: float = float("-inf")  # the first page is always published
     stage_metadata_read: bool = False
+    # Zoho ids this run has read, stored or not: the re-read of unread records skips them.
+    read_ids: set[str] = field(default_factory=set)
+    # The version of the rates `converter` holds (None: not checked against the database yet).
+    rates_version: str | None = None
 
 
 def zoho_sync(
@@ -173,6 +187,7 @@ def sync_run_execute(
             _pull_everything(context)
         else:
             _pull_changes(context)
+            _reread_unread(context)
             _pull_deletions(context)
         run.status = SyncStatus.SUCCEEDED
         _ask_for_missing_rates()
@@ -215,7 +230,7 @@ def sync_run_finish(run: SyncRun, *, api_calls: int | None) -> None:
 
 def _pull_everything(context: _Context) -> None:
     """Every deal, page by page; then deals Zoho no longer has are marked deleted."""
-    run = context.run
+    run, state = context.run, context.state
     seen: set[str] = set()
     newest: datetime | None = None
     for page in context.source.iter_deal_pages(modified_since=None):
@@ -227,22 +242,30 @@ def _pull_everything(context: _Context) -> None:
             _save_progress(run)
         _report_page(context)
     with transaction.atomic():
-        run.deleted += _mark_missing_as_deleted(seen)
+        run.deleted += _mark_deleted(
+            {zoho_id: timezone.now() for zoho_id in _live_missing_from(seen)}, context
+        )
         # Deals changed while this run was paging may have been read before the change: the
         # next incremental run starts from before this one began, by Zoho's clock (its newest
         # Modified_Time) as well as ours, so a skew between the two cannot hide a change.
         ceiling = run.started_at - CLOCK_MARGIN
         resume_from = min(newest, ceiling) if newest else ceiling
-        state = SyncState.load()
         state.modified_watermark = state.deleted_watermark = resume_from
+        # Records no longer in Zoho need no second reading.
+        state.unread = {zoho_id: why for zoho_id, why in state.unread.items() if zoho_id in seen}
         state.save()
         _save_progress(run)
 
 
 def _pull_changes(context: _Context) -> None:
-    """Deals modified since the watermark, oldest first; the watermark moves with each page."""
-    run = context.run
-    state = SyncState.load()
+    """Deals modified since the watermark, oldest first; the watermark moves with each page.
+
+    It moves past a record the run could not store (malformed, or refused by the database):
+    that record is remembered in `unread`, read again by id, and no push is sent over it
+    meanwhile (sync.push), so a record that stays broken for weeks costs one call a run, not
+    a re-read of everything changed since.
+    """
+    run, state = context.run, context.state
     since = state.modified_watermark
     ceiling = run.started_at - CLOCK_MARGIN
     for page in context.source.iter_deal_pages(modified_since=since):
@@ -265,19 +288,58 @@ def _pull_changes(context: _Context) -> None:
             state.save()
 
 
+def _reread_unread(context: _Context) -> None:
+    """Records earlier runs could not store, and this run has not read: read again by id (100
+    to a call). Those Zoho no longer has leave the list; deletions follow."""
+    state = context.state
+    wanted = [zoho_id for zoho_id in state.unread if zoho_id not in context.read_ids]
+    if not wanted:
+        return
+    page = context.source.get_deals(wanted)
+    answered = {deal.zoho_id for deal in page.deals} | {bad.zoho_id for bad in page.malformed}
+    with transaction.atomic():
+        _apply_page(context, page)
+        gone = set(wanted) - answered
+        if gone:
+            state.unread = {z: why for z, why in state.unread.items() if z not in gone}
+            state.save()
+        _save_progress(context.run)
+    _report_page(context)
+
+
 def _pull_deletions(context: _Context) -> None:
-    run = context.run
-    state = SyncState.load()
+    """Deals deleted in Zoho since the deletion watermark: every page of Zoho's answer is read
+    before any deletion is applied, in one transaction with the watermark, so a run failing
+    part-way loses none (Zoho's order within the answer is not assumed).
+
+    When Zoho's pages stop short of the end of a list that cannot be asked for in parts, the
+    run reads every deal instead, as a full run does: what Zoho no longer returns is deleted.
+    """
+    from sync.zoho import ZohoDeletedListTruncatedError
+
+    run, state = context.run, context.state
     ceiling = run.started_at - CLOCK_MARGIN
-    for deleted in context.source.iter_deleted_deals(since=state.deleted_watermark):
-        with transaction.atomic():
-            run.deleted += _mark_deleted(deleted)
-            newest = max((item.deleted_time for item in deleted), default=None)
-            if newest is not None:
-                state.deleted_watermark = _max_time(state.deleted_watermark, min(newest, ceiling))
-                state.save()
-            _save_progress(run)
-        _report_page(context)
+    newest: dict[str, datetime] = {}
+    try:
+        for deleted in context.source.iter_deleted_deals(since=state.deleted_watermark):
+            for item in deleted:  # a deal may be listed twice (recycle bin, then permanently)
+                newest[item.zoho_id] = max(
+                    item.deleted_time, newest.get(item.zoho_id, item.deleted_time)
+                )
+            _report_page(context)
+    except ZohoDeletedListTruncatedError as exc:
+        logger.warning("Sync %s reads every deal to find deletions: %s", run.pk, exc)
+        sync_issue_add(run, "", IssueSeverity.WARNING, f"Every deal read to find deletions: {exc}")
+        _pull_everything(context)
+        return
+    with transaction.atomic():
+        run.deleted += _mark_deleted(newest, context)
+        latest = max(newest.values(), default=None)
+        if latest is not None:
+            state.deleted_watermark = _max_time(state.deleted_watermark, min(latest, ceiling))
+            state.save()
+        _save_progress(run)
+    _report_page(context)
 
 
 def _ask_for_missing_rates() -> None:
@@ -310,6 +372,12 @@ def _read_stage_metadata(context: _Context) -> None:
 
 def _apply_page(context: _Context, page: DealPage) -> None:
     run = context.run
+    # Inside the page's transaction: a refresh of rates committed since the last page is
+    # used from this page on, and none can commit until this page has.
+    version = rates_in_effect_version()
+    if version != context.rates_version:
+        context.converter = sgd_converter(use_cache=False)
+        context.rates_version = version
     if not context.stage_metadata_read and any(
         not context.rules.knows(deal.stage) for deal in page.deals
     ):
@@ -321,6 +389,11 @@ def _apply_page(context: _Context, page: DealPage) -> None:
         references=context.references,
         now=timezone.now(),
     )
+    failed = {
+        issue.zoho_id: issue.reason
+        for issue in result.issues
+        if issue.severity == IssueSeverity.FAILED
+    }
     issues = [
         *((bad.zoho_id, IssueSeverity.SKIPPED, bad.reason) for bad in page.malformed),
         *((issue.zoho_id, IssueSeverity(issue.severity), issue.reason) for issue in result.issues),
@@ -329,6 +402,7 @@ def _apply_page(context: _Context, page: DealPage) -> None:
         SyncIssue(run=run, zoho_id=zoho_id, severity=severity, reason=reason[:500])
         for zoho_id, severity, reason in issues
     )
+    _note_unread(context, page, failed=failed)
     run.pages += 1
     run.fetched += len(page.deals) + len(page.malformed)
     run.created += result.created
@@ -338,16 +412,45 @@ def _apply_page(context: _Context, page: DealPage) -> None:
     run.failed += result.failed
 
 
-def _mark_deleted(deleted: list[DeletedDeal]) -> int:
-    return opportunities_mark_deleted(deleted={item.zoho_id: item.deleted_time for item in deleted})
+def _note_unread(context: _Context, page: DealPage, *, failed: Mapping[str, str]) -> None:
+    """Records of the page not stored are remembered to be read again (and their deals marked,
+    so no push goes over them); those stored are forgotten."""
+    unread = {bad.zoho_id: f"Malformed in Zoho: {bad.reason}" for bad in page.malformed}
+    unread |= failed
+    taken = {deal.zoho_id for deal in page.deals} - unread.keys()
+    context.read_ids |= taken | unread.keys()
+    if unread:
+        opportunities_mark_unreadable(reasons=unread)
+    state = context.state
+    remembered = {z: why for z, why in state.unread.items() if z not in taken} | unread
+    if remembered != state.unread:
+        state.unread = remembered
+        state.save()
 
 
-def _mark_missing_as_deleted(seen: set[str]) -> int:
+def _mark_deleted(deleted: Mapping[str, datetime], context: _Context) -> int:
+    """Soft-delete these deals; edits of them not yet sent are set aside and reported."""
+    result = opportunities_mark_deleted(deleted=deleted)
+    for zoho_id, labels in result.edits_set_aside.items():
+        sync_issue_add(
+            context.run,
+            zoho_id,
+            IssueSeverity.WARNING,
+            f"Deleted in Zoho with edits not sent ({', '.join(labels)}): kept on the deal, "
+            "not sent unless someone sends them again after a restore",
+        )
+    return result.deleted
+
+
+def _live_missing_from(seen: set[str]) -> list[str]:
     """After a complete full sync: live deals Zoho did not return are gone from Zoho."""
     live = Opportunity.objects.live().values_list("zoho_id", flat=True).order_by()
-    now = timezone.now()
-    missing = {zoho_id: now for zoho_id in live.iterator(2000) if zoho_id not in seen}
-    return opportunities_mark_deleted(deleted=missing)
+    return [zoho_id for zoho_id in live.iterator(2000) if zoho_id not in seen]
+
+
+def sync_issue_add(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:
+    """List a record the run (pull or push) could not take as it was, with the reason."""
+    SyncIssue.objects.create(run=run, zoho_id=zoho_id, severity=severity, reason=reason[:500])
 
 
 def _save_progress(run: SyncRun) -> None:

@@ -246,6 +246,18 @@ class Opportunity(AuditedModel):
         help_text="Zoho's refusal of a pushed field (field → message); not pushed again until "
         "edited again.",
     )
+    refused_values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Local values not sent or refused (field → value, as in zoho_values): the field "
+        "shows Zoho's value meanwhile; push_errors says why.",
+    )
+    zoho_unreadable = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why Zoho's newest values of this deal could not be stored (empty: they "
+        "were). Local edits are not sent over values Pipeline Pulse has not read.",
+    )
 
     objects = OpportunityQuerySet.as_manager()
     # Every change saved through the ORM (local edits, conflict resolutions): who, when, what.

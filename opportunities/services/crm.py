@@ -19,13 +19,14 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from currency.conversion import SgdConverter
-from opportunities.deal_fields import EDITABLE_FIELDS, VALUE_FIELDS
+from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, VALUE_FIELDS
 from opportunities.derivation import FX_FIELDS, deal_derive
 from opportunities.merge import json_value
 from opportunities.models import Account, CrmUser, Opportunity
 from opportunities.records import DealRecord
 from opportunities.services.crm_merges import MergedDeal, PageMerges
 from opportunities.services.history import DealChange, deal_changes_record
+from opportunities.services.writeback import deal_edits_set_aside
 from opportunities.stage_rules import StageRules
 from pipeline_pulse.bulk import rows_update, rows_upsert
 
@@ -42,6 +43,8 @@ DERIVED_FIELDS = (
     "pending_fields",
     "local_edited_at",
     "push_errors",
+    "refused_values",
+    "zoho_unreadable",
     "is_deleted",
     "deleted_at",
     "updated_at",
@@ -139,10 +142,11 @@ def _upsert(
             "pending_fields",
             "local_edited_at",
             "push_errors",
+            "refused_values",
             *EDITABLE_FIELDS,
         )
     }
-    merges = PageMerges.load(existing.values())
+    merges = PageMerges.load(existing.values(), converter)
     rows: list[Opportunity] = []
     for deal in deals:
         before = existing.get(deal.zoho_id)
@@ -219,6 +223,14 @@ def _opportunity_row(
         converter=converter,
     )
     conversion = derived.conversion
+    pending = merged.pending_fields if merged else []
+    # A refused (or unsent) value stays aside until a person edits it again or drops it.
+    refused = dict(before["refused_values"] or {}) if before else {}
+    errors = {
+        name: message
+        for name, message in ((before["push_errors"] or {}) if before else {}).items()
+        if name in pending or name in refused
+    }
     if deal.amount is None:
         result.issues.append(
             RecordIssue(deal.zoho_id, IssueLevel.WARNING, "No amount in Zoho: health is Neutral")
@@ -234,9 +246,11 @@ def _opportunity_row(
         phase=derived.placement.phase,
         outcome=derived.placement.outcome,
         zoho_values=values,
-        pending_fields=merged.pending_fields if merged else [],
+        pending_fields=pending,
         local_edited_at=merged.local_edited_at if merged else {},
-        push_errors=merged.push_errors if merged else {},
+        push_errors=errors,
+        refused_values=refused,
+        zoho_unreadable="",
         is_deleted=False,
         deleted_at=None,
         created_at=now,
@@ -277,21 +291,67 @@ def _bulk_upsert(rows: Sequence[Opportunity]) -> None:
     )
 
 
+@dataclass(frozen=True)
+class DeletionResult:
+    deleted: int
+    # Deals deleted with local edits not yet sent: CRM id → the fields' labels.
+    edits_set_aside: dict[str, list[str]] = field(default_factory=dict)
+
+
 @transaction.atomic
-def opportunities_mark_deleted(*, deleted: Mapping[str, datetime]) -> int:
-    """Soft-delete the live deals the CRM no longer has (CRM id → when); how many there were.
+def opportunities_mark_deleted(*, deleted: Mapping[str, datetime]) -> DeletionResult:
+    """Soft-delete the live deals the CRM no longer has (CRM id → when).
 
     The rows stay, with their history: a deal restored from Zoho's recycle bin comes back
-    live with the next sync that sees it.
+    live with the next sync that sees it. A deal whose stored values are newer than its
+    deletion was restored since, and stays live. Local edits not yet sent are set aside on
+    the deal (not dropped, and not sent by themselves should the deal come back).
     """
     live = Opportunity.objects.live().order_by()
     rows = []
+    edited: list[tuple[int, datetime]] = []
     zoho_ids = list(deleted)
     for start in range(0, len(zoho_ids), DELETE_BATCH):
         batch = zoho_ids[start : start + DELETE_BATCH]
-        for pk, zoho_id in live.filter(zoho_id__in=batch).values_list("pk", "zoho_id"):
-            rows.append((pk, True, deleted[zoho_id]))
+        for pk, zoho_id, modified, pending in live.filter(zoho_id__in=batch).values_list(
+            "pk", "zoho_id", "zoho_modified_time", "pending_fields"
+        ):
+            when = deleted[zoho_id]
+            if modified is not None and modified > when:
+                continue
+            rows.append((pk, True, when))
+            if pending:
+                edited.append((pk, when))
     rows_update(Opportunity, fields=("is_deleted", "deleted_at"), rows=rows)
+    set_aside: dict[str, list[str]] = {}
+    for pk, when in edited:
+        deal = Opportunity.objects.select_for_update().get(pk=pk)
+        labels = [FIELDS_BY_NAME[name].label for name in deal.pending_fields]
+        day = timezone.localtime(when).strftime("%d %b %Y %H:%M")
+        deal_edits_set_aside(
+            deal=deal,
+            names=deal.pending_fields,
+            message=f"Not sent: the deal was deleted in Zoho ({day}) before this edit reached "
+            "it. Send it again to apply it, or drop it.",
+            restore_zoho=False,
+            reason=f"Deleted in Zoho with edits not sent: {', '.join(labels)} kept aside",
+        )
+        set_aside[deal.zoho_id] = labels
+    return DeletionResult(deleted=len(rows), edits_set_aside=set_aside)
+
+
+@transaction.atomic
+def opportunities_mark_unreadable(*, reasons: Mapping[str, str]) -> int:
+    """Zoho has newer values of these deals (CRM id → why they could not be stored): until
+    they are, local edits are not sent over them, and the deal page says why. How many of
+    them are stored deals."""
+    rows = [
+        (pk, reasons[zoho_id][:300])
+        for pk, zoho_id in Opportunity.objects.filter(zoho_id__in=list(reasons))
+        .order_by("pk")
+        .values_list("pk", "zoho_id")
+    ]
+    rows_update(Opportunity, fields=("zoho_unreadable",), rows=rows)
     return len(rows)
 
 

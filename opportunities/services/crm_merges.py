@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from simple_history.utils import bulk_create_with_history
 
+from currency.conversion import SgdConverter
+from opportunities.deal_fields import with_money_pair
 from opportunities.merge import ConflictPolicy, FieldConflict, json_value, merge, same
 from opportunities.models import Conflict, ConflictResolution, ConflictStatus
 from opportunities.records import DealRecord
@@ -26,7 +29,6 @@ class MergedDeal:
     record: DealRecord
     pending_fields: list[str]
     local_edited_at: dict[str, str]
-    push_errors: dict[str, str]
 
 
 @dataclass
@@ -35,12 +37,13 @@ class PageMerges:
 
     policy: ConflictPolicy
     open_conflicts: dict[int, set[str]]
+    converter: SgdConverter
     found: list[tuple[str, FieldConflict, datetime]] = field(default_factory=list)
     # Zoho's value now of each field waiting in an open conflict: (deal id, field) → value, time
     zoho_now: dict[tuple[int, str], tuple[Any, datetime]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, existing: Iterable[Mapping[str, Any]]) -> PageMerges:
+    def load(cls, existing: Iterable[Mapping[str, Any]], converter: SgdConverter) -> PageMerges:
         edited = [row["id"] for row in existing if row["pending_fields"]]
         open_conflicts: dict[int, set[str]] = {}
         if edited:
@@ -50,7 +53,7 @@ class PageMerges:
                 .values_list("opportunity_id", "field")
             ):
                 open_conflicts.setdefault(deal_id, set()).add(name)
-        return cls(ConflictPolicy.from_settings(), open_conflicts)
+        return cls(ConflictPolicy.from_settings(), open_conflicts, converter)
 
     def apply(
         self, deal: DealRecord, values: Mapping[str, Any], before: Mapping[str, Any]
@@ -62,13 +65,14 @@ class PageMerges:
         }
         result = merge(
             base=before["zoho_values"] or {},
-            local={name: json_value(before[name]) for name in pending},
+            local={name: json_value(before[name]) for name in with_money_pair(pending)},
             zoho=values,
             pending=pending,
             local_edited_at=edited_at,
             zoho_modified_at=deal.zoho_modified_time,
             policy=self.policy,
             in_conflict=self.open_conflicts.get(before["id"], set()),
+            to_sgd=self._to_sgd,
         )
         self.found.extend(
             (deal.zoho_id, conflict, deal.zoho_modified_time) for conflict in result.conflicts
@@ -84,12 +88,14 @@ class PageMerges:
                 for name, moment in (before["local_edited_at"] or {}).items()
                 if name in result.pending
             },
-            push_errors={
-                name: message
-                for name, message in (before["push_errors"] or {}).items()
-                if name in result.pending
-            },
         )
+
+    def _to_sgd(self, amount: Any, currency: Any) -> Decimal | None:
+        """An amount's SGD value at the latest rates: the 20% rule compares moves, and one
+        rate for all three values keeps a rate movement from looking like a deal change."""
+        if amount is None or not currency:
+            return None
+        return self.converter.convert(Decimal(str(amount)), str(currency)).amount_sgd
 
     def record_conflicts(
         self, written: set[str], existing: Mapping[str, Mapping[str, Any]], now: datetime

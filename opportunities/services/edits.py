@@ -23,10 +23,18 @@ from currency.conversion import sgd_converter
 from currency.services import currencies_accepted
 from opportunities.access import can_edit_deal
 from opportunities.data_version import deals_changed
-from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, FieldKind
+from opportunities.deal_fields import (
+    EDITABLE_FIELDS,
+    FIELDS_BY_NAME,
+    MONEY_PAIR,
+    ZOHO_MAX_AMOUNT,
+    FieldKind,
+    with_money_pair,
+    zoho_number_carries,
+)
 from opportunities.derivation import deal_derive
 from opportunities.merge import json_value, same
-from opportunities.models import Opportunity, TransitionCause
+from opportunities.models import Conflict, Opportunity, TransitionCause
 from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.signals import local_edits_saved
 from opportunities.stage_rules import StageRules
@@ -40,8 +48,7 @@ from pipeline_pulse.models import acting_user
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-# Zoho's currency fields hold 16 digits before the point and 2 after; its numbers are doubles.
-MAX_AMOUNT = Decimal("9999999999999999.99")
+MAX_AMOUNT = ZOHO_MAX_AMOUNT
 CENT = Decimal("0.01")
 # Zoho refuses a deal without these.
 # The reasons the audit history gives for a deal's rows.
@@ -143,7 +150,12 @@ def _money(value: Any) -> Decimal:
     if amount != amount.quantize(CENT):
         raise ValueError("Zoho keeps amounts to the cent: at most 2 decimals.")
     if amount > MAX_AMOUNT:
-        raise ValueError("That amount is larger than Zoho can hold.")
+        raise ValueError("That amount is larger than Zoho can hold (16 digits at most).")
+    if not zoho_number_carries(amount.quantize(CENT)):
+        # Sent as it is, Zoho would store another number; never rounded behind anyone's back.
+        raise ValueError(
+            "Zoho's numbers cannot carry that amount exactly: use fewer significant digits."
+        )
     return amount.quantize(CENT)
 
 
@@ -164,7 +176,42 @@ def opportunity_edit(
     changed = {name: value for name, value in cleaned.items() if getattr(locked, name) != value}
     if changed:
         deal_local_values_store(deal=locked, values=changed, user=user, to_push=True)
+        _open_conflicts_follow(locked, changed, user)
     return locked
+
+
+def _open_conflicts_follow(
+    deal: Opportunity, changed: Mapping[str, Any], user: User | AnonymousUser
+) -> None:
+    """An edit of a field waiting in an open conflict: the conflict shows the new local value
+    (the one an Admin keeping "local" keeps). An edit of one half of the money pair while the
+    other half waits: the pair is one value, so that half joins the conflict, and the Admin
+    sees (and decides) both halves."""
+    waiting = {c.field: c for c in Conflict.objects.open().filter(opportunity=deal)}
+    if not waiting:
+        return
+    joining = set(MONEY_PAIR) - waiting.keys() if waiting.keys() & set(MONEY_PAIR) else set()
+    base = deal.zoho_values or {}
+    for name, value in changed.items():
+        if name in waiting:
+            conflict = waiting[name]
+            conflict.local_value = json_value(value)
+        elif name in joining and not same(name, json_value(value), base.get(name)):
+            other = next(waiting[half] for half in MONEY_PAIR if half in waiting)
+            conflict = Conflict(
+                opportunity=deal,
+                field=name,
+                base_value=base.get(name),
+                local_value=json_value(value),
+                zoho_value=base.get(name),
+                zoho_modified_time=other.zoho_modified_time,
+                strategy=other.strategy,
+            )
+        else:
+            continue
+        conflict._history_user = acting_user(user)  # type: ignore[attr-defined]  # simple-history
+        conflict._change_reason = "Edited here while waiting"  # type: ignore[attr-defined]
+        conflict.save()
 
 
 def deal_local_values_store(
@@ -178,9 +225,11 @@ def deal_local_values_store(
     """Set fields of a locked deal to values decided here, and follow them through.
 
     With `to_push`, a field whose value now differs from the last one seen from Zoho is
-    pending (to be pushed), edited now; one equal to Zoho's is not. Without it (a value taken
+    pending (to be pushed), edited now; one equal to Zoho's is not, unless it was pending
+    already. Without it (a value taken
     from Zoho), the field is no longer pending. Either way Zoho's earlier refusal of the field
-    is forgotten. Phase, SGD amount, history (a local edit) and health follow at once; a push
+    is forgotten (with the other half of the money pair's). Phase, SGD amount, history (a local
+    edit) and health follow at once; a push
     is queued after the commit when something is left to push.
     """
     previous = DealChange(
@@ -205,16 +254,24 @@ def deal_local_values_store(
         setattr(deal, name, value)
     _derive(deal)
     pending, edited_at = set(deal.pending_fields), dict(deal.local_edited_at)
-    errors = dict(deal.push_errors)
-    for name, value in values.items():
+    errors, refused = dict(deal.push_errors), dict(deal.refused_values)
+    for name in with_money_pair(values):
+        # A new decision about a value replaces the one Zoho refused (or that was set aside).
         errors.pop(name, None)
-        if to_push and not same(name, json_value(value), deal.zoho_values.get(name)):
+        refused.pop(name, None)
+    for name, value in values.items():
+        # Back to the value last seen from Zoho, a field already waiting stays pending: a
+        # push whose answer was lost (a killed worker) may have taken the earlier value to
+        # Zoho, so this one must go too (If-Unmodified-Since still guards it).
+        changed_here = not same(name, json_value(value), deal.zoho_values.get(name))
+        if to_push and (changed_here or name in pending):
             pending.add(name)
             edited_at[name] = now.isoformat()
         else:
             pending.discard(name)
             edited_at.pop(name, None)
-    deal.pending_fields, deal.local_edited_at, deal.push_errors = sorted(pending), edited_at, errors
+    deal.pending_fields, deal.local_edited_at = sorted(pending), edited_at
+    deal.push_errors, deal.refused_values = errors, refused
     deal.updated_by = acting_user(user)
     deal._history_user = acting_user(user)  # type: ignore[attr-defined]  # simple-history
     deal._change_reason = reason  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from opportunities.data_version import deals_changed
@@ -25,12 +25,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# How long the run over every deal waits for a row a sync page holds, once the rest is done.
+LOCK_WAIT_SECONDS = 60
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's lock_not_available (lock_timeout ran out)
+
 
 @dataclass
 class HealthRecomputeResult:
     deals: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
-    # Deals asked for but not scored: gone, or locked by a sync that rescores them itself.
+    # Deals asked for but not scored: gone, or held by a transaction longer than the run
+    # waits (they are scored by the next run).
     skipped: int = 0
 
     def counts(self) -> dict[str, int]:
@@ -51,8 +56,14 @@ def health_recompute(
     statement, then committed (unless the caller holds a transaction), so memory stays
     bounded, the query count depends on the number of chunks only, and no long lock is held.
     The lock keeps a concurrent sync from being overwritten with health computed from the
-    values it just replaced. The run over every deal skips rows another transaction holds
-    (a sync page rescoring them itself) rather than wait: it can then never deadlock with one.
+    values it just replaced.
+
+    The run over every deal first skips rows another transaction holds (a sync page), so
+    the rest is scored without waiting; then it scores those, waiting for the page to commit.
+    A page rescores only the deals it changed: a deal it merely read would otherwise keep
+    yesterday's health. Both lock in key order, so neither waits for the other in a circle;
+    a row held longer than LOCK_WAIT_SECONDS (a stuck transaction) is left for the next run
+    and counted as skipped.
     """
     today = today or timezone.localdate()
     size = chunk_size or settings.HEALTH_CHUNK_SIZE
@@ -60,40 +71,68 @@ def health_recompute(
     computed_at = timezone.now()
     result = HealthRecomputeResult()
 
-    def rescore(ids: list[int], *, skip_locked: bool) -> None:
-        with transaction.atomic():
-            rows = (
-                Opportunity.objects.filter(pk__in=ids)
-                .select_for_update(skip_locked=skip_locked)
-                .order_by("pk")
-                .values(*DEAL_FACTS)
-            )
-            updates = []
-            for row in rows:
-                facts = DealFacts.from_row(row)
-                health = health_evaluate(facts, today=today, thresholds=thresholds)
-                result.by_status[health.status] += 1
-                updates.append((facts.id, health.status, health.reasons_as_dicts(), computed_at))
-            rows_update(
-                Opportunity,
-                fields=("health_status", "health_reasons", "health_computed_at"),
-                rows=updates,
-            )
+    def rescore(ids: list[int], *, skip_locked: bool = False, wait: bool = False) -> list[int]:
+        """Score these deals; the ids not scored (gone, or held by another transaction)."""
+        try:
+            with transaction.atomic():
+                if wait:
+                    _lock_timeout(f"{LOCK_WAIT_SECONDS}s")
+                rows = list(
+                    Opportunity.objects.filter(pk__in=ids)
+                    .select_for_update(skip_locked=skip_locked)
+                    .order_by("pk")
+                    .values(*DEAL_FACTS)
+                )
+                if wait:
+                    _lock_timeout(None)
+                updates = []
+                for row in rows:
+                    facts = DealFacts.from_row(row)
+                    health = health_evaluate(facts, today=today, thresholds=thresholds)
+                    result.by_status[health.status] += 1
+                    updates.append(
+                        (facts.id, health.status, health.reasons_as_dicts(), computed_at)
+                    )
+                rows_update(
+                    Opportunity,
+                    fields=("health_status", "health_reasons", "health_computed_at"),
+                    rows=updates,
+                )
+        except OperationalError as exc:
+            if not wait or getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            logger.warning("Health recompute left %d deals held by another transaction", len(ids))
+            return ids
         result.deals += len(updates)
-        result.skipped += len(ids) - len(updates)
+        scored = {update[0] for update in updates}
+        return [pk for pk in ids if pk not in scored]
 
+    missed: list[int] = []
     if opportunity_ids is not None:
         for ids in id_chunks(opportunity_ids, size=size):
-            rescore(ids, skip_locked=False)
+            missed += rescore(ids)
     else:
         tracked = Opportunity.objects.health_tracked().values_list("pk", flat=True)
+        held: list[int] = []
         for ids in keyset_pages(tracked, size=size):
-            rescore(ids, skip_locked=True)
-        if result.skipped:
-            logger.info("Health recompute skipped %d deals being synced", result.skipped)
+            held += rescore(ids, skip_locked=True)
+        for ids in id_chunks(held, size=size):
+            missed += rescore(ids, wait=True)
+        if held:
+            logger.info("Health recompute waited for %d deals being synced", len(held))
+    result.skipped = len(missed)
     if result.deals:
         deals_changed()
     return result
+
+
+def _lock_timeout(value: str | None) -> None:
+    """How long this transaction waits for a row lock (None: the session's own setting)."""
+    with connection.cursor() as cursor:
+        if value is None:
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+        else:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [value])
 
 
 @transaction.atomic

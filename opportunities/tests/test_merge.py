@@ -88,16 +88,100 @@ def test_per_field_strategies_override_the_default() -> None:
 
 @pytest.mark.parametrize(
     ("local", "zoho", "manual"),
-    [("1000.00", "1200.00", False), ("1000.00", "1300.00", True), ("1000.00", None, True)],
+    [
+        ("1100.00", "1150.00", False),
+        ("850.00", "1190.00", False),
+        # The change each side made counts, not how far apart they ended: 30% here.
+        ("1300.00", "1050.00", True),
+        ("790.00", "1050.00", True),
+        ("1100.00", None, True),
+    ],
 )
-def test_an_amount_conflict_of_more_than_20_percent_is_always_manual(
+def test_an_amount_either_side_moved_more_than_20_percent_from_the_base_is_always_manual(
     local: str, zoho: str | None, manual: bool
 ) -> None:
     policy = ConflictPolicy(default=Strategy.LOCAL_WINS)
-    (conflict,) = _merge("amount", "900.00", local, zoho, policy).conflicts
+    (conflict,) = _merge("amount", "1000.00", local, zoho, policy).conflicts
     assert (conflict.strategy == Strategy.MANUAL) is manual
-    # 1000 vs 1200: differ by 200, 16.7% of the larger; 1000 vs 1300: 23%.
     assert Decimal("0.20") == policy.manual_amount_change
+
+
+def _money_merge(
+    base: tuple[str, str],
+    local: tuple[str, str],
+    zoho: tuple[str, str],
+    pending: set[str],
+    policy: ConflictPolicy | None = None,
+) -> MergeResult:
+    rates = {"USD": Decimal("1.35"), "SGD": Decimal("1"), "EUR": Decimal("1.45")}
+
+    def to_sgd(amount: object, currency: object) -> Decimal | None:
+        rate = rates.get(str(currency))
+        return None if rate is None or amount is None else Decimal(str(amount)) * rate
+
+    def pair(values: tuple[str, str]) -> dict[str, str]:
+        return {"amount": values[0], "currency": values[1]}
+
+    return merge(
+        base=pair(base),
+        local=pair(local),
+        zoho=pair(zoho),
+        pending=pending,
+        local_edited_at=dict.fromkeys(pending, EDITED),
+        zoho_modified_at=ZOHO_CHANGED,
+        policy=policy or ConflictPolicy(),
+        to_sgd=to_sgd,
+    )
+
+
+def test_amount_and_currency_are_merged_as_one_value() -> None:
+    # Re-entered in SGD here; the USD amount revised in Zoho. crm_wins takes Zoho's pair
+    # whole: USD 148,329.50, never SGD 148,329.50.
+    result = _money_merge(
+        ("134845.00", "USD"),
+        ("182040.75", "SGD"),
+        ("148329.50", "USD"),
+        {"amount", "currency"},
+    )
+    assert (result.keep_local, result.pending) == (set(), set())
+    assert {(c.field, c.settled, c.strategy) for c in result.conflicts} == {
+        ("amount", "take_zoho", Strategy.CRM_WINS),
+        ("currency", "take_zoho", Strategy.CRM_WINS),
+    }
+
+    kept = _money_merge(
+        ("134845.00", "USD"),
+        ("182040.75", "SGD"),
+        ("148329.50", "USD"),
+        {"amount", "currency"},
+        ConflictPolicy(default=Strategy.LOCAL_WINS),
+    )
+    assert kept.keep_local == kept.pending == {"amount", "currency"}
+
+
+def test_a_currency_changed_in_zoho_conflicts_with_an_amount_edited_here() -> None:
+    # Only the amount was edited here; Zoho moved the deal to EUR. Keeping the local amount
+    # means keeping its currency too: both go to Zoho.
+    result = _money_merge(
+        ("1000.00", "USD"),
+        ("1100.00", "USD"),
+        ("1000.00", "EUR"),
+        {"amount"},
+        ConflictPolicy(default=Strategy.LOCAL_WINS),
+    )
+    assert result.keep_local == result.pending == {"amount", "currency"}
+    assert {c.field for c in result.conflicts} == {"amount", "currency"}
+
+
+def test_the_20_percent_rule_reads_sgd_values() -> None:
+    # The same 1,000 re-entered as EUR is a 7% move in SGD, not 0%; USD 1,000 → SGD 1,000 is
+    # 26% down: a person decides.
+    small = _money_merge(("1000.00", "USD"), ("1000.00", "EUR"), ("1050.00", "USD"), {"currency"})
+    assert {c.strategy for c in small.conflicts} == {Strategy.CRM_WINS}
+    big = _money_merge(("1000.00", "USD"), ("1000.00", "SGD"), ("1050.00", "USD"), {"currency"})
+    assert {c.strategy for c in big.conflicts} == {Strategy.MANUAL}
+    unknown = _money_merge(("1000.00", "USD"), ("1000.00", "XOF"), ("1050.00", "USD"), {"currency"})
+    assert {c.strategy for c in unknown.conflicts} == {Strategy.MANUAL}  # no rate: a person
 
 
 def test_a_field_in_an_open_conflict_waits_for_a_person() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -179,12 +180,20 @@ def _in_own_connection(action: Callable[[], object]) -> threading.Thread:
     return thread
 
 
-def test_the_run_over_every_deal_skips_a_deal_a_sync_holds_instead_of_waiting() -> None:
-    # A sync and the nightly run need committed rows and connections of their own: both run in
-    # threads, and the deals they commit are deleted at the end.
+def _waiting_for_a_lock() -> bool:
+    """Whether another session waits for a lock (pg_locks is read afresh every time, where
+    pg_stat_activity keeps one snapshot per transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)")
+        return bool(cursor.fetchone()[0])
+
+
+def _hold_one_of_two_deals(release_when: Callable[[], bool]) -> dict[str, object]:
+    """A sync holds one of two deals while the nightly run goes over every deal; the sync
+    lets go once `release_when()` says so (or after 10 s). What the run saw, and when."""
     deals: dict[str, int] = {}
     seen: dict[str, object] = {}
-    locked, release = threading.Event(), threading.Event()
+    locked, done = threading.Event(), threading.Event()
 
     def sync_in_progress() -> None:
         for name in ("held", "free"):
@@ -201,10 +210,15 @@ def test_the_run_over_every_deal_skips_a_deal_a_sync_holds_instead_of_waiting() 
         with transaction.atomic():
             Opportunity.objects.select_for_update().get(pk=deals["held"])
             locked.set()
-            release.wait(timeout=10)
+            for _ in range(100):
+                if done.is_set() or release_when():
+                    break
+                time.sleep(0.1)
+            seen["free_while_held"] = Opportunity.objects.get(pk=deals["free"]).health_status
 
     def nightly_run() -> None:
         seen["result"] = health_recompute()
+        done.set()
         seen["statuses"] = dict(
             Opportunity.objects.filter(pk__in=deals.values()).values_list(
                 "zoho_id", "health_status"
@@ -218,13 +232,34 @@ def test_the_run_over_every_deal_skips_a_deal_a_sync_holds_instead_of_waiting() 
     try:
         assert locked.wait(timeout=10)
         nightly = _in_own_connection(nightly_run)
-        nightly.join(timeout=30)
-        finished_while_locked = not release.is_set()
+        nightly.join(timeout=60)
     finally:
-        release.set()
+        done.set()
         sync.join()
         _in_own_connection(clean_up).join()
-    assert finished_while_locked  # it did not wait for the sync
+    return seen
+
+
+def test_the_run_over_every_deal_scores_the_rest_first_then_waits_for_a_deal_a_sync_holds() -> None:
+    # A sync page locks every deal it reads and rescores only those it changed: a deal it held
+    # at midnight must not keep yesterday's health. The sync and the run need committed rows
+    # and connections of their own: both run in threads, and their deals are deleted after.
+    seen = _hold_one_of_two_deals(release_when=_waiting_for_a_lock)
+
+    assert seen["free_while_held"] == "success"  # scored (and committed) without waiting
+    result = seen["result"]
+    assert isinstance(result, HealthRecomputeResult)
+    assert (result.deals, result.skipped) == (2, 0)
+    assert seen["statuses"] == {"lock-held": "success", "lock-free": "success"}
+
+
+def test_a_deal_held_past_the_wait_is_left_for_the_next_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("opportunities.services.health.LOCK_WAIT_SECONDS", 1)
+
+    seen = _hold_one_of_two_deals(release_when=lambda: False)  # a transaction that hangs on
+
     result = seen["result"]
     assert isinstance(result, HealthRecomputeResult)
     assert (result.deals, result.skipped) == (1, 1)

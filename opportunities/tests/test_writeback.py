@@ -209,3 +209,47 @@ def test_local_edits_are_audited_with_who_and_the_old_and_new_value(manager: Any
     assert latest.history_user == manager
     delta = latest.diff_against(latest.prev_record)
     assert [change.field for change in delta.changes if change.field == "kickoff_on"]
+
+
+@pytest.mark.parametrize(
+    ("resolution", "expected"),
+    [
+        ("took_zoho", (Decimal("900.00"), "USD", [])),
+        ("kept_local", (Decimal("1000.00"), "EUR", ["amount", "currency"])),
+    ],
+)
+def test_a_money_conflict_is_settled_whole_whichever_half_the_admin_picks(
+    manager: Any, admin: Any, resolution: str, expected: tuple[object, ...]
+) -> None:
+    deal = _deal(amount=Decimal("500.00"), currency="USD")
+    opportunity_edit(deal=deal, user=manager, changes={"amount": "1000", "currency": "EUR"})
+    sync_page({deal: {"amount": Decimal("900.00")}})  # an 80% move in Zoho: manual
+    assert set(Conflict.objects.open().values_list("field", flat=True)) == {"amount", "currency"}
+
+    conflict_resolve(
+        conflict=Conflict.objects.get(field="currency"), user=admin, resolution=resolution
+    )
+
+    deal = _reload(deal)
+    assert (deal.amount, deal.currency, deal.pending_fields) == expected
+    assert not Conflict.objects.open().exists()
+    assert set(Conflict.objects.values_list("resolution", flat=True)) == {resolution}
+
+
+def test_a_currency_edited_while_the_amount_waits_joins_the_conflict(
+    manager: Any, admin: Any, settings: Settings
+) -> None:
+    settings.ZOHO_CONFLICT_STRATEGY = "manual"
+    deal = _deal(amount=Decimal("500.00"), currency="USD")
+    opportunity_edit(deal=deal, user=manager, changes={"amount": "600"})
+    sync_page({deal: {"amount": Decimal("650.00")}})
+    opportunity_edit(deal=_reload(deal), user=manager, changes={"amount": "700", "currency": "EUR"})
+
+    waiting = {c.field: c for c in Conflict.objects.open()}
+    assert set(waiting) == {"amount", "currency"}  # the Admin sees (and decides) both halves
+    assert (waiting["amount"].local_value, waiting["currency"].local_value) == ("700.00", "EUR")
+    conflict_resolve(conflict=waiting["amount"], user=admin, resolution="took_zoho")
+
+    deal = _reload(deal)
+    assert (deal.amount, deal.currency, deal.pending_fields) == (Decimal("650.00"), "USD", [])
+    assert not Conflict.objects.open().exists()

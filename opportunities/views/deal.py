@@ -33,7 +33,11 @@ from opportunities.models import (
     PhaseTransition,
 )
 from opportunities.services.edits import opportunity_edit
-from opportunities.services.writeback import conflict_resolve
+from opportunities.services.writeback import (
+    conflict_resolve,
+    refused_edit_drop,
+    refused_edit_send_again,
+)
 from opportunities.views.deal_writeback import (
     conflict_rows,
     deal_conflicts,
@@ -188,7 +192,9 @@ def _edit_fields(
                 value=values.get(name, ""),
                 errors=errors.get(name, []),
                 pending=name in deal.pending_fields,
-                refused=deal.push_errors.get(name, "") if name in deal.pending_fields else "",
+                refused=deal.push_errors.get(name, "")
+                if name in deal.pending_fields or name in deal.refused_values
+                else "",
                 choices=stages if name == "stage" else currencies if name == "currency" else None,
             )
         )
@@ -219,13 +225,18 @@ def _context(
         "zoho_url": f"{base}/crm/tab/Potentials/{deal.zoho_id}",
         "pending_labels": [FIELDS_BY_NAME[name].label for name in deal.pending_fields],
         "waiting": waiting_fields(deal, open_conflicts),
-        "refused_count": sum(1 for name in deal.pending_fields if name in deal.push_errors),
+        "refused_count": sum(
+            1
+            for name in deal.push_errors
+            if name in deal.pending_fields or name in deal.refused_values
+        ),
         "open_conflicts": conflict_rows(deal, open_conflicts),
         "resolved_conflicts": conflict_rows(deal, resolved_conflicts),
         "local_edits": local_edits(deal),
         "rate_overrides": rate_overrides_of(deal),
         "may_decide": is_admin(request.user),
         "conflict_errors": {},
+        "refused_errors": {},
         "editable": editable,
         "edit_fields": _edit_fields(deal, _form_values(deal, posted), errors or {})
         if editable
@@ -272,6 +283,31 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @vary_on_headers("HX-Request")  # the page, or its fragment to htmx
+@require_POST
+def refused_decide(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    """Someone who may edit the deal sends a value set aside again, or drops it."""
+    deal = deal_for(request.user, pk)
+    action = request.POST.get("action", "")
+    try:
+        # PermissionDenied (may not edit this deal) becomes Django's 403 page.
+        if action == "send":
+            refused_edit_send_again(deal=deal, user=request.user, field=field)
+            messages.success(request, "Sent again: it goes to Zoho with the next batch.")
+        elif action == "drop":
+            refused_edit_drop(deal=deal, user=request.user, field=field)
+            messages.success(request, "Dropped: the deal keeps Zoho's value.")
+        else:
+            raise ValidationError("Choose to send the value again or to drop it.")
+    except ValidationError as exc:
+        context = _context(request, deal)
+        context["refused_errors"] = {field: exc.messages}
+        return render_page(request, "opportunities/deal.html", context, fragment="deal", status=422)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseRedirect(reverse("deal", args=[deal.pk]))
+    context = _context(request, deal_for(request.user, pk))
+    return render_page(request, "opportunities/deal.html", context, fragment="deal")
+
+
 @require_POST
 def conflict_decide(request: HttpRequest, pk: int, conflict_id: int) -> HttpResponse:
     """An Admin settles one of the deal's open conflicts from the deal page."""

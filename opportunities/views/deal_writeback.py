@@ -14,8 +14,10 @@ from currency.conversion import rate_overrides_newest
 from currency.models import RateOverride
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME
 from opportunities.display import field_value
+from opportunities.merge import python_value
 from opportunities.models import Conflict, ConflictStatus, Opportunity
 from opportunities.services.edits import SYNCED_REASON
+from pipeline_pulse.display import local_money
 
 EDITS_SHOWN = 10
 RESOLVED_CONFLICTS_SHOWN = 5
@@ -23,27 +25,57 @@ RESOLVED_CONFLICTS_SHOWN = 5
 
 def waiting_fields(deal: Opportunity, open_conflicts: list[Conflict]) -> list[dict[str, str]]:
     """Each field changed here and not yet in Zoho, both values and why it waits; fields in an
-    open conflict are left to the conflict's own panel."""
+    open conflict are left to the conflict's own panel. Then each value set aside (Zoho refused
+    it, or the deal was deleted in Zoho before it was sent), with the reason: the deal shows
+    Zoho's value meanwhile, and someone sends it again or drops it."""
     in_conflict = {conflict.field for conflict in open_conflicts}
     base = deal.zoho_values or {}
+    zoho_currency = base.get("currency", deal.currency)
     rows = []
     for name in deal.pending_fields:
         if name in in_conflict:
             continue
-        if name in deal.push_errors:
+        if name in deal.push_errors:  # refused before values were set aside on refusal
             state, note = "refused", f"Zoho refused it: {deal.push_errors[name]}"
         else:
             state, note = "waiting", "Sent to Zoho in the next batch."
+            if deal.zoho_unreadable:
+                note = (
+                    "Waits: Zoho holds newer values of this deal that Pipeline Pulse cannot "
+                    f"read ({deal.zoho_unreadable}). Fix them in Zoho."
+                )
+        here = _shown(deal, name, getattr(deal, name), deal.currency)
         rows.append(
-            {
-                "label": FIELDS_BY_NAME[name].label,
-                "here": field_value(deal, name, getattr(deal, name)),
-                "zoho": field_value(deal, name, base.get(name)),
-                "state": state,
-                "note": note,
-            }
+            _row(name, here, _shown(deal, name, base.get(name), zoho_currency), state, note)
         )
+    refused_currency = deal.refused_values.get("currency", deal.currency)
+    for name, value in deal.refused_values.items():
+        reason = deal.push_errors.get(name, "")
+        refused = not reason.startswith("Not sent")
+        note = f"Zoho refused it: {reason}" if refused else reason
+        here = _shown(deal, name, value, refused_currency)
+        row = _row(name, here, _shown(deal, name, base.get(name), zoho_currency), "set_aside", note)
+        row["badge"] = "Refused" if refused else "Not sent"
+        rows.append(row)
     return rows
+
+
+def _shown(deal: Opportunity, name: str, value: object, currency: object) -> str:
+    """A value as people read it; an amount in the currency paired with it."""
+    if name == "amount" and value not in (None, ""):
+        return local_money(python_value(name, value), str(currency))
+    return field_value(deal, name, value)
+
+
+def _row(name: str, here: str, zoho: str, state: str, note: str) -> dict[str, str]:
+    return {
+        "name": name,
+        "label": FIELDS_BY_NAME[name].label,
+        "here": here,
+        "zoho": zoho,
+        "state": state,
+        "note": note,
+    }
 
 
 def conflict_rows(deal: Opportunity, conflicts: list[Conflict]) -> list[dict[str, Any]]:

@@ -117,6 +117,16 @@ class FakeDealSource:
                 more_records=number < len(pages),
             )
 
+    def get_deals(self, zoho_ids: Sequence[str]) -> DealPage:
+        self.requests.append(("ids", None))
+        self.api_calls += 1
+        wanted = set(zoho_ids)
+        return DealPage(
+            deals=[deal for zoho_id, deal in self.deals.items() if zoho_id in wanted],
+            malformed=[bad for bad in self.malformed if bad.zoho_id in wanted],
+            more_records=False,
+        )
+
     def iter_deleted_deals(self, *, since: datetime | None = None) -> Iterator[list[DeletedDeal]]:
         self.requests.append(("deleted", since))
         self.api_calls += 1

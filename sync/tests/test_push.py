@@ -87,8 +87,11 @@ def test_a_refused_record_shows_zohos_message_and_the_others_go_through(
     assert run is not None
     assert (run.updated, run.failed) == (1, 1)
     refused.refresh_from_db()
-    assert refused.pending_fields == ["currency"]
+    # Set aside with Zoho's reason; the deal shows (and totals count) Zoho's currency again.
+    assert refused.pending_fields == []
+    assert refused.refused_values == {"currency": "BRL"}
     assert refused.push_errors["currency"].startswith("INVALID_DATA")
+    assert refused.currency == refused.zoho_values["currency"] != "BRL"
     assert org.simulator.deal(refused.zoho_id)["Currency"] != "BRL"
     # Not pushed again until edited again.
     assert zoho_push(trigger=SyncTrigger.EDIT, target=org.client()) is None
@@ -97,7 +100,8 @@ def test_a_refused_record_shows_zohos_message_and_the_others_go_through(
     rerun = zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
     assert rerun is not None
     assert rerun.updated == 1
-    assert Opportunity.objects.get(pk=refused.pk).push_errors == {}
+    refused.refresh_from_db()
+    assert (refused.push_errors, refused.refused_values) == ({}, {})
 
 
 def test_a_deal_changed_in_zoho_since_is_fetched_merged_and_pushed_next_time(
@@ -200,3 +204,35 @@ def test_a_push_adds_no_audit_row_the_run_is_its_record(org: Zoho, manager: Any)
     assert run is not None
     assert run.updated == 1
     assert deal.history.count() == rows == 2
+
+
+def test_an_edit_back_to_zohos_old_value_after_a_lost_answer_is_not_lost(
+    org: Zoho, manager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by the model-based test: Zoho took a push whose answer was never stored, so the
+    # values last seen from Zoho are stale; an edit back to them must still go out (or meet
+    # Zoho's value in a recorded conflict), never be taken as "already in Zoho".
+    (deal,) = _deals(1)
+    before = deal.probability
+    opportunity_edit(deal=deal, user=manager, changes={"probability": 95})
+
+    def crash(**kwargs: object) -> list[str]:
+        raise RuntimeError("worker killed before the answer was stored")
+
+    monkeypatch.setattr("sync.push.push_accepted", crash)
+    zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
+    monkeypatch.setattr("sync.push.push_accepted", writeback.push_accepted)
+    assert org.simulator.deal(deal.zoho_id)["Probability"] == 95
+
+    opportunity_edit(
+        deal=Opportunity.objects.get(pk=deal.pk), user=manager, changes={"probability": before}
+    )
+
+    assert Opportunity.objects.get(pk=deal.pk).pending_fields == ["probability"]
+    zoho_push(trigger=SyncTrigger.EDIT, target=org.client())  # 412, read again, merged
+    conflict = deal.conflicts.get()
+    assert (conflict.local_value, conflict.zoho_value, conflict.resolution) == (
+        before,
+        95,
+        "took_zoho",
+    )

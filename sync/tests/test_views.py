@@ -182,12 +182,13 @@ def test_header_freshness_states(manager_client: Client, settings: Settings) -> 
     assert "Never synced" in content
     assert "state-expired" in content
     _run(status=SyncStatus.SUCCEEDED, finished_at=timezone.now() - timedelta(minutes=4))
-    ExchangeRate.objects.create(
-        currency="USD",
-        units_per_usd=Decimal(1),
-        as_of=timezone.now() - timedelta(days=9),
-        source="api",
-    )
+    for code, units in (("USD", 1), ("SGD", "1.35")):
+        ExchangeRate.objects.create(
+            currency=code,
+            units_per_usd=Decimal(units),
+            as_of=timezone.now() - timedelta(days=9),
+            source="api",
+        )
     from django.core.cache import cache
 
     cache.clear()
@@ -198,6 +199,28 @@ def test_header_freshness_states(manager_client: Client, settings: Settings) -> 
     assert "9 days old" in content
     assert "state-stale" in content
     assert "(stale: older than 7 days)" in content
+
+
+def test_the_header_counts_sgds_own_rate(manager_client: Client, settings: Settings) -> None:
+    # Every amount is converted with SGD's rate against the dollar: when it is 40 days old,
+    # every SGD figure is, however fresh the deal currencies' rates are.
+    settings.FX_CURRENCIES = ["SGD", "USD", "EUR"]
+    for code, units, days in (("USD", 1, 0), ("EUR", "0.92", 0), ("SGD", "1.35", 40)):
+        ExchangeRate.objects.create(
+            currency=code,
+            units_per_usd=Decimal(units),
+            as_of=timezone.now() - timedelta(days=days),
+            source="api",
+        )
+    content = manager_client.get(reverse("freshness")).content.decode()
+    assert "40 days old" in content
+    assert "state-expired" in content
+    ExchangeRate.objects.filter(currency="SGD").delete()
+    from django.core.cache import cache
+
+    cache.clear()
+    content = manager_client.get(reverse("freshness")).content.decode()
+    assert 'title="No rate for SGD"' in content
 
 
 def test_freshness_tells_the_page_when_a_newer_sync_finished(manager_client: Client) -> None:
@@ -293,12 +316,13 @@ def test_the_header_shows_new_rates_at_once(manager_client: Client, settings: Se
     from opportunities.tests.factories import UserFactory
 
     settings.FX_CURRENCIES = ["SGD", "USD"]
-    ExchangeRate.objects.create(
-        currency="USD",
-        units_per_usd=Decimal(1),
-        as_of=timezone.now() - timedelta(days=9),
-        source="api",
-    )
+    for code, units, days in (("USD", 1, 9), ("SGD", "1.35", 1)):
+        ExchangeRate.objects.create(
+            currency=code,
+            units_per_usd=Decimal(units),
+            as_of=timezone.now() - timedelta(days=days),
+            source="api",
+        )
     assert "9 days old" in manager_client.get(reverse("freshness")).content.decode()
     with CaptureQueriesContext(connection) as captured:
         manager_client.get(reverse("freshness"))

@@ -12,13 +12,14 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import requests
 from django.conf import settings
 
+from opportunities.deal_fields import zoho_number_carries
 from opportunities.records import CrmStageRecord
 from pipeline_pulse.http import RetryPolicy
 from sync.zoho.auth import AccessTokens, OAuthCredentials
@@ -26,6 +27,7 @@ from sync.zoho.errors import (
     ZohoApiError,
     ZohoAuthError,
     ZohoBadResponseError,
+    ZohoDeletedListTruncatedError,
     ZohoNotConfiguredError,
     scrub,
 )
@@ -40,6 +42,7 @@ from sync.zoho.parsing import (
     wire_value,
 )
 from sync.zoho.records import (
+    NOT_SENT,
     DealPage,
     DealRecord,
     DealUpdate,
@@ -55,6 +58,10 @@ DELETED_DEALS_PATH = "/crm/v8/Deals/deleted"
 FIELDS_PATH = "/crm/v8/settings/fields"
 PER_PAGE = 200
 MAX_UPDATE_BATCH = 100
+MAX_IDS_PER_GET = 100  # Get Records' `ids`
+# Zoho's deleted-record times have one-second resolution: a re-query re-reads the last second.
+DELETED_OVERLAP = timedelta(seconds=1)
+PAGE_LIMIT_CODE = "DISCRETE_PAGINATION_LIMIT_EXCEEDED"
 _NOTHING = frozenset({204, 304})
 
 
@@ -205,6 +212,28 @@ class ZohoClient:
                 deals.append(parsed)
         return DealPage(deals=deals, malformed=malformed, more_records=more_records)
 
+    def get_deals(self, zoho_ids: Sequence[str]) -> DealPage:
+        """These deals as Zoho has them now (Get Records with `ids`, 100 to a call); ids Zoho
+        no longer has are simply absent."""
+        deals: list[DealRecord] = []
+        malformed: list[MalformedDeal] = []
+        for start in range(0, len(zoho_ids), MAX_IDS_PER_GET):
+            batch = zoho_ids[start : start + MAX_IDS_PER_GET]
+            operation = f"get {len(batch)} deals by id"
+            response = self._api(
+                "GET",
+                DEALS_PATH,
+                operation=operation,
+                params={"fields": self._fields, "ids": ",".join(batch)},
+            )
+            if response.status in _NOTHING:
+                continue
+            data, _ = self._page_parts(response, operation)
+            page = self._deal_page(data, more_records=False)
+            deals += page.deals
+            malformed += page.malformed
+        return DealPage(deals=deals, malformed=malformed, more_records=False)
+
     def get_deal(self, zoho_id: str) -> DealRecord | MalformedDeal | None:
         """One deal as Zoho has it now (Get Record), or None when Zoho no longer has it."""
         operation = f"get deal {zoho_id}"
@@ -236,7 +265,36 @@ class ZohoClient:
             raise ZohoBadResponseError(f"{operation}: {exc}") from None
 
     def iter_deleted_deals(self, *, since: datetime | None = None) -> Iterator[list[DeletedDeal]]:
-        """Deals deleted in Zoho (recycle bin and permanently), one list per page."""
+        """Deals deleted in Zoho (recycle bin and permanently), one list per page, to the end
+        of Zoho's list.
+
+        Zoho may stop `page` short of the end, as it does for Get Records at 2,000 records.
+        When it does and the list comes oldest first, the rest is asked for again from the
+        last deletion time read (that second re-read: a deal may come twice). Newest first,
+        the rest cannot be reached: ZohoDeletedListTruncatedError says so, and the caller
+        must find those deletions another way.
+        """
+        while True:
+            read: list[datetime] = []
+            try:
+                for deleted in self._deleted_pages(since):
+                    read += [item.deleted_time for item in deleted]
+                    yield deleted
+                return
+            except ZohoApiError as exc:
+                if exc.code != PAGE_LIMIT_CODE or not read:
+                    raise
+                oldest_first = all(a <= b for a, b in itertools.pairwise(read))
+                resume = read[-1] - DELETED_OVERLAP
+                if not oldest_first or (since is not None and resume <= since):
+                    raise ZohoDeletedListTruncatedError(
+                        f"get deleted deals: Zoho lists more than {len(read)} deletions since "
+                        f"{format_zoho_datetime(since) if since else 'ever'}, newest first or "
+                        "within one second, and its pages stop there"
+                    ) from exc
+                since = resume
+
+    def _deleted_pages(self, since: datetime | None) -> Iterator[list[DeletedDeal]]:
         headers = {}
         if since is not None:
             headers["If-Modified-Since"] = format_zoho_datetime(since)
@@ -269,28 +327,90 @@ class ZohoClient:
 
         Updates are grouped by their `unmodified_since`, since Zoho takes one
         If-Unmodified-Since header per request. A deal changed in Zoho after that moment
-        comes back with code ALREADY_MODIFIED; invalid values with INVALID_DATA.
+        comes back with code ALREADY_MODIFIED; invalid values with INVALID_DATA. An update
+        whose values cannot be written as Zoho's JSON is not sent (code NOT_SENT) and costs
+        the others nothing.
         """
         results: dict[int, DealUpdateResult] = {}
-        groups: dict[datetime | None, list[int]] = {}
+        groups: dict[datetime | None, list[tuple[int, bytes]]] = {}
         for index, update in enumerate(updates):
-            groups.setdefault(update.unmodified_since, []).append(index)
-        for unmodified_since, indexes in groups.items():
-            for start in range(0, len(indexes), MAX_UPDATE_BATCH):
-                batch = indexes[start : start + MAX_UPDATE_BATCH]
-                answers = self._put_batch([updates[i] for i in batch], unmodified_since)
-                results.update(zip(batch, answers, strict=True))
+            try:
+                record = self._update_json(update)
+            except ValueError as exc:
+                results[index] = _not_sent(update, str(exc))
+                continue
+            groups.setdefault(update.unmodified_since, []).append((index, record))
+        for unmodified_since, entries in groups.items():
+            for start in range(0, len(entries), MAX_UPDATE_BATCH):
+                batch = entries[start : start + MAX_UPDATE_BATCH]
+                answers = self._send(
+                    [updates[i] for i, _ in batch], [body for _, body in batch], unmodified_since
+                )
+                results.update(zip([i for i, _ in batch], answers, strict=True))
         return [results[index] for index in range(len(updates))]
 
-    def _put_batch(
-        self, updates: list[DealUpdate], unmodified_since: datetime | None
+    def _send(
+        self, updates: list[DealUpdate], records: list[bytes], unmodified_since: datetime | None
     ) -> list[DealUpdateResult]:
-        records = []
-        for update in updates:
-            record: dict[str, object] = {"id": update.zoho_id}
-            for attribute, value in update.changes.items():
-                record[self.field_map.api_name(attribute)] = wire_value(attribute, value)
-            records.append(record)
+        """One batch, with an answer per record even when Zoho refuses the request as a whole
+        (HTTP 400, one error, no answer per record): see _split."""
+        answer = self._put_batch(updates, records, unmodified_since)
+        if not isinstance(answer, ZohoApiError):
+            return answer
+        return self._split(updates, records, unmodified_since, answer, answered_elsewhere=False)
+
+    def _split(
+        self,
+        updates: list[DealUpdate],
+        records: list[bytes],
+        unmodified_since: datetime | None,
+        error: ZohoApiError,
+        *,
+        answered_elsewhere: bool,
+    ) -> list[DealUpdateResult]:
+        """Updates Zoho refused as a whole with `error`: halved and each half sent, down to
+        the records Zoho will not take, so one bad record never holds back the others.
+
+        Once part of the batch was answered per record (`answered_elsewhere`), the refusal is
+        the remaining records' own: a single one is refused with Zoho's error. When both
+        halves are refused as a whole and nothing was answered, the request itself is at
+        fault, not a record: every update comes back `whole_request`, to be sent again
+        later, none refused. A bad record among 100 costs at most 14 more calls.
+        """
+        if len(updates) == 1:
+            field = self._attribute_named(error.details)
+            its_own = answered_elsewhere
+            return [_refused_whole(updates[0], error, its_own=its_own, field=field)]
+        middle = len(updates) // 2
+        halves = [(updates[:middle], records[:middle]), (updates[middle:], records[middle:])]
+        answers = [self._put_batch(part, bodies, unmodified_since) for part, bodies in halves]
+        if not answered_elsewhere and all(isinstance(a, ZohoApiError) for a in answers):
+            return [_refused_whole(update, error, its_own=False) for update in updates]
+        results: list[DealUpdateResult] = []
+        for (part, bodies), answer in zip(halves, answers, strict=True):
+            if isinstance(answer, ZohoApiError):
+                results += self._split(
+                    part, bodies, unmodified_since, answer, answered_elsewhere=True
+                )
+            else:
+                results += answer
+        return results
+
+    def _update_json(self, update: DealUpdate) -> bytes:
+        """One record of an update's body, as Zoho's JSON; ValueError when a value cannot be
+        written exactly (an amount no double carries)."""
+        record: dict[str, object] = {"id": update.zoho_id}
+        for attribute, value in update.changes.items():
+            record[self.field_map.api_name(attribute)] = wire_value(attribute, value)
+        return _json_with_exact_decimals(record)
+
+    def _put_batch(
+        self,
+        updates: list[DealUpdate],
+        records: list[bytes],
+        unmodified_since: datetime | None,
+    ) -> list[DealUpdateResult] | ZohoApiError:
+        """Zoho's answer per record, or its one error when it refused the request whole."""
         headers = {"Content-Type": "application/json"}
         if unmodified_since is not None:
             headers["If-Unmodified-Since"] = format_zoho_datetime(unmodified_since)
@@ -300,13 +420,15 @@ class ZohoClient:
             DEALS_PATH,
             operation=operation,
             headers=headers,
-            data=_json_with_exact_decimals({"data": records, "trigger": []}),
+            data=b'{"data":[' + b",".join(records) + b'],"trigger":[]}',
             accept_error_statuses=frozenset({400, 412}),
         )
         body = response.body
         items = body.get("data") if isinstance(body, dict) else None
-        if response.status in (400, 412) and not isinstance(items, list):
-            # One error for the whole request: it applies to every record in it.
+        if response.status == 400 and not isinstance(items, list):
+            return self._api_error(response, operation)
+        if response.status == 412 and not isinstance(items, list):
+            # Every record changed since: each is fetched and merged.
             error = self._api_error(response, operation)
             items = [
                 {"code": error.code, "message": error.zoho_message, "details": error.details}
@@ -330,17 +452,20 @@ class ZohoClient:
                 message=str(item.get("message", "")),
                 zoho_modified_time=parse_zoho_datetime(modified) if modified else None,
             )
-        api_name = details.get("api_name")
-        field = None
-        if isinstance(api_name, str):
-            field = self.field_map.attribute_for(api_name) or api_name
         return DealUpdateResult(
             zoho_id=update.zoho_id,
             succeeded=False,
             code=code or "UNKNOWN",
             message=str(item.get("message", "")),
-            field=field,
+            field=self._attribute_named(details),
         )
+
+    def _attribute_named(self, details: Mapping[str, object]) -> str | None:
+        """The deal attribute an error's `api_name` names (its API name when not mapped)."""
+        api_name = details.get("api_name")
+        if not isinstance(api_name, str):
+            return None
+        return self.field_map.attribute_for(api_name) or api_name
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -400,6 +525,34 @@ class ZohoClient:
         return body["data"], info if isinstance(info, dict) else {}
 
 
+def _refused_whole(
+    update: DealUpdate, error: ZohoApiError, *, its_own: bool, field: str | None = None
+) -> DealUpdateResult:
+    """An update in a request Zoho refused as a whole: the record's own refusal (`its_own`),
+    or the request's, which says nothing about the record (`whole_request`: send it again)."""
+    return DealUpdateResult(
+        zoho_id=update.zoho_id,
+        succeeded=False,
+        code=error.code,
+        message=error.zoho_message,
+        field=field if its_own else None,
+        whole_request=not its_own,
+    )
+
+
+def _not_sent(update: DealUpdate, reason: str) -> DealUpdateResult:
+    field = next(
+        (name for name, value in update.changes.items() if isinstance(value, Decimal)), None
+    )
+    return DealUpdateResult(
+        zoho_id=update.zoho_id,
+        succeeded=False,
+        code=NOT_SENT,
+        message=f"Not sent: {reason}",
+        field=field,
+    )
+
+
 def _json_with_exact_decimals(payload: Mapping[str, Any]) -> bytes:
     """JSON for Zoho, whose numbers are doubles: a Decimal goes out as the double that prints
     back as the same number, and one no double can carry exactly is refused, never rounded."""
@@ -407,9 +560,8 @@ def _json_with_exact_decimals(payload: Mapping[str, Any]) -> bytes:
     def number(value: object) -> float:
         if not isinstance(value, Decimal):
             raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-        as_double = float(value)
-        if Decimal(repr(as_double)) != value:
+        if not zoho_number_carries(value):
             raise ValueError(f"{value} has more digits than Zoho's numbers can hold")
-        return as_double
+        return float(value)
 
     return json.dumps(payload, default=number, separators=(",", ":")).encode()

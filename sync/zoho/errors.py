@@ -33,6 +33,11 @@ class ZohoBadResponseError(ZohoError):
     """Zoho answered with a body that is not the documented JSON."""
 
 
+class ZohoDeletedListTruncatedError(ZohoError):
+    """Zoho lists more deleted records than its pages reach, in an order that gives no way
+    to ask for the rest: the list cannot be read to its end."""
+
+
 class ZohoApiError(ZohoError):
     """Zoho answered with its error body: `{"code", "details", "message", "status"}`."""
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from opportunities.records import AccountRecord, CrmUserRecord, DealRecord
 
 __all__ = [
+    "NOT_SENT",
     "AccountRecord",
     "CrmUserRecord",
     "DealPage",
@@ -22,6 +23,9 @@ __all__ = [
     "DeletedDeal",
     "MalformedDeal",
 ]
+
+# The code of an update the client could not write as Zoho's JSON: never sent.
+NOT_SENT = "NOT_SENT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +73,14 @@ class DealUpdateResult:
 
     zoho_id: str
     succeeded: bool
-    code: str  # SUCCESS, INVALID_DATA, ALREADY_MODIFIED, MANDATORY_NOT_FOUND, ...
+    code: str  # SUCCESS, INVALID_DATA, ALREADY_MODIFIED, MANDATORY_NOT_FOUND, NOT_SENT, ...
     message: str
     zoho_modified_time: datetime | None = None  # the deal's new Modified_Time on success
     # The DealRecord attribute Zoho rejected (or its API name when it is not mapped).
     field: str | None = None
+    # Zoho refused the whole request, and nothing shows it was this record's fault: the
+    # update was not applied and should be sent again, not counted as a refusal.
+    whole_request: bool = False
 
     @property
     def already_modified(self) -> bool:
