@@ -55,6 +55,7 @@ ROUTES_WITH_ROWS = frozenset(
     {
         "deal",
         "deal_conflict_decide",
+        "deal_refused_decide",
         "api:opportunity-detail",
         "api:conflict-detail",
         "api:conflict-resolve",
@@ -91,6 +92,7 @@ def rows_for_routes() -> dict[str, dict[str, int]]:
     rows = {
         "deal": {"pk": deal.pk},
         "deal_conflict_decide": {"pk": deal.pk, "conflict_id": conflict.pk},
+        "deal_refused_decide": {"pk": deal.pk, "field": "amount"},
         "api:opportunity-detail": {"pk": deal.pk},
         "api:conflict-detail": {"pk": conflict.pk},
         "api:conflict-resolve": {"pk": conflict.pk},
