@@ -67,7 +67,7 @@ ROUTES_WITH_ROWS = frozenset(
 )
 
 
-def rows_for_routes() -> dict[str, dict[str, int]]:
+def rows_for_routes() -> dict[str, dict[str, int | str]]:
     """Real rows for each of ROUTES_WITH_ROWS, so its view gets past the 404: the route's
     name and its path arguments. Needs the database."""
     deal = OpportunityFactory.create()
@@ -89,7 +89,7 @@ def rows_for_routes() -> dict[str, dict[str, int]]:
         reason="Budget",
         user=UserFactory.create(role=Role.VIEWER),
     )
-    rows = {
+    rows: dict[str, dict[str, int | str]] = {
         "deal": {"pk": deal.pk},
         "deal_conflict_decide": {"pk": deal.pk, "conflict_id": conflict.pk},
         "deal_refused_decide": {"pk": deal.pk, "field": "amount"},
