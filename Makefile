@@ -97,5 +97,5 @@ bench: $(VENV)/.installed-dev ## Run the benchmarks under bench/ (DATABASE_URL, 
 	$(BIN)/python -m bench
 
 clean: ## Stop the embedded PostgreSQL; remove the virtualenv, the embedded database and local state
-	-[ -x $(BIN)/python ] && $(BIN)/python -m pipeline_pulse.embedded_postgres stop
+	-[ -x $(BIN)/python ] && $(BIN)/python -m pipeline_pulse.storage.embedded_postgres stop
 	rm -rf $(VENV) var staticfiles *.egg-info .coverage

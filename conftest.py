@@ -25,7 +25,7 @@ from template_partials.templatetags.partials import TemplateProxy
 
 from opportunities.roles import Role
 from opportunities.tests.factories import UserFactory
-from pipeline_pulse.rate_limits import rate_limits_reset
+from pipeline_pulse.web.rate_limits import rate_limits_reset
 
 _default_stage_mapping = importlib.import_module(
     "opportunities.migrations.0002_default_stage_mapping"
@@ -66,7 +66,7 @@ def _parse_test_today(value: str) -> datetime:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     database = django_settings.DATABASES["default"]
-    if database["ENGINE"] == "pipeline_pulse.embedded_postgres":
+    if database["ENGINE"] == "pipeline_pulse.storage.embedded_postgres":
         where = (
             f"the embedded PostgreSQL in {django_settings.EMBEDDED_POSTGRES_DIR} "
             "(DATABASE_URL is not set)"

@@ -75,7 +75,7 @@ from opportunities.roles import Role
 from opportunities.services.logins import login_upsert
 from opportunities.services.snapshots import pipeline_snapshot_take
 from opportunities.views.deal import HISTORY_LIMIT
-from pipeline_pulse.database_url import database_url
+from pipeline_pulse.storage.database_url import database_url
 from sync.models import SyncKind, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
 

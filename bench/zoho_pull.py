@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from bench import Table
 from bench.instruments import peak_rss_mb
-from pipeline_pulse.http import RetryPolicy
+from pipeline_pulse.retrying_http import RetryPolicy
 from simulator.dataset import generate_deals
 from simulator.faults import Fault
 from simulator.http import Request, Response

@@ -22,7 +22,7 @@ import requests
 from django.conf import settings
 
 from currency.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
-from pipeline_pulse.http import (
+from pipeline_pulse.retrying_http import (
     GaveUp,
     Retry,
     RetryingHttp,

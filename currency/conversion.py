@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from currency.models import ConversionProblem, ExchangeRate, RateOverride, RateSource
-from pipeline_pulse.transactions import now_and_on_commit
+from pipeline_pulse.storage.transactions import now_and_on_commit
 
 HOME_CURRENCY = "SGD"
 # Versioned: a deploy that changes the cached shape must not read the old one.

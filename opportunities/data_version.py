@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from pipeline_pulse.transactions import now_and_on_commit
+from pipeline_pulse.storage.transactions import now_and_on_commit
 
 VERSION_KEY = "screens:data-version:v1"
 

@@ -39,7 +39,7 @@ from opportunities.exports import opportunities_csv_pieces
 from opportunities.exports_xlsx import XLSX_CONTENT_TYPE, opportunities_xlsx_pieces
 from opportunities.filters import DealFilter, board_query
 from opportunities.models import Opportunity
-from pipeline_pulse.rate_limits import EXPORT_LEASE_SECONDS, Slot, SlotTaken, slot_take
+from pipeline_pulse.web.rate_limits import EXPORT_LEASE_SECONDS, Slot, SlotTaken, slot_take
 
 FILENAME = "pipeline-pulse-deals-{day:%Y-%m-%d}.{extension}"
 

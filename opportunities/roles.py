@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 
-from pipeline_pulse.transactions import now_and_on_commit
+from pipeline_pulse.storage.transactions import now_and_on_commit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User

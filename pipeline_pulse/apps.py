@@ -9,6 +9,6 @@ class PipelinePulseConfig(AppConfig):
     verbose_name = "Pipeline Pulse"
 
     def ready(self) -> None:
-        from pipeline_pulse.telemetry import telemetry_init
+        from pipeline_pulse.observability.telemetry import telemetry_init
 
         telemetry_init()

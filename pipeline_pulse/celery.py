@@ -47,6 +47,6 @@ def _logging_from_django_settings(**kwargs: Any) -> None:
     """Worker and beat log like the web server: LOGGING, so JSON lines in production."""
     from django.conf import settings
 
-    from pipeline_pulse.logging_setup import logging_configure
+    from pipeline_pulse.observability.logs import logging_configure
 
     logging_configure(settings.LOGGING)

@@ -5,7 +5,7 @@ last successful sync) is read from the database when Prometheus asks, so it is r
 process changed it. This is project wiring: it reads the apps' models, and no app imports it.
 
 Only a scraper with `Authorization: Bearer <METRICS_TOKEN>`, or one connecting from
-METRICS_ALLOWED_NETWORKS (the client's address, pipeline_pulse/client_address.py), gets an
+METRICS_ALLOWED_NETWORKS (the client's address, pipeline_pulse/web/client_address.py), gets an
 answer; anyone else gets the same 404 as for a page that does not exist.
 """
 
@@ -29,7 +29,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from currency.conversion import effective_rates
 from opportunities.models import Conflict, Opportunity, Phase
-from pipeline_pulse.client_address import client_address
+from pipeline_pulse.web.client_address import client_address
 from sync.models import SyncRun
 
 logger = structlog.get_logger(__name__)

@@ -8,8 +8,8 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
-from pipeline_pulse import views
 from pipeline_pulse.metrics_endpoint import metrics_view
+from pipeline_pulse.web import probes
 
 admin.site.site_header = "Pipeline Pulse administration"
 admin.site.site_title = "Pipeline Pulse admin"
@@ -21,8 +21,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("healthz", views.liveness, name="liveness"),
-    path("readyz", views.readiness, name="readiness"),
+    path("healthz", probes.liveness, name="liveness"),
+    path("readyz", probes.readiness, name="readiness"),
     path("api/", include("pipeline_pulse.api.urls")),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin's): a static file.
     path(

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from currency.conversion import HOME_CURRENCY, effective_rates
 from currency.staleness import Staleness, rate_staleness
-from pipeline_pulse.transactions import now_and_on_commit
+from pipeline_pulse.storage.transactions import now_and_on_commit
 from sync.models import SyncRun
 
 # Past this many missed schedules the header turns amber; after a day without a successful

@@ -1,8 +1,9 @@
-"""A finished sync run, as Prometheus counts it (pipeline_pulse.metrics holds the families)."""
+"""A finished sync run, as Prometheus counts it (the families are in
+pipeline_pulse.observability.metrics)."""
 
 from __future__ import annotations
 
-from pipeline_pulse.metrics import sync_run_observe
+from pipeline_pulse.observability.metrics import sync_run_observe
 from sync.models import SyncRun
 
 

@@ -27,7 +27,7 @@ from opportunities.services.crm import (
 )
 from opportunities.services.lifecycle import crm_stages_save
 from opportunities.stage_rules import StageRules, unmapped_stages
-from pipeline_pulse.logging_requests import current_request_id
+from pipeline_pulse.observability.request_ids import current_request_id
 from sync import run_lock
 from sync.events import sync_progress_publish
 from sync.freshness import freshness_changed

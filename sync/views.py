@@ -30,7 +30,7 @@ from pipeline_pulse.dates import (
     EARLIEST_BUSINESS_DATE,
     LATEST_BUSINESS_DATE,
 )
-from pipeline_pulse.fragments import render_page
+from pipeline_pulse.web.fragments import render_page
 from sync.context_processors import live_by_websocket
 from sync.freshness import data_freshness
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncStatus

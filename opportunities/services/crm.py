@@ -28,7 +28,7 @@ from opportunities.services.crm_merges import MergedDeal, PageMerges
 from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.services.writeback import deal_edits_set_aside
 from opportunities.stage_rules import StageRules
-from pipeline_pulse.bulk import rows_update, rows_upsert
+from pipeline_pulse.storage.bulk import rows_update, rows_upsert
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from opportunities.data_version import deals_changed
 from opportunities.derivation import CLOSED_OUTCOMES, FX_FIELDS, fx_values
 from opportunities.models import NOT_CONVERTED, Opportunity, OpportunityQuerySet
 from opportunities.services.health import health_recompute
-from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
+from pipeline_pulse.storage.bulk import id_chunks, keyset_pages, rows_update
 
 # Deals read (and locked) per query.
 RECONVERT_PAGE_SIZE = 2000

@@ -16,8 +16,8 @@ from django.utils import timezone
 from opportunities.data_version import deals_changed
 from opportunities.health_rules import DEAL_FACTS, DealFacts, health_evaluate
 from opportunities.models import HealthStatus, HealthThresholds, Opportunity
-from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
 from pipeline_pulse.models import acting_user
+from pipeline_pulse.storage.bulk import id_chunks, keyset_pages, rows_update
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

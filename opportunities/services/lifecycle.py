@@ -28,8 +28,8 @@ from opportunities.services.fx import closed_opportunities_relock, opportunities
 from opportunities.services.health import health_recompute
 from opportunities.services.history import outcome_change_event, phase_change_records
 from opportunities.stage_rules import StageRules
-from pipeline_pulse.bulk import keyset_pages, rows_update
 from pipeline_pulse.models import acting_user
+from pipeline_pulse.storage.bulk import keyset_pages, rows_update
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

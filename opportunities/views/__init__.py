@@ -1,7 +1,7 @@
 """The deal screens: dashboard, health board, what changed and the deal page.
 
 One view per page; an HTMX request gets the page's named partial, any other the whole page
-(pipeline_pulse.fragments.render_page). Every view reads through opportunities.access, so a
+(pipeline_pulse.web.fragments.render_page). Every view reads through opportunities.access, so a
 rep sees only their own deals and gets 404 for anyone else's.
 """
 

@@ -16,7 +16,7 @@ from opportunities.access import changes_visible_to
 from opportunities.models import ChangeEvent, ChangeKind
 from opportunities.views.paging import CountedPaginator
 from pipeline_pulse.dates import month_bounds, week_bounds
-from pipeline_pulse.fragments import render_page
+from pipeline_pulse.web.fragments import render_page
 
 PERIODS = (
     ("this_week", "This week"),

@@ -47,7 +47,7 @@ from opportunities.views.deal_writeback import (
 )
 from opportunities.views.figures import cached_figures
 from pipeline_pulse.display import plain_number, sgd
-from pipeline_pulse.fragments import render_page
+from pipeline_pulse.web.fragments import render_page
 
 HISTORY_LIMIT = 100
 

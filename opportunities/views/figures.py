@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 
 from opportunities.data_version import keep_at_version, kept_at_version
 from opportunities.roles import Role, role_of
-from pipeline_pulse.fragments import wants_fragment
+from pipeline_pulse.web.fragments import wants_fragment
 
 T = TypeVar("T")
 

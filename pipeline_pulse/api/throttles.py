@@ -2,7 +2,7 @@
 
 DRF's own throttles read the history from the cache and write it back, so parallel requests
 each read the same history and all get through. These count with one atomic step
-(pipeline_pulse.rate_limits); the rates and cache keys stay DRF's (API_THROTTLE_USER and
+(pipeline_pulse.web.rate_limits); the rates and cache keys stay DRF's (API_THROTTLE_USER and
 API_THROTTLE_ANON).
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from rest_framework import throttling
 
-from pipeline_pulse.client_address import client_address
-from pipeline_pulse.rate_limits import rate_hit
+from pipeline_pulse.web.client_address import client_address
+from pipeline_pulse.web.rate_limits import rate_hit
 
 
 class _AtomicRate(throttling.SimpleRateThrottle):

@@ -1,8 +1,9 @@
 """The dependency arrows run one way: sync → opportunities → currency, never back.
 
-The project package plays two parts: its wiring (settings, urls, routing, the demo command)
-composes the apps, while its plumbing (bulk writes, dates, HTTP retries, model bases) sits
-below every app and imports none. Read from the source (the import statements), so a lazy
+The project package plays two parts: its wiring (urls, routing, the API's routes, the metrics
+endpoint, the demo commands) composes the apps, while its shared platform (settings, storage,
+the web edge, observability, dates, display, model bases) sits below every app and imports
+none. Read from the source (the import statements), so a lazy
 import inside a function counts too. Tests are left out: a test may drive several apps.
 """
 
@@ -21,14 +22,18 @@ FORBIDDEN = {
     "opportunities": APPS - {"opportunities", "currency"},
     "sync": {"simulator", "bench"},
 }
-PLUMBING = (
-    *("bulk.py", "dates.py", "http.py", "models.py", "fragments.py", "dbprobe.py"),
-    # Observability: metrics the apps record, logging and its redaction, Sentry and tracing.
-    *("metrics.py", "logging_setup.py", "logging_redaction.py", "logging_requests.py"),
-    "telemetry.py",
-    # Request handling every app's views share: the client's address, counts that hold under
-    # parallel requests, what caches may keep.
-    *("client_address.py", "rate_limits.py", "cache_headers.py"),
+# The project's wiring composes the apps; every other module of the project package is shared
+# platform below every app (storage, the web edge, observability, dates, display, the API's
+# plumbing) and imports none.
+WIRING = frozenset(
+    {
+        "pipeline_pulse/urls.py",
+        "pipeline_pulse/routing.py",
+        "pipeline_pulse/api/urls.py",
+        "pipeline_pulse/metrics_endpoint.py",
+        "pipeline_pulse/management/commands/demo.py",
+        "pipeline_pulse/management/commands/run_simulator.py",
+    }
 )
 
 
@@ -60,9 +65,19 @@ def test_an_app_never_imports_the_apps_that_depend_on_it(app: str) -> None:
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
-def test_the_project_plumbing_imports_no_app() -> None:
-    plumbing = [ROOT / "pipeline_pulse" / name for name in PLUMBING]
+def test_the_project_platform_imports_no_app() -> None:
+    platform = [
+        path
+        for path in _sources("pipeline_pulse")
+        if "migrations" not in path.parts and str(path.relative_to(ROOT)) not in WIRING
+    ]
+    assert len(platform) > 20
     offenders = {
-        path.name: sorted(_imported_top_levels(path) & APPS) for path in plumbing if path.exists()
+        str(path.relative_to(ROOT)): sorted(_imported_top_levels(path) & APPS)
+        for path in platform
     }
     assert {name: apps for name, apps in offenders.items() if apps} == {}
+
+
+def test_the_wiring_is_what_it_says() -> None:
+    assert all((ROOT / path).exists() for path in WIRING)

@@ -10,7 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from pipeline_pulse.backing_services import backing_services
+from pipeline_pulse.settings.backing_services import backing_services
 from pipeline_pulse.tests.settings_probe import settings_in_new_process
 
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory
-from pipeline_pulse.bulk import id_chunks, keyset_pages, rows_update
+from pipeline_pulse.storage.bulk import id_chunks, keyset_pages, rows_update
 
 pytestmark = pytest.mark.django_db
 WHEN = datetime(2026, 6, 15, 0, 30, tzinfo=ZoneInfo("Asia/Singapore"))

@@ -17,7 +17,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from opportunities.roles import Role
 from opportunities.tests.factories import UserFactory
-from pipeline_pulse.client_address import client_address
+from pipeline_pulse.web.client_address import client_address
 
 PROXY = "10.0.0.2"  # the reverse proxy, as the web server sees it
 PASSWORD = "correct horse battery staple"

@@ -5,7 +5,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from pipeline_pulse.database_url import database_url
+from pipeline_pulse.storage.database_url import database_url
 
 pytestmark = pytest.mark.django_db
 

@@ -49,7 +49,7 @@ def test_an_empty_database_url_means_the_embedded_postgresql(tmp_path: Path) -> 
         "settings.EMBEDDED_POSTGRES_DIR",
     )
     assert out.split() == [
-        "pipeline_pulse.embedded_postgres",
+        "pipeline_pulse.storage.embedded_postgres",
         "pipeline_pulse",
         str(tmp_path / "postgres"),
     ]
@@ -119,7 +119,7 @@ def test_a_server_left_by_a_killed_process_is_reused_and_can_be_stopped(tmp_path
     assert reused.strip() == "ok"
     assert _running(data_dir), "a process that did not start the server leaves it running"
     stopped = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "pipeline_pulse.embedded_postgres", "stop", str(data_dir)],
+        [sys.executable, "-m", "pipeline_pulse.storage.embedded_postgres", "stop", str(data_dir)],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,

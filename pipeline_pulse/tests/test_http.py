@@ -15,7 +15,7 @@ import pytest
 import requests
 from prometheus_client import REGISTRY
 
-from pipeline_pulse.http import (
+from pipeline_pulse.retrying_http import (
     GaveUp,
     Retry,
     RetryingHttp,

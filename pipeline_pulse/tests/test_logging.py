@@ -14,8 +14,8 @@ import structlog
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
-from pipeline_pulse.logging_requests import REQUEST_ID_MAX_LENGTH, request_id_accept
-from pipeline_pulse.logging_setup import logging_settings
+from pipeline_pulse.observability.logs import logging_settings
+from pipeline_pulse.observability.request_ids import REQUEST_ID_MAX_LENGTH, request_id_accept
 
 JsonLines = Callable[[], list[dict[str, Any]]]
 
@@ -63,7 +63,7 @@ def test_standard_library_loggers_come_out_through_the_same_formatter(
     client: Client, json_lines: JsonLines, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`logging.getLogger(__name__)` in the apps: a %-message, formatted, with the request id."""
-    from pipeline_pulse import views
+    from pipeline_pulse.web import probes
 
     class LoggingCache:
         """The cache the readiness probe writes to, logging as the apps' modules do."""
@@ -74,7 +74,7 @@ def test_standard_library_loggers_come_out_through_the_same_formatter(
         def get(self, key: str) -> str:
             return "ok"
 
-    monkeypatch.setattr(views, "cache", LoggingCache())
+    monkeypatch.setattr(probes, "cache", LoggingCache())
     response = client.get("/readyz", HTTP_X_REQUEST_ID="probe-1")
     line = next(line for line in json_lines() if line["logger"] == "sync.services")
     # pytest's own capture handler formats the record first, which adds `message` to it.

@@ -309,7 +309,7 @@ def test_a_failed_sync_run_is_counted_as_failed() -> None:
 # --- Several processes -------------------------------------------------------------------------
 
 COUNT_IN_A_PROCESS = """
-from pipeline_pulse.metrics import api_call_observe, sync_run_observe
+from pipeline_pulse.observability.metrics import api_call_observe, sync_run_observe
 api_call_observe(service="Zoho", outcome="200")
 sync_run_observe(kind="incremental", outcome="succeeded", duration_seconds=2.5, fetched=10,
                  written={"updated": 3}, skipped={})

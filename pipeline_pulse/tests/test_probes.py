@@ -32,7 +32,7 @@ def test_readiness_reports_a_stopped_redis_as_cache_and_broker(
 ) -> None:
     settings.CACHES = {
         "default": {
-            "BACKEND": "pipeline_pulse.redis_cache.ReusingRedisCache",
+            "BACKEND": "pipeline_pulse.storage.redis_cache.ReusingRedisCache",
             "LOCATION": CLOSED_REDIS,
         }
     }

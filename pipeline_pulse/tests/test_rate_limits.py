@@ -24,7 +24,7 @@ from opportunities.export_views import HeldPieces, board_export_csv
 from opportunities.roles import Role
 from opportunities.tests.factories import OpportunityFactory, UserFactory
 from pipeline_pulse.api.throttles import AnonRateThrottle, UserRateThrottle
-from pipeline_pulse.rate_limits import SlotTaken, rate_limits_reset, slot_take
+from pipeline_pulse.web.rate_limits import SlotTaken, rate_limits_reset, slot_take
 
 THREADS = 16
 CALLS_PER_THREAD = 12

@@ -12,7 +12,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from pipeline_pulse.logging_redaction import REDACTED, SecretRedactor
+from pipeline_pulse.observability.redaction import REDACTED, SecretRedactor
 from pipeline_pulse.tests.test_logging import structured_handler
 
 CLIENT_SECRET = "3f9a1c7e5b2d8f4a6c0e1b3d5f7a9c2e4b6d8f0a1c"

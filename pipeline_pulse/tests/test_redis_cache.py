@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from pipeline_pulse.redis_cache import ReusingRedisCache
+from pipeline_pulse.storage.redis_cache import ReusingRedisCache
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set REDIS_URL")

@@ -16,8 +16,8 @@ import structlog
 from django.conf import settings
 from pytest_django import Settings
 
-from pipeline_pulse.logging_redaction import REDACTED
-from pipeline_pulse.telemetry import app_release, sentry_before_send
+from pipeline_pulse.observability.redaction import REDACTED
+from pipeline_pulse.observability.telemetry import app_release, sentry_before_send
 
 INSPECT = """
 import json
@@ -32,7 +32,7 @@ from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
-from pipeline_pulse.telemetry import telemetry_init
+from pipeline_pulse.observability.telemetry import telemetry_init
 
 telemetry_init()  # a second call, as a process that calls it twice would: changes nothing
 client = sentry_sdk.get_client()
@@ -183,7 +183,7 @@ def test_sentry_is_started_with_the_products_options(
     from sentry_sdk.integrations.celery import CeleryIntegration
     from sentry_sdk.integrations.django import DjangoIntegration
 
-    from pipeline_pulse import telemetry
+    from pipeline_pulse.observability import telemetry
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(sentry_sdk, "init", lambda **options: calls.append(options))
@@ -209,7 +209,7 @@ def test_sentry_is_started_with_the_products_options(
 def test_the_metrics_folder_is_created_at_start(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from pipeline_pulse import telemetry
+    from pipeline_pulse.observability import telemetry
 
     monkeypatch.setattr(telemetry, "_started", False)
     settings.PROMETHEUS_MULTIPROC_DIR = str(tmp_path / "metrics")

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from pipeline_pulse.transactions import now_and_on_commit
+from pipeline_pulse.storage.transactions import now_and_on_commit
 
 
 def test_outside_a_transaction_the_action_runs_once() -> None:

@@ -15,7 +15,7 @@ from django.db import connection
 from pytest_django import Settings
 
 from opportunities.models import Opportunity
-from pipeline_pulse.database_url import database_url
+from pipeline_pulse.storage.database_url import database_url
 from sync import run_lock
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync

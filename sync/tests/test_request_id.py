@@ -19,7 +19,7 @@ from django.urls import reverse
 from opportunities.roles import Role
 from opportunities.tests.factories import UserFactory
 from pipeline_pulse.celery import app as celery_app
-from pipeline_pulse.database_url import database_url
+from pipeline_pulse.storage.database_url import database_url
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
 from sync.tests.fakes import FakeDealSource, deal_record

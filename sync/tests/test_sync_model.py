@@ -57,7 +57,7 @@ from opportunities.roles import Role
 from opportunities.services.edits import deal_edit_validate, opportunity_edit
 from opportunities.services.writeback import conflict_resolve
 from opportunities.tests.factories import UserFactory
-from pipeline_pulse.http import RetryPolicy
+from pipeline_pulse.retrying_http import RetryPolicy
 from simulator.clock import SimulatorClock
 from simulator.dataset import CURRENCIES
 from simulator.faults import Fault

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pipeline_pulse.http import RetryPolicy
+from pipeline_pulse.retrying_http import RetryPolicy
 from simulator.faults import Fault
 from simulator.http import Request, Response
 from sync.tests.zoho_helpers import Zoho, pull_everything, serve_zoho

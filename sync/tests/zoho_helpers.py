@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline_pulse.http import RetryPolicy
+from pipeline_pulse.retrying_http import RetryPolicy
 from simulator.clock import SimulatorClock
 from simulator.server import SimulatorServer
 from simulator.zoho import ZohoSimulator

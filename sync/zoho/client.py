@@ -21,7 +21,7 @@ from django.conf import settings
 
 from opportunities.deal_fields import zoho_number_carries
 from opportunities.records import CrmStageRecord
-from pipeline_pulse.http import RetryPolicy
+from pipeline_pulse.retrying_http import RetryPolicy
 from sync.zoho.auth import AccessTokens, OAuthCredentials
 from sync.zoho.errors import (
     ZohoApiError,

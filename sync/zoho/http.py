@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import requests
 
-from pipeline_pulse.http import (
+from pipeline_pulse.retrying_http import (
     GaveUp,
     Retry,
     RetryingHttp,

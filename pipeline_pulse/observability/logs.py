@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 from django.core.exceptions import ImproperlyConfigured
 
-from pipeline_pulse.logging_redaction import SecretRedactor
+from pipeline_pulse.observability.redaction import SecretRedactor
 
 LOG_FORMATS = ("console", "json")
 

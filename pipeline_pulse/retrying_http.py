@@ -1,7 +1,7 @@
 """The one HTTP retry engine both external-API clients (Zoho, CurrencyFreaks) send through.
 
 Bounded attempts, exponential backoff with full jitter, Retry-After honoured; every attempt
-and every retry is counted for Prometheus (pipeline_pulse.metrics). Each client
+and every retry is counted for Prometheus (pipeline_pulse.observability.metrics). Each client
 judges its own answers (what is worth another attempt) and raises its own typed errors; the
 engine only decides when to try again, how long to wait first, and when to give up.
 """
@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import requests
 
-from pipeline_pulse.metrics import api_call_observe, api_retry_observe
+from pipeline_pulse.observability.metrics import api_call_observe, api_retry_observe
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db.backends.postgresql import base
 
-from pipeline_pulse.embedded_postgres import embedded_server
+from pipeline_pulse.storage.embedded_postgres import embedded_server
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 import structlog
 from django.conf import settings
 
-from pipeline_pulse.logging_redaction import SecretRedactor
+from pipeline_pulse.observability.redaction import SecretRedactor
 
 if TYPE_CHECKING:
     from sentry_sdk.types import Event, Hint

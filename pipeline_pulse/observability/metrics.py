@@ -2,7 +2,7 @@
 
 Sync runs are recorded by the process that runs them (the worker, or `manage.py zoho_sync`);
 calls to Zoho and CurrencyFreaks by the retry engine both clients send through
-(pipeline_pulse.http). With PROMETHEUS_MULTIPROC_DIR set, prometheus_client writes every
+(pipeline_pulse.retrying_http). With PROMETHEUS_MULTIPROC_DIR set, prometheus_client writes every
 process's values to files in that folder and `/metrics` adds them up (docs/operations.md).
 What is read from the database at scrape time (deals, FX rate age, pending write-backs) is in
 metrics_endpoint, not here: this module is plumbing and imports no app.

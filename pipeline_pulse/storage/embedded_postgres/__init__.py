@@ -6,7 +6,7 @@ starts the server, which listens on a Unix socket in that folder only (no TCP po
 with a system PostgreSQL). The process that started it stops it when it exits; any other
 process (the demo's worker, a `manage.py` command beside the demo, a test's child process)
 reuses the running server and leaves it running. A server left behind by a process that was
-killed is reused too; `python -m pipeline_pulse.embedded_postgres stop` stops it.
+killed is reused too; `python -m pipeline_pulse.storage.embedded_postgres stop` stops it.
 
 Production and CI name a server with DATABASE_URL instead.
 """

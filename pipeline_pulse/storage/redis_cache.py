@@ -39,7 +39,7 @@ class ReusingRedisCacheClient(RedisCacheClient):
 
 
 class ReusingRedisCache(RedisCache):
-    """settings CACHES BACKEND "pipeline_pulse.redis_cache.ReusingRedisCache"."""
+    """settings CACHES BACKEND "pipeline_pulse.storage.redis_cache.ReusingRedisCache"."""
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)

@@ -43,7 +43,7 @@ def backing_services(
         return {
             "CACHES": {
                 "default": {
-                    "BACKEND": "pipeline_pulse.redis_cache.ReusingRedisCache",
+                    "BACKEND": "pipeline_pulse.storage.redis_cache.ReusingRedisCache",
                     "LOCATION": redis_url,
                     "KEY_PREFIX": "pp",
                 }

@@ -1,0 +1,1 @@
+"""Logs, request ids, metrics, errors and traces, for every process."""

@@ -1,0 +1,1 @@
+"""Where data lives: PostgreSQL (embedded or a server), bulk writes, transactions, Redis."""
