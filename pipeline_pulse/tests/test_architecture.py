@@ -73,8 +73,7 @@ def test_the_project_platform_imports_no_app() -> None:
     ]
     assert len(platform) > 20
     offenders = {
-        str(path.relative_to(ROOT)): sorted(_imported_top_levels(path) & APPS)
-        for path in platform
+        str(path.relative_to(ROOT)): sorted(_imported_top_levels(path) & APPS) for path in platform
     }
     assert {name: apps for name, apps in offenders.items() if apps} == {}
 
