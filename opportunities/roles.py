@@ -119,27 +119,3 @@ def _role_kept(user: User | AnonymousUser) -> Role | None:
 
 def _role_key(user_id: object) -> str:
     return f"roles:v1:{user_id}"
-
-
-def on_memberships_changed(
-    sender: object,
-    instance: object,
-    action: str,
-    reverse: bool,
-    pk_set: set[int] | None,
-    **kwargs: object,
-) -> None:
-    """m2m_changed of User.groups: forget the roles of the logins whose groups changed."""
-    if not reverse:  # user.groups.add/remove/set/clear
-        if action in ("post_add", "post_remove", "post_clear"):
-            roles_changed([instance.pk])  # type: ignore[attr-defined]
-    elif action == "pre_clear":  # group.user_set.clear(): its members, while still there
-        on_group_changed(sender, instance)
-    elif action in ("post_add", "post_remove"):
-        roles_changed(pk_set or ())
-
-
-def on_group_changed(sender: object, instance: object, **kwargs: object) -> None:
-    """A group renamed or about to be deleted: forget its members' roles."""
-    members = instance.user_set.values_list("pk", flat=True)  # type: ignore[attr-defined]
-    roles_changed(list(members))

@@ -63,16 +63,6 @@ def freshness_changed() -> None:
     now_and_on_commit(lambda: cache.delete(HEADER_CACHE_KEY))
 
 
-def on_run_saved(sender: type[SyncRun], **kwargs: object) -> None:
-    """Receiver of post_save and post_delete for SyncRun."""
-    freshness_changed()
-
-
-def on_rates_changed(sender: object, **kwargs: object) -> None:
-    """Receiver of currency's rates_changed: the header shows the rates' age."""
-    freshness_changed()
-
-
 @dataclass(frozen=True, slots=True)
 class _HeaderFacts:
     """What the header shows, before "how long ago": kept in the cache as one entry."""

@@ -10,8 +10,7 @@ from celery.signals import worker_ready
 from django.contrib.auth import get_user_model
 
 from sync.models import SyncKind, SyncRun, SyncTrigger
-from sync.push import zoho_push, zoho_sync_with_push
-from sync.services import SyncAlreadyRunning
+from sync.services import SyncAlreadyRunning, zoho_push, zoho_sync_with_push
 
 logger = logging.getLogger(__name__)
 

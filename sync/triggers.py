@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -51,8 +51,3 @@ def zoho_push_soon() -> bool:
         return False
     zoho_push_task.apply_async(countdown=delay)
     return True
-
-
-def on_local_edits_saved(sender: object, **kwargs: Any) -> None:
-    """Receiver of opportunities.signals.local_edits_saved (sent after the commit)."""
-    zoho_push_soon()

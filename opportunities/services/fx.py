@@ -1,7 +1,7 @@
 """SGD amounts after a rate change: open deals follow the latest rates, won deals stay locked.
 
-The currency app announces rate changes (currency.signals.rates_changed); this module is the
-receiver, registered by the app config. Deals are read a page of locked rows at a time and
+The currency app announces rate changes (currency.signals.rates_changed); opportunities/
+receivers.py passes them here. Deals are read a page of locked rows at a time and
 written with one set-based UPDATE per page, so memory stays flat and the query count grows with
 deals / RECONVERT_PAGE_SIZE, never with deals.
 """
@@ -9,7 +9,6 @@ deals / RECONVERT_PAGE_SIZE, never with deals.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -84,16 +83,6 @@ def opportunities_follow_rates(*, change: RateChange) -> int:
             deals=closed_deals.filter(movable), converter=converter, lock_to_closing_date=True
         )
     return changed
-
-
-def on_rates_changed(sender: object, *, change: RateChange, **kwargs: Any) -> int:
-    """Receiver of currency.signals.rates_changed."""
-    return opportunities_follow_rates(change=change)
-
-
-def on_currencies_in_use(sender: object, **kwargs: Any) -> set[str]:
-    """Receiver of currency.signals.currencies_in_use: every currency a live deal is in."""
-    return Opportunity.objects.live().currencies()
 
 
 def deals_reconvert(

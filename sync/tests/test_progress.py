@@ -74,7 +74,7 @@ def _timed_sync(
     clock = ManualClock()
     # Only sync.services' view of the clock: patching time.monotonic itself would also move
     # the clock of the event loop that the channel layer runs on.
-    monkeypatch.setattr("sync.services.time", clock)
+    monkeypatch.setattr("sync.services.pull.time", clock)
     source = TimedDealSource(deals, clock=clock, seconds_per_page=seconds_per_page)
     return _events_published_by_a_sync(source)
 
@@ -82,7 +82,7 @@ def _timed_sync(
 def test_every_page_is_published_when_the_interval_is_zero(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("sync.services.PUBLISH_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr("sync.services.pull.PUBLISH_INTERVAL_SECONDS", 0.0)
     events = _timed_sync(monkeypatch, deals=25, seconds_per_page=0.0)
     assert {event["type"] for event in events} == {"sync.progress"}
     assert _fetched(events) == [10, 20, 25, 25]

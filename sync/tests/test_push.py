@@ -19,8 +19,8 @@ from opportunities.tests.factories import UserFactory
 from opportunities.tests.syncing import sync_new
 from simulator.clock import SimulatorClock
 from sync.models import SyncKind, SyncRun, SyncTrigger
-from sync.push import _unmodified_since, zoho_push, zoho_sync_with_push
-from sync.services import zoho_sync
+from sync.services import zoho_push, zoho_sync, zoho_sync_with_push
+from sync.services.push import _unmodified_since
 from sync.tests.zoho_helpers import Zoho, serve_zoho
 
 pytestmark = pytest.mark.django_db
@@ -136,14 +136,14 @@ def test_a_push_repeated_after_a_crash_loses_nothing_and_changes_nothing_twice(
     def crash(**kwargs: object) -> list[str]:
         raise RuntimeError("worker killed before the answer was stored")
 
-    monkeypatch.setattr("sync.push.push_accepted", crash)
+    monkeypatch.setattr("sync.services.push.push_accepted", crash)
     crashed = zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
     assert crashed is not None
     assert crashed.status == "failed"
     modified_once = org.simulator.deal(deal.zoho_id)["Modified_Time"]
     assert Opportunity.objects.get(pk=deal.pk).pending_fields == ["probability"]
 
-    monkeypatch.setattr("sync.push.push_accepted", writeback.push_accepted)
+    monkeypatch.setattr("sync.services.push.push_accepted", writeback.push_accepted)
     again = zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
 
     assert again is not None
@@ -219,9 +219,9 @@ def test_an_edit_back_to_zohos_old_value_after_a_lost_answer_is_not_lost(
     def crash(**kwargs: object) -> list[str]:
         raise RuntimeError("worker killed before the answer was stored")
 
-    monkeypatch.setattr("sync.push.push_accepted", crash)
+    monkeypatch.setattr("sync.services.push.push_accepted", crash)
     zoho_push(trigger=SyncTrigger.EDIT, target=org.client())
-    monkeypatch.setattr("sync.push.push_accepted", writeback.push_accepted)
+    monkeypatch.setattr("sync.services.push.push_accepted", writeback.push_accepted)
     assert org.simulator.deal(deal.zoho_id)["Probability"] == 95
 
     opportunity_edit(

@@ -62,8 +62,7 @@ from simulator.clock import SimulatorClock
 from simulator.dataset import CURRENCIES
 from simulator.faults import Fault
 from sync.models import SyncKind, SyncStatus, SyncTrigger
-from sync.push import zoho_push
-from sync.services import zoho_sync
+from sync.services import zoho_push, zoho_sync
 from sync.tests.zoho_helpers import Zoho, serve_zoho
 from sync.zoho import ZohoClient
 from sync.zoho.field_map import FieldMap
@@ -285,7 +284,7 @@ class SyncLoop(RuleBasedStateMachine):
     @rule()
     def push_killed_after_zoho_took_it(self) -> None:
         killed = RuntimeError("the worker was killed before storing Zoho's answer")
-        with mock.patch("sync.push.push_accepted", side_effect=killed):
+        with mock.patch("sync.services.push.push_accepted", side_effect=killed):
             self._push()
 
     @rule(full=st.booleans())

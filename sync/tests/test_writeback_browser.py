@@ -26,8 +26,7 @@ from opportunities.tests.factories import UserFactory
 from simulator.clock import SimulatorClock
 from sync import triggers
 from sync.models import SyncKind, SyncTrigger
-from sync.push import zoho_push
-from sync.services import zoho_sync
+from sync.services import zoho_push, zoho_sync
 from sync.tests.zoho_helpers import Zoho, serve_zoho
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

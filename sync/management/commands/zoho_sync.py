@@ -8,8 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
-from sync.push import zoho_sync_with_push
-from sync.services import SyncAlreadyRunning
+from sync.services import SyncAlreadyRunning, zoho_sync_with_push
 
 
 class TerminalProgress:

@@ -32,14 +32,7 @@ from opportunities.services.writeback import (
 )
 from opportunities.stage_rules import StageRules
 from sync.models import IssueSeverity, SyncKind, SyncRun, SyncState, SyncStatus
-from sync.services import (
-    ProgressCallback,
-    sync_issue_add,
-    sync_run_failed,
-    sync_run_finish,
-    sync_run_start,
-    zoho_sync,
-)
+from sync.services.runs import sync_issue_add, sync_run_failed, sync_run_finish, sync_run_start
 from sync.zoho.errors import ZohoError
 from sync.zoho.records import NOT_SENT, DealUpdate, DealUpdateResult, MalformedDeal
 
@@ -182,17 +175,3 @@ def _merge_the_newer(run: SyncRun, target: PushTarget, stale: list[PendingPush])
     if records:
         crm_page_apply(deals=records, converter=sgd_converter(), rules=StageRules.load())
         run.unchanged += len(records)
-
-
-def zoho_sync_with_push(
-    *,
-    kind: str,
-    trigger: str,
-    user: User | None = None,
-    progress: ProgressCallback | None = None,
-) -> SyncRun:
-    """A pull as the schedule, the command and "Sync now" run it: pending local edits are
-    pushed first, so the pull's merge finds them already in Zoho. Raises SyncAlreadyRunning
-    when another run holds the slot."""
-    zoho_push(trigger=trigger, user=user)
-    return zoho_sync(kind=kind, trigger=trigger, user=user, progress=progress)

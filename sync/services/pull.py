@@ -1,22 +1,22 @@
-"""The Zoho pull: full and incremental sync runs, deletions, and where the next run resumes."""
+"""The Zoho pull: full and incremental runs, deletions, unread records, where the next run
+resumes."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from currency.conversion import rates_in_effect_version
 from currency.models import ConversionProblem
 from currency.services import SgdConverter, sgd_converter
 from currency.triggers import fx_rates_request
-from opportunities.data_version import deals_changed
 from opportunities.models import Opportunity
 from opportunities.records import CrmStageRecord
 from opportunities.services.crm import (
@@ -27,19 +27,21 @@ from opportunities.services.crm import (
 )
 from opportunities.services.lifecycle import crm_stages_save
 from opportunities.stage_rules import StageRules, unmapped_stages
-from pipeline_pulse.observability.request_ids import current_request_id
-from sync import run_lock
 from sync.events import sync_progress_publish
-from sync.freshness import freshness_changed
-from sync.metrics import sync_run_count
 from sync.models import (
     IssueSeverity,
     SyncIssue,
     SyncKind,
     SyncRun,
-    SyncRunQuerySet,
     SyncState,
     SyncStatus,
+)
+from sync.services.runs import (
+    ProgressCallback,
+    sync_issue_add,
+    sync_run_failed,
+    sync_run_finish,
+    sync_run_start,
 )
 from sync.zoho.records import DealPage, DeletedDeal
 
@@ -48,7 +50,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A running run whose process died stops blocking new runs after this long without a page.
 # Zoho's clock and ours differ a little; anything modified this close to a run's start is
 # fetched again by the next run rather than risk missing it (refetching is idempotent).
 CLOCK_MARGIN = timedelta(minutes=5)
@@ -57,8 +58,6 @@ RESUME_OVERLAP = timedelta(seconds=1)
 
 # Browsers need no more than this; a fast sync writes several pages a second.
 PUBLISH_INTERVAL_SECONDS = 1.0
-
-ProgressCallback = Callable[[SyncRun], None]
 
 
 class DealSource(Protocol):
@@ -76,13 +75,6 @@ class DealSource(Protocol):
     def get_deals(self, zoho_ids: Sequence[str]) -> DealPage: ...
 
     def stage_metadata(self) -> list[CrmStageRecord]: ...
-
-
-class SyncAlreadyRunning(Exception):
-    def __init__(self, run: SyncRun | None) -> None:
-        self.run = run
-        started = timezone.localtime(run.started_at).strftime("%H:%M:%S") if run else "just now"
-        super().__init__(f"A sync is already running (started {started}).")
 
 
 @dataclass
@@ -121,50 +113,6 @@ def zoho_sync(
     return sync_run_execute(run=run, source=source, progress=progress)
 
 
-def sync_run_start(*, kind: str, trigger: str, user: User | None = None) -> SyncRun:
-    """Claim the single running slot, which the database guarantees across processes.
-
-    The run holds a PostgreSQL advisory lock for its lifetime, which the database releases
-    the moment the process's connection dies (a deploy, an OOM kill, `kill -9`): whoever gets
-    the lock knows any run still marked running is an orphan, and marks it abandoned at once.
-    """
-    if not run_lock.acquire():
-        raise SyncAlreadyRunning(SyncRun.objects.running().first())
-    _abandon(
-        SyncRun.objects.running(),
-        "Abandoned: the process running it stopped (its database session ended) before "
-        "it finished.",
-    )
-    try:
-        return _run_create(kind=kind, trigger=trigger, user=user)
-    except SyncAlreadyRunning:
-        run_lock.release()
-        raise
-
-
-def _abandon(runs: SyncRunQuerySet, reason: str) -> None:
-    if runs.update(status=SyncStatus.FAILED, finished_at=timezone.now(), error=reason):
-        freshness_changed()  # an UPDATE saves no model: the header is told here
-
-
-def _run_create(*, kind: str, trigger: str, user: User | None) -> SyncRun:
-    state = SyncState.load()
-    expected = Opportunity.objects.live().count() if kind == SyncKind.FULL else None
-    try:
-        with transaction.atomic():
-            return SyncRun.objects.create(
-                kind=kind,
-                trigger=trigger,
-                triggered_by=user,
-                # The request that queued this run, when one did: its log lines carry it too.
-                request_id=current_request_id(),
-                watermark_before=state.modified_watermark,
-                expected_total=expected or None,
-            )
-    except IntegrityError:
-        raise SyncAlreadyRunning(SyncRun.objects.running().first()) from None
-
-
 def sync_run_execute(
     *, run: SyncRun, source: DealSource | None = None, progress: ProgressCallback | None = None
 ) -> SyncRun:
@@ -200,32 +148,6 @@ def sync_run_execute(
         sync_run_finish(run, api_calls=source.api_calls - calls_before if source else None)
         _report(run, progress)
     return run
-
-
-def sync_run_failed(run: SyncRun, exc: Exception) -> None:
-    """Note why a run failed: Zoho's own error as it stands, anything else as unexpected."""
-    from sync.zoho import ZohoError
-
-    run.status = SyncStatus.FAILED
-    what = "push" if run.kind == SyncKind.PUSH else "sync"
-    if isinstance(exc, ZohoError):
-        run.error = str(exc)
-        logger.warning("Zoho %s %s failed: %s", what, run.pk, exc)
-    else:
-        run.error = f"Unexpected error: {type(exc).__name__}: {exc}"
-        logger.exception("Zoho %s %s failed unexpectedly", what, run.pk)
-
-
-def sync_run_finish(run: SyncRun, *, api_calls: int | None) -> None:
-    """End a run, pull or push: free the one-run slot, stamp, store and count it."""
-    run_lock.release()
-    run.finished_at = timezone.now()
-    if api_calls is not None:
-        run.api_calls = api_calls
-    run.save()
-    sync_run_count(run)
-    # What the run wrote (all of it, or the pages committed before it failed) shows at once.
-    deals_changed()
 
 
 def _pull_everything(context: _Context) -> None:
@@ -446,11 +368,6 @@ def _live_missing_from(seen: set[str]) -> list[str]:
     """After a complete full sync: live deals Zoho did not return are gone from Zoho."""
     live = Opportunity.objects.live().values_list("zoho_id", flat=True).order_by()
     return [zoho_id for zoho_id in live.iterator(2000) if zoho_id not in seen]
-
-
-def sync_issue_add(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:
-    """List a record the run (pull or push) could not take as it was, with the reason."""
-    SyncIssue.objects.create(run=run, zoho_id=zoho_id, severity=severity, reason=reason[:500])
 
 
 def _save_progress(run: SyncRun) -> None:
