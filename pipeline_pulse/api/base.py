@@ -14,6 +14,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from pipeline_pulse.models import ApiToken
@@ -113,3 +114,14 @@ def _whole_number(name: str, raw: str) -> int:
     if raw.isascii() and raw.isdigit() and int(raw) >= 1:
         return int(raw)
     raise exceptions.ValidationError({name: ["Give a whole number from 1."]})
+
+
+class ApiRouter(DefaultRouter):
+    """The router each app registers its viewsets on: no browsable root (the schema and
+    /api/docs/ describe the API), no format suffixes, trailing slashes."""
+
+    include_root_view = False
+    include_format_suffixes = False
+
+    def __init__(self) -> None:
+        super().__init__(trailing_slash=True)

@@ -1,7 +1,5 @@
-"""The API's routes: /api/v1/ (each app's views), the OpenAPI schema and its Swagger UI.
-
-This module is project wiring, like the root urlconf: it names every app's API views.
-"""
+"""The API's routes: /api/v1/ (each app's own routes, in its api/urls.py), the OpenAPI schema
+and its Swagger UI."""
 
 from __future__ import annotations
 
@@ -9,33 +7,8 @@ from typing import Any
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
 
-from currency.api.views import ExchangeRateListView, RateOverrideViewSet
-from opportunities.api.conflicts import ConflictViewSet
-from opportunities.api.stage_mappings import StageMappingViewSet
-from opportunities.api.views import (
-    ChangeEventViewSet,
-    HealthSummaryView,
-    OpportunityViewSet,
-    PipelineSummaryView,
-)
 from pipeline_pulse.api.base import ApiMixin
-from sync.api.views import SyncRunViewSet
-
-
-class Router(DefaultRouter):
-    include_root_view = False  # the schema and /api/docs/ describe the API
-    include_format_suffixes = False
-
-
-router = Router(trailing_slash=True)
-router.register("opportunities", OpportunityViewSet, basename="opportunity")
-router.register("change-events", ChangeEventViewSet, basename="change-event")
-router.register("stage-mappings", StageMappingViewSet, basename="stage-mapping")
-router.register("conflicts", ConflictViewSet, basename="conflict")
-router.register("sync-runs", SyncRunViewSet, basename="sync-run")
-router.register("rate-overrides", RateOverrideViewSet, basename="rate-override")
 
 
 class SchemaView(ApiMixin, SpectacularAPIView):
@@ -60,10 +33,10 @@ class DocsView(SpectacularSwaggerSplitView):
 
 app_name = "api"
 urlpatterns = [
-    path("v1/", include(router.urls)),
-    path("v1/pipeline/summary/", PipelineSummaryView.as_view(), name="pipeline-summary"),
-    path("v1/pipeline/health/", HealthSummaryView.as_view(), name="pipeline-health"),
-    path("v1/exchange-rates/", ExchangeRateListView.as_view(), name="exchange-rates"),
+    # The apps' routes share the `api` namespace: "api:opportunity-list" and the like.
+    path("v1/", include("opportunities.api.urls")),
+    path("v1/", include("sync.api.urls")),
+    path("v1/", include("currency.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -29,7 +29,6 @@ WIRING = frozenset(
     {
         "pipeline_pulse/urls.py",
         "pipeline_pulse/routing.py",
-        "pipeline_pulse/api/urls.py",
         "pipeline_pulse/metrics_endpoint.py",
         "pipeline_pulse/management/commands/demo.py",
         "pipeline_pulse/management/commands/run_simulator.py",
