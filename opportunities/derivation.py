@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from django.utils import timezone
 
@@ -53,29 +54,45 @@ def locked_on(outcome: str, closing_date: date | None) -> date | None:
     return closing_date if outcome in CLOSED_OUTCOMES else None
 
 
+class DerivationInputs(Protocol):
+    """A deal's CRM values that decide its phase, outcome and SGD amount: an Opportunity or a
+    DealRecord from the CRM alike."""
+
+    @property
+    def stage(self) -> str: ...
+    @property
+    def probability(self) -> int | None: ...
+    @property
+    def proposal_submitted_on(self) -> date | None: ...
+    @property
+    def po_received_on(self) -> date | None: ...
+    @property
+    def amount(self) -> Decimal | None: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def closing_date(self) -> date | None: ...
+
+
 def deal_derive(
+    deal: DerivationInputs,
     *,
-    stage: str,
-    probability: int | None,
-    proposal_submitted_on: date | None,
-    po_received_on: date | None,
-    amount: Decimal | None,
-    currency: str,
-    closing_date: date | None,
     current_phase: int | None,
     rules: StageRules,
     converter: SgdConverter,
     today: date | None = None,
 ) -> Derived:
+    """Phase and outcome (the stage mapping raised by milestones), and the SGD amount at the
+    rate the outcome calls for. `current_phase`: the deal's phase before, None for a new one."""
     placement = rules.place(
-        stage=stage,
-        probability=probability,
-        proposal_submitted_on=proposal_submitted_on,
-        po_received_on=po_received_on,
+        stage=deal.stage,
+        probability=deal.probability,
+        proposal_submitted_on=deal.proposal_submitted_on,
+        po_received_on=deal.po_received_on,
         today=today or timezone.localdate(),
         current_phase=current_phase,
     )
     conversion = converter.convert(
-        amount, currency, locked_on=locked_on(placement.outcome, closing_date)
+        deal.amount, deal.currency, locked_on=locked_on(placement.outcome, deal.closing_date)
     )
     return Derived(placement, conversion)

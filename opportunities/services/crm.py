@@ -183,18 +183,7 @@ def _upsert(
             changes.append(DealChange(opportunity_id=ids[row.zoho_id], created=True))
             continue
         result.updated += 1
-        changes.append(
-            DealChange(
-                opportunity_id=before["id"],
-                created=False,
-                previous_closing_date=before["closing_date"],
-                previous_amount=before["amount"],
-                previous_currency=before["currency"],
-                previous_amount_sgd=before["amount_sgd"],
-                previous_phase=before["phase"],
-                previous_outcome=before["outcome"],
-            )
-        )
+        changes.append(DealChange.before(before["id"], before))
     return result, changes
 
 
@@ -211,13 +200,7 @@ def _opportunity_row(
     merged: MergedDeal | None,
 ) -> Opportunity:
     derived = deal_derive(
-        stage=deal.stage,
-        probability=deal.probability,
-        proposal_submitted_on=deal.proposal_submitted_on,
-        po_received_on=deal.po_received_on,
-        amount=deal.amount,
-        currency=deal.currency,
-        closing_date=deal.closing_date,
+        deal,
         current_phase=before["phase"] if before else None,
         rules=rules,
         converter=converter,

@@ -35,7 +35,7 @@ from opportunities.deal_fields import (
 from opportunities.derivation import deal_derive
 from opportunities.merge import json_value, same
 from opportunities.models import Conflict, Opportunity, TransitionCause
-from opportunities.services.history import DealChange, deal_changes_record
+from opportunities.services.history import DEAL_STATE, DealChange, deal_changes_record
 from opportunities.signals import local_edits_saved
 from opportunities.stage_rules import StageRules
 from pipeline_pulse.dates import (
@@ -232,16 +232,7 @@ def deal_local_values_store(
     edit) and health follow at once; a push
     is queued after the commit when something is left to push.
     """
-    previous = DealChange(
-        opportunity_id=deal.pk,
-        created=False,
-        previous_closing_date=deal.closing_date,
-        previous_amount=deal.amount,
-        previous_currency=deal.currency,
-        previous_amount_sgd=deal.amount_sgd,
-        previous_phase=deal.phase,
-        previous_outcome=deal.outcome,
-    )
+    previous = DealChange.before(deal.pk, {name: getattr(deal, name) for name in DEAL_STATE})
     now = timezone.now()
     latest = deal.history.order_by("-history_date", "-history_id").first()
     if latest is None or any(getattr(latest, n) != getattr(deal, n) for n in EDITABLE_FIELDS):
@@ -286,16 +277,7 @@ def deal_local_values_store(
 def _derive(deal: Opportunity) -> None:
     """Phase, outcome and SGD amount from the edited values, as a sync derives them."""
     derived = deal_derive(
-        stage=deal.stage,
-        probability=deal.probability,
-        proposal_submitted_on=deal.proposal_submitted_on,
-        po_received_on=deal.po_received_on,
-        amount=deal.amount,
-        currency=deal.currency,
-        closing_date=deal.closing_date,
-        current_phase=deal.phase,
-        rules=StageRules.load(),
-        converter=sgd_converter(),
+        deal, current_phase=deal.phase, rules=StageRules.load(), converter=sgd_converter()
     )
     deal.phase, deal.outcome = derived.placement.phase, derived.placement.outcome
     for name, value in derived.fx_values().items():

@@ -48,6 +48,19 @@ class DealChange:
     previous_phase: int | None = None
     previous_outcome: str | None = None
 
+    @classmethod
+    def before(cls, opportunity_id: int, state: Mapping[str, Any]) -> DealChange:
+        """A change to an existing deal, from what it was: `state` holds DEAL_STATE's values."""
+        return cls(
+            opportunity_id=opportunity_id,
+            created=False,
+            **{f"previous_{name}": state[name] for name in DEAL_STATE},
+        )
+
+
+# A deal's values before a change that its history compares with the new ones.
+DEAL_STATE = ("closing_date", "amount", "currency", "amount_sgd", "phase", "outcome")
+
 
 def phase_change_records(
     opportunity_id: int,
