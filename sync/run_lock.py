@@ -44,17 +44,3 @@ def release() -> None:
             "AND pid = pg_backend_pid() AND granted AND classid = 0 AND objid = %s",
             [LOCK_KEY, LOCK_KEY],
         )
-
-
-def held_elsewhere() -> bool:
-    """Whether a live session other than this one holds the lock (for tests and probes)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # Advisory locks belong to a database: another database on the same server (a
-            # staging copy, another checkout's tests) holding its own is no concern here.
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND pid <> pg_backend_pid() AND granted AND classid = 0 AND objid = %s)",
-            [LOCK_KEY],
-        )
-        return bool(cursor.fetchone()[0])

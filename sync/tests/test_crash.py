@@ -16,9 +16,9 @@ from pytest_django import Settings
 
 from opportunities.models import Opportunity
 from pipeline_pulse.storage.database_url import database_url
-from sync import run_lock
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
+from sync.tests.locks import sync_lock_held_elsewhere
 from sync.tests.zoho_helpers import serve_zoho
 
 pytestmark = [
@@ -61,7 +61,7 @@ def test_a_killed_sync_is_abandoned_at_once_and_the_rerun_matches_zoho(
         assert orphan.status == SyncStatus.RUNNING  # the dead process could not say otherwise
         assert 0 < Opportunity.objects.count() < 3000
         # PostgreSQL ends the dead process's session, and its lock with it.
-        _wait_for(lambda: not run_lock.held_elsewhere(), seconds=10)
+        _wait_for(lambda: not sync_lock_held_elsewhere(), seconds=10)
 
         zoho.simulator.faults.latency_seconds = 0
         for name, value in zoho.simulator.environment(zoho.server.url).items():

@@ -17,6 +17,7 @@ from sync import run_lock
 from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, SyncStatus, SyncTrigger
 from sync.services import SyncAlreadyRunning, sync_run_start, zoho_sync
 from sync.tests.fakes import BASE_TIME, FakeDealSource, deal_record
+from sync.tests.locks import sync_lock_held_elsewhere
 from sync.zoho import ZohoAuthError
 from sync.zoho.records import DeletedDeal, MalformedDeal
 
@@ -172,7 +173,7 @@ def test_a_run_whose_session_ended_stops_blocking_at_once() -> None:
     assert run.status == SyncStatus.SUCCEEDED
     orphan.refresh_from_db()
     assert (orphan.status, orphan.error.split(":")[0]) == (SyncStatus.FAILED, "Abandoned")
-    assert not run_lock.held_elsewhere()
+    assert not sync_lock_held_elsewhere()
 
 
 def test_a_broken_connection_fails_the_run_with_the_error_recorded() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from opportunities.deal_fields import CRM_FIELDS
 from sync.zoho.field_map import FieldMap, FieldMapError, parse_field_map_setting
-from sync.zoho.parsing import format_zoho_datetime, parse_deal, parse_deleted
+from sync.zoho.parsing import DealParser, format_zoho_datetime, parse_deleted
 from sync.zoho.records import DealRecord, MalformedDeal
 
 FIELDS = FieldMap()
@@ -49,7 +49,7 @@ def zoho_deal(**overrides: Any) -> dict[str, Any]:
 
 
 def parse(**overrides: Any) -> DealRecord | MalformedDeal:
-    return parse_deal(zoho_deal(**overrides), field_map=FIELDS, home_currency="SGD")
+    return DealParser(field_map=FIELDS, home_currency="SGD").parse(zoho_deal(**overrides))
 
 
 def test_a_well_formed_deal_becomes_a_deal_record() -> None:
@@ -165,7 +165,7 @@ def test_every_problem_of_a_record_is_reported_at_once() -> None:
 
 
 def test_a_record_that_is_not_an_object_is_malformed() -> None:
-    deal = parse_deal(["not", "a", "deal"], field_map=FIELDS, home_currency="SGD")
+    deal = DealParser(field_map=FIELDS, home_currency="SGD").parse(["not", "a", "deal"])
 
     assert isinstance(deal, MalformedDeal)
     assert deal.zoho_id == ""
@@ -177,7 +177,7 @@ def test_org_specific_fields_follow_the_field_map() -> None:
     )
     raw = zoho_deal(Sales_Region="ASEAN", Kickoff="2026-03-01", Region="ignored")
 
-    deal = parse_deal(raw, field_map=field_map, home_currency="SGD")
+    deal = DealParser(field_map=field_map, home_currency="SGD").parse(raw)
 
     assert isinstance(deal, DealRecord)
     assert (deal.territory, deal.kickoff_on) == ("ASEAN", date(2026, 3, 1))

@@ -217,13 +217,6 @@ class DealParser:
         return DealRecord(zoho_id=zoho_id, **values)
 
 
-def parse_deal(
-    raw: object, *, field_map: FieldMap, home_currency: str
-) -> DealRecord | MalformedDeal:
-    """One record of Get Records → a DealRecord, or a MalformedDeal saying what is wrong."""
-    return DealParser(field_map=field_map, home_currency=home_currency).parse(raw)
-
-
 def _parser(field: DealField, home_currency: str) -> Callable[[str, object], Any]:
     """How one catalogued field is read from Zoho's JSON, by its kind."""
     kind = field.kind
