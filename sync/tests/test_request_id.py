@@ -171,7 +171,9 @@ def test_a_management_command_logs_json_lines_too() -> None:
     # Its last line is the command's own error message, printed rather than logged.
     *logged, error = result.stderr.splitlines()
     assert error.startswith("CommandError: Sync failed: Zoho CRM is not configured")
-    (line,) = [line for line in _json_lines("\n".join(logged)) if line["logger"] == "sync.services"]
+    (line,) = [
+        line for line in _json_lines("\n".join(logged)) if line["logger"] == "sync.services.runs"
+    ]
     assert line["level"] == "warning"
     assert line["event"].startswith("Zoho sync ")
     assert "ZOHO_CLIENT_ID" in line["event"]
