@@ -11,6 +11,7 @@ urlpatterns = [
     path("board/export.xlsx", export_views.board_export_xlsx, name="board_export_xlsx"),
     path("changes/", views.changes, name="changes"),
     path("deals/<int:pk>/", views.deal_detail, name="deal"),
+    path("deals/<int:pk>/history/", views.deal_history, name="deal_history"),
     path(
         "deals/<int:pk>/conflicts/<int:conflict_id>/",
         views.conflict_decide,

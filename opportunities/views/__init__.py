@@ -8,6 +8,14 @@ rep sees only their own deals and gets 404 for anyone else's.
 from opportunities.views.board import board
 from opportunities.views.changes import changes
 from opportunities.views.dashboard import dashboard
-from opportunities.views.deal import conflict_decide, deal_detail, refused_decide
+from opportunities.views.deal import conflict_decide, deal_detail, deal_history, refused_decide
 
-__all__ = ["board", "changes", "conflict_decide", "dashboard", "deal_detail", "refused_decide"]
+__all__ = [
+    "board",
+    "changes",
+    "conflict_decide",
+    "dashboard",
+    "deal_detail",
+    "deal_history",
+    "refused_decide",
+]

@@ -54,6 +54,7 @@ def all_routes() -> list[tuple[str, str, Any]]:
 ROUTES_WITH_ROWS = frozenset(
     {
         "deal",
+        "deal_history",
         "deal_conflict_decide",
         "deal_refused_decide",
         "api:opportunity-detail",
@@ -91,6 +92,7 @@ def rows_for_routes() -> dict[str, dict[str, int | str]]:
     )
     rows: dict[str, dict[str, int | str]] = {
         "deal": {"pk": deal.pk},
+        "deal_history": {"pk": deal.pk},
         "deal_conflict_decide": {"pk": deal.pk, "conflict_id": conflict.pk},
         "deal_refused_decide": {"pk": deal.pk, "field": "amount"},
         "api:opportunity-detail": {"pk": deal.pk},
