@@ -303,9 +303,7 @@ def parse_stage_metadata(body: object, *, stage_api_name: str) -> list[CrmStageR
             continue
         valid_probability = isinstance(probability, int) and 0 <= probability <= 100
         sequence = value.get("sequence_number")
-        valid_sequence = (
-            isinstance(sequence, int) and not isinstance(sequence, bool) and sequence >= 0
-        )
+        valid_sequence = type(sequence) is int and sequence >= 0
         stages.append(
             CrmStageRecord(
                 name=name.strip()[:MAX_TEXT_LENGTH],
