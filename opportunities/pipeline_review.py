@@ -16,10 +16,12 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django import forms
 from django.db.models import Case, CharField, Count, F, Max, Sum, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
+from currency.codes import is_iso_code
 from currency.conversion import SgdConverter
 from opportunities.models import (
     NOT_CONVERTED,
@@ -39,6 +41,7 @@ from pipeline_pulse.dates import (
     LATEST_BUSINESS_DATE,
     quarter_bounds,
     start_of_day,
+    validate_business_date,
 )
 
 ZERO = Decimal("0.00")
@@ -606,6 +609,8 @@ def deals_of(deal_ids: Iterable[int]) -> dict[int, Any]:
 
 __all__ = [
     "CATEGORY_ORDER",
+    "REVIEW_PARAMS",
+    "ReviewForm",
     "STEPS",
     "STEP_LABELS",
     "Forecast",
@@ -624,3 +629,72 @@ __all__ = [
     "waterfall",
     "with_forecast_category",
 ]
+
+
+# --- Parameters ----------------------------------------------------------------------------------
+
+# The review's own parameters; every other one is a board filter (DealFilter).
+REVIEW_PARAMS = ("quarter", "start", "end", "step", "currency", "percent", "page")
+
+
+class ReviewForm(forms.Form):
+    """The review's query string, for pages, exports and the API alike (errors name the
+    parameter). Defaults: this quarter; the waterfall from the quarter's first day (or today,
+    for a quarter still to come) to today."""
+
+    quarter = forms.CharField(required=False, max_length=16)
+    start = forms.DateField(required=False, validators=[validate_business_date])
+    end = forms.DateField(required=False, validators=[validate_business_date])
+    step = forms.ChoiceField(required=False, choices=[(s, s) for s in (*STEPS, "unexplained")])
+    currency = forms.CharField(required=False, max_length=3)
+    percent = forms.DecimalField(
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("-99.99"),
+        max_value=MAX_WHATIF_PERCENT,
+    )
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_quarter(self) -> tuple[date, date]:
+        text = self.cleaned_data.get("quarter") or ""
+        if not text.strip():
+            return quarter_bounds(self.today)
+        try:
+            return parse_quarter(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+    def clean_currency(self) -> str:
+        code = (self.cleaned_data.get("currency") or "").strip().upper()
+        if code and not is_iso_code(code):
+            raise forms.ValidationError("Not an ISO 4217 currency code.", code="invalid")
+        if code == "SGD":
+            raise forms.ValidationError(
+                "SGD is the currency everything is shown in; choose another.", code="invalid"
+            )
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        quarter = cleaned.get("quarter")
+        if quarter is None:
+            return cleaned
+        if not cleaned.get("start") and "start" not in self.errors:
+            cleaned["start"] = min(quarter[0], self.today)
+        if not cleaned.get("end") and "end" not in self.errors:
+            cleaned["end"] = self.today
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if end and end > self.today:
+            self.add_error("end", "The end cannot be after today: there is no history yet.")
+        elif start and end and end < start:
+            self.add_error("end", "The end is before the start.")
+        currency, percent = cleaned.get("currency"), cleaned.get("percent")
+        if currency and percent is None and "percent" not in self.errors:
+            self.add_error("percent", "Say by how many percent the rate moves, e.g. -5.")
+        if percent is not None and not currency and "currency" not in self.errors:
+            self.add_error("currency", "Choose the currency whose rate moves.")
+        return cleaned
