@@ -610,11 +610,11 @@ def deals_of(deal_ids: Iterable[int]) -> dict[int, Any]:
 __all__ = [
     "CATEGORY_ORDER",
     "REVIEW_PARAMS",
-    "ReviewForm",
     "STEPS",
     "STEP_LABELS",
     "Forecast",
     "ForecastRow",
+    "ReviewForm",
     "Waterfall",
     "WhatIf",
     "category_by_probability",

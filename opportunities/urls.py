@@ -13,13 +13,9 @@ urlpatterns = [
     path("changes/", views.changes, name="changes"),
     path("forecast/", views.forecast_page, name="forecast"),
     path("forecast/export.csv", pipeline_review.forecast_export_csv, name="forecast_export_csv"),
-    path(
-        "forecast/export.xlsx", pipeline_review.forecast_export_xlsx, name="forecast_export_xlsx"
-    ),
+    path("forecast/export.xlsx", pipeline_review.forecast_export_xlsx, name="forecast_export_xlsx"),
     path("waterfall/", views.waterfall_page, name="waterfall"),
-    path(
-        "waterfall/export.csv", pipeline_review.waterfall_export_csv, name="waterfall_export_csv"
-    ),
+    path("waterfall/export.csv", pipeline_review.waterfall_export_csv, name="waterfall_export_csv"),
     path(
         "waterfall/export.xlsx",
         pipeline_review.waterfall_export_xlsx,

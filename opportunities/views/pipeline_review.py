@@ -82,11 +82,20 @@ def read_review(request: Any, *, include_deleted: bool = False) -> tuple[Review,
     return review, filtered
 
 
+def _filter_fields(review: Review) -> list[tuple[str, str]]:
+    """The board filters in force, as hidden fields: a form that changes the quarter keeps
+    them."""
+    params = review.filter_params
+    return [(key, value) for key in params for value in params.getlist(key)]
+
+
 # --- Forecast ------------------------------------------------------------------------------------
 
 
 def _cell_url(review: Review, quarter: tuple[date, date], category: str, **more: str) -> str:
-    params: dict[str, Any] = {key: review.filter_params.getlist(key) for key in review.filter_params}
+    params: dict[str, Any] = {
+        key: review.filter_params.getlist(key) for key in review.filter_params
+    }
     params.update(
         closing="custom",
         closing_from=quarter[0].isoformat(),
@@ -128,10 +137,12 @@ def _quarter_choices(today: date, chosen: tuple[date, date]) -> list[tuple[str, 
 def _forecast_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     today = timezone.localdate()
     review, deals = read_review(request)
-    context: dict[str, Any] = {"form": review.form, "errors": review.errors}
-    currencies = sorted(
-        deals_visible_to(request.user).open().currencies() - {"SGD", ""}
-    )
+    context: dict[str, Any] = {
+        "form": review.form,
+        "errors": review.errors,
+        "filter_fields": _filter_fields(review),
+    }
+    currencies = sorted(deals_visible_to(request.user).open().currencies() - {"SGD", ""})
     context["currencies"] = currencies
     if deals is None:
         context["quarter_choices"] = _quarter_choices(today, (today, today))
@@ -216,7 +227,11 @@ ZERO_AMOUNT = Decimal("0.00")
 def _waterfall_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     today = timezone.localdate()
     review, deals = read_review(request, include_deleted=True)
-    context: dict[str, Any] = {"form": review.form, "errors": review.errors}
+    context: dict[str, Any] = {
+        "form": review.form,
+        "errors": review.errors,
+        "filter_fields": _filter_fields(review),
+    }
     if deals is None:
         context["quarter_choices"] = _quarter_choices(today, (today, today))
         return context, 400
