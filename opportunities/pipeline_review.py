@@ -634,7 +634,8 @@ __all__ = [
 # --- Parameters ----------------------------------------------------------------------------------
 
 # The review's own parameters; every other one is a board filter (DealFilter).
-REVIEW_PARAMS = ("quarter", "start", "end", "step", "currency", "percent", "page")
+# (The what-if's are fx_currency and fx_percent: `currency` is the board's currency filter.)
+REVIEW_PARAMS = ("quarter", "start", "end", "step", "fx_currency", "fx_percent", "page")
 
 
 class ReviewForm(forms.Form):
@@ -646,8 +647,8 @@ class ReviewForm(forms.Form):
     start = forms.DateField(required=False, validators=[validate_business_date])
     end = forms.DateField(required=False, validators=[validate_business_date])
     step = forms.ChoiceField(required=False, choices=[(s, s) for s in (*STEPS, "unexplained")])
-    currency = forms.CharField(required=False, max_length=3)
-    percent = forms.DecimalField(
+    fx_currency = forms.CharField(required=False, max_length=3)
+    fx_percent = forms.DecimalField(
         required=False,
         max_digits=5,
         decimal_places=2,
@@ -668,8 +669,8 @@ class ReviewForm(forms.Form):
         except ValueError as exc:
             raise forms.ValidationError(str(exc), code="invalid") from None
 
-    def clean_currency(self) -> str:
-        code = (self.cleaned_data.get("currency") or "").strip().upper()
+    def clean_fx_currency(self) -> str:
+        code = (self.cleaned_data.get("fx_currency") or "").strip().upper()
         if code and not is_iso_code(code):
             raise forms.ValidationError("Not an ISO 4217 currency code.", code="invalid")
         if code == "SGD":
@@ -692,9 +693,9 @@ class ReviewForm(forms.Form):
             self.add_error("end", "The end cannot be after today: there is no history yet.")
         elif start and end and end < start:
             self.add_error("end", "The end is before the start.")
-        currency, percent = cleaned.get("currency"), cleaned.get("percent")
-        if currency and percent is None and "percent" not in self.errors:
-            self.add_error("percent", "Say by how many percent the rate moves, e.g. -5.")
-        if percent is not None and not currency and "currency" not in self.errors:
-            self.add_error("currency", "Choose the currency whose rate moves.")
+        currency, percent = cleaned.get("fx_currency"), cleaned.get("fx_percent")
+        if currency and percent is None and "fx_percent" not in self.errors:
+            self.add_error("fx_percent", "Say by how many percent the rate moves, e.g. -5.")
+        if percent is not None and not currency and "fx_currency" not in self.errors:
+            self.add_error("fx_currency", "Choose the currency whose rate moves.")
         return cleaned

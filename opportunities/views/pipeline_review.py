@@ -163,8 +163,8 @@ def _forecast_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         filtered=bool(review.filter_params),
         export_query=request.GET.urlencode(),
     )
-    currency = review.form.cleaned_data.get("currency")
-    percent = review.form.cleaned_data.get("percent")
+    currency = review.form.cleaned_data.get("fx_currency")
+    percent = review.form.cleaned_data.get("fx_percent")
     if currency and percent is not None:
         context["what_if"] = fx_what_if(
             deals, quarter, currency=currency, percent=percent, converter=sgd_converter()
