@@ -334,6 +334,8 @@ class Waterfall:
     unexplained_sgd: Decimal = ZERO
     history_start: datetime | None = None
     starts_at_first_sync: bool = False
+    # The whole period is before the first sync: history has nothing to say about it.
+    ends_before_history: bool = False
 
     @property
     def has_history(self) -> bool:
@@ -390,6 +392,7 @@ def waterfall(
         # The state after the first sync: its moves are before the start.
         begin = first_sync_end + timedelta(microseconds=1)
     if finish <= begin:
+        result.ends_before_history = True
         return result
     fields = ("opportunity_id", "status_after", "closing_after", "sgd_after")
     states: dict[int, LedgerState] = {

@@ -82,6 +82,9 @@ class WaterfallSerializer(serializers.Serializer[Any]):
     end_open_sgd = _money()
     history_start = serializers.DateTimeField(allow_null=True)
     starts_at_first_sync = serializers.BooleanField()
+    ends_before_history = serializers.BooleanField(
+        help_text="The whole period is before the first sync: history cannot say anything."
+    )
 
 
 def _categories(row: ForecastRow) -> dict[str, Any]:
@@ -122,6 +125,7 @@ def waterfall_body(result: Waterfall) -> dict[str, Any]:
         "end_open_sgd": result.end_open_sgd,
         "history_start": result.history_start,
         "starts_at_first_sync": result.starts_at_first_sync,
+        "ends_before_history": result.ends_before_history,
     }
 
 

@@ -169,6 +169,7 @@ def test_waterfall_shape_and_steps_add_up(
         "end_open_sgd",
         "history_start",
         "starts_at_first_sync",
+        "ends_before_history",
     }
     assert (body["quarter"], body["start"], body["end"]) == ("2026Q4", "2026-10-05", "2026-11-25")
     assert body["start_open_sgd"] == "10130.00"
