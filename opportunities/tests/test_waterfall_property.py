@@ -11,7 +11,7 @@ left unexplained: every writer recorded its move.
 from __future__ import annotations
 
 import bisect
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -20,15 +20,10 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from currency.client import UsdRates
-from currency.services import fx_rates_store
 from opportunities.models import Opportunity
 from opportunities.pipeline_review import STEPS, waterfall
+from opportunities.tests.history_org import synced_org_with_history
 from pipeline_pulse.dates import quarter_bounds, start_of_day
-from simulator.clock import SimulatorClock
-from sync.models import SyncKind, SyncStatus, SyncTrigger
-from sync.services import zoho_sync
-from sync.tests.zoho_helpers import serve_zoho
 
 SGT = ZoneInfo("Asia/Singapore")
 FIRST_SYNC = datetime(2026, 10, 1, 10, 0, tzinfo=SGT)
@@ -51,57 +46,10 @@ def _open_by_quarter() -> dict[tuple[date, date], Decimal]:
 
 @pytest.mark.django_db
 def test_the_waterfall_reconciles_for_random_periods_of_a_synced_org() -> None:
-    notes: list[tuple[datetime, dict[tuple[date, date], Decimal]]] = []
     with time_machine.travel(FIRST_SYNC, tick=True) as clock:
-        fx_rates_store(
-            rates=UsdRates(
-                as_of=datetime(2026, 9, 30, tzinfo=UTC),
-                units_per_usd={
-                    "SGD": Decimal("1.3"),
-                    "USD": Decimal("1"),
-                    "EUR": Decimal("0.92"),
-                    "MYR": Decimal("4.4"),
-                    "AUD": Decimal("1.5"),
-                    "GBP": Decimal("0.79"),
-                    "JPY": Decimal("150"),
-                    "INR": Decimal("83"),
-                    "IDR": Decimal("15500"),
-                    "THB": Decimal("35"),
-                    "PHP": Decimal("56"),
-                    "VND": Decimal("24500"),
-                    "HKD": Decimal("7.8"),
-                    "CNY": Decimal("7.2"),
-                },
-                missing=(),
-            )
+        notes = synced_org_with_history(
+            clock, first_sync=FIRST_SYNC, days=DAYS, deals=160, note=_open_by_quarter
         )
-        zoho_clock = SimulatorClock(FIRST_SYNC.astimezone(UTC) - timedelta(minutes=30))
-        with serve_zoho(
-            deals=160, clock=zoho_clock, activity=True, activity_every=timedelta(hours=8)
-        ) as zoho:
-
-            def sync(kind: str) -> None:
-                run = zoho_sync(kind=kind, trigger=SyncTrigger.COMMAND, source=zoho.client())
-                assert run.status == SyncStatus.SUCCEEDED, run.error
-
-            sync(SyncKind.FULL)
-            notes.append((datetime.now(tz=UTC), _open_by_quarter()))
-            for day in range(1, DAYS):
-                clock.move_to(FIRST_SYNC + timedelta(days=day))
-                zoho.simulator.clock.advance(timedelta(days=1))
-                if day % 6 == 0:
-                    ids = [deal["id"] for deal in zoho.simulator.deals()]
-                    zoho.simulator.delete_deals(ids[day : day + 2])
-                if day % 5 == 0:
-                    fx_rates_store(
-                        rates=UsdRates(
-                            as_of=datetime.now(tz=UTC) - timedelta(hours=1),
-                            units_per_usd={"SGD": Decimal("1.3") + Decimal(day) / 1000},
-                            missing=(),
-                        )
-                    )
-                sync(SyncKind.INCREMENTAL)
-                notes.append((datetime.now(tz=UTC), _open_by_quarter()))
         last_day = (FIRST_SYNC + timedelta(days=DAYS - 1)).date()
         clock.move_to(FIRST_SYNC + timedelta(days=DAYS - 1, hours=5))
         times = [moment for moment, _ in notes]
