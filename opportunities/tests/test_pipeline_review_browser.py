@@ -40,9 +40,12 @@ def _no_page_scroll(page: Page) -> None:
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     wide = page.evaluate(
-        """() => [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)"""
+        """() => {
+            const edge = document.documentElement.clientWidth + 1;
+            return [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > edge)
+                .slice(0, 5).map(e => `${e.tagName}.${e.className}`);
+        }"""
     )
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px: {wide}"
 
