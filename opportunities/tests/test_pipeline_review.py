@@ -3,20 +3,26 @@ what-if, each checked against figures worked out here from the deals the test ma
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from currency.client import UsdRates
 from currency.conversion import sgd_converter
 from currency.services import fx_rates_store
 from currency.tests.factories import ExchangeRateFactory
+from opportunities.exports_xlsx import XLSX_CONTENT_TYPE
 from opportunities.models import CrmStage, ForecastType, Opportunity, PipelineMove, StageMapping
 from opportunities.pipeline_review import (
     ReviewForm,
@@ -447,3 +453,85 @@ def test_forecast_page_shows_the_what_if(rates: None, manager_client: Client) ->
     assert "What if USD moved +10%" in page
     assert "S$1,430.00" in page
     assert "S$130.00" in page
+
+
+# --- Query counts and downloads ------------------------------------------------------------------
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_pages_queries_do_not_grow_with_the_deals(
+    history: dict[str, Any], manager_client: Client
+) -> None:
+    urls = ("/forecast/?fx_currency=USD&fx_percent=3", "/waterfall/?start=2026-10-03&step=won")
+    for url in urls:  # the first request fills the caches (rates, freshness, session)
+        _queries(manager_client, url)
+    before = [_queries(manager_client, url) for url in urls]
+    for index in range(12):
+        sync_new(
+            name=f"More {index}",
+            amount=Decimal(100 + index),
+            currency="USD",
+            owner=CrmUserFactory.create(),
+            territory=f"T{index}",
+            closing_date=date(2026, 11, 1 + index),
+        )
+    Opportunity.objects.filter(name="More 3").update(outcome="won")
+    assert [_queries(manager_client, url) for url in urls] == before
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_forecast_downloads_match_the_page_and_cannot_run_formulas(
+    rates: None, manager_client: Client
+) -> None:
+    sync_new(
+        owner=CrmUserFactory.create(name="=HYPERLINK(1)"),
+        territory="+SG",
+        probability=90,
+        amount=Decimal("1234.50"),
+        closing_date=date(2026, 11, 1),
+    )
+    response = manager_client.get("/forecast/export.csv?quarter=2026Q4")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="pipeline-pulse-forecast-2026Q4.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["group", "name", "closed_sgd", "commit_sgd"]
+    assert rows[1][:4] == ["Total 2026Q4", "All deals", "0.00", "1234.50"]
+    assert rows[2][:4] == ["Owner", "'=HYPERLINK(1)", "0.00", "1234.50"]
+    assert rows[3][:4] == ["Territory", "'+SG", "0.00", "1234.50"]
+    workbook = manager_client.get("/forecast/export.xlsx?quarter=2026Q4")
+    assert workbook["Content-Type"] == XLSX_CONTENT_TYPE
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).active
+    assert sheet is not None
+    assert sheet["D2"].value == 1234.5
+    assert sheet["B3"].value == "=HYPERLINK(1)"
+    assert sheet["B3"].data_type == "s"  # text, never a formula
+    bad = manager_client.get("/forecast/export.csv?quarter=soon")
+    assert bad.status_code == 400
+    assert "quarter" in bad.content.decode()
+
+
+def test_waterfall_downloads_list_steps_then_deals(
+    history: dict[str, Any], manager_client: Client
+) -> None:
+    response = manager_client.get("/waterfall/export.csv?quarter=2026Q4&start=2026-10-03")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    steps = {row[0]: row[1] for row in rows[1:13] if not row[3]}
+    assert steps["Moved out of the quarter"] == "-2000.00"
+    assert steps["Open at the end"] == str(
+        waterfall(Opportunity.objects.all(), Q4, date(2026, 10, 3), date(2026, 10, 20)).end_open_sgd
+    )
+    slips = history["Slips"]
+    assert ["Moved out of the quarter", "-2000.00", "", slips.zoho_id, "Slips"] in rows
+    workbook = manager_client.get("/waterfall/export.xlsx?quarter=2026Q4&start=2026-10-03")
+    assert workbook.status_code == 200
+    assert workbook["Content-Disposition"].endswith('2026Q4-2026-10-03-2026-10-20.xlsx"')
