@@ -540,6 +540,12 @@ class WhatIf:
     deals_moved: int
     not_converted: int
 
+    @property
+    def percent_text(self) -> str:
+        """+10, -7.5: the move as people write it."""
+        text = format(self.percent.normalize(), "f")
+        return text if self.percent < 0 else f"+{text}"
+
 
 def fx_what_if(
     deals: OpportunityQuerySet,

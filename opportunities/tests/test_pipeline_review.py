@@ -437,6 +437,7 @@ def test_fx_what_if_moves_only_the_currency_exactly(rates: None) -> None:
     assert result.categories["commit"].difference == moved("1000.00") - big
     assert result.categories["best_case"].difference == 0
     assert result.deals_moved == 2
+    assert result.percent_text == "-7.5"
     # Nothing stored.
     stored = sorted(deal.amount_sgd or Decimal(0) for deal in Opportunity.objects.all())
     assert stored == sorted([big, small, Decimal("500.00"), _sgd("100.00", "1")])
