@@ -244,6 +244,8 @@ def _pages() -> list[Page]:
             ["/board/?health=danger&phase=3&sort=-amount_sgd"],
         ),
         Page('board, search ("changi")', ["/board/?q=changi"]),
+        Page("forecast, this quarter", ["/forecast/"]),
+        Page("waterfall, this quarter", ["/waterfall/"]),
         Page("deal page", [f"/deals/{pk}/" for pk in ids]),
         Page(
             f"deal page, {HISTORY_CHANGES} changes (not judged)",

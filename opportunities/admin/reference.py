@@ -67,9 +67,9 @@ def _rederived_message(result: RederiveResult) -> str:
 class StageMappingAdmin(AuditedModelAdmin):
     """Edits go through the services, so the deals of a changed stage are placed again."""
 
-    list_display = ("stage", "phase", "outcome", "updated_at", "updated_by")
-    list_editable = ("phase", "outcome")
-    list_filter = ("phase", "outcome")
+    list_display = ("stage", "phase", "outcome", "forecast_category", "updated_at", "updated_by")
+    list_editable = ("phase", "outcome", "forecast_category")
+    list_filter = ("phase", "outcome", "forecast_category")
     search_fields = ("stage",)
     change_list_template = "admin/opportunities/stagemapping/change_list.html"
 
@@ -132,8 +132,15 @@ class StageMappingAdmin(AuditedModelAdmin):
 class CrmStageAdmin(ReadOnlyModelAdmin):
     """The CRM's own stage list, read at each sync: it decides unmapped stages' outcome."""
 
-    list_display = ("name", "forecast_type", "probability", "updated_at")
-    list_filter = ("forecast_type",)
+    list_display = (
+        "name",
+        "sequence_number",
+        "forecast_type",
+        "forecast_category",
+        "probability",
+        "updated_at",
+    )
+    list_filter = ("forecast_type", "forecast_category")
     search_fields = ("name",)
 
 

@@ -1,4 +1,4 @@
-"""The deal screens: dashboard, health board, what changed and the deal page.
+"""The deal screens: dashboard, health board, what changed, pipeline review and the deal page.
 
 One view per page; an HTMX request gets the page's named partial, any other the whole page
 (pipeline_pulse.web.fragments.render_page). Every view reads through opportunities.access, so a
@@ -9,6 +9,7 @@ from opportunities.views.board import board
 from opportunities.views.changes import changes
 from opportunities.views.dashboard import dashboard
 from opportunities.views.deal import conflict_decide, deal_detail, deal_history, refused_decide
+from opportunities.views.pipeline_review import forecast_page, waterfall_page
 
 __all__ = [
     "board",
@@ -17,5 +18,7 @@ __all__ = [
     "dashboard",
     "deal_detail",
     "deal_history",
+    "forecast_page",
     "refused_decide",
+    "waterfall_page",
 ]
