@@ -21,6 +21,7 @@ from opportunities.models.deals import (
     OpportunityQuerySet,
 )
 from opportunities.models.history import ChangeEvent, ChangeEventQuerySet, PhaseTransition
+from opportunities.models.signup import SignUpDomain, SignUpRole
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
 from opportunities.models.thresholds import HealthThresholds
@@ -48,6 +49,8 @@ __all__ = [
     "Phase",
     "PhaseTransition",
     "PipelineSnapshot",
+    "SignUpDomain",
+    "SignUpRole",
     "SnapshotDimension",
     "SnapshotSource",
     "StageMapping",
