@@ -105,6 +105,4 @@ def zoho_signin_callback(request: HttpRequest) -> HttpResponse:
         logger.info("zoho_signin_refused", extra={"zuid": identity.zuid})
         return _refused(request, str(refusal))
     login(request, user, backend=BACKEND)  # type: ignore[arg-type]
-    return HttpResponseRedirect(
-        str(pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL))
-    )
+    return HttpResponseRedirect(_safe_next(request, str(pending.get("next") or "")))

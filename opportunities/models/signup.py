@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -11,6 +13,7 @@ from pipeline_pulse.models import AuditedModel
 _DOMAIN = RegexValidator(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
     "Enter a domain such as example.com, without @ or spaces.",
+    flags=re.IGNORECASE,
 )
 
 

@@ -77,6 +77,7 @@ def role_groups_sync(apps: Apps) -> None:
 
 def sign_up_domain_save(*, entry: SignUpDomain, user: object) -> SignUpDomain:
     """Save an Admin's sign-up domain (created or changed), recording who did it."""
+    entry.domain = entry.domain.strip().lower()
     entry.updated_by = acting_user(user, required=True)  # type: ignore[arg-type]
     if entry.pk is None:
         entry.created_by = entry.updated_by
