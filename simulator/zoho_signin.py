@@ -198,6 +198,7 @@ def _page(title: str, body: str, *, status: int = 200) -> Response:
     document = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
         f"<title>{html.escape(title)}</title></head>"
         '<body style="font-family:sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem">'
         f"<h1>{html.escape(title)}</h1>{body}</body></html>"

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from pipeline_pulse.web.login import login_page_context
+from pipeline_pulse.web.login import allow_zoho_form_action, login_page_context
 
 
 def login_lockout_response(
@@ -34,4 +34,4 @@ def login_lockout_response(
     }
     response = render(request, "registration/login.html", context, status=429)
     response["Retry-After"] = str(minutes * 60)
-    return response
+    return allow_zoho_form_action(response)
