@@ -74,7 +74,7 @@ def test_a_zoho_user_without_a_login_sees_why_on_the_login_page(
     page.get_by_role("button", name="Sign in with Zoho").click()
     page.get_by_role("button", name="Sam Guest").click()
 
-    expect(page.locator(".messages")).to_contain_text(
+    expect(page.get_by_role("alert")).to_contain_text(
         "No Pipeline Pulse login has the e-mail address sam.guest@partner.example.net"
     )
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
