@@ -114,7 +114,8 @@ def test_an_unverified_zoho_address_is_refused_with_a_message(
 ) -> None:
     simulator, _ = zoho
     unverified = simulator.sign_in.person(email="new.starter@pulse-demo.example.com")
-    assert unverified is not None and not unverified.email_verified
+    assert unverified is not None
+    assert not unverified.email_verified
     UserFactory.create(username="newbie", email=unverified.email, role=Role.REP)
 
     client.get(_consent(client, zuid=unverified.zuid))
