@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from opportunities.models import SignUpDomain, SignUpRole
 from opportunities.roles import Role, role_of
@@ -105,3 +106,19 @@ def test_a_domain_must_look_like_one() -> None:
         with pytest.raises(ValidationError):
             sign_up_domain_save(entry=SignUpDomain(domain=bad), user=admin)
     assert not SignUpDomain.objects.exists()
+
+
+def test_an_admin_allows_a_domain_in_the_admin(admin_client_: Client) -> None:
+    response = admin_client_.post(
+        "/admin/opportunities/signupdomain/add/", {"domain": "Example.COM", "role": "Rep"}
+    )
+    assert response.status_code == 302
+    entry = SignUpDomain.objects.get()
+    assert (entry.domain, entry.role) == ("example.com", "Rep")
+    assert entry.created_by == entry.updated_by == admin_client_.user  # type: ignore[attr-defined]
+
+    refused = admin_client_.post(
+        "/admin/opportunities/signupdomain/add/", {"domain": "@example.com", "role": "Admin"}
+    )
+    assert refused.status_code == 200
+    assert SignUpDomain.objects.count() == 1
