@@ -105,6 +105,7 @@ class ZohoSimulator(SimulatedApi):
         self.sign_in = ZohoSignIn(clock=self.clock, oauth=self.oauth)
         self.tokens.redeem_sign_in = lambda code, uri: self.sign_in.redeem(code, redirect_uri=uri)
         self.tokens.is_sign_in_code = self.sign_in.is_sign_in_code
+        self.tokens.id_token_for = self.sign_in.id_token
         self.router.add("GET", "/oauth/v2/auth", self.sign_in.authorize_page)
         self.router.add("POST", "/oauth/v2/auth", self.sign_in.authorize_decision)
         self.router.add("GET", "/oauth/v2/userinfo", self.get_user_info)

@@ -58,6 +58,8 @@ class TokenBook:
         self._subjects: dict[str, str] = {}  # sign-in access token -> the person's ZUID
         # (code, redirect_uri) -> the ZUID of a browser sign-in's code, or None.
         self.redeem_sign_in: Callable[[str, str], str | None] | None = None
+        # (ZUID, issuer URL) -> the id_token returned with a sign-in's access token.
+        self.id_token_for: Callable[[str, str], str] | None = None
         self.is_sign_in_code: Callable[[str], bool] = lambda code: False
 
     def is_valid(self, token: str | None) -> bool:
@@ -98,7 +100,14 @@ class TokenBook:
                 zuid = self.redeem_sign_in(code, request.arg("redirect_uri") or "")
                 if zuid is None:
                     return Response.json({"error": "invalid_code"})
-                return self._mint(request, include_refresh_token=False, subject=zuid)
+                issuer = f"http://{request.header('host') or '127.0.0.1'}"
+                id_token = self.id_token_for(zuid, issuer) if self.id_token_for else None
+                return self._mint(
+                    request,
+                    include_refresh_token=False,
+                    subject=zuid,
+                    extra={"id_token": id_token} if id_token else None,
+                )
             with self._lock:
                 known = code in oauth.grant_codes
                 oauth.grant_codes.discard(code)  # a grant code works once
@@ -108,7 +117,12 @@ class TokenBook:
         return Response.json({"error": "unsupported_grant_type"})
 
     def _mint(
-        self, request: Request, *, include_refresh_token: bool, subject: str | None = None
+        self,
+        request: Request,
+        *,
+        include_refresh_token: bool,
+        subject: str | None = None,
+        extra: dict[str, object] | None = None,
     ) -> Response:
         now = self.clock.now()
         with self._lock:
@@ -140,4 +154,5 @@ class TokenBook:
         }
         if include_refresh_token:
             body["refresh_token"] = self.oauth.refresh_token
+        body.update(extra or {})
         return Response.json(body)

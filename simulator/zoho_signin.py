@@ -5,12 +5,15 @@ browser back to `redirect_uri` with a one-time `code` and the `state`, as Zoho d
 consent ("Deny" sends `error=access_denied`). The token endpoint (simulator.zoho_oauth)
 exchanges the code for an access token when the same `redirect_uri` comes with it, and
 `GET /oauth/v2/userinfo` answers with that person's OpenID Connect claims: `sub`, `email`,
-`email_verified`, `name`, `given_name`, `family_name`.
+`email_verified`, `name`, `given_name`, `family_name`. The token answer carries the same
+claims in an `id_token` (its signature is a placeholder: the simulator has no keys).
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import secrets
 import threading
 from dataclasses import dataclass
@@ -83,6 +86,10 @@ class ZohoSignIn:
         self.people = people if people is not None else org_people()
         self._grants: dict[str, SignInGrant] = {}
         self._lock = threading.Lock()
+        # Off: user info leaves out email_verified, which then only the id_token carries.
+        self.userinfo_has_email_verified = True
+        # The audience written into id_tokens; None: the client the code was issued to.
+        self.id_token_audience: str | None = None
 
     def person(self, *, zuid: str = "", email: str = "") -> ZohoPerson | None:
         for person in self.people:
@@ -175,6 +182,23 @@ class ZohoSignIn:
             return "The scope must include email."
         return None
 
+    def id_token(self, zuid: str, issuer: str) -> str:
+        """The id_token of a sign-in: header.payload.signature, base64url, as Zoho's."""
+        person = self.person(zuid=zuid)
+        now = int(self.clock.now().timestamp())
+        claims = {
+            "iss": issuer,
+            "aud": self.id_token_audience or self.oauth.client_id,
+            "iat": now,
+            "exp": now + 3600,
+            **(person.claims() if person else {"sub": zuid}),
+        }
+        header = {"kid": "simulator", "typ": "JWT", "alg": "RS256"}
+        return ".".join(
+            _b64(part)
+            for part in (json.dumps(header).encode(), json.dumps(claims).encode(), b"unsigned")
+        )
+
     # --- user info ---------------------------------------------------------------------------
 
     def user_info(self, request: Request, *, zuid: str | None) -> Response:
@@ -186,7 +210,14 @@ class ZohoSignIn:
                 status=401,
                 **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
-        return Response.json(person.claims())
+        claims = person.claims()
+        if not self.userinfo_has_email_verified:
+            claims.pop("email_verified")
+        return Response.json(claims)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _redirect(uri: str, params: dict[str, str]) -> Response:

@@ -175,3 +175,28 @@ def test_an_open_redirect_in_next_is_ignored(client: Client, zoho: object) -> No
     UserFactory.create(username="aisha", email=AISHA.email, role=Role.REP)
     response = client.get(_consent(client, zuid=AISHA.zuid, next_url="https://evil.example/"))
     assert response["Location"] == "/"
+
+
+def test_the_id_token_vouches_for_the_address_when_user_info_leaves_it_out(
+    client: Client, zoho: tuple[ZohoSimulator, SimulatorServer]
+) -> None:
+    simulator, _ = zoho
+    simulator.sign_in.userinfo_has_email_verified = False
+    rep = UserFactory.create(username="aisha", email=AISHA.email, role=Role.REP)
+
+    client.get(_consent(client, zuid=AISHA.zuid))
+
+    assert client.get("/").context["user"] == rep
+
+
+def test_an_id_token_issued_to_another_client_is_refused(
+    client: Client, zoho: tuple[ZohoSimulator, SimulatorServer]
+) -> None:
+    simulator, _ = zoho
+    simulator.sign_in.id_token_audience = "1000.SOMEONEELSE"
+    UserFactory.create(username="aisha", email=AISHA.email, role=Role.REP)
+
+    client.get(_consent(client, zuid=AISHA.zuid))
+
+    assert "Zoho did not accept the sign-in" in _messages(client)
+    assert "_auth_user_id" not in client.session

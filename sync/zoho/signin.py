@@ -3,13 +3,18 @@
 Three calls, all to ZOHO_ACCOUNTS_URL (the org's data centre): the browser is sent to
 `/oauth/v2/auth` (scope `openid email profile`), the code it brings back is exchanged at
 `/oauth/v2/token`, and the access token reads the person's OpenID Connect claims at
-`/oauth/v2/userinfo`. Reading the claims from Zoho over TLS with the token just issued is
-what makes them trustworthy; the id_token the token endpoint also returns is not needed.
-A person is waiting in the browser: no retries, short timeouts.
+`/oauth/v2/userinfo`. The token answer's `id_token` carries the same claims; it came straight
+from Zoho's token endpoint over TLS, so (as OpenID Connect allows for that case) its
+signature is not checked, but its audience must be this client and its subject the user
+info's. User info wins; the id_token fills what it leaves out (`email_verified`, in
+particular). A person is waiting in the browser: no retries, short timeouts.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -80,7 +85,32 @@ def identity_for_code(*, code: str, redirect_uri: str) -> ZohoIdentity:
             # Zoho answers bad codes and clients with HTTP 200 and {"error": ...}.
             raise ZohoAuthError(f"Zoho refused the sign-in code: {error}")
         raise ZohoBadResponseError("Zoho's token answer has no access_token")
-    return _user_info(access_token)
+    id_claims = _id_token_claims(token.get("id_token"))
+    info = _user_info(access_token)
+    if id_claims and str(id_claims.get("sub")) != str(info.get("sub")):
+        raise ZohoBadResponseError("Zoho's id_token and user info name different people")
+    return _identity({**id_claims, **{k: v for k, v in info.items() if v is not None}})
+
+
+def _id_token_claims(id_token: object) -> dict[str, Any]:
+    """The payload of the token answer's id_token ({} without one), issued for this client."""
+    if id_token is None:
+        return {}
+    parts = id_token.split(".") if isinstance(id_token, str) else []
+    if len(parts) != 3:
+        raise ZohoBadResponseError("Zoho's id_token is not a JWT")
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (binascii.Error, ValueError):
+        raise ZohoBadResponseError("Zoho's id_token payload is unreadable") from None
+    if not isinstance(claims, dict):
+        raise ZohoBadResponseError("Zoho's id_token payload is not an object")
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if settings.ZOHO_LOGIN_CLIENT_ID not in audiences:
+        raise ZohoAuthError("Zoho's id_token was issued to another client")
+    return claims
 
 
 def _post_token(form: dict[str, str]) -> dict[str, Any]:
@@ -99,7 +129,7 @@ def _post_token(form: dict[str, str]) -> dict[str, Any]:
     return _json_object(response)
 
 
-def _user_info(access_token: str) -> ZohoIdentity:
+def _user_info(access_token: str) -> dict[str, Any]:
     try:
         response = requests.get(
             f"{_accounts_url()}/oauth/v2/userinfo",
@@ -114,7 +144,10 @@ def _user_info(access_token: str) -> ZohoIdentity:
         raise ZohoAuthError(f"Zoho refused the access token ({response.status_code})")
     if response.status_code >= 400:
         raise ZohoUnavailableError(f"Zoho's user info answered {response.status_code}")
-    claims = _json_object(response)
+    return _json_object(response)
+
+
+def _identity(claims: dict[str, Any]) -> ZohoIdentity:
     sub, email = claims.get("sub"), claims.get("email")
     if not isinstance(sub, str | int) or not isinstance(email, str) or "@" not in email:
         raise ZohoBadResponseError("Zoho's user info has no sub or e-mail address")
