@@ -12,7 +12,8 @@ library's loggers, passes through it just before it is rendered (see logging_set
   (`?code=...`, Sign in with Zoho's callback) and a password-reset link's token
   (`/accounts/reset/<uid>/<token>/`);
 - the configured secrets themselves (ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN,
-  CURRENCYFREAKS_API_KEY, ZOHO_LOGIN_CLIENT_SECRET, the e-mail server's password), wherever they appear inside a string.
+  CURRENCYFREAKS_API_KEY, ZOHO_LOGIN_CLIENT_SECRET, the e-mail server's password),
+  wherever they appear inside a string.
 """
 
 from __future__ import annotations
