@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from playwright.sync_api import Page, expect
 from pytest_django import Settings
 
@@ -100,3 +102,39 @@ def test_password_reset_pages(page: Page, live_server: object) -> None:
     screenshot(page, "password-reset-sent-390")
     page.set_viewport_size({"width": 1366, "height": 800})
     screenshot(page, "password-reset-sent-1366")
+
+    # The e-mail, as a phone's mail app draws its HTML part, and the link it carries.
+    (message,) = mail.outbox
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
+    browser = page.context.browser
+    assert browser is not None
+    mail_app = browser.new_context(viewport={"width": 390, "height": 844})
+    reader = mail_app.new_page()
+    reader.set_content(html)  # a page of its own: not under the site's security policy
+    expect(reader.get_by_role("link", name="Choose a new password")).to_be_visible()
+    _no_page_scroll(reader)
+    screenshot(reader, "password-reset-email-390")
+    link = reader.get_by_role("link", name="Choose a new password").get_attribute("href")
+    mail_app.close()
+    assert link is not None
+    assert link.startswith(base)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("Choose a new password")
+    page.fill("#id_new_password1", "aisha")
+    page.fill("#id_new_password2", "aisha")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.locator(".field-error").first).to_be_visible()
+    _no_page_scroll(page)
+    screenshot(page, "password-reset-confirm-390")
+    page.fill("#id_new_password1", "mangosteen-harbour-42")
+    page.fill("#id_new_password2", "mangosteen-harbour-42")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.locator("h1")).to_have_text("Password changed")
+    page.get_by_role("link", name="Log in").click()
+    page.fill("#id_username", "aisha")
+    page.fill("#id_password", "mangosteen-harbour-42")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("main h1")).to_have_text("Dashboard")
