@@ -20,11 +20,13 @@ from opportunities.models import (
     HealthThresholds,
     Opportunity,
     PipelineSnapshot,
+    SignUpDomain,
     StageMapping,
 )
 from opportunities.services import (
     RederiveResult,
     health_thresholds_save,
+    sign_up_domain_save,
     stage_mapping_delete,
     stage_mapping_save,
 )
@@ -220,3 +222,15 @@ class PipelineSnapshotAdmin(ReadOnlyModelAdmin):
     @admin.display(description="Phase or health")
     def bucket_label(self, obj: PipelineSnapshot) -> str:
         return obj.bucket_label
+
+
+@admin.register(SignUpDomain)
+class SignUpDomainAdmin(AuditedModelAdmin):
+    """Who may create their own login with Sign in with Zoho, and with which role."""
+
+    list_display = ("domain", "role", "updated_at", "updated_by")
+    search_fields = ("domain",)
+    fields = ("domain", "role", *AuditedModelAdmin.audit_fields)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        sign_up_domain_save(entry=obj, user=request.user)

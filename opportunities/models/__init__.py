@@ -30,6 +30,7 @@ from opportunities.models.history import (
     PhaseTransition,
     PipelineMove,
 )
+from opportunities.models.signup import SignUpDomain, SignUpRole
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
 from opportunities.models.thresholds import HealthThresholds
@@ -62,6 +63,8 @@ __all__ = [
     "PhaseTransition",
     "PipelineMove",
     "PipelineSnapshot",
+    "SignUpDomain",
+    "SignUpRole",
     "SnapshotDimension",
     "SnapshotSource",
     "StageMapping",
