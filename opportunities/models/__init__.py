@@ -21,8 +21,10 @@ from opportunities.models.deals import (
     OpportunityQuerySet,
 )
 from opportunities.models.history import ChangeEvent, ChangeEventQuerySet, PhaseTransition
+from opportunities.models.saved_views import SavedView
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
+from opportunities.models.territories import ManagerTerritory
 from opportunities.models.thresholds import HealthThresholds
 
 __all__ = [
@@ -42,12 +44,14 @@ __all__ = [
     "ForecastType",
     "HealthStatus",
     "HealthThresholds",
+    "ManagerTerritory",
     "Opportunity",
     "OpportunityQuerySet",
     "Outcome",
     "Phase",
     "PhaseTransition",
     "PipelineSnapshot",
+    "SavedView",
     "SnapshotDimension",
     "SnapshotSource",
     "StageMapping",

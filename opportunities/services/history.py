@@ -27,6 +27,8 @@ from opportunities.models import (
 )
 from opportunities.services.health import health_recompute
 from opportunities.stage_rules import StageRules
+from pipeline_pulse.dates import quarter_index
+from pipeline_pulse.storage.bulk import rows_update
 
 CENT = Decimal("0.01")
 
@@ -47,6 +49,7 @@ class DealChange:
     previous_amount_sgd: Decimal | None = None
     previous_phase: int | None = None
     previous_outcome: str | None = None
+    previous_stage: str | None = None
 
     @classmethod
     def before(cls, opportunity_id: int, state: Mapping[str, Any]) -> DealChange:
@@ -59,7 +62,7 @@ class DealChange:
 
 
 # A deal's values before a change that its history compares with the new ones.
-DEAL_STATE = ("closing_date", "amount", "currency", "amount_sgd", "phase", "outcome")
+DEAL_STATE = ("closing_date", "amount", "currency", "amount_sgd", "phase", "outcome", "stage")
 
 
 def phase_change_records(
@@ -130,8 +133,9 @@ def deal_changes_record(
 ) -> None:
     """Record what changed about these deals, then rescore them.
 
-    Writes phase transitions (and `phase_entered_at`), change events, the closing-date push
-    and pull-in counters, and health, in a fixed number of queries however many deals, all in
+    Writes phase transitions (and `phase_entered_at`), when the stage last changed, change
+    events, the closing-date push and pull-in counters and the latest slip into a later
+    quarter, and health, in a fixed number of queries however many deals, all in
     one transaction (the caller's, when it writes the deals in one).
     """
     if changes:
@@ -177,6 +181,9 @@ class _History:
     pushed: list[int] = field(default_factory=list)
     pulled_in: list[int] = field(default_factory=list)
     phase_moved: list[int] = field(default_factory=list)
+    stage_moved: list[int] = field(default_factory=list)
+    # Deal id → the closing date it had before moving into a later quarter.
+    slipped: dict[int, date] = field(default_factory=dict)
 
     def deal_created(self, row: Mapping[str, Any]) -> None:
         # The writer inserted the deal with `phase_entered_at` already set: no second write.
@@ -213,6 +220,8 @@ class _History:
             )
         self._closing_date(row, change.previous_closing_date)
         self._amount(row, change)
+        if change.previous_stage is not None and change.previous_stage != row["stage"]:
+            self.stage_moved.append(row["id"])
 
     def _phase(self, row: Mapping[str, Any], change: DealChange) -> None:
         if change.previous_phase is None or change.previous_phase == row["phase"]:
@@ -241,6 +250,8 @@ class _History:
             return
         later = new > old
         (self.pushed if later else self.pulled_in).append(row["id"])
+        if quarter_index(new) > quarter_index(old):
+            self.slipped[row["id"]] = old
         self._event(
             row["id"],
             ChangeKind.CLOSING_DATE_PUSHED if later else ChangeKind.CLOSING_DATE_PULLED_IN,
@@ -315,3 +326,11 @@ class _History:
             )
         if self.phase_moved:
             deals.filter(pk__in=self.phase_moved).update(phase_entered_at=self.at)
+        if self.stage_moved:
+            deals.filter(pk__in=self.stage_moved).update(stage_entered_at=self.at)
+        if self.slipped:
+            rows_update(
+                Opportunity,
+                fields=("slipped_from", "slipped_at"),
+                rows=[(pk, old, self.at) for pk, old in self.slipped.items()],
+            )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from opportunities.access import deals_visible_to
+from opportunities.changes_since import DealNow, deal_age_days, deal_moves_since, default_since
 from opportunities.filters import (
     CLOSING_WINDOWS,
     NOT_FILTERS,
@@ -46,6 +47,11 @@ BOARD_COLUMNS = (
     "pending_fields",
     "account__name",
     "owner__name",
+    # Changes since a day, and how long the deal has been where it is.
+    "closing_date_push_count",
+    "stage_entered_at",
+    "created_at",
+    "zoho_created_time",
 )
 # Filter options come from up to 100,000 deals: a few minutes old is close enough for a list
 # of names, and a new territory appears in the results at once either way.
@@ -143,6 +149,8 @@ def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], in
         "selected": {key: data.getlist(key) for key in data},
         "query": request.GET.urlencode(),
         "htmx_url": request.get_full_path(),
+        "since": default_since(),
+        "default_since": default_since(),
     }
     if not filterset.is_valid():
         # Never a silently wider list: say what is wrong and show no deals.
@@ -170,6 +178,18 @@ def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], in
         .with_conflict_flag()
     )
     by_pk = {row.pk: row for row in rows}
+    since = filterset.since_date()
+    # What moved since the day: one query for the whole page, never one per row.
+    moves = deal_moves_since(
+        {
+            pk: DealNow(row.closing_date, row.stage_entered_at, row.created_at)
+            for pk, row in by_pk.items()
+        },
+        since,
+    )
+    for pk, row in by_pk.items():
+        row.moves = moves[pk]  # type: ignore[attr-defined]
+        row.age_days = deal_age_days(row.zoho_created_time or row.created_at)  # type: ignore[attr-defined]
     page.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
     context.update(
         page=page,
@@ -180,5 +200,6 @@ def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], in
         sort_links=_sort_links(data),
         export=_export_urls(request.GET.urlencode()),
         strategic_amount=settings.STRATEGIC_AMOUNT_SGD,
+        since=since,
     )
     return context, 200
