@@ -6,21 +6,23 @@ or pulled in (days, and the quarter it left or entered), phase moved, won, lost.
 are those "What changed" lists (opportunities.models.history); here they are netted per
 deal: a closing date pushed and pulled back to where it was is no move.
 
-Reads only: one query for the page of deals shown (`deal_moves_since`), and filters that are
-conditions on the deal query (`moved_since`, `slipped_since`), so the board, its exports
-and the API list the same deals.
+Reads only: one annotation on the deals' own query (`with_moves_events`: no query per deal,
+nor an extra one per page), and filters that are conditions on the deal query
+(`moved_since`, `slipped_since`), so the board, its exports and the API list the same deals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+from django.contrib.postgres.aggregates import JSONBAgg
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Subquery
-from django.db.models.functions import Cast, ExtractQuarter, ExtractYear
+from django.db.models import Exists, F, JSONField, OuterRef, Subquery
+from django.db.models.functions import Cast, ExtractQuarter, ExtractYear, JSONObject
 from django.utils import timezone
 
 from opportunities.models import ChangeEvent, ChangeKind, OpportunityQuerySet, Phase
@@ -174,22 +176,41 @@ class DealNow:
     created_at: datetime | None = None
 
 
-def deal_moves_since(deals: Mapping[int, DealNow], since: date) -> dict[int, DealMoves]:
-    """What moved about each of these deals since the start of `since`: one query, however
-    many deals. A deal with no change since then maps to an empty DealMoves."""
-    start = start_of_day(since)
-    rows = (
-        ChangeEvent.objects.filter(opportunity_id__in=list(deals))
+MOVES_EVENTS = "moves_events"
+
+
+def with_moves_events(deals: OpportunityQuerySet, since: date) -> OpportunityQuerySet:
+    """Annotate `moves_events`: each deal's change events since the start of `since`, oldest
+    first, as a list. One subquery in the deals' own query: no query per deal or per page."""
+    events = (
+        ChangeEvent.objects.filter(opportunity=OuterRef("pk"))
         .since(since)
-        .order_by("opportunity_id", "occurred_at", "id")
-        .values_list("opportunity_id", "kind", "old_value", "new_value", "sgd_value")
+        .order_by()
+        .values("opportunity")
+        .annotate(
+            listed=JSONBAgg(
+                JSONObject(
+                    kind="kind",
+                    old="old_value",
+                    new="new_value",
+                    # As text: a JSON number would come back as a float.
+                    sgd=Cast("sgd_value", models.TextField()),
+                ),
+                ordering=("occurred_at", "id"),
+            )
+        )
+        .values("listed")
     )
-    grouped: dict[int, list[tuple[str, str, str, Decimal | None]]] = {}
-    for deal_id, kind, old, new, sgd_value in rows:
-        grouped.setdefault(deal_id, []).append((kind, old, new, sgd_value))
-    return {
-        deal_id: _netted(grouped.get(deal_id, ()), now, start) for deal_id, now in deals.items()
-    }
+    return deals.annotate(**{MOVES_EVENTS: Subquery(events, output_field=JSONField())})
+
+
+def deal_moves(events: list[dict[str, Any]] | None, now: DealNow, since: date) -> DealMoves:
+    """What moved about a deal since `since`, from its `moves_events` annotation."""
+    listed = [
+        (item["kind"], item["old"], item["new"], Decimal(item["sgd"]) if item["sgd"] else None)
+        for item in events or ()
+    ]
+    return _netted(listed, now, start_of_day(since))
 
 
 def _netted(
@@ -275,8 +296,9 @@ __all__ = [
     "DealNow",
     "Marker",
     "deal_age_days",
-    "deal_moves_since",
+    "deal_moves",
     "default_since",
     "moved_since",
     "slipped_since",
+    "with_moves_events",
 ]

@@ -331,13 +331,15 @@ def _archive_pieces(rows: Iterable[list[Any]], piece_bytes: int) -> Generator[by
 
 
 def opportunities_xlsx_pieces(
-    deals: QuerySet[Opportunity], *, piece_bytes: int = XLSX_PIECE_BYTES
+    deals: QuerySet[Opportunity], *, piece_bytes: int = XLSX_PIECE_BYTES, since: date | None = None
 ) -> Iterator[bytes]:
     """The deals as an .xlsx workbook, in pieces for a streamed download, written as sent."""
-    return _archive_pieces(opportunity_export_values(deals), piece_bytes)
+    return _archive_pieces(opportunity_export_values(deals, since=since), piece_bytes)
 
 
-def opportunities_write_xlsx(deals: QuerySet[Opportunity], target: str | Path | IO[bytes]) -> int:
+def opportunities_write_xlsx(
+    deals: QuerySet[Opportunity], target: str | Path | IO[bytes], *, since: date | None = None
+) -> int:
     """Write the deals as an .xlsx workbook to a path or binary file; returns the deal count."""
     count = 0
 
@@ -347,7 +349,9 @@ def opportunities_write_xlsx(deals: QuerySet[Opportunity], target: str | Path | 
             count += 1
             yield row
 
-    pieces = _archive_pieces(counted(opportunity_export_values(deals)), XLSX_PIECE_BYTES)
+    pieces = _archive_pieces(
+        counted(opportunity_export_values(deals, since=since)), XLSX_PIECE_BYTES
+    )
     if isinstance(target, str | Path):
         with Path(target).open("wb") as stream:
             for piece in pieces:

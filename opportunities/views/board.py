@@ -13,7 +13,14 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from opportunities.access import deals_visible_to
-from opportunities.changes_since import DealNow, deal_age_days, deal_moves_since, default_since
+from opportunities.changes_since import (
+    MOVES_EVENTS,
+    DealNow,
+    deal_age_days,
+    deal_moves,
+    default_since,
+    with_moves_events,
+)
 from opportunities.filters import (
     CLOSING_WINDOWS,
     NOT_FILTERS,
@@ -171,24 +178,19 @@ def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], in
     ids = CountedPaginator(deals.values_list("pk", flat=True), PAGE_SIZE, count=total)
     page = ids.get_page(request.GET.get("page"))
     wanted = list(page.object_list)
-    rows = (
+    since = filterset.since_date()
+    # What moved since the day comes with the rows (an annotation): no query per row.
+    rows = with_moves_events(
         deals.model.objects.filter(pk__in=wanted)
         .select_related("account", "owner")
         .only(*BOARD_COLUMNS)
-        .with_conflict_flag()
-    )
-    by_pk = {row.pk: row for row in rows}
-    since = filterset.since_date()
-    # What moved since the day: one query for the whole page, never one per row.
-    moves = deal_moves_since(
-        {
-            pk: DealNow(row.closing_date, row.stage_entered_at, row.created_at)
-            for pk, row in by_pk.items()
-        },
+        .with_conflict_flag(),
         since,
     )
-    for pk, row in by_pk.items():
-        row.moves = moves[pk]  # type: ignore[attr-defined]
+    by_pk = {row.pk: row for row in rows}
+    for row in by_pk.values():
+        now = DealNow(row.closing_date, row.stage_entered_at, row.created_at)
+        row.moves = deal_moves(getattr(row, MOVES_EVENTS), now, since)  # type: ignore[attr-defined]
         row.age_days = deal_age_days(row.zoho_created_time or row.created_at)  # type: ignore[attr-defined]
     page.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
     context.update(
