@@ -196,7 +196,7 @@ def with_moves_events(deals: OpportunityQuerySet, since: date) -> OpportunityQue
                     # As text: a JSON number would come back as a float.
                     sgd=Cast("sgd_value", models.TextField()),
                 ),
-                ordering=("occurred_at", "id"),
+                order_by=("occurred_at", "id"),
             )
         )
         .values("listed")

@@ -384,3 +384,19 @@ def board_query(params: QueryDict) -> tuple[QueryDict, bool]:
 
 def _ids(rows: QuerySet[Any]) -> list[int]:
     return list(rows.order_by().values_list("pk", flat=True))
+
+
+def normalised_board_query(params: QueryDict) -> str:
+    """The board's query as a saved view keeps it: no page, no empty values, keys and each
+    key's values in order, so the same filters always read the same."""
+    pairs = sorted(
+        (key, value)
+        for key in params
+        if key != "page"
+        for value in params.getlist(key)
+        if value.strip()
+    )
+    query = QueryDict(mutable=True)
+    for key, value in pairs:
+        query.appendlist(key, value.strip())
+    return query.urlencode()

@@ -29,11 +29,14 @@ from opportunities.filters import (
     SORTABLE_COLUMNS,
     DealFilter,
     board_query,
+    normalised_board_query,
 )
 from opportunities.models import HEALTH_ORDER, OpportunityQuerySet, Outcome, Phase
+from opportunities.models.saved_views import NAME_MAX_LENGTH
 from opportunities.selectors import filter_options, health_groups
 from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.paging import CountedPaginator
+from opportunities.views.saved_views import saved_views_of
 
 PAGE_SIZE = 50
 # Every column a row shows, and all the board reads of its 50 deals (`.only()`): a row that
@@ -132,7 +135,17 @@ def board(request: HttpRequest) -> HttpResponse:
         scope=scope,
         content="content",
         fragment="results",
+        around=lambda: _saved_views_context(request),
     )
+
+
+def _saved_views_context(request: HttpRequest) -> dict[str, Any]:
+    """The login's own saved views and the query the save form keeps (drawn per login)."""
+    return {
+        "saved_views": saved_views_of(request),
+        "current_query": normalised_board_query(request.GET),
+        "name_max_length": NAME_MAX_LENGTH,
+    }
 
 
 def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], int]:
