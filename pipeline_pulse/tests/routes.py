@@ -14,7 +14,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from currency.services import rate_override_set
-from opportunities.models import Conflict
+from opportunities.models import Conflict, SavedView
 from opportunities.roles import Role
 from opportunities.tests.factories import OpportunityFactory, StageMappingFactory, UserFactory
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
@@ -63,6 +63,9 @@ ROUTES_WITH_ROWS = frozenset(
         "api:sync-run-detail",
         "api:rate-override-detail",
         "api:rate-override-remove",
+        "saved_view_delete",
+        "saved_view_open",
+        "saved_view_share",
     }
 )
 
@@ -89,7 +92,17 @@ def rows_for_routes() -> dict[str, dict[str, int | str]]:
         reason="Budget",
         user=UserFactory.create(role=Role.VIEWER),
     )
+    # Shared, so any login walking the routes opens it; delete and share stay its owner's.
+    view = SavedView.objects.create(
+        owner=UserFactory.create(role=Role.MANAGER),
+        name="Slipped",
+        query="slipped=true",
+        shared=True,
+    )
     rows: dict[str, dict[str, int | str]] = {
+        "saved_view_delete": {"pk": view.pk},
+        "saved_view_open": {"slug": view.slug},
+        "saved_view_share": {"pk": view.pk},
         "deal": {"pk": deal.pk},
         "deal_conflict_decide": {"pk": deal.pk, "conflict_id": conflict.pk},
         "deal_refused_decide": {"pk": deal.pk, "field": "amount"},
