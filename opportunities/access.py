@@ -77,12 +77,13 @@ def deals_visible_to(user: Login, deals: OpportunityQuerySet | None = None) -> O
 def territories_of(user: Login) -> tuple[str, ...]:
     """The territories a Manager's login is limited to, sorted; empty for every other login
     and for a Manager who sees every deal. Read once per request."""
-    if role_of(user) is not Role.MANAGER or not getattr(user, "pk", None):
+    user_id = getattr(user, "pk", None)
+    if role_of(user) is not Role.MANAGER or user_id is None:
         return ()
     kept: tuple[str, ...] | None = getattr(user, _TERRITORIES_ATTR, None)
     if kept is None:
         kept = tuple(
-            ManagerTerritory.objects.filter(user_id=user.pk)
+            ManagerTerritory.objects.filter(user_id=user_id)
             .order_by("territory")
             .values_list("territory", flat=True)
         )

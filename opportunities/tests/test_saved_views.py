@@ -3,6 +3,8 @@ link across roles (the viewer's own scope still applies), delete one's own; CSRF
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.messages import get_messages
 from django.core.cache import cache
@@ -17,7 +19,7 @@ from opportunities.tests.screens import deal
 pytestmark = pytest.mark.django_db
 
 
-def _save(client: Client, name: str, query: str, *, shared: bool = False) -> object:
+def _save(client: Client, name: str, query: str, *, shared: bool = False) -> Any:
     data = {"name": name, "query": query}
     if shared:
         data["shared"] = "on"
@@ -42,7 +44,8 @@ def test_save_normalises_and_the_menu_reopens_it(manager_client: Client) -> None
     assert response["Location"] == f"{reverse('board')}?health=danger&territory=Singapore"
     board = manager_client.get(reverse("board")).content.decode()
     link = reverse("saved_view_open", args=[view.slug])
-    assert f'href="{link}"' in board and "Danger in SG" in board
+    assert f'href="{link}"' in board
+    assert "Danger in SG" in board
     opened = manager_client.get(link)
     assert opened.status_code == 302
     assert opened["Location"] == f"{reverse('board')}?health=danger&territory=Singapore"
