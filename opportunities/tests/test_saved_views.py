@@ -82,7 +82,7 @@ def test_posts_need_a_csrf_token() -> None:
     client = Client(enforce_csrf_checks=True)
     user = UserFactory.create(role=Role.MANAGER)
     client.force_login(user)
-    assert _save(client, "Mine", "health=danger").status_code == 403  # type: ignore[attr-defined]
+    assert _save(client, "Mine", "health=danger").status_code == 403
     view = SavedView.objects.create(owner=user, name="Kept", query="")
     assert client.post(reverse("saved_view_delete", args=[view.pk])).status_code == 403
     assert client.get(reverse("saved_view_save")).status_code == 405
