@@ -127,7 +127,7 @@ class DealMoves:
                     "good" if forward else "bad",
                 )
             )
-        elif self.stage_moved and not self.new:
+        elif self.stage_moved and not self.new and not self.outcome:
             found.append(Marker("stage_moved", "Stage moved", "Stage moved in Zoho", "neutral"))
         if not found and self.events:
             found.append(

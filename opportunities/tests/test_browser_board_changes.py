@@ -233,7 +233,7 @@ def test_choose_a_day_read_the_markers_save_and_reopen_a_view(
     expect(row.locator("[data-marker=closing_date_pushed]")).to_contain_text(
         "Pushed 22d · Q4 2026 → Q1 2027"
     )
-    expect(row.locator("[data-marker=amount_down]")).to_contain_text("Amount −S$35,000.00")
+    expect(row.locator("[data-marker=amount_down]")).to_contain_text("Amount \u2212S$35,000.00")
     expect(row).to_contain_text("Closing date slipped from Q4 2026 to Q1 2027 on 1 Dec")
     # Choose an earlier day: the 12 Nov push counts too, and the header says from when.
     page.fill("#id_since", "2026-11-09")
@@ -281,7 +281,8 @@ def test_choose_a_day_read_the_markers_save_and_reopen_a_view(
         "e.getBoundingClientRect().right > 392 && !e.closest('.table-wrap, .main-nav')"
         " && getComputedStyle(e).visibility !== 'hidden')"
         ".slice(0, 12)"
-        ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+        ".map(e => e.tagName + '.' + e.className + ' '"
+        " + Math.round(e.getBoundingClientRect().right))"
     )
     screenshot(page, "board-changes-390")
     assert width <= 390, f"the page scrolls sideways at 390 px ({width}): {wide}"
