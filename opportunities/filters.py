@@ -255,7 +255,7 @@ class DealFilter(django_filters.FilterSet):
     )
     moved = StrictBooleanFilter(method="moved_only", label="Moved since")
     slipped = StrictBooleanFilter(method="slipped_only", label="Slipped since")
-    pushed = PushCountFilter(label="Pushed at least (times)")
+    pushed = PushCountFilter(field_name="closing_date_push_count", label="Pushed at least (times)")
     sort = django_filters.OrderingFilter(fields=SORTS, label="Sort")
 
     class Meta:
