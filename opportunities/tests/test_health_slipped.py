@@ -125,6 +125,8 @@ def test_an_overdue_deal_pushed_out_is_no_longer_overdue_but_shows_the_slip(
     assert "slipped from Q4 2026 to Q1 2027" in board.content.decode()
     page = manager_client.get(reverse("deal", args=[overdue.pk])).content.decode()
     assert "Closing date slipped from Q4 2026 to Q1 2027 on 2 Dec" in page
+    assert "From Q4 2026 (20 Nov 2026) on 2 Dec 2026; now closing in Q1 2027" in page
+    assert 'Closing date pushed out</dt><dd class="tabular">1 time' in page
 
 
 @pytest.mark.django_db
