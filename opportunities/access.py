@@ -1,7 +1,9 @@
 """What a login may see and do: the one policy for pages, fragments, exports, the API and admin.
 
 Deals are scoped by role: Admins, Managers and Viewers see every live deal, a Rep only the
-deals whose CRM owner is them (matched by e-mail). A deal outside a login's scope does not
+deals whose CRM owner is them (matched by e-mail). A Manager may be limited to territories
+(ManagerTerritory rows, set by Admins): then only the live deals in those territories; a
+Manager with none sees every deal. A deal outside a login's scope does not
 exist for it: 404, never 403, so its existence does not leak.
 """
 
@@ -11,7 +13,13 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 
-from opportunities.models import ChangeEvent, ChangeEventQuerySet, Opportunity, OpportunityQuerySet
+from opportunities.models import (
+    ChangeEvent,
+    ChangeEventQuerySet,
+    ManagerTerritory,
+    Opportunity,
+    OpportunityQuerySet,
+)
 from opportunities.roles import Role, role_of
 
 if TYPE_CHECKING:
@@ -44,7 +52,11 @@ __all__ = [
     "deals_visible_to",
     "is_admin",
     "role_of",
+    "sees_every_deal",
+    "territories_of",
 ]
+# Where a login's territories are kept for the rest of its request (one query per request).
+_TERRITORIES_ATTR = "_pulse_manager_territories"
 
 
 def deals_visible_to(
@@ -56,12 +68,37 @@ def deals_visible_to(
     base = Opportunity.objects.all() if deals is None else deals
     live = base if include_deleted else base.live()
     role = role_of(user)
+    if role is Role.MANAGER and (territories := territories_of(user)):
+        return live.filter(territory__in=territories)
     if role in EVERY_LIVE_DEAL_ROLES:
         return live
     email = getattr(user, "email", "")
     if role is Role.REP and email:
         return live.filter(owner__email__iexact=email)
     return live.none()
+
+
+def territories_of(user: Login) -> tuple[str, ...]:
+    """The territories a Manager's login is limited to, sorted; empty for every other login
+    and for a Manager who sees every deal. Read once per request."""
+    user_id = getattr(user, "pk", None)
+    if role_of(user) is not Role.MANAGER or user_id is None:
+        return ()
+    kept: tuple[str, ...] | None = getattr(user, _TERRITORIES_ATTR, None)
+    if kept is None:
+        kept = tuple(
+            ManagerTerritory.objects.filter(user_id=user_id)
+            .order_by("territory")
+            .values_list("territory", flat=True)
+        )
+        setattr(user, _TERRITORIES_ATTR, kept)
+    return kept
+
+
+def sees_every_deal(user: Login) -> bool:
+    """Whether the login sees every live deal (org-wide figures are for it): Admins, Viewers
+    and Managers not limited to territories."""
+    return role_of(user) in EVERY_LIVE_DEAL_ROLES and not territories_of(user)
 
 
 def changes_visible_to(user: Login) -> ChangeEventQuerySet:
@@ -105,11 +142,11 @@ def can_edit_deal(user: Login, deal: Opportunity) -> bool:
     """Whether the login may edit this deal: a live deal it can see, if its role edits at all.
 
     Asked of the database, so a caller holding a deal from elsewhere cannot edit past the
-    scope; free for the roles that see every live deal.
+    scope; free for the logins that see every live deal.
     """
     if not can_edit_deals(user) or deal.is_deleted:
         return False
-    if role_of(user) in EVERY_LIVE_DEAL_ROLES:
+    if sees_every_deal(user):
         return True
     return deals_visible_to(user).filter(pk=deal.pk).exists()
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import date
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -43,7 +44,8 @@ from pipeline_pulse.web.rate_limits import EXPORT_LEASE_SECONDS, Slot, SlotTaken
 
 FILENAME = "pipeline-pulse-deals-{day:%Y-%m-%d}.{extension}"
 
-Pieces = Callable[[QuerySet[Opportunity]], Iterator[bytes]]
+# The deals, and the day the change columns count from.
+Pieces = Callable[[QuerySet[Opportunity], date], Iterator[bytes]]
 
 
 @require_GET
@@ -60,8 +62,8 @@ def board_export_csv(request: HttpRequest) -> HttpResponseBase:
             "Nothing was exported: bom must be 0 or 1.\n", content_type="text/plain; charset=utf-8"
         )
 
-    def pieces(deals: QuerySet[Opportunity]) -> Iterator[bytes]:
-        return opportunities_csv_pieces(deals, bom=bom == "1")
+    def pieces(deals: QuerySet[Opportunity], since: date) -> Iterator[bytes]:
+        return opportunities_csv_pieces(deals, bom=bom == "1", since=since)
 
     return _export(request, params, pieces, "text/csv; charset=utf-8", "csv")
 
@@ -69,7 +71,11 @@ def board_export_csv(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 def board_export_xlsx(request: HttpRequest) -> HttpResponseBase:
     """The filtered board as an Excel workbook with typed cells."""
-    return _export(request, request.GET, opportunities_xlsx_pieces, XLSX_CONTENT_TYPE, "xlsx")
+
+    def pieces(deals: QuerySet[Opportunity], since: date) -> Iterator[bytes]:
+        return opportunities_xlsx_pieces(deals, since=since)
+
+    return _export(request, request.GET, pieces, XLSX_CONTENT_TYPE, "xlsx")
 
 
 def _export(
@@ -85,7 +91,7 @@ def _export(
         slot = slot_take(key=f"exports:{request.user.pk}", limit=settings.EXPORTS_PER_LOGIN)
     except SlotTaken as taken:
         return _too_many_exports(taken.retry_after)
-    held = HeldPieces(pieces(board.qs), slot)
+    held = HeldPieces(pieces(board.qs, board.since_date()), slot)
     response = StreamingHttpResponse(_streamed(request, held), content_type=content_type)
     filename = FILENAME.format(day=timezone.localdate(), extension=extension)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

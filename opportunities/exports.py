@@ -19,6 +19,14 @@ from typing import Any, Protocol
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from opportunities.changes_since import (
+    MOVES_EVENTS,
+    DealNow,
+    deal_age_days,
+    deal_moves,
+    default_since,
+    with_moves_events,
+)
 from opportunities.deal_fields import CRM_FIELDS, DealField, FieldKind
 from opportunities.models import HealthStatus, Opportunity, Outcome, Phase
 
@@ -108,6 +116,30 @@ _COMPUTED_AFTER: Mapping[str, tuple[Column, ...]] = {
     ),
 }
 
+# What moved since the board's `since` day, and how long the deal has been where it is: worked
+# out from each row and its change events (an annotation), not read from a column.
+COMPUTED = "~"
+MOVES_COLUMNS: tuple[Column, ...] = (
+    Column("changes_since", f"{COMPUTED}since", CellKind.DATE, label="Changes since"),
+    Column("changes", f"{COMPUTED}changes", label="What moved since then"),
+    Column(
+        "amount_change_sgd",
+        f"{COMPUTED}amount_change_sgd",
+        CellKind.MONEY,
+        label="Amount change since (SGD)",
+    ),
+    Column(
+        "closing_date_moved_days",
+        f"{COMPUTED}closing_days",
+        CellKind.NUMBER,
+        label="Closing date moved since (days)",
+    ),
+    Column("days_in_stage", f"{COMPUTED}days_in_stage", CellKind.NUMBER, label="Days in stage"),
+    Column("age_days", f"{COMPUTED}age_days", CellKind.NUMBER, label="Age (days)"),
+)
+# Row values the computed columns read.
+_MOVES_INPUTS = ("id", "closing_date", "stage_entered_at", "created_at", "zoho_created_time")
+
 
 def _columns_of(field: DealField) -> tuple[Column, ...]:
     if field.kind is FieldKind.ACCOUNT:
@@ -130,16 +162,49 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
         for field in CRM_FIELDS
         for column in (*_columns_of(field), *_COMPUTED_AFTER.get(field.name, ()))
     ),
+    *MOVES_COLUMNS,
 )
 HEADERS: tuple[str, ...] = tuple(column.header for column in EXPORT_COLUMNS)
 
 
-def opportunity_export_values(deals: QuerySet[Opportunity]) -> Iterator[list[Any]]:
-    """One row of typed values per deal (Decimal, int, date, datetime, str or None), streamed."""
-    paths = list(dict.fromkeys(column.path for column in EXPORT_COLUMNS))
-    for values in deals.values_list(*paths).iterator(chunk_size=EXPORT_CHUNK_SIZE):
+def opportunity_export_values(
+    deals: QuerySet[Opportunity], *, since: date | None = None
+) -> Iterator[list[Any]]:
+    """One row of typed values per deal (Decimal, int, date, datetime, str or None), streamed.
+
+    The change columns count from `since` (default: Monday of this week), as the board does;
+    the deal's events come in the same query (an annotation), so one cursor still serves all.
+    """
+    since = since or default_since()
+    stored = [column.path for column in EXPORT_COLUMNS if not column.path.startswith(COMPUTED)]
+    paths = list(dict.fromkeys([*stored, *_MOVES_INPUTS, MOVES_EVENTS]))
+    annotated = with_moves_events(deals, since)  # type: ignore[arg-type]
+    today = timezone.localdate()
+    for values in annotated.values_list(*paths).iterator(chunk_size=EXPORT_CHUNK_SIZE):
         row = dict(zip(paths, values, strict=True))
+        _add_moves(row, since, today)
         yield [column.value(row) for column in EXPORT_COLUMNS]
+
+
+def _add_moves(row: dict[str, Any], since: date, today: date) -> None:
+    """The computed columns' values: what moved since the day, days in stage, age."""
+    now = DealNow(row["closing_date"], row["stage_entered_at"], row["created_at"])
+    moved = deal_moves(row[MOVES_EVENTS], now, since)
+    entered = row["stage_entered_at"]
+    row.update(
+        {
+            f"{COMPUTED}since": since,
+            f"{COMPUTED}changes": moved.summary(),
+            f"{COMPUTED}amount_change_sgd": moved.amount_sgd or None,
+            f"{COMPUTED}closing_days": moved.closing_days or None,
+            f"{COMPUTED}days_in_stage": (
+                (today - timezone.localdate(entered)).days if entered else None
+            ),
+            f"{COMPUTED}age_days": deal_age_days(
+                row["zoho_created_time"] or row["created_at"], today
+            ),
+        }
+    )
 
 
 # A spreadsheet opening a CSV runs a cell that starts with one of these as a formula (OWASP's
@@ -174,11 +239,13 @@ def as_text(value: Any, kind: CellKind) -> str:
     return neutralised(str(value))
 
 
-def opportunity_export_rows(deals: QuerySet[Opportunity]) -> Iterator[list[str]]:
+def opportunity_export_rows(
+    deals: QuerySet[Opportunity], *, since: date | None = None
+) -> Iterator[list[str]]:
     """The header, then one row of text per deal; streams in chunks so memory stays flat."""
     yield list(HEADERS)
     kinds: Sequence[CellKind] = [column.kind for column in EXPORT_COLUMNS]
-    for values in opportunity_export_values(deals):
+    for values in opportunity_export_values(deals, since=since):
         yield [as_text(value, kind) for value, kind in zip(values, kinds, strict=True)]
 
 
@@ -187,12 +254,12 @@ class _Writable(Protocol):
 
 
 def opportunities_write_csv(
-    deals: QuerySet[Opportunity], stream: _Writable, *, bom: bool = False
+    deals: QuerySet[Opportunity], stream: _Writable, *, bom: bool = False, since: date | None = None
 ) -> int:
     """Write the deals as CSV (after a UTF-8 byte-order mark if `bom`); returns how many deals
     were written."""
     writer = csv.writer(stream)
-    rows = opportunity_export_rows(deals)
+    rows = opportunity_export_rows(deals, since=since)
     header = next(rows)
     if bom:  # in the first cell: a management command's stdout ends every write with a newline
         header[0] = UTF8_BOM + header[0]
@@ -205,7 +272,11 @@ def opportunities_write_csv(
 
 
 def opportunities_csv_pieces(
-    deals: QuerySet[Opportunity], *, bom: bool = False, piece_bytes: int = CSV_PIECE_BYTES
+    deals: QuerySet[Opportunity],
+    *,
+    bom: bool = False,
+    piece_bytes: int = CSV_PIECE_BYTES,
+    since: date | None = None,
 ) -> Iterator[bytes]:
     """The deals as UTF-8 CSV (after a byte-order mark if `bom`), in pieces of about
     `piece_bytes` for a streamed download.
@@ -217,7 +288,7 @@ def opportunities_csv_pieces(
     if bom:
         buffer.write(UTF8_BOM)
     writer = csv.writer(buffer)
-    for row in opportunity_export_rows(deals):
+    for row in opportunity_export_rows(deals, since=since):
         writer.writerow(row)
         if buffer.tell() >= piece_bytes:
             yield buffer.getvalue().encode()

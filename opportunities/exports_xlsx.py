@@ -333,10 +333,10 @@ def _archive_pieces(
 
 
 def opportunities_xlsx_pieces(
-    deals: QuerySet[Opportunity], *, piece_bytes: int = XLSX_PIECE_BYTES
+    deals: QuerySet[Opportunity], *, piece_bytes: int = XLSX_PIECE_BYTES, since: date | None = None
 ) -> Iterator[bytes]:
     """The deals as an .xlsx workbook, in pieces for a streamed download, written as sent."""
-    return _archive_pieces(opportunity_export_values(deals), piece_bytes)
+    return _archive_pieces(opportunity_export_values(deals, since=since), piece_bytes)
 
 
 def table_xlsx_pieces(columns: Sequence[Column], rows: Iterable[list[Any]]) -> Iterator[bytes]:
@@ -345,7 +345,9 @@ def table_xlsx_pieces(columns: Sequence[Column], rows: Iterable[list[Any]]) -> I
     return _archive_pieces(rows, XLSX_PIECE_BYTES, columns)
 
 
-def opportunities_write_xlsx(deals: QuerySet[Opportunity], target: str | Path | IO[bytes]) -> int:
+def opportunities_write_xlsx(
+    deals: QuerySet[Opportunity], target: str | Path | IO[bytes], *, since: date | None = None
+) -> int:
     """Write the deals as an .xlsx workbook to a path or binary file; returns the deal count."""
     count = 0
 
@@ -355,7 +357,9 @@ def opportunities_write_xlsx(deals: QuerySet[Opportunity], target: str | Path | 
             count += 1
             yield row
 
-    pieces = _archive_pieces(counted(opportunity_export_values(deals)), XLSX_PIECE_BYTES)
+    pieces = _archive_pieces(
+        counted(opportunity_export_values(deals, since=since)), XLSX_PIECE_BYTES
+    )
     if isinstance(target, str | Path):
         with Path(target).open("wb") as stream:
             for piece in pieces:

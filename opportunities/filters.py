@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from currency.codes import is_iso_code
+from opportunities.changes_since import default_since, moved_since, slipped_since
 from opportunities.models import (
     IN_PLAY_OUTCOMES,
     NOT_CONVERTED,
@@ -171,9 +172,27 @@ class CurrencyFilter(ValuesFilter):
     field_class = CurrencyListField
 
 
+class PushCountFilter(django_filters.Filter):
+    """Deals whose closing date was pushed out at least this many times."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_PUSHES, **kwargs)
+
+    def filter(self, qs: Any, value: int | None) -> Any:
+        return qs if value is None else qs.filter(closing_date_push_count__gte=value)
+
+
+MAX_PUSHES = 999
+
+
 class DealFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        since = cleaned.get("since")
+        if since and since > timezone.localdate():
+            self.add_error("since", "Choose a day up to today: changes are not known ahead.")
         # django-filter drops the empty items of `sort=,,` silently: a sort of nothing.
         getlist = getattr(self.data, "getlist", None)
         sorts = [
@@ -235,6 +254,14 @@ class DealFilter(django_filters.FilterSet):
     forecast_category = django_filters.MultipleChoiceFilter(
         choices=ForecastCategory.choices, method="forecast_categories", label="Forecast category"
     )
+    # Changes since a day (default: Monday of this week): `since` is the day the board's
+    # markers look back to; `moved` and `slipped` filter on what moved since then.
+    since = django_filters.DateFilter(
+        method="since_day", label="Changes since", validators=[validate_business_date]
+    )
+    moved = StrictBooleanFilter(method="moved_only", label="Moved since")
+    slipped = StrictBooleanFilter(method="slipped_only", label="Slipped since")
+    pushed = PushCountFilter(field_name="closing_date_push_count", label="Pushed at least (times)")
     sort = django_filters.OrderingFilter(fields=SORTS, label="Sort")
 
     class Meta:
@@ -270,6 +297,32 @@ class DealFilter(django_filters.FilterSet):
         for field in SEARCH_FIELDS:
             condition |= Q(**{f"{field}__icontains": text})
         return queryset.filter(condition)
+
+    def since_date(self) -> date:
+        """The day changes are counted from: the URL's `since`, else Monday of this week."""
+        cleaned = getattr(self.form, "cleaned_data", {}) or {}
+        return cleaned.get("since") or default_since()
+
+    def since_day(
+        self, queryset: OpportunityQuerySet, name: str, value: date
+    ) -> OpportunityQuerySet:
+        return queryset  # not a filter by itself: `moved` and `slipped` read it
+
+    def moved_only(
+        self, queryset: OpportunityQuerySet, name: str, value: bool | None
+    ) -> OpportunityQuerySet:
+        if value is None:
+            return queryset
+        moved = moved_since(queryset.model.objects.all(), self.since_date()).values("pk")
+        return queryset.filter(pk__in=moved) if value else queryset.exclude(pk__in=moved)
+
+    def slipped_only(
+        self, queryset: OpportunityQuerySet, name: str, value: bool | None
+    ) -> OpportunityQuerySet:
+        if value is None:
+            return queryset
+        slipped = slipped_since(queryset.model.objects.all(), self.since_date()).values("pk")
+        return queryset.filter(pk__in=slipped) if value else queryset.exclude(pk__in=slipped)
 
     def closing_window(
         self, queryset: OpportunityQuerySet, name: str, value: str
@@ -332,12 +385,14 @@ class DealFilter(django_filters.FilterSet):
 DEFAULT_OUTCOMES = [outcome.value for outcome in IN_PLAY_OUTCOMES]
 # Parameters that page or order the board without choosing its deals.
 NOT_FILTERS = {"page", "sort"}
+# ...and those that change what a row shows, not which deals: the default view keeps them.
+VIEW_ONLY = NOT_FILTERS | {"since"}
 
 
 def board_query(params: QueryDict) -> tuple[QueryDict, bool]:
     """The filters in force: the URL's, or the default view when it sets none."""
     data = params.copy()
-    is_default = not any(key not in NOT_FILTERS for key in data)
+    is_default = not any(key not in VIEW_ONLY for key in data)
     if is_default:
         data.setlist("outcome", DEFAULT_OUTCOMES)
     return data, is_default
@@ -345,3 +400,19 @@ def board_query(params: QueryDict) -> tuple[QueryDict, bool]:
 
 def _ids(rows: QuerySet[Any]) -> list[int]:
     return list(rows.order_by().values_list("pk", flat=True))
+
+
+def normalised_board_query(params: QueryDict) -> str:
+    """The board's query as a saved view keeps it: no page, no empty values, keys and each
+    key's values in order, so the same filters always read the same."""
+    pairs = sorted(
+        (key, value)
+        for key in params
+        if key != "page"
+        for value in params.getlist(key)
+        if value.strip()
+    )
+    query = QueryDict(mutable=True)
+    for key, value in pairs:
+        query.appendlist(key, value.strip())
+    return query.urlencode()

@@ -30,6 +30,7 @@ from django.utils import timezone
 from currency.models import ConversionProblem
 from opportunities.deal_fields import HEALTH_INPUT_FIELDS
 from opportunities.models import HealthStatus, HealthThresholds, Outcome, Phase
+from pipeline_pulse.dates import quarter_index, quarter_label
 
 # What the rules read from a deal: what Pipeline Pulse computed, and the catalogued CRM fields
 # marked as health inputs.
@@ -40,6 +41,8 @@ DEAL_FACTS = (
     "amount_sgd",
     "fx_problem",
     "closing_date_push_count",
+    "slipped_from",
+    "slipped_at",
     *HEALTH_INPUT_FIELDS,
 )
 
@@ -71,6 +74,9 @@ class DealFacts:
     invoiced_on: date | None
     payment_received_on: date | None
     revenue_recognised_on: date | None
+    # The closing date before its latest move into a later quarter, and when that was.
+    slipped_from: date | None = None
+    slipped_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> DealFacts:
@@ -288,6 +294,25 @@ def _closing_date_pushed(day: _Day) -> Reason | None:
     )
 
 
+def _slipped(day: _Day) -> Reason | None:
+    """The closing date moved into a later quarter within the window, and is still in a later
+    quarter than before (a date pulled back into its old quarter has not slipped)."""
+    deal, window = day.deal, day.limits.slipped_within_days
+    if deal.slipped_from is None or deal.slipped_at is None or deal.closing_date is None:
+        return None
+    slipped_on = timezone.localdate(deal.slipped_at)
+    if (day.today - slipped_on).days > window or slipped_on > day.today:
+        return None
+    if quarter_index(deal.closing_date) <= quarter_index(deal.slipped_from):
+        return None
+    return Reason(
+        "slipped",
+        HealthStatus.WARNING,
+        f"Closing date slipped from {quarter_label(deal.slipped_from)} to "
+        f"{quarter_label(deal.closing_date)} on {slipped_on.day} {slipped_on:%b}",
+    )
+
+
 def _no_recent_change(day: _Day) -> Reason | None:
     modified, limit = day.deal.zoho_modified_time, day.limits.stale_after_days
     if modified is None:
@@ -332,6 +357,7 @@ RULES: tuple[tuple[Callable[[_Day], Reason | None], bool], ...] = (
     (_high_probability_without_po, True),
     (_low_probability_kicked_off, False),
     (_closing_date_pushed, True),
+    (_slipped, True),
     (_no_recent_change, True),
     (_closing_soon_early_phase, True),
 )

@@ -3,13 +3,21 @@
 from django.urls import path
 
 from opportunities import export_views, views
-from opportunities.views import pipeline_review
+from opportunities.views import pipeline_review, saved_views
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
     path("board/", views.board, name="board"),
     path("board/export.csv", export_views.board_export_csv, name="board_export_csv"),
     path("board/export.xlsx", export_views.board_export_xlsx, name="board_export_xlsx"),
+    path("board/views/", saved_views.saved_view_save, name="saved_view_save"),
+    path(
+        "board/views/<int:pk>/delete/",
+        saved_views.saved_view_delete_view,
+        name="saved_view_delete",
+    ),
+    path("board/views/<int:pk>/share/", saved_views.saved_view_share_view, name="saved_view_share"),
+    path("board/views/<slug:slug>/", saved_views.saved_view_open, name="saved_view_open"),
     path("changes/", views.changes, name="changes"),
     path("forecast/", views.forecast_page, name="forecast"),
     path("forecast/export.csv", pipeline_review.forecast_export_csv, name="forecast_export_csv"),

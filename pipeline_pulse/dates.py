@@ -56,3 +56,13 @@ def week_bounds(day: date) -> tuple[date, date]:
     """Monday to Sunday of the week `day` falls in."""
     monday = day - timedelta(days=day.weekday())
     return monday, monday + timedelta(days=6)
+
+
+def quarter_index(day: date) -> int:
+    """A running number of the calendar quarter `day` falls in: later quarters, larger numbers."""
+    return day.year * 4 + (day.month - 1) // 3
+
+
+def quarter_label(day: date) -> str:
+    """The quarter `day` falls in as sales people say it: "Q4 2026"."""
+    return f"Q{(day.month - 1) // 3 + 1} {day.year}"

@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from opportunities.access import SYNC_ISSUE_ROLES, can_sync, deals_visible_to
+from opportunities.access import SYNC_ISSUE_ROLES, can_sync, deals_visible_to, sees_every_deal
 from opportunities.roles import Role, role_of
 from pipeline_pulse.dates import (
     BUSINESS_DATE_MESSAGE,
@@ -112,9 +112,9 @@ def _issues_visible_to(user: Any) -> QuerySet[SyncIssue]:
     """A skipped record names a deal and its bad value: every one to Admins and Managers, a
     Rep's own deals' to that Rep, none to anyone else."""
     role = role_of(user)
-    if role in SYNC_ISSUE_ROLES:
+    if role in SYNC_ISSUE_ROLES and sees_every_deal(user):
         return SyncIssue.objects.all()
-    if role is Role.REP:
+    if role is Role.REP or role in SYNC_ISSUE_ROLES:  # a Manager limited to territories too
         return SyncIssue.objects.filter(zoho_id__in=deals_visible_to(user).values("zoho_id"))
     return SyncIssue.objects.none()
 

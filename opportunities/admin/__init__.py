@@ -1,5 +1,6 @@
-"""The opportunities app's admin, one module per part: deals, conflicts, reference data."""
+"""The opportunities app's admin, one module per part: deals, conflicts, reference data,
+per-login settings."""
 
-from opportunities.admin import conflicts, deals, reference
+from opportunities.admin import conflicts, deals, logins, reference
 
-__all__ = ["conflicts", "deals", "reference"]
+__all__ = ["conflicts", "deals", "logins", "reference"]

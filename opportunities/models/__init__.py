@@ -30,9 +30,11 @@ from opportunities.models.history import (
     PhaseTransition,
     PipelineMove,
 )
+from opportunities.models.saved_views import SavedView
 from opportunities.models.signup import SignUpDomain, SignUpRole
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
+from opportunities.models.territories import ManagerTerritory
 from opportunities.models.thresholds import HealthThresholds
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "ForecastType",
     "HealthStatus",
     "HealthThresholds",
+    "ManagerTerritory",
     "MoveKind",
     "Opportunity",
     "OpportunityQuerySet",
@@ -63,6 +66,7 @@ __all__ = [
     "PhaseTransition",
     "PipelineMove",
     "PipelineSnapshot",
+    "SavedView",
     "SignUpDomain",
     "SignUpRole",
     "SnapshotDimension",

@@ -213,6 +213,9 @@ class Opportunity(AuditedModel):
     )
     phase = models.PositiveSmallIntegerField(choices=Phase.choices, default=Phase.OPPORTUNITY)
     phase_entered_at = models.DateTimeField(default=timezone.now)
+    stage_entered_at = models.DateTimeField(
+        default=timezone.now, help_text="When the deal entered its current Zoho stage."
+    )
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OPEN)
     health_status = models.CharField(
         max_length=8, choices=HealthStatus.choices, default=HealthStatus.NEUTRAL
@@ -223,6 +226,15 @@ class Opportunity(AuditedModel):
     health_computed_at = models.DateTimeField(null=True, blank=True)
     closing_date_push_count = models.PositiveIntegerField(default=0)
     closing_date_pull_in_count = models.PositiveIntegerField(default=0)
+    # The latest move of the closing date into a later quarter (the Slipped health rule).
+    slipped_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The closing date before its latest move into a later quarter.",
+    )
+    slipped_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the closing date last moved into a later quarter."
+    )
 
     # --- Bookkeeping ---------------------------------------------------------------------------
     is_deleted = models.BooleanField(default=False, help_text="Deleted in Zoho; kept for history.")
@@ -323,6 +335,11 @@ class Opportunity(AuditedModel):
     def days_in_phase(self) -> int:
         """Whole Singapore calendar days since the deal entered its current phase."""
         return (timezone.localdate() - timezone.localdate(self.phase_entered_at)).days
+
+    @property
+    def days_in_stage(self) -> int:
+        """Whole Singapore calendar days since the deal entered its current Zoho stage."""
+        return (timezone.localdate() - timezone.localdate(self.stage_entered_at)).days
 
     @property
     def requires_attention(self) -> bool:

@@ -60,6 +60,9 @@ class HealthThresholds(models.Model):
     closing_soon_days = _days(
         7, "Warning: closing date within this many days while still in phase 1 or 2."
     )
+    slipped_within_days = _days(
+        30, "Warning: the closing date moved into a later quarter within this many days."
+    )
 
     note = models.CharField(max_length=200, blank=True, help_text="Why the thresholds changed.")
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)

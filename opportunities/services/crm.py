@@ -244,6 +244,7 @@ def _opportunity_row(
         created_at=now,
         updated_at=now,
         phase_entered_at=now,
+        stage_entered_at=now,
     )
 
 

@@ -30,6 +30,8 @@ from opportunities.models import (
 )
 from opportunities.services.health import health_recompute
 from opportunities.stage_rules import StageRules
+from pipeline_pulse.dates import quarter_index
+from pipeline_pulse.storage.bulk import rows_update
 
 CENT = Decimal("0.01")
 
@@ -51,6 +53,7 @@ class DealChange:
     previous_phase: int | None = None
     previous_outcome: str | None = None
     previous_is_deleted: bool = False
+    previous_stage: str | None = None
 
     @classmethod
     def before(cls, opportunity_id: int, state: Mapping[str, Any]) -> DealChange:
@@ -71,6 +74,7 @@ DEAL_STATE = (
     "phase",
     "outcome",
     "is_deleted",
+    "stage",
 )
 
 
@@ -199,8 +203,9 @@ def deal_changes_record(
 ) -> None:
     """Record what changed about these deals, then rescore them.
 
-    Writes phase transitions (and `phase_entered_at`), change events, the closing-date push
-    and pull-in counters, and health, in a fixed number of queries however many deals, all in
+    Writes phase transitions (and `phase_entered_at`), when the stage last changed, change
+    events, the closing-date push and pull-in counters and the latest slip into a later
+    quarter, and health, in a fixed number of queries however many deals, all in
     one transaction (the caller's, when it writes the deals in one).
     """
     if changes:
@@ -248,6 +253,9 @@ class _History:
     pulled_in: list[int] = field(default_factory=list)
     phase_moved: list[int] = field(default_factory=list)
     moves: list[PipelineMove] = field(default_factory=list)
+    stage_moved: list[int] = field(default_factory=list)
+    # Deal id → the closing date it had before moving into a later quarter.
+    slipped: dict[int, date] = field(default_factory=dict)
     _history_start: list[datetime | None] | None = None
 
     def _first_move_kind(self, created: datetime | None) -> str:
@@ -313,6 +321,8 @@ class _History:
             row["id"], at=self.at, kind=MoveKind.CHANGE, before=before, after=_state(row)
         )
         self.moves.extend([move] if move else [])
+        if change.previous_stage is not None and change.previous_stage != row["stage"]:
+            self.stage_moved.append(row["id"])
 
     def _phase(self, row: Mapping[str, Any], change: DealChange) -> None:
         if change.previous_phase is None or change.previous_phase == row["phase"]:
@@ -341,6 +351,8 @@ class _History:
             return
         later = new > old
         (self.pushed if later else self.pulled_in).append(row["id"])
+        if quarter_index(new) > quarter_index(old):
+            self.slipped[row["id"]] = old
         self._event(
             row["id"],
             ChangeKind.CLOSING_DATE_PUSHED if later else ChangeKind.CLOSING_DATE_PULLED_IN,
@@ -416,3 +428,11 @@ class _History:
             )
         if self.phase_moved:
             deals.filter(pk__in=self.phase_moved).update(phase_entered_at=self.at)
+        if self.stage_moved:
+            deals.filter(pk__in=self.stage_moved).update(stage_entered_at=self.at)
+        if self.slipped:
+            rows_update(
+                Opportunity,
+                fields=("slipped_from", "slipped_at"),
+                rows=[(pk, old, self.at) for pk, old in self.slipped.items()],
+            )

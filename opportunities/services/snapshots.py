@@ -7,7 +7,8 @@ every won deal until its revenue is recognised; lost deals are not pipeline.
 A past day is rebuilt from today's rows by rolling back what the history recorded since:
 - the change events give the old closing date and outcome, the SGD value of the deal's own
   amount and currency changes since D comes off its SGD amount, the phase transitions give
-  the old phase, and closing-date pushes since D come off the push count;
+  the old phase, and closing-date pushes since D come off the push count; a slip into a
+  later quarter recorded since D is not counted on D;
 - a deal counts if it was created (in Zoho, else first seen) before D and, if deleted, deleted
   on or after D; milestones dated after D count as not reached;
 - health is evaluated afresh for D with the thresholds in force now.
@@ -194,6 +195,8 @@ def _as_of(row: dict[str, Any], day: date, history: _History) -> DealFacts | Non
         return None
     facts = DealFacts.from_row(row)
     pushes = max(0, facts.closing_date_push_count - history.pushes_since[deal_id])
+    # A slip recorded since D had not happened on D (an earlier one is not kept: none).
+    slipped = facts.slipped_at is not None and facts.slipped_at < cutoff
     return replace(
         facts,
         phase=phase,
@@ -205,6 +208,8 @@ def _as_of(row: dict[str, Any], day: date, history: _History) -> DealFacts | Non
             else None
         ),
         closing_date_push_count=pushes,
+        slipped_from=facts.slipped_from if slipped else None,
+        slipped_at=facts.slipped_at if slipped else None,
         zoho_modified_time=None,
     )
 

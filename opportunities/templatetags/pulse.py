@@ -6,7 +6,7 @@ short SGD figure or an age lives in templates/opportunities/tags/.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from django import template
 from opportunities import display as deal_display
 from opportunities.models import HealthStatus
 from pipeline_pulse import display
+from pipeline_pulse.dates import quarter_label
 
 register = template.Library()
 
@@ -25,6 +26,12 @@ register.filter("moment", display.moment)
 register.filter("percent", display.percent)
 register.filter("change_value", deal_display.change_value)
 register.simple_tag(display.local_money, name="local_money")
+
+
+@register.filter
+def quarter(value: date | None) -> str:
+    """ "Q4 2026": the calendar quarter a date falls in; a dash for none."""
+    return "—" if value is None else quarter_label(value)
 
 
 @register.filter

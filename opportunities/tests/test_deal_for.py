@@ -7,7 +7,7 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from opportunities.access import can_edit_deal, deal_for
+from opportunities.access import can_edit_deal, deal_for, territories_of
 from opportunities.models import Conflict, Opportunity
 from opportunities.roles import Role, role_of
 from opportunities.tests.factories import CrmUserFactory, OpportunityFactory, UserFactory
@@ -22,6 +22,7 @@ def test_the_deal_comes_with_its_account_owner_and_flags_in_one_query() -> None:
         opportunity=deal, field="closing_date", base_value="", local_value="", zoho_value=""
     )
     role_of(manager)  # the role is read once a request, before the deal
+    territories_of(manager)  # and so are a Manager's territories
 
     with CaptureQueriesContext(connection) as queries:
         read = deal_for(manager, deal.pk)

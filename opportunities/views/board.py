@@ -13,6 +13,14 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from opportunities.access import deals_visible_to
+from opportunities.changes_since import (
+    MOVES_EVENTS,
+    DealNow,
+    deal_age_days,
+    deal_moves,
+    default_since,
+    with_moves_events,
+)
 from opportunities.filters import (
     CLOSING_WINDOWS,
     NOT_FILTERS,
@@ -21,11 +29,14 @@ from opportunities.filters import (
     SORTABLE_COLUMNS,
     DealFilter,
     board_query,
+    normalised_board_query,
 )
 from opportunities.models import HEALTH_ORDER, OpportunityQuerySet, Outcome, Phase
+from opportunities.models.saved_views import NAME_MAX_LENGTH
 from opportunities.selectors import filter_options, health_groups
 from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.paging import CountedPaginator
+from opportunities.views.saved_views import saved_views_of
 
 PAGE_SIZE = 50
 # Every column a row shows, and all the board reads of its 50 deals (`.only()`): a row that
@@ -46,6 +57,11 @@ BOARD_COLUMNS = (
     "pending_fields",
     "account__name",
     "owner__name",
+    # Changes since a day, and how long the deal has been where it is.
+    "closing_date_push_count",
+    "stage_entered_at",
+    "created_at",
+    "zoho_created_time",
 )
 # Filter options come from up to 100,000 deals: a few minutes old is close enough for a list
 # of names, and a new territory appears in the results at once either way.
@@ -119,7 +135,17 @@ def board(request: HttpRequest) -> HttpResponse:
         scope=scope,
         content="content",
         fragment="results",
+        around=lambda: _saved_views_context(request),
     )
+
+
+def _saved_views_context(request: HttpRequest) -> dict[str, Any]:
+    """The login's own saved views and the query the save form keeps (drawn per login)."""
+    return {
+        "saved_views": saved_views_of(request),
+        "current_query": normalised_board_query(request.GET),
+        "name_max_length": NAME_MAX_LENGTH,
+    }
 
 
 def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], int]:
@@ -143,6 +169,8 @@ def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], in
         "selected": {key: data.getlist(key) for key in data},
         "query": request.GET.urlencode(),
         "htmx_url": request.get_full_path(),
+        "since": default_since(),
+        "default_since": default_since(),
     }
     if not filterset.is_valid():
         # Never a silently wider list: say what is wrong and show no deals.
@@ -163,13 +191,20 @@ def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], in
     ids = CountedPaginator(deals.values_list("pk", flat=True), PAGE_SIZE, count=total)
     page = ids.get_page(request.GET.get("page"))
     wanted = list(page.object_list)
-    rows = (
+    since = filterset.since_date()
+    # What moved since the day comes with the rows (an annotation): no query per row.
+    rows = with_moves_events(
         deals.model.objects.filter(pk__in=wanted)
         .select_related("account", "owner")
         .only(*BOARD_COLUMNS)
-        .with_conflict_flag()
+        .with_conflict_flag(),
+        since,
     )
     by_pk = {row.pk: row for row in rows}
+    for row in by_pk.values():
+        now = DealNow(row.closing_date, row.stage_entered_at, row.created_at)
+        row.moves = deal_moves(getattr(row, MOVES_EVENTS), now, since)  # type: ignore[attr-defined]
+        row.age_days = deal_age_days(row.zoho_created_time or row.created_at)  # type: ignore[attr-defined]
     page.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
     context.update(
         page=page,
@@ -180,5 +215,6 @@ def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], in
         sort_links=_sort_links(data),
         export=_export_urls(request.GET.urlencode()),
         strategic_amount=settings.STRATEGIC_AMOUNT_SGD,
+        since=since,
     )
     return context, 200

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from opportunities.access import deals_visible_to
+from opportunities.access import deals_visible_to, sees_every_deal
 from opportunities.models import (
     HEALTH_ORDER,
     HealthStatus,
@@ -20,7 +20,6 @@ from opportunities.models import (
     Phase,
     PipelineSnapshot,
 )
-from opportunities.roles import Role, role_of
 from opportunities.selectors import PipelineBucket, open_pipeline_breakdown, pipeline_summary
 from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.links import board_url, open_board_url
@@ -161,7 +160,7 @@ def _dashboard_context(request: HttpRequest, scope: str) -> dict[str, Any]:
             }
         )
     # Snapshots are the whole organisation's totals: only for logins that see every deal.
-    sees_everything = role_of(request.user) not in (None, Role.REP)
+    sees_everything = sees_every_deal(request.user)
     links = {
         "open": open_board_url(),
         "won_quarter": board_url(outcome=Outcome.WON, closing="this_quarter"),

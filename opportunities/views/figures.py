@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from opportunities.access import territories_of
 from opportunities.data_version import keep_at_version, kept_at_version
 from opportunities.roles import Role, role_of
 from pipeline_pulse.web.fragments import wants_fragment
@@ -45,6 +46,7 @@ def cached_page(
     scope: str,
     content: str,
     fragment: str,
+    around: Callable[[], Mapping[str, Any]] | None = None,
 ) -> HttpResponse:
     """The page, or its `fragment` partial for an HTMX swap, drawn once per data version.
 
@@ -52,7 +54,8 @@ def cached_page(
     address, so its `content` partial (or the fragment) is kept like a figure: `build()`
     gives the context and status only when it is not in the cache. The header (the login,
     the freshness line, the CSRF token) is drawn for each request around it. A part that
-    holds a CSRF token is never kept: it is the login's own.
+    holds a CSRF token is never kept: it is the login's own. `around()` gives the context of
+    what the whole page draws around the kept part for this login alone (its saved views).
     """
     swap = wants_fragment(request)
     part = fragment if swap else content
@@ -69,7 +72,8 @@ def cached_page(
     if swap:
         return HttpResponse(drawn, status=status)
     # A SafeString from the template engine (escaped there), and still one out of the cache.
-    return render(request, page, {"content": drawn}, status=status)
+    extra = around() if around is not None else {}
+    return render(request, page, {**extra, "content": drawn}, status=status)
 
 
 def _key(name: str, scope: str, detail: str) -> str:
@@ -78,8 +82,13 @@ def _key(name: str, scope: str, detail: str) -> str:
 
 
 def login_scope(request: HttpRequest) -> str:
-    """Which deals the login sees, as a cache key part: all of them, or a rep's own."""
+    """Which deals the login sees, as a cache key part: all of them, a rep's own, or those of
+    a Manager's territories."""
     role = role_of(request.user)
     if role is Role.REP:
         return "rep:" + (getattr(request.user, "email", "") or "").lower()
+    territories = territories_of(request.user)
+    if territories:
+        digest = hashlib.sha256("\x00".join(territories).encode()).hexdigest()[:16]
+        return f"territories:{digest}"
     return "all" if role else "none"

@@ -17,7 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from currency.services import rate_override_set
-from opportunities.models import Conflict
+from opportunities.models import Conflict, SavedView
 from opportunities.roles import Role
 from opportunities.tests.factories import OpportunityFactory, StageMappingFactory, UserFactory
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
@@ -68,6 +68,9 @@ ROUTES_WITH_ROWS = frozenset(
         "api:rate-override-detail",
         "api:rate-override-remove",
         "password_reset_confirm",
+        "saved_view_delete",
+        "saved_view_open",
+        "saved_view_share",
     }
 )
 
@@ -96,11 +99,21 @@ def rows_for_routes() -> dict[str, dict[str, int | str]]:
     )
     # A reset link that checks out, so the form behind it is fuzzed too.
     resetting = UserFactory.create(role=Role.REP)
+    # Shared, so any login walking the routes opens it; delete and share stay its owner's.
+    view = SavedView.objects.create(
+        owner=UserFactory.create(role=Role.MANAGER),
+        name="Slipped",
+        query="slipped=true",
+        shared=True,
+    )
     rows: dict[str, dict[str, int | str]] = {
         "password_reset_confirm": {
             "uidb64": urlsafe_base64_encode(force_bytes(resetting.pk)),
             "token": default_token_generator.make_token(resetting),
         },
+        "saved_view_delete": {"pk": view.pk},
+        "saved_view_open": {"slug": view.slug},
+        "saved_view_share": {"pk": view.pk},
         "deal": {"pk": deal.pk},
         "deal_history": {"pk": deal.pk},
         "deal_conflict_decide": {"pk": deal.pk, "conflict_id": conflict.pk},

@@ -229,3 +229,18 @@
     start();
   }
 })();
+
+/* Saved views: the save form keeps the board's filters as they are now. Filters change the
+ * address without a page load (htmx pushes it), so the query is read from the address when
+ * the form is sent; without JavaScript every change is a page load and the server's value is
+ * already current. */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var field = form && form.querySelector ? form.querySelector("[data-current-query]") : null;
+    if (field) {
+      field.value = window.location.search.replace(/^\?/, "");
+    }
+  });
+})();
