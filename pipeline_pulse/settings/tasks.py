@@ -5,7 +5,11 @@ from datetime import timedelta
 from celery.schedules import crontab
 
 from pipeline_pulse.settings.environment import env
-from pipeline_pulse.settings.integrations import FX_REFRESH_HOURS, ZOHO_SYNC_INTERVAL_MINUTES
+from pipeline_pulse.settings.integrations import (
+    FX_REFRESH_HOURS,
+    ZOHO_NOTIFY_CHECK_MINUTES,
+    ZOHO_SYNC_INTERVAL_MINUTES,
+)
 
 CELERY_TIMEZONE = "Asia/Singapore"
 CELERY_ENABLE_UTC = True
@@ -29,6 +33,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "zoho-sync-incremental": {
         "task": "sync.tasks.zoho_sync_incremental",
         "schedule": timedelta(minutes=ZOHO_SYNC_INTERVAL_MINUTES),
+    },
+    # Zoho's notification channel: subscribed, and renewed before it lapses (a no-op unless
+    # ZOHO_NOTIFY_URL is set).
+    "zoho-watch-renew": {
+        "task": "sync.tasks.zoho_watch_renew",
+        "schedule": timedelta(minutes=max(ZOHO_NOTIFY_CHECK_MINUTES, 1)),
     },
     # Fetch exchange rates and re-convert open deals.
     "currency-fx-rates-refresh": {
