@@ -45,6 +45,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "currency.tasks.fx_rates_refresh_task",
         "schedule": timedelta(hours=max(FX_REFRESH_HOURS, 1)),
     },
+    # Alerts to Admins: sync failing, rates expired, conflicts waiting (once per condition).
+    "alerts-check": {
+        "task": "alerts.tasks.alerts_check_task",
+        "schedule": timedelta(minutes=max(env.int("ALERTS_CHECK_MINUTES", default=30), 1)),
+    },
     # Date rules change with the calendar: just after midnight, rescore every open and won
     # deal, then take the day's pipeline snapshot.
     "health-daily": {

@@ -96,10 +96,20 @@ class Command(BaseCommand):
             host = options["host"] if options["host"] not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104  # nosec B104
             notify_url = f"http://{host}:{options['port']}/zoho/notify/"
             environment["ZOHO_NOTIFY_URL"] = variables["ZOHO_NOTIFY_URL"] = notify_url
+        # Mail is printed on the console and kept in the outbox, which Admins read in the
+        # admin under "Sent e-mails".
+        variables |= {"EMAIL_URL": "consolemail://", "EMAIL_OUTBOX": "true"}
+        mail_settings = {
+            "EMAIL_OUTBOX": True,
+            "EMAIL_OUTBOX_BACKEND": "django.core.mail.backends.console.EmailBackend",
+            "EMAIL_BACKEND": "pipeline_pulse.mail_outbox.OutboxBackend",
+        }
         # This process (the web app) and the worker it starts both talk to the simulators.
         saved_environ = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
-        settings_override = override_settings(**environment, FX_CURRENCIES=fx_currencies)
+        settings_override = override_settings(
+            **environment, **mail_settings, FX_CURRENCIES=fx_currencies
+        )
         settings_override.enable()
         self.stdout.write(f"Simulated Zoho CRM and CurrencyFreaks on {server.url}")
         try:
