@@ -3,7 +3,6 @@ sender, and the demo's outbox that keeps a copy of every mail sent."""
 
 from typing import Any
 
-from pipeline_pulse.settings.core import DEBUG
 from pipeline_pulse.settings.environment import env
 
 # EMAIL_URL names backend and server in one value, as django-environ reads it:
@@ -15,11 +14,14 @@ from pipeline_pulse.settings.environment import env
 _EMAIL_URL = env("EMAIL_URL", default="")
 _email: dict[str, Any] = env.email_url_config(_EMAIL_URL) if _EMAIL_URL else {}
 
-EMAIL_BACKEND: str = _email.get("EMAIL_BACKEND") or env(
-    "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
-    if DEBUG and not env("EMAIL_HOST", default="")
-    else "django.core.mail.backends.smtp.EmailBackend",
+EMAIL_BACKEND: str = (
+    _email.get("EMAIL_BACKEND")
+    or env("EMAIL_BACKEND", default="")
+    or (
+        "django.core.mail.backends.console.EmailBackend"
+        if env.bool("DEBUG", default=False) and not env("EMAIL_HOST", default="")
+        else "django.core.mail.backends.smtp.EmailBackend"
+    )
 )
 EMAIL_HOST: str = _email.get("EMAIL_HOST") or env("EMAIL_HOST", default="localhost")
 EMAIL_PORT: int = _email.get("EMAIL_PORT") or env.int("EMAIL_PORT", default=25)
@@ -34,9 +36,9 @@ if _email.get("EMAIL_FILE_PATH"):
 # Seconds an SMTP connection may block a task (Django's default waits for ever).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Pipeline Pulse <pulse@localhost>")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="") or "Pipeline Pulse <pulse@localhost>"
 # Django's own error mails come from the same sender unless told otherwise.
-SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+SERVER_EMAIL = env("SERVER_EMAIL", default="") or DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = env("EMAIL_SUBJECT_PREFIX", default="[Pipeline Pulse] ")
 
 # The outbox: every mail sent is also kept in the database (the last EMAIL_OUTBOX_KEEP) and
