@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 
 def render_mail(template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) of the mail `template` names."""
-    subject = render_to_string(f"{template}_subject.txt", dict(context))
-    subject = " ".join(subject.split())  # one line: a header cannot hold a newline
+    rendered = render_to_string(f"{template}_subject.txt", dict(context))
+    subject = " ".join(rendered.split())  # one line: a header cannot hold a newline
     text = render_to_string(f"{template}.txt", dict(context))
     html = render_to_string(f"{template}.html", dict(context))
     return subject, text, html

@@ -29,7 +29,7 @@ NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def world(settings: Settings) -> Iterator[time_machine.Coordinates]:
+def world(settings: Settings) -> Iterator[time_machine.Traveller]:
     settings.FX_CURRENCIES = ["SGD", "USD"]
     settings.SITE_URL = "https://pulse.example.com"
     with time_machine.travel(NOW, tick=False) as traveller:
@@ -61,7 +61,7 @@ def test_alerts_go_to_every_admin_with_an_address() -> None:
 
 
 def test_three_failed_syncs_in_a_row_alert_once_and_rearm_after_a_success(
-    world: time_machine.Coordinates,
+    world: time_machine.Traveller,
 ) -> None:
     _run(SyncStatus.SUCCEEDED)
     _run(SyncStatus.FAILED, error="Zoho answered 500")
@@ -97,7 +97,7 @@ def test_three_failed_syncs_in_a_row_alert_once_and_rearm_after_a_success(
 
 
 def test_expired_rates_alert_once_and_rearm_after_a_refresh(
-    world: time_machine.Coordinates,
+    world: time_machine.Traveller,
 ) -> None:
     world.shift(timedelta(days=30))
     assert _actions()[AlertKind.RATES_EXPIRED] == "clear"  # exactly 30 days: not expired
@@ -114,7 +114,7 @@ def test_expired_rates_alert_once_and_rearm_after_a_refresh(
 
 
 def test_a_conflict_waiting_more_than_three_days_alerts_once(
-    world: time_machine.Coordinates,
+    world: time_machine.Traveller,
 ) -> None:
     deal = OpportunityFactory.create(name="Harbourfront fit-out")
     conflict = Conflict.objects.create(

@@ -370,3 +370,54 @@ def test_callbacks_are_parsed_as_zoho_sends_them() -> None:
     ):
         with pytest.raises(ValueError, match=r"\w"):
             parse_notification(bad)
+
+
+@pytest.mark.django_db
+def test_the_task_tries_again_later_while_a_sync_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sync.tasks import NOTIFIED_MAX_RETRIES, NOTIFIED_RETRY_SECONDS, zoho_notified_fetch_task
+
+    class Retried(Exception):
+        pass
+
+    countdowns: list[int] = []
+
+    def retry(countdown: int) -> Exception:
+        countdowns.append(countdown)
+        return Retried()
+
+    monkeypatch.setattr(zoho_notified_fetch_task, "retry", retry)
+    assert acquire()
+    try:
+        for retries, expected in ((0, [NOTIFIED_RETRY_SECONDS]), (NOTIFIED_MAX_RETRIES, [])):
+            countdowns.clear()
+            zoho_notified_fetch_task.push_request(retries=retries, is_eager=False)
+            try:
+                if expected:
+                    with pytest.raises(Retried):
+                        zoho_notified_fetch_task("edit", ["4876876000000624001"])
+                else:  # the last try: left to the scheduled pull, no error
+                    assert zoho_notified_fetch_task("edit", ["4876876000000624001"]) is None
+            finally:
+                zoho_notified_fetch_task.pop_request()
+            assert countdowns == expected
+    finally:
+        release()
+    assert not SyncRun.objects.exists()
+
+
+def test_the_worker_subscribes_when_it_starts_if_configured(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync import tasks
+
+    queued: list[str] = []
+    monkeypatch.setattr(tasks.zoho_sync_on_startup, "delay", lambda: queued.append("sync"))
+    monkeypatch.setattr(tasks.zoho_watch_renew, "delay", lambda: queued.append("watch"))
+    settings.ZOHO_NOTIFY_URL = ""
+    tasks._sync_when_worker_starts()
+    assert queued == ["sync"]
+    settings.ZOHO_NOTIFY_URL = "https://pulse.example.com/zoho/notify/"
+    tasks._sync_when_worker_starts()
+    assert queued == ["sync", "sync", "watch"]
+    settings.ZOHO_NOTIFY_URL = ""
+    assert tasks.zoho_watch_renew() is None  # off: nothing asked of Zoho
