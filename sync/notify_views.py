@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError
 
 from sync.services.watch import notifications_enabled, zoho_watch_callback_accept
 from sync.tasks import zoho_notified_fetch_task
@@ -51,5 +52,9 @@ def zoho_notify(request: HttpRequest) -> HttpResponse:
     if notification.module and notification.module != "Deals":
         return _answer(200, f"{notification.module} is not watched; ignored.")
     if notification.zoho_ids:
-        zoho_notified_fetch_task.delay(notification.operation, list(notification.zoho_ids))
+        try:
+            zoho_notified_fetch_task.delay(notification.operation, list(notification.zoho_ids))
+        except OperationalError as exc:  # the broker is down: the scheduled pull catches up
+            logger.warning("Zoho notification not queued (%s): left to the scheduled pull", exc)
+            return _answer(503, "Not queued now; the next scheduled sync reads these deals.")
     return _answer(202, f"{len(notification.zoho_ids)} deals will be fetched.")

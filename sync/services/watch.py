@@ -10,6 +10,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +19,9 @@ from django.utils import timezone
 
 from sync.models import ZohoWatchChannel
 from sync.zoho.watch import CHANNEL_LIFETIME, WatchSubscription
+
+if TYPE_CHECKING:
+    from sync.zoho import ZohoClient
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +58,11 @@ def zoho_watch_due(channel: ZohoWatchChannel, *, now: datetime) -> bool:
     return channel.expires_at - now <= renew_margin()
 
 
-def zoho_watch_ensure(*, force: bool = False, client: object | None = None) -> WatchOutcome:
+def zoho_watch_ensure(*, force: bool = False, client: ZohoClient | None = None) -> WatchOutcome:
     """Subscribe to deal notifications, or renew the channel before it lapses (`force`: now,
     whatever is left of it). Raises WatchNotConfigured when notifications are off, and the
     client's ZohoError when Zoho refuses (recorded on the channel first)."""
-    from sync.zoho import ZohoClient, ZohoError
+    from sync.zoho import ZohoClient, ZohoError  # sync.models imports sync.zoho
 
     if not notifications_enabled():
         raise WatchNotConfigured("Zoho notifications are off: ZOHO_NOTIFY_URL is not set.")
@@ -80,16 +84,21 @@ def zoho_watch_ensure(*, force: bool = False, client: object | None = None) -> W
         expires_at=now + CHANNEL_LIFETIME,
     )
     zoho = client if client is not None else ZohoClient.from_settings()
-    # The new token is stored before Zoho hears of it: a callback carrying it, arriving
-    # before Zoho's answer does, is then recognised.
+    # The new id and token are stored before Zoho hears of them: a callback carrying them,
+    # arriving before Zoho's answer does, is then recognised. Refused, Zoho keeps the old.
+    before = (channel.channel_id, channel.token)
     channel.channel_id, channel.token = channel_id, token
     channel.save(update_fields=["channel_id", "token", "updated_at"])
     try:
-        result = zoho.watch_deals(subscription, renew=renew)  # type: ignore[attr-defined]
+        result = zoho.watch_deals(subscription, renew=renew)
     except ZohoError as exc:
+        if all(before):
+            channel.channel_id, channel.token = before
         channel.last_error = str(exc)[:2000]
         channel.last_error_at = now
-        channel.save(update_fields=["last_error", "last_error_at", "updated_at"])
+        channel.save(
+            update_fields=["channel_id", "token", "last_error", "last_error_at", "updated_at"]
+        )
         logger.warning("Zoho notification channel not %s: %s", "renewed" if renew else "set", exc)
         raise
     channel.notify_url = settings.ZOHO_NOTIFY_URL

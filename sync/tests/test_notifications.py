@@ -29,6 +29,7 @@ from sync.services.pull import zoho_notified_fetch
 from sync.services.watch import zoho_watch_ensure
 from sync.tasks import zoho_watch_renew
 from sync.tests.zoho_helpers import Zoho, serve_zoho
+from sync.zoho import ZohoError
 from sync.zoho.watch import parse_notification
 
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)  # 10:00 in Singapore, a Monday
@@ -292,8 +293,6 @@ def test_a_lapsed_channel_is_subscribed_again(org: Zoho, settings: Settings) -> 
 
 @pytest.mark.django_db
 def test_zoho_refusing_the_channel_is_recorded(org: Zoho, settings: Settings) -> None:
-    from sync.zoho import ZohoError
-
     settings.ZOHO_NOTIFY_URL = "https://pulse.example.com/zoho/notify/"
     settings.ZOHO_NOTIFY_TOKEN = "x" * 50
     settings.ZOHO_NOTIFY_CHANNEL_ID = "12345"
@@ -421,3 +420,43 @@ def test_the_worker_subscribes_when_it_starts_if_configured(
     assert queued == ["sync", "sync", "watch"]
     settings.ZOHO_NOTIFY_URL = ""
     assert tasks.zoho_watch_renew() is None  # off: nothing asked of Zoho
+
+
+@pytest.mark.django_db
+def test_a_refused_renewal_keeps_the_token_zoho_still_sends(
+    org: Zoho, settings: Settings, client: Client, eager: None
+) -> None:
+    channel = _subscribe(org, settings, "https://pulse.example.com/zoho/notify/")
+    old_token = channel.token
+    settings.ZOHO_NOTIFY_TOKEN = "a-new-token"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("simulator.zoho_watch.MODULES", ("Leads",))
+        with pytest.raises(ZohoError):
+            zoho_watch_ensure(client=org.client())
+    channel.refresh_from_db()
+    assert channel.token == old_token
+    assert channel.last_error
+    deal = _open_deal()
+    assert _post(client, _callback_body(channel, [deal.zoho_id])).status_code == 202
+
+
+@pytest.mark.django_db
+def test_a_callback_the_broker_cannot_take_is_left_to_the_scheduled_pull(
+    settings: Settings, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from sync.tasks import zoho_notified_fetch_task
+
+    settings.ZOHO_NOTIFY_URL = "https://pulse.example.com/zoho/notify/"
+    channel = ZohoWatchChannel.load()
+    channel.channel_id, channel.token = "1000000068002", "secret-token"
+    channel.save()
+
+    def broker_down(*args: object) -> None:
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(zoho_notified_fetch_task, "delay", broker_down)
+    response = _post(client, _callback_body(channel, ["4876876000000624001"]))
+    assert response.status_code == 503
+    assert not SyncRun.objects.exists()
