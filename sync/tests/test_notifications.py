@@ -460,3 +460,39 @@ def test_a_callback_the_broker_cannot_take_is_left_to_the_scheduled_pull(
     response = _post(client, _callback_body(channel, ["4876876000000624001"]))
     assert response.status_code == 503
     assert not SyncRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_sync_page_shows_the_channel_state(
+    settings: Settings, manager_client: Client, clock: SimulatorClock
+) -> None:
+    settings.ZOHO_NOTIFY_URL = ""
+    page = manager_client.get("/sync/").content.decode()
+    assert "Instant updates from Zoho" in page
+    assert "Off: changes in Zoho arrive with the next scheduled pull" in page
+
+    settings.ZOHO_NOTIFY_URL = "https://pulse.example.com/zoho/notify/"
+    assert "Not subscribed yet" in manager_client.get("/sync/").content.decode()
+
+    channel = ZohoWatchChannel.load()
+    channel.channel_id, channel.token = "1000000068002", "secret-token-not-shown"
+    channel.expires_at = NOW + timedelta(hours=20, minutes=30)
+    channel.last_callback_at = NOW - timedelta(minutes=4)
+    channel.callbacks, channel.refused = 12, 2
+    channel.save()
+    page = manager_client.get("/sync/").content.decode()
+    assert ">Active<" in page
+    assert "1000000068002" in page
+    assert "https://pulse.example.com/zoho/notify/" in page
+    assert "in 20 h" in page
+    assert "4 min ago" in page
+    assert "12 accepted · 2 refused" in page
+    assert "secret-token-not-shown" not in page
+
+    channel.expires_at = NOW - timedelta(minutes=1)
+    channel.last_error = "watch deals: Zoho answered 401 OAUTH_SCOPE_MISMATCH: invalid scope"
+    channel.last_error_at = NOW
+    channel.save()
+    page = manager_client.get("/sync/").content.decode()
+    assert ">Lapsed<" in page
+    assert "OAUTH_SCOPE_MISMATCH" in page
