@@ -93,13 +93,14 @@ def zoho_notified_fetch_task(self: Any, operation: str, zoho_ids: list[str]) -> 
 
 
 @shared_task
-def zoho_watch_renew() -> str | None:
+def zoho_watch_renew(force: bool = False) -> str | None:
     """Keep Zoho's notification channel alive: subscribe when there is none, renew it when
-    little of it is left (Zoho lets a channel lapse after a day at most)."""
+    little of it is left (Zoho lets a channel lapse after a day at most), or now (`force`:
+    a worker starting, since what Zoho knows may have changed while none ran)."""
     if not notifications_enabled():
         return None
     try:
-        return zoho_watch_ensure().action
+        return zoho_watch_ensure(force=force).action
     except (ZohoError, WatchNotConfigured) as exc:
         logger.warning("Zoho notification channel: %s", exc)
         return None
@@ -109,4 +110,4 @@ def zoho_watch_renew() -> str | None:
 def _sync_when_worker_starts(**kwargs: Any) -> None:
     zoho_sync_on_startup.delay()
     if notifications_enabled():
-        zoho_watch_renew.delay()
+        zoho_watch_renew.delay(force=True)

@@ -411,13 +411,15 @@ def test_the_worker_subscribes_when_it_starts_if_configured(
 
     queued: list[str] = []
     monkeypatch.setattr(tasks.zoho_sync_on_startup, "delay", lambda: queued.append("sync"))
-    monkeypatch.setattr(tasks.zoho_watch_renew, "delay", lambda: queued.append("watch"))
+    monkeypatch.setattr(
+        tasks.zoho_watch_renew, "delay", lambda force: queued.append(f"watch {force}")
+    )
     settings.ZOHO_NOTIFY_URL = ""
     tasks._sync_when_worker_starts()
     assert queued == ["sync"]
     settings.ZOHO_NOTIFY_URL = "https://pulse.example.com/zoho/notify/"
     tasks._sync_when_worker_starts()
-    assert queued == ["sync", "sync", "watch"]
+    assert queued == ["sync", "sync", "watch True"]
     settings.ZOHO_NOTIFY_URL = ""
     assert tasks.zoho_watch_renew() is None  # off: nothing asked of Zoho
 
