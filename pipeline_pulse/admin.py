@@ -152,10 +152,8 @@ class SentEmailAdmin(ReadOnlyModelAdmin):
         return obj.to.replace("\n", ", ")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
+        # Listed in the admin only while the outbox keeps mail (EMAIL_OUTBOX).
         return settings.EMAIL_OUTBOX and super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return settings.EMAIL_OUTBOX and super().has_view_permission(request, obj)
 
 
 admin.site.register(SentEmail, SentEmailAdmin)
