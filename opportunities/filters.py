@@ -22,12 +22,14 @@ from opportunities.models import (
     NOT_CONVERTED,
     Account,
     CrmUser,
+    ForecastCategory,
     HealthStatus,
     Opportunity,
     OpportunityQuerySet,
     Outcome,
     Phase,
 )
+from opportunities.pipeline_review import with_forecast_category
 from pipeline_pulse.dates import month_bounds, quarter_bounds, validate_business_date
 
 CLOSING_WINDOWS = (
@@ -229,6 +231,10 @@ class DealFilter(django_filters.FilterSet):
     # `converted=false`: deals with an amount but no SGD value, which totals leave out (the
     # dashboard's "not converted" figure links here).
     converted = StrictBooleanFilter(method="converted_only", label="Converted to SGD")
+    # The forecast's cells open the board on their deals: a category, a quarter's closing dates.
+    forecast_category = django_filters.MultipleChoiceFilter(
+        choices=ForecastCategory.choices, method="forecast_categories", label="Forecast category"
+    )
     sort = django_filters.OrderingFilter(fields=SORTS, label="Sort")
 
     class Meta:
@@ -302,6 +308,16 @@ class DealFilter(django_filters.FilterSet):
         return (
             queryset.filter(amount_sgd__isnull=False) if value else queryset.filter(NOT_CONVERTED)
         )
+
+    def forecast_categories(
+        self, queryset: OpportunityQuerySet, name: str, value: list[str]
+    ) -> OpportunityQuerySet:
+        if not value:
+            return queryset
+        categorised: OpportunityQuerySet = with_forecast_category(queryset).filter(
+            forecast_category__in=value
+        )
+        return categorised
 
     def attention_only(
         self, queryset: OpportunityQuerySet, name: str, value: bool | None

@@ -2,9 +2,13 @@
 
 from opportunities.deal_fields import MILESTONE_FIELDS
 from opportunities.models.choices import (
+    OPEN_FORECAST_CATEGORIES,
     ChangeKind,
+    DealStatus,
+    ForecastCategory,
     ForecastType,
     HealthStatus,
+    MoveKind,
     Outcome,
     Phase,
     SnapshotDimension,
@@ -20,7 +24,13 @@ from opportunities.models.deals import (
     Opportunity,
     OpportunityQuerySet,
 )
-from opportunities.models.history import ChangeEvent, ChangeEventQuerySet, PhaseTransition
+from opportunities.models.history import (
+    ChangeEvent,
+    ChangeEventQuerySet,
+    PhaseTransition,
+    PipelineMove,
+)
+from opportunities.models.signup import SignUpDomain, SignUpRole
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
 from opportunities.models.thresholds import HealthThresholds
@@ -30,6 +40,7 @@ __all__ = [
     "IN_PLAY_OUTCOMES",
     "MILESTONE_FIELDS",
     "NOT_CONVERTED",
+    "OPEN_FORECAST_CATEGORIES",
     "Account",
     "ChangeEvent",
     "ChangeEventQuerySet",
@@ -39,15 +50,21 @@ __all__ = [
     "ConflictStatus",
     "CrmStage",
     "CrmUser",
+    "DealStatus",
+    "ForecastCategory",
     "ForecastType",
     "HealthStatus",
     "HealthThresholds",
+    "MoveKind",
     "Opportunity",
     "OpportunityQuerySet",
     "Outcome",
     "Phase",
     "PhaseTransition",
+    "PipelineMove",
     "PipelineSnapshot",
+    "SignUpDomain",
+    "SignUpRole",
     "SnapshotDimension",
     "SnapshotSource",
     "StageMapping",

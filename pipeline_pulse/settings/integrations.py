@@ -82,3 +82,12 @@ ZOHO_NOTIFY_CHANNEL_ID = env("ZOHO_NOTIFY_CHANNEL_ID", default="")
 # most a day); beat checks every ZOHO_NOTIFY_CHECK_MINUTES.
 ZOHO_NOTIFY_RENEW_MINUTES = env.int("ZOHO_NOTIFY_RENEW_MINUTES", default=180)
 ZOHO_NOTIFY_CHECK_MINUTES = env.int("ZOHO_NOTIFY_CHECK_MINUTES", default=30)
+
+# --- Sign in with Zoho ---
+
+# A "Server-based Application" client registered in Zoho's API console (api-console.zoho.com)
+# with the redirect URI https://<this host>/accounts/zoho/callback/. The login page shows
+# "Sign in with Zoho" only when both are set. It talks to ZOHO_ACCOUNTS_URL, the same data
+# centre as the sync. Its own client: the sync's self-client cannot redirect a browser.
+ZOHO_LOGIN_CLIENT_ID = env("ZOHO_LOGIN_CLIENT_ID", default="")
+ZOHO_LOGIN_CLIENT_SECRET = env("ZOHO_LOGIN_CLIENT_SECRET", default="")

@@ -16,17 +16,12 @@ from pipeline_pulse.models import SentEmail
 
 EMAIL_VARIABLES = (
     "EMAIL_URL",
-    "EMAIL_BACKEND",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_HOST_USER",
-    "EMAIL_HOST_PASSWORD",
-    "EMAIL_USE_TLS",
-    "EMAIL_USE_SSL",
+    "EMAIL_TIMEOUT_SECONDS",
     "DEFAULT_FROM_EMAIL",
-    "SERVER_EMAIL",
+    "EMAIL_SUBJECT_PREFIX",
+    "SITE_URL",
     "EMAIL_OUTBOX",
-    "DEBUG",
+    "EMAIL_OUTBOX_KEEP",
 )
 
 
@@ -50,43 +45,31 @@ def email_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 def test_email_url_names_backend_server_and_login(email_settings: object) -> None:
     read = email_settings
-    module = read(EMAIL_URL="smtp+tls://pulse%40example.com:p%40ss@smtp.example.com:587")  # type: ignore[operator]
+    module = read(EMAIL_URL="smtp://pulse%40example.com:p%40ss@smtp.example.com:587")  # type: ignore[operator]
     assert module.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
     assert (module.EMAIL_HOST, module.EMAIL_PORT) == ("smtp.example.com", 587)
     assert (module.EMAIL_HOST_USER, module.EMAIL_HOST_PASSWORD) == ("pulse@example.com", "p@ss")
-    assert (module.EMAIL_USE_TLS, module.EMAIL_USE_SSL) == (True, False)
     module = read(EMAIL_URL="smtp+ssl://u:p@mail.example.com:465")  # type: ignore[operator]
-    assert (module.EMAIL_USE_TLS, module.EMAIL_USE_SSL, module.EMAIL_PORT) == (False, True, 465)
+    assert (module.EMAIL_USE_SSL, module.EMAIL_PORT) == (True, 465)
     module = read(EMAIL_URL="consolemail://")  # type: ignore[operator]
     assert module.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
 
 
-def test_the_separate_variables_and_the_defaults(email_settings: object) -> None:
+def test_the_defaults_and_the_outbox(email_settings: object) -> None:
     read = email_settings
     module = read()  # type: ignore[operator]
-    assert module.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
-    assert (module.EMAIL_HOST, module.EMAIL_PORT) == ("localhost", 25)
-    assert module.DEFAULT_FROM_EMAIL == module.SERVER_EMAIL == "Pipeline Pulse <pulse@localhost>"
-    module = read(DEBUG="true")  # type: ignore[operator]
     assert module.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
-    module = read(  # type: ignore[operator]
-        DEBUG="false",
-        EMAIL_HOST="smtp.example.com",
-        EMAIL_PORT="2525",
-        EMAIL_USE_TLS="true",
-        DEFAULT_FROM_EMAIL="Pulse <pulse@example.com>",
-        EMAIL_BACKEND="",
+    assert module.DEFAULT_FROM_EMAIL == "Pipeline Pulse <pulse@localhost>"
+    assert (module.EMAIL_SUBJECT_PREFIX, module.SITE_URL) == (
+        "[Pipeline Pulse] ",
+        "http://localhost:8000",
     )
-    assert module.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
-    assert (module.EMAIL_HOST, module.EMAIL_PORT, module.EMAIL_USE_TLS) == (
-        "smtp.example.com",
-        2525,
-        True,
-    )
-    assert module.SERVER_EMAIL == "Pulse <pulse@example.com>"
-    module = read(EMAIL_OUTBOX="true", EMAIL_URL="consolemail://")  # type: ignore[operator]
+    assert module.EMAIL_OUTBOX is False
+    module = read(SITE_URL="https://pulse.example.com/", EMAIL_URL="smtp://smtp.example.com:25")  # type: ignore[operator]
+    assert module.SITE_URL == "https://pulse.example.com"
+    module = read(EMAIL_OUTBOX="true")  # type: ignore[operator]
     assert module.EMAIL_BACKEND == "pipeline_pulse.mail_outbox.OutboxBackend"
-    assert module.EMAIL_OUTBOX_BACKEND == "django.core.mail.backends.console.EmailBackend"
+    assert module.EMAIL_OUTBOX_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
 
 
 def test_a_mail_has_its_text_and_html_parts_and_one_message_per_address(
