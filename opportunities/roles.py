@@ -69,6 +69,7 @@ ADMIN_APP_LABELS = (
     "django_celery_beat",
     "pipeline_pulse",
     "axes",
+    "alerts",
 )
 
 

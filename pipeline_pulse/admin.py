@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -10,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from pipeline_pulse.api.tokens import api_token_create, api_token_revoke
-from pipeline_pulse.models import ApiToken, TokenScope
+from pipeline_pulse.models import ApiToken, SentEmail, TokenScope
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -136,3 +137,23 @@ class ApiTokenAdmin(admin.ModelAdmin):
             api_token_revoke(token=token, user=request.user)
             revoked += 1
         self.message_user(request, f"{revoked} token(s) revoked; they are refused from now on.")
+
+
+class SentEmailAdmin(ReadOnlyModelAdmin):
+    """The outbox (EMAIL_OUTBOX, on in the demo): the last mails sent, for Admins to read."""
+
+    list_display = ("sent_at", "subject", "recipients")
+    search_fields = ("subject", "to")
+    fields = ("sent_at", "from_email", "to", "subject", "text_body", "html_body")
+    readonly_fields = fields
+
+    @admin.display(description="To")
+    def recipients(self, obj: SentEmail) -> str:
+        return obj.to.replace("\n", ", ")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        # Listed in the admin only while the outbox keeps mail (EMAIL_OUTBOX).
+        return settings.EMAIL_OUTBOX and super().has_module_permission(request)
+
+
+admin.site.register(SentEmail, SentEmailAdmin)

@@ -146,3 +146,22 @@ class ApiToken(models.Model):
     @property
     def is_read_only(self) -> bool:
         return self.scope == TokenScope.READ
+
+
+class SentEmail(models.Model):
+    """A copy of a mail sent, kept by the outbox backend when EMAIL_OUTBOX is on (the demo):
+    Admins read the last ones in the admin. Written only by pipeline_pulse.mail_outbox."""
+
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+    from_email = models.CharField(max_length=320)
+    to = models.TextField(help_text="Recipients, one a line (To, Cc and Bcc).")
+    subject = models.CharField(max_length=998)
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = "sent e-mail"
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to.replace(chr(10), ', ')}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -36,6 +36,7 @@ from simulator.zoho_settings import deals_fields, settings_request_error
 from simulator.zoho_signin import ZohoSignIn
 from simulator.zoho_store import DealStore, SortKey
 from simulator.zoho_updates import handle_update
+from simulator.zoho_watch import WatchBook
 
 DISCRETE_PAGE_LIMIT = 2000  # records reachable with `page`; beyond, only with page_token
 MAX_IDS = 100  # ids one Get Records call may ask for
@@ -115,6 +116,16 @@ class ZohoSimulator(SimulatedApi):
         self.router.add("GET", "/crm/v8/Deals/deleted", self.get_deleted_deals)
         self.router.add("GET", "/crm/v8/Deals/{deal_id}", self.get_deal)
         self.router.add("GET", "/crm/v8/settings/fields", self.get_fields)
+        # Notification APIs: channels, and callbacks when the org's deals change.
+        self.watch = WatchBook(clock=self.clock)
+        self.store.listeners.append(self.watch.deals_changed)
+        for method, handler in (
+            ("POST", self.watch.enable),
+            ("PATCH", self.watch.update),
+            ("GET", self.watch.details),
+            ("DELETE", self.watch.disable),
+        ):
+            self.router.add(method, "/crm/v8/actions/watch", self._authorised(handler))
         # Orgs may withhold the settings scope; the sync must carry on without the metadata.
         self.settings_scope_granted = True
         # Zoho documents neither the order of Get Deleted Records nor whether `page` reaches
@@ -192,6 +203,7 @@ class ZohoSimulator(SimulatedApi):
 
     def environment(self, base_url: str) -> dict[str, str]:
         """The settings that point Pipeline Pulse at this simulator."""
+        self.watch.base_url = base_url
         return {
             "ZOHO_ACCOUNTS_URL": base_url,
             "ZOHO_API_DOMAIN": base_url,
@@ -241,6 +253,12 @@ class ZohoSimulator(SimulatedApi):
         if scheme != "Zoho-oauthtoken" or not self.tokens.is_valid(token.strip()):
             return zoho_error(401, "INVALID_TOKEN", "invalid oauth token")
         return None
+
+    def _authorised(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        def answer(request: Request) -> Response:
+            return self._denied(request) or handler(request)
+
+        return answer
 
     def get_deal(self, request: Request) -> Response:
         """Get Record: one deal by id, all fields or those asked for."""

@@ -53,6 +53,8 @@ class DealStore:
         self._recycled: dict[str, dict[str, Any]] = {}  # restorable: id → the record
         self._views: dict[tuple[str, str, int | None], View] = {}
         self.version = 0
+        # Told of every change after it is made (operation, ids): Zoho's notifications.
+        self.listeners: list[Callable[[str, list[str]], None]] = []
         self.add(deals)
 
     # --- reads -------------------------------------------------------------------------------
@@ -137,6 +139,7 @@ class DealStore:
                 self._index(deal_id)
                 added.append(deal_id)
             self._changed()
+        self._tell("insert", added)
         return added
 
     def modify(
@@ -162,10 +165,13 @@ class DealStore:
                 record["Modified_By"] = dict(by or INTEGRATION_USER)
             self._index(deal_id)
             self._changed()
-            return copy.deepcopy(record)
+            changed = copy.deepcopy(record)
+        self._tell("update", [deal_id])
+        return changed
 
     def delete(self, deal_ids: Iterable[str], *, permanent: bool = False) -> None:
         deleted_time = zoho_time(self.clock.now())
+        gone: list[str] = []
         with self.lock:
             for deal_id in deal_ids:
                 record = self._deals.pop(deal_id, None)
@@ -178,6 +184,7 @@ class DealStore:
                         self._recycled.pop(deal_id, None)
                     continue
                 self._times.pop(deal_id, None)
+                gone.append(deal_id)
                 if not permanent:
                     self._recycled[deal_id] = record
                 owner = record.get("Owner") or INTEGRATION_USER
@@ -195,6 +202,7 @@ class DealStore:
                     }
                 )
             self._changed()
+        self._tell("delete", gone)
 
     def restore(self, deal_ids: Iterable[str]) -> list[str]:
         """Deals brought back from the recycle bin, as they were, modified now (a restore is
@@ -217,6 +225,11 @@ class DealStore:
         for deal_id in restored:
             self.modify(deal_id, {})
         return restored
+
+    def _tell(self, operation: str, deal_ids: list[str]) -> None:
+        if deal_ids:
+            for listener in list(self.listeners):
+                listener(operation, list(deal_ids))
 
     def _index(self, deal_id: str) -> None:
         record = self._deals[deal_id]

@@ -23,7 +23,14 @@ from sync.field_mappings import (
     field_mapping_validate,
     org_fields_in_force,
 )
-from sync.models import SyncIssue, SyncKind, SyncRun, SyncState, ZohoFieldMapping
+from sync.models import (
+    SyncIssue,
+    SyncKind,
+    SyncRun,
+    SyncState,
+    ZohoFieldMapping,
+    ZohoWatchChannel,
+)
 from sync.services import SyncAlreadyRunning
 from sync.triggers import SyncNotAllowed, sync_request
 
@@ -214,3 +221,24 @@ class ZohoFieldMappingAdmin(AuditedModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ZohoFieldMapping]) -> None:
         for mapping in queryset:
             self.delete_model(request, mapping)
+
+
+@admin.register(ZohoWatchChannel)
+class ZohoWatchChannelAdmin(ReadOnlyModelAdmin):
+    """Zoho's notification channel: when it lapses, the last callback, the last error. The
+    token is never shown; `manage.py zoho_watch` renews the channel now."""
+
+    list_display = ("channel_id", "notify_url", "expires_at", "last_callback_at", "callbacks")
+    fields = (
+        "channel_id",
+        "notify_url",
+        "subscribed_at",
+        "expires_at",
+        "last_callback_at",
+        "callbacks",
+        "refused",
+        "last_error",
+        "last_error_at",
+        "updated_at",
+    )
+    readonly_fields = fields

@@ -3,7 +3,7 @@ and the Zoho field mapping Admins set for the org-specific fields."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,6 +21,8 @@ class SyncKind(models.TextChoices):
     FULL = "full", "Full"
     INCREMENTAL = "incremental", "Incremental"
     PUSH = "push", "Push to Zoho"
+    # The deals a Zoho notification named, fetched by id (sync.services.pull).
+    NOTIFIED = "notified", "Notified deals"
 
 
 class SyncStatus(models.TextChoices):
@@ -35,6 +37,7 @@ class SyncTrigger(models.TextChoices):
     MANUAL = "manual", "Sync now"
     COMMAND = "command", "Command line"
     EDIT = "edit", "Local edits to push"
+    NOTIFICATION = "notify", "Zoho notification"
 
 
 class SyncRunQuerySet(models.QuerySet["SyncRun"]):
@@ -46,8 +49,9 @@ class SyncRunQuerySet(models.QuerySet["SyncRun"]):
 
     def latest_succeeded(self) -> SyncRun | None:
         """The newest successful pull: how fresh the deals on screen are. A push sends edits
-        out and brings nothing in, so it never makes the data look fresher than it is."""
-        pulls = self.succeeded().exclude(kind=SyncKind.PUSH)
+        out and brings nothing in, and a notification fetch brings only the deals Zoho named,
+        so neither makes the data look fresher than it is."""
+        pulls = self.succeeded().exclude(kind__in=(SyncKind.PUSH, SyncKind.NOTIFIED))
         return pulls.order_by("-finished_at").first()
 
     def has_succeeded_full(self) -> bool:
@@ -265,3 +269,46 @@ class ZohoFieldMapping(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.get_attribute_display()} ← {self.api_name}"
+
+
+class ZohoWatchChannel(models.Model):
+    """The notification channel Zoho calls back on when deals change; one row.
+
+    Written only by sync.services.watch: subscribed or renewed before it lapses, and stamped
+    by each callback the public endpoint accepts.
+    """
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    channel_id = models.CharField(max_length=18, blank=True, help_text="Zoho's channel_id.")
+    # Zoho sends it back in every callback: the proof a callback comes from Zoho. A secret.
+    token = models.CharField(max_length=50, blank=True, editable=False)
+    notify_url = models.URLField(max_length=500, blank=True)
+    subscribed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Zoho stops calling back unless it is renewed."
+    )
+    last_callback_at = models.DateTimeField(null=True, blank=True)
+    callbacks = models.PositiveIntegerField(default=0, help_text="Callbacks accepted.")
+    refused = models.PositiveIntegerField(
+        default=0, help_text="Callbacks refused: a wrong channel or token."
+    )
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Zoho notification channel"
+        constraints = [
+            models.CheckConstraint(condition=Q(singleton=True), name="zoho_watch_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"Zoho notification channel {self.channel_id or '(none)'}"
+
+    @classmethod
+    def load(cls) -> ZohoWatchChannel:
+        channel, _ = cls.objects.get_or_create(singleton=True)
+        return channel
+
+    def is_active(self, now: datetime) -> bool:
+        return bool(self.channel_id and self.expires_at and self.expires_at > now)

@@ -11,6 +11,9 @@ from django.contrib.auth import get_user_model
 
 from sync.models import SyncKind, SyncRun, SyncTrigger
 from sync.services import SyncAlreadyRunning, zoho_push, zoho_sync_with_push
+from sync.services.pull import zoho_notified_fetch
+from sync.services.watch import WatchNotConfigured, notifications_enabled, zoho_watch_ensure
+from sync.zoho import ZohoError
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,44 @@ def zoho_push_task(trigger: str = SyncTrigger.EDIT) -> int | None:
     return run.pk if run else None
 
 
+# A notification arriving while a sync runs waits this long and tries again; after the last
+# try the scheduled incremental pull (which reads every change since its watermark) has it.
+NOTIFIED_RETRY_SECONDS = 20
+NOTIFIED_MAX_RETRIES = 45
+
+
+@shared_task(bind=True, max_retries=NOTIFIED_MAX_RETRIES, soft_time_limit=5 * 60, time_limit=6 * 60)
+def zoho_notified_fetch_task(self: Any, operation: str, zoho_ids: list[str]) -> int | None:
+    """Fetch and store the deals a Zoho notification named (sync.services.pull)."""
+    try:
+        run = zoho_notified_fetch(operation=operation, zoho_ids=zoho_ids)
+    except SyncAlreadyRunning as exc:
+        if self.request.is_eager or self.request.retries >= NOTIFIED_MAX_RETRIES:
+            # Not lost: the scheduled incremental pull reads every change since its watermark.
+            logger.info("Notified deals %s left to the scheduled pull: %s", zoho_ids[:10], exc)
+            return None
+        logger.info("Notified deals wait for the running sync: %s", exc)
+        raise self.retry(countdown=NOTIFIED_RETRY_SECONDS) from None
+    logger.info("Notified deals run %s %s: %s", run.pk, run.status, run.as_event())
+    return run.pk
+
+
+@shared_task
+def zoho_watch_renew(force: bool = False) -> str | None:
+    """Keep Zoho's notification channel alive: subscribe when there is none, renew it when
+    little of it is left (Zoho lets a channel lapse after a day at most), or now (`force`:
+    a worker starting, since what Zoho knows may have changed while none ran)."""
+    if not notifications_enabled():
+        return None
+    try:
+        return zoho_watch_ensure(force=force).action
+    except (ZohoError, WatchNotConfigured) as exc:
+        logger.warning("Zoho notification channel: %s", exc)
+        return None
+
+
 @worker_ready.connect
 def _sync_when_worker_starts(**kwargs: Any) -> None:
     zoho_sync_on_startup.delay()
+    if notifications_enabled():
+        zoho_watch_renew.delay(force=True)

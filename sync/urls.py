@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sync import signin_views, views
+from sync import notify_views, signin_views, views
 
 urlpatterns = [
     path("sync/", views.sync_page, name="sync"),
@@ -10,4 +10,6 @@ urlpatterns = [
     path("sync/freshness/", views.freshness, name="freshness"),
     path("accounts/zoho/login/", signin_views.zoho_signin_start, name="zoho_signin"),
     path("accounts/zoho/callback/", signin_views.zoho_signin_callback, name="zoho_signin_callback"),
+    # Zoho's notification callbacks: public, checked by the channel's token.
+    path("zoho/notify/", notify_views.zoho_notify, name="zoho_notify"),
 ]

@@ -33,7 +33,7 @@ from pipeline_pulse.dates import (
 from pipeline_pulse.web.fragments import render_page
 from sync.context_processors import live_by_websocket
 from sync.freshness import data_freshness
-from sync.models import SyncIssue, SyncKind, SyncRun, SyncStatus
+from sync.models import SyncIssue, SyncKind, SyncRun, SyncStatus, ZohoWatchChannel
 from sync.services import SyncAlreadyRunning
 from sync.triggers import SyncNotAllowed, sync_request
 from sync.zoho import ZohoClient
@@ -119,8 +119,24 @@ def _issues_visible_to(user: Any) -> QuerySet[SyncIssue]:
     return SyncIssue.objects.none()
 
 
+def _watch_context() -> dict[str, Any]:
+    """Zoho's notification channel as the page shows it: off, waiting to subscribe, active,
+    or lapsed (the scheduled pull carries on either way)."""
+    channel = ZohoWatchChannel.objects.filter(singleton=True).first()
+    if not settings.ZOHO_NOTIFY_URL:
+        state = "off"
+    elif channel is None or not channel.channel_id or channel.expires_at is None:
+        state = "pending"
+    elif channel.is_active(timezone.now()):
+        state = "active"
+    else:
+        state = "lapsed"
+    return {"state": state, "channel": channel, "notify_url": settings.ZOHO_NOTIFY_URL}
+
+
 def _page_context(request: HttpRequest, since: datetime | None) -> dict[str, Any]:
     return {
+        "watch": _watch_context(),
         "configured": not ZohoClient.missing_credentials(),
         "api_domain": settings.ZOHO_API_DOMAIN,
         "interval": settings.ZOHO_SYNC_INTERVAL_MINUTES,

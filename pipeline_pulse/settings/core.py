@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "opportunities",
     "sync",
     "currency",
+    "alerts",
 ]
 
 MIDDLEWARE = [

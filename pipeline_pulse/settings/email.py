@@ -26,3 +26,19 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=60) *
 # count whether or not the address belongs to a login, so the answer never tells which do.
 PASSWORD_RESET_PER_EMAIL_PER_HOUR = env.int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", default=3)
 PASSWORD_RESET_PER_CLIENT_PER_HOUR = env.int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", default=10)
+
+# --- Mail Pipeline Pulse writes (alerts to Admins) ---
+
+# Put before every subject Pipeline Pulse writes.
+EMAIL_SUBJECT_PREFIX = env("EMAIL_SUBJECT_PREFIX", default="[Pipeline Pulse] ")
+# The site's own address, for the links in mails (no trailing slash).
+SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
+
+# The outbox: every mail sent is also kept in the database (the last EMAIL_OUTBOX_KEEP) and
+# listed for Admins in the admin under "Sent e-mails", so a newcomer sees what went out.
+# On in `make demo`; production leaves it off (mails hold customers' figures).
+EMAIL_OUTBOX = env.bool("EMAIL_OUTBOX", default=False)
+EMAIL_OUTBOX_KEEP = env.int("EMAIL_OUTBOX_KEEP", default=200)
+if EMAIL_OUTBOX:
+    EMAIL_OUTBOX_BACKEND = EMAIL_BACKEND  # where the mail really goes
+    EMAIL_BACKEND = "pipeline_pulse.mail_outbox.OutboxBackend"

@@ -71,6 +71,17 @@ ZOHO_CONFLICT_MANUAL_AMOUNT_CHANGE_PERCENT = env.int(
 ZOHO_PUSH_DEBOUNCE_SECONDS = env.int("ZOHO_PUSH_DEBOUNCE_SECONDS", default=10)
 # The pull runs every this many minutes; the first run is a full sync.
 ZOHO_SYNC_INTERVAL_MINUTES = env.int("ZOHO_SYNC_INTERVAL_MINUTES", default=15)
+# Zoho notifications (docs/zoho-and-sync.md, "Notifications"): off unless ZOHO_NOTIFY_URL is
+# set to this installation's public callback URL (https://<host>/zoho/notify/). The token
+# Zoho sends back with each callback, and the channel id, are generated and stored once when
+# left empty.
+ZOHO_NOTIFY_URL = env("ZOHO_NOTIFY_URL", default="")
+ZOHO_NOTIFY_TOKEN = env("ZOHO_NOTIFY_TOKEN", default="")
+ZOHO_NOTIFY_CHANNEL_ID = env("ZOHO_NOTIFY_CHANNEL_ID", default="")
+# The channel is renewed when less than this many minutes of it are left (Zoho keeps one at
+# most a day); beat checks every ZOHO_NOTIFY_CHECK_MINUTES.
+ZOHO_NOTIFY_RENEW_MINUTES = env.int("ZOHO_NOTIFY_RENEW_MINUTES", default=180)
+ZOHO_NOTIFY_CHECK_MINUTES = env.int("ZOHO_NOTIFY_CHECK_MINUTES", default=30)
 
 # --- Sign in with Zoho ---
 

@@ -5,7 +5,11 @@ from datetime import timedelta
 from celery.schedules import crontab
 
 from pipeline_pulse.settings.environment import env
-from pipeline_pulse.settings.integrations import FX_REFRESH_HOURS, ZOHO_SYNC_INTERVAL_MINUTES
+from pipeline_pulse.settings.integrations import (
+    FX_REFRESH_HOURS,
+    ZOHO_NOTIFY_CHECK_MINUTES,
+    ZOHO_SYNC_INTERVAL_MINUTES,
+)
 
 CELERY_TIMEZONE = "Asia/Singapore"
 CELERY_ENABLE_UTC = True
@@ -30,10 +34,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "sync.tasks.zoho_sync_incremental",
         "schedule": timedelta(minutes=ZOHO_SYNC_INTERVAL_MINUTES),
     },
+    # Zoho's notification channel: subscribed, and renewed before it lapses (a no-op unless
+    # ZOHO_NOTIFY_URL is set).
+    "zoho-watch-renew": {
+        "task": "sync.tasks.zoho_watch_renew",
+        "schedule": timedelta(minutes=max(ZOHO_NOTIFY_CHECK_MINUTES, 1)),
+    },
     # Fetch exchange rates and re-convert open deals.
     "currency-fx-rates-refresh": {
         "task": "currency.tasks.fx_rates_refresh_task",
         "schedule": timedelta(hours=max(FX_REFRESH_HOURS, 1)),
+    },
+    # Alerts to Admins: sync failing, rates expired, conflicts waiting (once per condition).
+    "alerts-check": {
+        "task": "alerts.tasks.alerts_check_task",
+        "schedule": timedelta(minutes=max(env.int("ALERTS_CHECK_MINUTES", default=30), 1)),
     },
     # Date rules change with the calendar: just after midnight, rescore every open and won
     # deal, then take the day's pipeline snapshot.

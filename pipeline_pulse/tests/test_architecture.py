@@ -16,11 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # App → the project apps it must never import.
-APPS = {"currency", "opportunities", "sync", "simulator", "bench"}
+APPS = {"currency", "opportunities", "sync", "alerts", "simulator", "bench"}
 FORBIDDEN = {
     "currency": APPS - {"currency"},
     "opportunities": APPS - {"opportunities", "currency"},
-    "sync": {"simulator", "bench"},
+    "sync": {"alerts", "simulator", "bench"},
+    "alerts": {"simulator", "bench"},
 }
 # The project's wiring composes the apps; every other module of the project package is shared
 # platform below every app (storage, the web edge, observability, dates, display, the API's
@@ -86,7 +87,7 @@ def test_the_architecture_map_names_every_module() -> None:
     each: a module added without its line there fails here."""
     text = (ROOT / "docs" / "architecture.md").read_text()
     missing = []
-    for package in ("pipeline_pulse", "opportunities", "sync", "currency", "simulator"):
+    for package in ("pipeline_pulse", "opportunities", "sync", "currency", "alerts", "simulator"):
         start = text.index(f"### `{package}/`")
         end = text.find("\n### ", start + 1)
         section = text[start : end if end != -1 else None]

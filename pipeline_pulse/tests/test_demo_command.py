@@ -134,3 +134,36 @@ def test_a_terminated_demo_stops_its_worker_too(monkeypatch: pytest.MonkeyPatch)
     assert stopped.value.code == 128 + signal.SIGTERM
     assert workers[0].stopped
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.django_db
+def test_the_served_demo_gets_zoho_callbacks_and_keeps_its_mail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the demo serves, the worker it starts and the web app both know where Zoho's
+    callbacks go, and mail goes to the console and the outbox; none of it outlives it."""
+    from pipeline_pulse.management.commands.demo import Command
+
+    seen: dict[str, object] = {}
+
+    def serve(self: Command, host: str, port: int) -> None:
+        seen["environ"] = {
+            name: os.environ.get(name) for name in ("ZOHO_NOTIFY_URL", "EMAIL_OUTBOX", "EMAIL_URL")
+        }
+        seen["settings"] = (settings.ZOHO_NOTIFY_URL, settings.EMAIL_BACKEND)
+
+    monkeypatch.setattr(Command, "_serve", serve)
+    call_command(
+        "demo", "--deals", "30", "--simulator-port", "0", "--port", "8123", stdout=io.StringIO()
+    )
+    assert seen["environ"] == {
+        "ZOHO_NOTIFY_URL": "http://127.0.0.1:8123/zoho/notify/",
+        "EMAIL_OUTBOX": "true",
+        "EMAIL_URL": "consolemail://",
+    }
+    assert seen["settings"] == (
+        "http://127.0.0.1:8123/zoho/notify/",
+        "pipeline_pulse.mail_outbox.OutboxBackend",
+    )
+    assert "ZOHO_NOTIFY_URL" not in os.environ
+    assert settings.ZOHO_NOTIFY_URL == ""

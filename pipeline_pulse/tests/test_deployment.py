@@ -21,7 +21,7 @@ HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", flags=re.MULTILINE)
 
 def _variables_read_by_the_code() -> set[str]:
     names: set[str] = set()
-    for package in ("pipeline_pulse", "opportunities", "sync", "currency"):
+    for package in ("pipeline_pulse", "opportunities", "sync", "currency", "alerts"):
         for path in (ROOT / package).rglob("*.py"):
             if "tests" not in path.parts and "migrations" not in path.parts:
                 names |= set(ENV_READ.findall(path.read_text()))

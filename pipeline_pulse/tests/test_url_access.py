@@ -19,14 +19,15 @@ from pipeline_pulse.tests.routes import all_routes
 pytestmark = pytest.mark.django_db
 
 # Open without a login: the log-in pages and the orchestrator's probes. /metrics, when the
-# observability work adds it, has its own guard (a scrape token or network policy).
+# observability work adds it, has its own guard (a scrape token or network policy); Zoho's
+# notification callbacks carry the channel's token (sync/tests/test_notifications.py).
 OPEN = {
     *("login", "admin:login", "liveness", "readiness", "favicon"),
     # Password reset by e-mail, and Sign in with Zoho (sync/signin_views.py).
     *("password_reset", "password_reset_done", "password_reset_confirm"),
     *("password_reset_complete", "zoho_signin", "zoho_signin_callback"),
 }
-OWN_GUARD = {"metrics"}
+OWN_GUARD = {"metrics", "zoho_notify"}
 ROUTES = all_routes()
 
 

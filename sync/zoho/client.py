@@ -50,6 +50,7 @@ from sync.zoho.records import (
     DeletedDeal,
     MalformedDeal,
 )
+from sync.zoho.watch import WATCH_PATH, WatchResult, WatchSubscription, parse_watch_answer
 
 logger = logging.getLogger(__name__)
 
@@ -319,6 +320,45 @@ class ZohoClient:
             yield deleted
             if not info.get("more_records"):
                 return
+
+    # --- notifications -----------------------------------------------------------------------
+
+    def watch_deals(self, subscription: WatchSubscription, *, renew: bool = False) -> WatchResult:
+        """Ask Zoho to call `notify_url` when deals are created, edited or deleted (Enable
+        Notifications, POST), or move an existing channel's expiry (`renew`: Update Specific
+        Information, PATCH). A channel Zoho no longer knows is enabled again.
+
+        Needs the scope ZohoCRM.notifications.ALL (or .CREATE and .UPDATE).
+        """
+        body = json.dumps(subscription.as_json(), separators=(",", ":")).encode()
+        method = "PATCH" if renew else "POST"
+        operation = "renew the deals notification channel" if renew else "watch deals"
+        response = self._api(
+            method,
+            WATCH_PATH,
+            operation=operation,
+            headers={"Content-Type": "application/json"},
+            data=body,
+            accept_error_statuses=frozenset({400}),
+        )
+        try:
+            answer = parse_watch_answer(response.body)
+        except ValueError as exc:
+            if response.status >= 300:
+                raise self._api_error(response, operation) from None
+            raise ZohoBadResponseError(f"{operation}: {exc}") from None
+        if isinstance(answer, WatchResult):
+            return answer
+        code, message = answer
+        if renew and code == "NOT_SUBSCRIBED":
+            return self.watch_deals(subscription, renew=False)
+        raise ZohoApiError(
+            http_status=response.status,
+            code=code,
+            message=message,
+            details={},
+            operation=operation,
+        )
 
     # --- writes ------------------------------------------------------------------------------
 

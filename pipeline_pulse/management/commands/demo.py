@@ -3,8 +3,10 @@
 Serves the local Zoho CRM and CurrencyFreaks simulators, pulls rates and a full sync through
 the real clients over HTTP, creates one login per role, then serves the web app beside a
 Celery worker with embedded beat (which keeps syncing from the simulator every 15 minutes).
-The simulated org's team edits a few deals every few minutes (unless --no-activity), so each
-scheduled sync brings believable changes to the dashboard, the board and "What changed".
+The simulated org's team edits a few deals every few minutes (unless --no-activity), and the
+simulated Zoho calls back on Pipeline Pulse's notification endpoint the moment it does (the
+worker subscribes when it starts): each edit shows on the board within seconds, and each
+scheduled sync still checks nothing was missed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import signal
 # Starts our own worker with a fixed argument list.
 import subprocess  # nosec B404
 import sys
+import threading
 from datetime import date, timedelta
 from types import FrameType
 from typing import Any
@@ -35,6 +38,7 @@ from opportunities.services.snapshots import pipeline_snapshot_backfill
 from simulator.apis import simulated_apis, simulated_environment
 from simulator.dataset import CURRENCIES as DATASET_CURRENCIES
 from simulator.server import SimulatorServer
+from simulator.zoho import ZohoSimulator
 from simulator.zoho_signin import DEMO_DOMAIN
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
@@ -47,6 +51,9 @@ DEMO_LOGINS = (
     ("viewer", "viewer@pipeline-pulse.example", Role.VIEWER, "Demo Viewer"),
 )
 HISTORY_MONTHS = 12
+# How often the simulated team's due rounds of edits are played while the demo serves, so
+# Zoho's callbacks bring them at once rather than at the next listing.
+ACTIVITY_TICK_SECONDS = 10.0
 TREND_DAYS = 90  # as many days as the dashboard's trend shows
 
 
@@ -84,17 +91,37 @@ class Command(BaseCommand):
         # fetch those rates too, so every deal converts.
         fx_currencies = list(dict.fromkeys([*settings.FX_CURRENCIES, *DATASET_CURRENCIES]))
         variables = {**environment, "FX_CURRENCIES": ",".join(fx_currencies)}
+        if not options["no_serve"]:
+            # Zoho's notifications call back on the web app this command serves; the worker
+            # subscribes when it starts (sync.tasks.zoho_watch_renew).
+            host = options["host"] if options["host"] not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104  # nosec B104
+            notify_url = f"http://{host}:{options['port']}/zoho/notify/"
+            environment["ZOHO_NOTIFY_URL"] = variables["ZOHO_NOTIFY_URL"] = notify_url
+        # Mail is printed on the console and kept in the outbox, which Admins read in the
+        # admin under "Sent e-mails".
+        variables |= {"EMAIL_URL": "consolemail://", "EMAIL_OUTBOX": "true"}
+        mail_settings = {
+            "EMAIL_OUTBOX": True,
+            "EMAIL_OUTBOX_BACKEND": "django.core.mail.backends.console.EmailBackend",
+            "EMAIL_BACKEND": "pipeline_pulse.mail_outbox.OutboxBackend",
+        }
         # This process (the web app) and the worker it starts both talk to the simulators.
         saved_environ = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
-        settings_override = override_settings(**environment, FX_CURRENCIES=fx_currencies)
+        settings_override = override_settings(
+            **environment, **mail_settings, FX_CURRENCIES=fx_currencies
+        )
         settings_override.enable()
         self.stdout.write(f"Simulated Zoho CRM and CurrencyFreaks on {server.url}")
         try:
             self._pull()
             self._logins()
             if not options["no_serve"]:
-                self._serve(options["host"], options["port"])
+                stop_ticking = _tick_activity(apis)
+                try:
+                    self._serve(options["host"], options["port"])
+                finally:
+                    stop_ticking.set()
         finally:
             server.stop()
             settings_override.disable()
@@ -206,6 +233,23 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, previous)
             worker.terminate()
             worker.wait(timeout=30)
+
+
+def _tick_activity(apis: list[Any]) -> threading.Event:
+    """Play the simulated team's rounds of edits as they come due (not only when a sync lists
+    deals), so Zoho's notifications show them on the board as they happen."""
+    stop = threading.Event()
+    zoho = next((api for api in apis if isinstance(api, ZohoSimulator)), None)
+    activity = zoho.activity if zoho is not None else None
+    if activity is None:
+        return stop
+
+    def tick() -> None:
+        while not stop.wait(ACTIVITY_TICK_SECONDS):
+            activity.catch_up()
+
+    threading.Thread(target=tick, name="simulated team", daemon=True).start()
+    return stop
 
 
 def _exit_on_terminate(signum: int, frame: FrameType | None) -> None:
