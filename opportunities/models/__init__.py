@@ -30,6 +30,7 @@ from opportunities.models.history import (
     PhaseTransition,
     PipelineMove,
 )
+from opportunities.models.preferences import EmailPreferences, SentDigest
 from opportunities.models.signup import SignUpDomain, SignUpRole
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
@@ -50,6 +51,7 @@ __all__ = [
     "ConflictStatus",
     "CrmStage",
     "CrmUser",
+    "EmailPreferences",
     "DealStatus",
     "ForecastCategory",
     "ForecastType",
@@ -63,6 +65,7 @@ __all__ = [
     "PhaseTransition",
     "PipelineMove",
     "PipelineSnapshot",
+    "SentDigest",
     "SignUpDomain",
     "SignUpRole",
     "SnapshotDimension",

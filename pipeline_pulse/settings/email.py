@@ -26,3 +26,15 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=60) *
 # count whether or not the address belongs to a login, so the answer never tells which do.
 PASSWORD_RESET_PER_EMAIL_PER_HOUR = env.int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", default=3)
 PASSWORD_RESET_PER_CLIENT_PER_HOUR = env.int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", default=10)
+
+# --- Links in e-mails and the weekly digest ---
+
+# Where people open Pipeline Pulse, e.g. https://pulse.example.com: e-mails sent without a
+# request (the weekly digest) build their links on it. No trailing slash needed.
+SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
+# Monday 08:00 Singapore (beat): last week's changes, deals in Danger, slipped deals and the
+# quarter's forecast to each Manager and Viewer who has not opted out. False: beat's run
+# sends nothing (`manage.py send_digests` still works).
+WEEKLY_DIGEST_ENABLED = env.bool("WEEKLY_DIGEST_ENABLED", default=True)
+# How many deals the digest lists in Danger and slipped (the biggest in SGD first).
+WEEKLY_DIGEST_TOP_DEALS = env.int("WEEKLY_DIGEST_TOP_DEALS", default=10)
