@@ -245,7 +245,9 @@ def digest_recipients(username: str | None = None) -> list[Any]:
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if username is not None:
         users = users.filter(username=username)
-    chosen = dict(EmailPreferences.objects.filter(user__in=users).values_list("user_id", "weekly_digest"))
+    chosen = dict(
+        EmailPreferences.objects.filter(user__in=users).values_list("user_id", "weekly_digest")
+    )
     recipients = []
     for user in users.order_by("username"):
         role = role_of(user)

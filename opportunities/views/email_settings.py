@@ -25,9 +25,7 @@ def email_settings(request: HttpRequest) -> HttpResponse:
         form = EmailSettingsForm(request.POST)
         if form.is_valid():
             wanted = form.cleaned_data["weekly_digest"]
-            EmailPreferences.objects.update_or_create(
-                user=user, defaults={"weekly_digest": wanted}
-            )
+            EmailPreferences.objects.update_or_create(user=user, defaults={"weekly_digest": wanted})
             messages.success(
                 request,
                 "You will get the weekly digest every Monday."

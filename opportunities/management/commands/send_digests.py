@@ -41,7 +41,7 @@ class Command(BaseCommand):
                     f"{digest.total_changes} changes, {digest.danger.count} in Danger "
                     f"({sgd(digest.danger.sgd)}), {digest.slipped.count} slipped "
                     f"({sgd(digest.slipped.sgd)}), {digest.quarter_label} forecast "
-                    f"{sgd(digest.forecast_total.sgd)} — \"{digest_subject(digest)}\""
+                    f'{sgd(digest.forecast_total.sgd)} — "{digest_subject(digest)}"'
                 )
             if not run.planned:
                 self.stdout.write("- nobody")
