@@ -204,7 +204,8 @@ def _changes_page(client: Client) -> dict[str, tuple[int, Decimal]]:
     page = response.content.decode()
     assert "23 Nov 2026 \u2013 29 Nov 2026" in page
     found = re.findall(
-        r'<h3 id="kind-[a-z_]+">([^<]+)</h3>\s*<p class="tabular">([\d,]+) · <span title="[^"]+">([^<]+)</span>',
+        r'<h3 id="kind-[a-z_]+">([^<]+)</h3>\s*'
+        r'<p class="tabular">([\d,]+) · <span title="[^"]+">([^<]+)</span>',
         page,
     )
     return {label: (int(n.replace(",", "")), _money(amount)) for label, n, amount in found}
@@ -300,7 +301,8 @@ def test_every_figure_of_a_managers_digest_is_the_screens_to_the_cent(client: Cl
     danger_names = [name for _, name in listed][:3]
     assert danger_names == ["Overdue migration", "Stalled PO", "Rita in trouble"]
     assert "1 more on the health board" in page
-    assert "Deleted in Zoho" not in text and "Deleted in Zoho" not in page
+    assert "Deleted in Zoho" not in text
+    assert "Deleted in Zoho" not in page
     for url, name in listed:
         key = next(k for k, d in deals.items() if d.name == html.unescape(name))
         assert url == f"{SITE}/deals/{deals[key].pk}/"
@@ -322,8 +324,10 @@ def test_a_reps_digest_has_only_their_own_deals(client: Client) -> None:
     mine = {d.name for d in deals.values() if d.owner and d.owner.email == "rep@example.com"}
     others = {d.name for d in deals.values()} - mine
     for name in others:
-        assert name not in text and name not in page
-    assert "Rita in trouble" in text and "Rita slipped" in text
+        assert name not in text
+        assert name not in page
+    assert "Rita in trouble" in text
+    assert "Rita slipped" in text
     _login(client, rep)
     assert _text_lines(text, "WHAT CHANGED LAST WEEK") == _changes_page(client)
     assert _text_lines(text, "Q4 2026 FORECAST BY CATEGORY") == _forecast_totals(client)
@@ -361,7 +365,8 @@ def test_running_twice_sends_one_digest_per_login_per_week() -> None:
     third = weekly_digests()
 
     assert first.sent == ["m1", "v1"]
-    assert second.sent == [] and second.already_sent == ["m1", "v1"]
+    assert second.sent == []
+    assert second.already_sent == ["m1", "v1"]
     assert third == {"sent": 0, "already_sent": 2, "failed": 0}
     assert len(mail.outbox) == 2
     assert set(SentDigest.objects.values_list("week_start", flat=True)) == {LAST_MONDAY}
@@ -429,7 +434,9 @@ def test_beat_sends_it_monday_at_eight_singapore(settings: Any) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["weekly-digest"]
     assert entry["task"] == "opportunities.weekly_digests"
     schedule = entry["schedule"]
-    assert schedule.hour == {8} and schedule.minute == {0} and schedule.day_of_week == {1}
+    assert schedule.hour == {8}
+    assert schedule.minute == {0}
+    assert schedule.day_of_week == {1}
     assert settings.CELERY_TIMEZONE == "Asia/Singapore"
 
 
@@ -450,7 +457,8 @@ def test_an_empty_week_still_reads_well() -> None:
     user = UserFactory.create(role=Role.VIEWER, username="v1")
     digests_send()
     text, page = _parts(mail.outbox[0])
-    assert "No changes last week." in text and "No changes last week." in page
+    assert "No changes last week." in text
+    assert "No changes last week." in page
     assert "DEALS IN DANGER: 0 · S$0.00 at stake" in text
     assert weekly_digest(user).is_empty
 
@@ -467,7 +475,8 @@ def test_the_email_is_phone_friendly_and_self_contained() -> None:
     assert '<link rel="stylesheet"' not in page
     # Every link is absolute, to this site; the unsubscribe link opens E-mail settings.
     links = re.findall(r'href="([^"]+)"', page)
-    assert links and all(link.startswith(f"{SITE}/") for link in links)
+    assert links
+    assert all(link.startswith(f"{SITE}/") for link in links)
     assert f"{SITE}/settings/email/" in links
     assert f"Unsubscribe or change your e-mail settings: {SITE}/settings/email/" in text
     assert f"{SITE}/changes/?period=last_week" in text
@@ -485,7 +494,8 @@ def test_the_settings_page_turns_the_digest_off_and_on(manager_client: Client) -
     assert 'name="csrfmiddlewaretoken"' in page
 
     response = manager_client.post(url, {})
-    assert response.status_code == 302 and response["Location"] == url
+    assert response.status_code == 302
+    assert response["Location"] == url
     user = manager_client.user  # type: ignore[attr-defined]
     assert EmailPreferences.objects.get(user=user).weekly_digest is False
     page = manager_client.get(url).content.decode()
@@ -498,7 +508,8 @@ def test_the_settings_page_turns_the_digest_off_and_on(manager_client: Client) -
 
 def test_a_rep_is_off_until_they_opt_in(rep_client: Client) -> None:
     page = rep_client.get(reverse("email_settings")).content.decode()
-    assert "Off unless you turn it on." in page and "for your own deals" in page
+    assert "Off unless you turn it on." in page
+    assert "for your own deals" in page
     assert 'aria-describedby="digest-help">' in page  # unchecked
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +14,9 @@ from opportunities.digest import wants_weekly_digest, weekly_digest_default
 from opportunities.models import EmailPreferences
 from opportunities.roles import Role, role_of
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 class EmailSettingsForm(forms.Form):
     weekly_digest = forms.BooleanField(required=False, label="Send me the weekly digest")
@@ -20,7 +25,7 @@ class EmailSettingsForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def email_settings(request: HttpRequest) -> HttpResponse:
     """GET shows the login's choice; POST saves it and comes back here (login required)."""
-    user = request.user
+    user = cast("User", request.user)  # the page needs a login (LoginRequiredMiddleware)
     if request.method == "POST":
         form = EmailSettingsForm(request.POST)
         if form.is_valid():
@@ -34,11 +39,11 @@ def email_settings(request: HttpRequest) -> HttpResponse:
             )
             return redirect("email_settings")
     else:
-        form = EmailSettingsForm(initial={"weekly_digest": wants_weekly_digest(user)})  # type: ignore[arg-type]
+        form = EmailSettingsForm(initial={"weekly_digest": wants_weekly_digest(user)})
     context = {
         "form": form,
         "is_rep": role_of(user) is Role.REP,
-        "on_by_default": weekly_digest_default(user),  # type: ignore[arg-type]
+        "on_by_default": weekly_digest_default(user),
         "email": getattr(user, "email", ""),
     }
     return render(request, "opportunities/email_settings.html", context)
