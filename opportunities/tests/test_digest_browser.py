@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -201,7 +202,8 @@ def test_the_digest_in_a_mail_app_on_a_phone_and_a_desktop(page: Page, settings:
     UserFactory.create(role=Role.MANAGER, username="grace", first_name="Grace", last_name="Lim")
     digests_send()
     (message,) = mail.outbox
-    html = str(message.alternatives[0][0])  # type: ignore[attr-defined]
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
     browser = page.context.browser
     assert browser is not None
     for width in (390, 1366):
