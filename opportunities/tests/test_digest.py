@@ -237,9 +237,11 @@ def _forecast_totals(client: Client) -> dict[str, tuple[int, Decimal]]:
     assert list(result) == ["Closed", "Commit", "Best case", "Pipeline", "Omitted"]
     deals_total = re.search(r"([\d,]+) deals? closing in the quarter", page)
     assert deals_total
-    # The page writes the quarter's deals; its SGD total is the sum of its categories'.
-    total_sgd = sum((amount for _, amount in result.values()), Decimal("0.00"))
-    result["Total"] = (int(deals_total.group(1).replace(",", "")), total_sgd)
+    # The quarter's SGD total: the forecast tables' footer.
+    tfoot = page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    total_sgd = re.search(r"<strong>([^<]+)</strong>", tfoot)
+    assert total_sgd
+    result["Total"] = (int(deals_total.group(1).replace(",", "")), _money(total_sgd.group(1)))
     return result
 
 
