@@ -529,3 +529,37 @@ def test_the_settings_page_needs_a_login_and_a_csrf_token(client: Client) -> Non
     assert strict.post(url, {"weekly_digest": "on"}).status_code == 403
     assert not EmailPreferences.objects.exists()
     assert AnonymousUser().is_authenticated is False
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_a_digest_reads_in_the_same_queries_however_many_deals() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    deals = _org()
+    manager = UserFactory.create(role=Role.MANAGER, username="mia")
+    weekly_digest(manager)  # the role is read once, then kept
+    with CaptureQueriesContext(connection) as few:
+        weekly_digest(manager)
+    for index in range(6):
+        more = deal(sgd=f"{index + 1}000.00", health=HealthStatus.DANGER, health_reasons=[SLIPPED])
+        _event(more, ChangeKind.NEW, start_of_day(LAST_MONDAY) + timedelta(hours=index), "1.00")
+    _event(deals["pipe"], ChangeKind.REOPENED, start_of_day(LAST_MONDAY), "15000.33")
+    with CaptureQueriesContext(connection) as many:
+        digest = weekly_digest(manager)
+    assert len(many) == len(few)
+    assert len(digest.danger.deals) == 3
+    assert digest.slipped.count == 8
+
+
+def test_an_admin_changes_a_logins_digest_in_the_admin(admin_client_: Client) -> None:
+    viewer = UserFactory.create(role=Role.VIEWER, username="vic")
+    add = reverse("admin:opportunities_emailpreferences_add")
+    response = admin_client_.post(add, {"user": viewer.pk, "weekly_digest": ""})
+    assert response.status_code == 302
+    assert EmailPreferences.objects.get(user=viewer).weekly_digest is False
+    listing = admin_client_.get(reverse("admin:opportunities_emailpreferences_changelist"))
+    assert listing.status_code == 200
+    assert "vic" in listing.content.decode()
+    sent = admin_client_.get(reverse("admin:opportunities_sentdigest_changelist"))
+    assert sent.status_code == 200
