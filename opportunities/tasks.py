@@ -1,12 +1,15 @@
-"""Background work on deals: the nightly health recompute and pipeline snapshot."""
+"""Background work on deals: the nightly health recompute and pipeline snapshot, and Monday's
+weekly digest e-mail."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from opportunities.services import health_recompute
+from opportunities.services.digests import digests_send
 from opportunities.services.lifecycle import opportunities_place_arrived_milestones
 from opportunities.services.snapshots import pipeline_snapshot_take
 
@@ -33,3 +36,14 @@ def health_daily() -> dict[str, int]:
         snapshot[0].day if snapshot else "today",
     )
     return result.counts()
+
+
+@shared_task(name="opportunities.weekly_digests")
+def weekly_digests() -> dict[str, int]:
+    """Monday 08:00 Asia/Singapore (beat): last week's digest to everyone who wants it. Safe
+    to run again or twice at once: a login gets one digest a week (SentDigest)."""
+    if not settings.WEEKLY_DIGEST_ENABLED:
+        logger.info("Weekly digest not sent: WEEKLY_DIGEST_ENABLED is off")
+        return {"sent": 0, "already_sent": 0, "failed": 0}
+    run = digests_send()
+    return {"sent": len(run.sent), "already_sent": len(run.already_sent), "failed": len(run.failed)}

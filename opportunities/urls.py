@@ -4,6 +4,7 @@ from django.urls import path
 
 from opportunities import export_views, views
 from opportunities.views import pipeline_review, saved_views
+from opportunities.views.email_settings import email_settings
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
@@ -29,6 +30,7 @@ urlpatterns = [
         pipeline_review.waterfall_export_xlsx,
         name="waterfall_export_xlsx",
     ),
+    path("settings/email/", email_settings, name="email_settings"),
     path("deals/<int:pk>/", views.deal_detail, name="deal"),
     path("deals/<int:pk>/history/", views.deal_history, name="deal_history"),
     path(

@@ -1,6 +1,6 @@
 """The opportunities app's admin, one module per part: deals, conflicts, reference data,
 per-login settings."""
 
-from opportunities.admin import conflicts, deals, logins, reference
+from opportunities.admin import conflicts, deals, logins, preferences, reference
 
-__all__ = ["conflicts", "deals", "logins", "reference"]
+__all__ = ["conflicts", "deals", "logins", "preferences", "reference"]

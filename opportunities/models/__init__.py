@@ -30,6 +30,7 @@ from opportunities.models.history import (
     PhaseTransition,
     PipelineMove,
 )
+from opportunities.models.preferences import EmailPreferences, SentDigest
 from opportunities.models.saved_views import SavedView
 from opportunities.models.signup import SignUpDomain, SignUpRole
 from opportunities.models.snapshots import PipelineSnapshot
@@ -53,6 +54,7 @@ __all__ = [
     "CrmStage",
     "CrmUser",
     "DealStatus",
+    "EmailPreferences",
     "ForecastCategory",
     "ForecastType",
     "HealthStatus",
@@ -67,6 +69,7 @@ __all__ = [
     "PipelineMove",
     "PipelineSnapshot",
     "SavedView",
+    "SentDigest",
     "SignUpDomain",
     "SignUpRole",
     "SnapshotDimension",

@@ -42,3 +42,12 @@ EMAIL_OUTBOX_KEEP = env.int("EMAIL_OUTBOX_KEEP", default=200)
 if EMAIL_OUTBOX:
     EMAIL_OUTBOX_BACKEND = EMAIL_BACKEND  # where the mail really goes
     EMAIL_BACKEND = "pipeline_pulse.mail_outbox.OutboxBackend"
+
+# --- The weekly digest ---
+
+# Monday 08:00 Singapore (beat): last week's changes, deals in Danger, slipped deals and the
+# quarter's forecast to each Manager and Viewer who has not opted out. False: beat's run
+# sends nothing (`manage.py send_digests` still works).
+WEEKLY_DIGEST_ENABLED = env.bool("WEEKLY_DIGEST_ENABLED", default=True)
+# How many deals the digest lists in Danger and slipped (the biggest in SGD first).
+WEEKLY_DIGEST_TOP_DEALS = env.int("WEEKLY_DIGEST_TOP_DEALS", default=10)

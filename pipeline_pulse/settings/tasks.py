@@ -56,4 +56,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "opportunities.health_daily",
         "schedule": crontab(hour=0, minute=5),
     },
+    # Monday 08:00 Singapore: last week's digest e-mail (once per login per week; off with
+    # WEEKLY_DIGEST_ENABLED=false).
+    "weekly-digest": {
+        "task": "opportunities.weekly_digests",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+    },
 }

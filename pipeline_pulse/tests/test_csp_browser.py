@@ -48,7 +48,7 @@ def test_login_admin_and_api_docs_run_under_the_policy(page: Page, live_server: 
     expect(page.locator("#id_q")).to_have_value("")
     page.go_back()
     expect(page.locator("h1")).to_have_text("Dashboard")
-    for path in ("/changes/", f"/deals/{deals[0].pk}/", "/sync/"):
+    for path in ("/changes/", f"/deals/{deals[0].pk}/", "/sync/", "/settings/email/"):
         page.goto(f"{base}{path}")
         expect(page.locator("main h1")).to_be_visible()
 
