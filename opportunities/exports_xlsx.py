@@ -204,7 +204,6 @@ _FILTER_REF = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}1"
 _SHEET_TAIL = f'</sheetData><autoFilter ref="{_FILTER_REF}"/></worksheet>'
 
 
-
 # --- The rows ---------------------------------------------------------------------------------
 
 
