@@ -55,7 +55,7 @@ IN_PLAY_OUTCOMES = (Outcome.OPEN, Outcome.WON)
 IN_PLAY = Q(is_deleted=False, outcome__in=[outcome.value for outcome in IN_PLAY_OUTCOMES])
 
 
-_OUTCOME_ORDER = {Outcome.OPEN: 0, Outcome.WON: 1, Outcome.LOST: 2}
+_OUTCOME_ORDER: dict[str, int] = {Outcome.OPEN: 0, Outcome.WON: 1, Outcome.LOST: 2}
 
 
 def _pipeline_order() -> Any:
@@ -159,11 +159,11 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
 
     def stage_probabilities(self) -> dict[str, int]:
         """The CRM's default probability of each stage it described, by the stage's name."""
+        rows = CrmStage.objects.filter(probability__isnull=False).order_by("name")
         return {
-            name: probability
-            for name, probability in CrmStage.objects.filter(probability__isnull=False)
-            .order_by("name")
-            .values_list("name", "probability")
+            name: chance
+            for name, chance in rows.values_list("name", "probability")
+            if chance is not None
         }
 
     def strategic(self) -> OpportunityQuerySet:

@@ -83,8 +83,9 @@ def _sort_links(data: QueryDict) -> dict[str, dict[str, str]]:
         )
         query = data.copy()
         query.pop("page", None)
-        query["sort"] = f"-{column}" if state == "ascending" else column
-        links[column] = {"query": clean_query(query), "state": state, "sort": query["sort"]}
+        sort = f"-{column}" if state == "ascending" else column
+        query["sort"] = sort
+        links[column] = {"query": clean_query(query), "state": state, "sort": sort}
     return links
 
 
