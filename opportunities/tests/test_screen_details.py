@@ -92,7 +92,8 @@ def test_amounts_show_and_are_read_with_thousands_separators(manager_client: Cli
     url = reverse("deal", args=[target.pk])
     fields = {f.name: f for f in manager_client.get(url).context["edit_fields"]}
     assert fields["amount"].value == "1,234,567.50"
-    assert fields["amount"].money and not fields["probability"].money
+    assert fields["amount"].money
+    assert not fields["probability"].money
 
     posted = {f.name: f.value for f in fields.values()}
     unchanged = manager_client.post(url, posted, headers={"HX-Request": "true"})
