@@ -222,6 +222,28 @@
     kept.forEach(function (pair) { data.append(pair[0], pair[1]); });
   }
 
+  // A search box waits for a pause in typing before it asks; a click on Next or a column in
+  // that pause sends the whole form (search included) at once. The box's late request would
+  // then undo the click (page 1 again): it is dropped when a newer one for the same list left.
+  var lastTyped = new WeakMap();
+  var lastAsked = {};
+
+  function noteTyping(event) { lastTyped.set(event.target, Date.now()); }
+
+  function dropSuperseded(event) {
+    var elt = event.detail.elt;
+    var list = event.detail.target ? event.detail.target.id : "";
+    if (!list) { return; }
+    var typed = lastTyped.get(elt);
+    if (elt.matches("input[type=search][hx-include]") && typed && (lastAsked[list] || 0) > typed) {
+      event.preventDefault(); // never asked: the list already shows this search
+      return;
+    }
+    if (elt.closest("form") || elt.hasAttribute("hx-include")) {
+      lastAsked[list] = Date.now(); // a request that carries the form's fields
+    }
+  }
+
   function markBusy(event) {
     var target = event.detail.target;
     if (target && target.hasAttribute("aria-busy")) { target.setAttribute("aria-busy", "true"); }
@@ -373,6 +395,8 @@
           focusFirstError(element);
         }
       });
+      document.addEventListener("input", noteTyping, true);
+      document.body.addEventListener("htmx:confirm", dropSuperseded);
       document.body.addEventListener("htmx:configRequest", cleanParameters);
       document.body.addEventListener("htmx:beforeRequest", markBusy);
       document.body.addEventListener("htmx:afterRequest", markDone);
