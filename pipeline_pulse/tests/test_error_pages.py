@@ -43,7 +43,7 @@ def test_a_bad_deal_id_is_a_404_page_in_the_layout_with_ways_on(manager_client: 
     _in_layout(html)
     assert '<nav class="main-nav" aria-label="Main">' in html  # the header, logged in
     assert f'href="{reverse("board")}">Open the health board</a>' in html
-    assert "There is nothing here for you" in html
+    assert "That page or deal could not be found" in html
 
 
 def test_a_rep_opening_a_colleagues_deal_gets_the_same_404_that_says_why(
