@@ -93,7 +93,6 @@ class EditField:
     label: str
     input_type: str
     decimal: bool
-    money: bool  # shown and typed with thousands separators
     value: str
     errors: list[str]
     pending: bool
@@ -101,6 +100,7 @@ class EditField:
     choices: list[str] | None  # a select's options, in order
     # The stage select's: each stage's default probability, offered when the stage changes.
     defaults: dict[str, int] | None = None
+    money: bool = False  # shown and typed with thousands separators
 
 
 def crm_rows(deal: Opportunity) -> list[CrmFieldRow]:
