@@ -130,11 +130,14 @@ _APP_PROPERTIES = (
     + f'<Properties xmlns="{_OOXML}/officeDocument/2006/extended-properties">'
     + "<Application>Pipeline Pulse</Application></Properties>"
 )
+_LAST_COLUMN = get_column_letter(len(EXPORT_COLUMNS))
 _WORKBOOK = (
     _XML
     + f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
     + "<bookViews><workbookView/></bookViews>"
     + f'<sheets><sheet name="{SHEET_TITLE}" sheetId="1" r:id="rId1"/></sheets>'
+    + '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
+    + f"'{SHEET_TITLE}'!$A$1:${_LAST_COLUMN}$1</definedName></definedNames>"
     + "</workbook>"
 )
 _WORKBOOK_RELS = _relationships(
@@ -195,7 +198,11 @@ def _sheet_head(columns: Sequence[Column]) -> str:
     )
 
 
-_SHEET_TAIL = "</sheetData></worksheet>"
+# The header row's filter buttons (Excel's "Filter"), over every column; Excel also names the
+# range _xlnm._FilterDatabase, hidden, in the workbook. The element's place after sheetData is
+# fixed by the schema (CT_Worksheet's sequence).
+_FILTER_REF = f"A1:{_LAST_COLUMN}1"
+_SHEET_TAIL = f'</sheetData><autoFilter ref="{_FILTER_REF}"/></worksheet>'
 
 
 # --- The rows ---------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ def live_by_websocket() -> bool:
 
 
 def freshness(request: HttpRequest) -> dict[str, object]:
-    if not request.user.is_authenticated:
+    user = getattr(request, "user", None)  # none on an error page drawn before the middleware
+    if user is None or not user.is_authenticated:
         return {}
     # Lazy: a page that does not show the header (a fragment) costs no query.
     return {

@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseForbidden,
     HttpResponseRedirect,
 )
 from django.shortcuts import render
@@ -182,7 +182,7 @@ def sync_start(request: HttpRequest) -> HttpResponse:
         text = sync_request(kind=kind, user=request.user)  # type: ignore[arg-type]
         level = messages.SUCCESS
     except SyncNotAllowed as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc)) from exc  # the 403 page, in the layout
     except SyncAlreadyRunning as exc:
         text, level, status, since = f"{exc} Its progress shows below.", messages.WARNING, 409, None
     if not request.htmx:  # type: ignore[attr-defined]

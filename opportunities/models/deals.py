@@ -17,7 +17,7 @@ from currency.codes import ISO_CODE_REGEX
 from currency.models import ConversionProblem, RateSource
 from opportunities.models.choices import HealthStatus, Outcome, Phase
 from opportunities.models.crm import Account, CrmUser
-from opportunities.models.stages import StageMapping
+from opportunities.models.stages import CrmStage, StageMapping
 from pipeline_pulse.models import AuditedModel
 
 ZERO = Decimal("0.00")
@@ -53,6 +53,32 @@ def health_rank() -> Case:
 # realised (the PO, kick-off, invoice and payment rules still apply); lost ones go.
 IN_PLAY_OUTCOMES = (Outcome.OPEN, Outcome.WON)
 IN_PLAY = Q(is_deleted=False, outcome__in=[outcome.value for outcome in IN_PLAY_OUTCOMES])
+
+
+_OUTCOME_ORDER: dict[str, int] = {Outcome.OPEN: 0, Outcome.WON: 1, Outcome.LOST: 2}
+
+
+def _pipeline_order() -> Any:
+    """A sort key putting stages in the pipeline's order: open stages by the phase they map to
+    and the CRM's probability (Zoho lists its stages that way), then won, then lost, then the
+    stages no one mapped, each by name."""
+    mapped = {
+        stage.strip().lower(): (phase, outcome)
+        for stage, phase, outcome in StageMapping.objects.values_list("stage", "phase", "outcome")
+    }
+    chances = {
+        name.strip().lower(): probability
+        for name, probability in CrmStage.objects.values_list("name", "probability")
+    }
+
+    def key(stage: str) -> tuple[int, int, int, str]:
+        name = stage.lower()
+        phase, outcome = mapped.get(name, (None, None))
+        group = _OUTCOME_ORDER.get(outcome, 3) if outcome is not None else 3
+        chance = chances.get(name)
+        return (group, phase or 9, 101 if chance is None else chance, name)
+
+    return key
 
 
 class OpportunityQuerySet(models.QuerySet["Opportunity"]):
@@ -129,7 +155,16 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         mapped = StageMapping.objects.values_list("stage", flat=True)
         in_use = Opportunity.objects.live().order_by().values_list("stage", flat=True).distinct()
         by_key = {stage.strip().lower(): stage.strip() for stage in [*in_use, *mapped]}
-        return sorted(by_key.values(), key=str.lower)
+        return sorted(by_key.values(), key=_pipeline_order())
+
+    def stage_probabilities(self) -> dict[str, int]:
+        """The CRM's default probability of each stage it described, by the stage's name."""
+        rows = CrmStage.objects.filter(probability__isnull=False).order_by("name")
+        return {
+            name: chance
+            for name, chance in rows.values_list("name", "probability")
+            if chance is not None
+        }
 
     def strategic(self) -> OpportunityQuerySet:
         return self.filter(self.strategic_condition())

@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from opportunities.exports import EXPORT_COLUMNS, HEADERS
 from opportunities.exports_xlsx import _archive_pieces, column_title
@@ -135,3 +136,14 @@ def test_cells_are_typed_and_text_is_kept_exactly() -> None:
     assert second[HEADERS.index("fx_rate")].value == "inf"
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["B"].width >= 40
+
+
+def test_the_header_row_carries_excels_filter_buttons() -> None:
+    sheet = workbook([row(name="Jurong fibre rollout"), row(name="Penang data centre")])
+    last = get_column_letter(WIDTH)
+    assert sheet.auto_filter.ref == f"A1:{last}1"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(_archive_pieces(Rows(1), 1024))))
+    names = etree.fromstring(archive.read("xl/workbook.xml")).findall(".//{*}definedName")
+    assert [(n.get("name"), n.text) for n in names] == [
+        ("_xlnm._FilterDatabase", f"'Deals'!$A$1:${last}$1")
+    ]

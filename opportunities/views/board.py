@@ -35,6 +35,7 @@ from opportunities.models import HEALTH_ORDER, OpportunityQuerySet, Outcome, Pha
 from opportunities.models.saved_views import NAME_MAX_LENGTH
 from opportunities.selectors import filter_options, health_groups
 from opportunities.views.figures import cached_figures, cached_page, login_scope
+from opportunities.views.links import clean_query
 from opportunities.views.paging import CountedPaginator
 from opportunities.views.saved_views import saved_views_of
 
@@ -98,8 +99,9 @@ def _sort_links(data: QueryDict) -> dict[str, dict[str, str]]:
         )
         query = data.copy()
         query.pop("page", None)
-        query["sort"] = f"-{column}" if state == "ascending" else column
-        links[column] = {"query": query.urlencode(), "state": state}
+        sort = f"-{column}" if state == "ascending" else column
+        query["sort"] = sort
+        links[column] = {"query": clean_query(query), "state": state, "sort": sort}
     return links
 
 
@@ -167,6 +169,14 @@ def _board_context(request: HttpRequest, scope: str) -> tuple[dict[str, Any], in
         "sort_choices": SORT_CHOICES,
         "sortable": SORTABLE_COLUMNS,
         "selected": {key: data.getlist(key) for key in data},
+        # The count on the phone's "Filters" button: the filters set besides the search.
+        "active_filters": 0
+        if is_default
+        else sum(1 for key in data if key not in NOT_FILTERS and key != "q" and data.get(key)),
+        # The deal pages' breadcrumb leads back to this very list (views/deal.py checks it).
+        "back_query": f"{reverse('board')}?{clean_query(request.GET)}"
+        if clean_query(request.GET)
+        else "",
         "query": request.GET.urlencode(),
         "htmx_url": request.get_full_path(),
         "since": default_since(),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -47,6 +48,7 @@ from opportunities.views.deal_writeback import (
     waiting_fields,
 )
 from opportunities.views.figures import cached_figures
+from opportunities.views.links import board_back_url
 from pipeline_pulse.display import plain_number, sgd
 from pipeline_pulse.web.fragments import render_page
 
@@ -100,6 +102,9 @@ class EditField:
     pending: bool
     refused: str  # Zoho's reason, while the refused value is still pending
     choices: list[str] | None  # a select's options, in order
+    # The stage select's: each stage's default probability, offered when the stage changes.
+    defaults: dict[str, int] | None = None
+    money: bool = False  # shown and typed with thousands separators
 
 
 def crm_rows(deal: Opportunity) -> list[CrmFieldRow]:
@@ -170,7 +175,9 @@ def _form_values(deal: Opportunity, posted: dict[str, str] | None) -> dict[str, 
         if isinstance(value, date | datetime):
             values[name] = value.isoformat()
         elif isinstance(value, Decimal):
-            values[name] = f"{value:f}"
+            # Money with thousands separators ("1,234,567.50"); the edit service reads them.
+            money = FIELDS_BY_NAME[name].kind is FieldKind.MONEY
+            values[name] = f"{value:,.2f}" if money else f"{value:f}"
         else:
             values[name] = "" if value is None else str(value)
     return values
@@ -184,6 +191,8 @@ def _edit_fields(
     stages = list(cached_figures("stage-choices", "all", Opportunity.objects.stage_choices))
     if values.get("stage") and values["stage"] not in stages:
         stages.append(values["stage"])
+    chances = cached_figures("stage-probabilities", "all", Opportunity.objects.stage_probabilities)
+    defaults = {stage: chances[stage] for stage in stages if stage in chances}
     fields = []
     for name in EDITABLE_FIELDS:
         field = FIELDS_BY_NAME[name]
@@ -193,6 +202,7 @@ def _edit_fields(
                 label=field.label,
                 input_type="date" if field.kind is FieldKind.DATE else "text",
                 decimal=field.kind in (FieldKind.PERCENT, FieldKind.MONEY),
+                money=field.kind is FieldKind.MONEY,
                 value=values.get(name, ""),
                 errors=errors.get(name, []),
                 pending=name in deal.pending_fields,
@@ -200,6 +210,7 @@ def _edit_fields(
                 if name in deal.pending_fields or name in deal.refused_values
                 else "",
                 choices=stages if name == "stage" else currencies if name == "currency" else None,
+                defaults=defaults if name == "stage" else None,
             )
         )
     return fields
@@ -219,15 +230,20 @@ def _context(
     open_conflicts, resolved_conflicts = deal_conflicts(deal)
     # One row more than shown says whether older changes exist, without counting them.
     events = list(ChangeEvent.objects.of_deal(deal.pk)[: HISTORY_ON_PAGE + 1])
+    back = board_back_url(request.GET.get("back"))
+    deal_url = reverse("deal", args=[deal.pk])
     return {
         "deal": deal,
+        # The breadcrumb returns to the board as it was filtered, when the link came from it.
+        "board_back": back or reverse("board"),
         "crm_rows": crm_rows(deal),
         "milestones": milestones(deal, today),
         "transitions": PhaseTransition.objects.of_deal(deal.pk),
         "events": events[:HISTORY_ON_PAGE],
         "older_changes": len(events) > HISTORY_ON_PAGE,
         "fx": fx_details(deal),
-        "deal_url": reverse("deal", args=[deal.pk]),  # the edit form's three uses
+        # The edit form's three uses; it keeps the way back to the filtered board.
+        "deal_url": f"{deal_url}?{urlencode({'back': back})}" if back else deal_url,
         "zoho_url": f"{base}/crm/tab/Potentials/{deal.zoho_id}",
         "pending_labels": [FIELDS_BY_NAME[name].label for name in deal.pending_fields],
         "waiting": waiting_fields(deal, open_conflicts),
@@ -251,6 +267,13 @@ def _context(
         "saved": saved or [],
         "amount_sgd_text": sgd(deal.amount_sgd),
     }
+
+
+def _context_url(request: HttpRequest, deal: Opportunity) -> str:
+    """The deal's page, keeping a valid way back to the filtered board."""
+    back = board_back_url(request.GET.get("back"))
+    url = reverse("deal", args=[deal.pk])
+    return f"{url}?{urlencode({'back': back})}" if back else url
 
 
 @vary_on_headers("HX-Request")  # the page, or its fragment to htmx
@@ -281,7 +304,7 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
         else:
             messages.info(request, "Nothing changed.")
-        return HttpResponseRedirect(reverse("deal", args=[deal.pk]))
+        return HttpResponseRedirect(_context_url(request, deal))
     updated = deal_for(request.user, pk)  # with its account and owner again
     context = _context(request, updated, saved=saved)
     context["nothing_changed"] = not saved

@@ -1,8 +1,10 @@
 """One error body for every 4xx and 5xx on API paths: `{"error": {code, message, details}}`.
 
 DRF's own errors go through `api_exception_handler`; Django's 400/403/404/500 handlers
-(`handler404` and friends in the root urlconf) answer the same JSON for paths under /api/
-and Django's usual HTML pages elsewhere. A 500 never carries the exception's text: it may
+(`handler404` and friends in the root urlconf) and the CSRF failure view answer the same
+JSON for paths under /api/, and elsewhere the site's own pages (templates/400.html, 403.html,
+403_csrf.html, 404.html in the site's layout; 500.html stands alone, needing no request,
+login or database). A 500 never carries the exception's text: it may
 hold a query, a value or a secret.
 """
 
@@ -16,6 +18,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -140,3 +144,27 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_request(request):
         return JsonResponse(error_body("server_error", SERVER_ERROR_MESSAGE), status=500)
     return defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: JSON under /api/; elsewhere the site's page, with a way back.
+
+    The usual cause is a form open from before a log-in or log-out. The reason Django gives
+    is for the log, never the page.
+    """
+    logger.warning("CSRF check failed on %s: %s", request.path, reason)
+    if is_api_request(request):
+        body = error_body(
+            "csrf_failed", "The CSRF check failed: send the session's CSRF token in X-CSRFToken."
+        )
+        return JsonResponse(body, status=403)
+    referer = request.META.get("HTTP_REFERER", "")
+    back = (
+        referer
+        if referer
+        and url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        else ""
+    )
+    return render(request, "403_csrf.html", {"back": back}, status=403)

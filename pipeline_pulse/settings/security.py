@@ -15,6 +15,8 @@ from pipeline_pulse.settings.environment import env
 HTTPS = env.bool("HTTPS", default=False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+# A failed CSRF check: the site's page with a way back, JSON under /api/.
+CSRF_FAILURE_VIEW = "pipeline_pulse.api.errors.csrf_failure"
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS

@@ -10,9 +10,10 @@ from django.shortcuts import render
 
 
 def wants_fragment(request: HttpRequest) -> bool:
-    """An HTMX request that swaps part of the page; a boosted navigation wants the whole page."""
+    """An HTMX request that swaps part of the page. A boosted navigation, and htmx restoring a
+    history entry (Back to a pushed address), want the whole page."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted  # type: ignore[union-attr]
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request  # type: ignore[union-attr]
 
 
 def page_or_fragment(request: HttpRequest, page: str, fragment: str) -> str:

@@ -4,7 +4,10 @@
  * <script type="application/json"> block the server rendered with json_script, and every
  * figure a chart shows is also in the table or links beside it. Live sync news comes over the
  * /ws/sync/ WebSocket when the server has a shared channel layer (Redis); otherwise pages poll
- * with htmx and this file only draws charts.
+ * with htmx. Also: the filter menus (Esc, outside click, a choice closes them), the board's
+ * filters folded on phones, addresses without empty filters, aria-busy while a list updates,
+ * and the deal edit form's helpers (money separators, the stage's default probability, focus
+ * on the first error, "Saving…").
  */
 (function () {
   "use strict";
@@ -159,6 +162,166 @@
     badge.textContent = String(ticked);
   }
 
+
+  /* --- Filter menus: one open at a time; Esc, a click outside or a choice closes them ------ */
+
+  function openMenus() {
+    return Array.prototype.slice.call(document.querySelectorAll("details.dropdown[open]"));
+  }
+
+  function closeMenus(except) {
+    openMenus().forEach(function (menu) { if (menu !== except) { menu.open = false; } });
+  }
+
+  function onMenuKey(event) {
+    if (event.key !== "Escape") { return; }
+    var menu = event.target.closest ? event.target.closest("details.dropdown[open]") : null;
+    var open = menu ? [menu] : openMenus();
+    if (!open.length) { return; }
+    open.forEach(function (item) { item.open = false; });
+    open[0].querySelector("summary").focus(); // back to the menu's button
+    event.preventDefault();
+  }
+
+  function onMenuClick(event) {
+    var menu = event.target.closest ? event.target.closest("details.dropdown") : null;
+    closeMenus(menu); // a click outside closes every menu, one inside closes the others
+  }
+
+  function onMenuChoice(event) {
+    var menu = event.target.closest ? event.target.closest("details.dropdown[open]") : null;
+    if (menu && event.target.type === "checkbox") {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  }
+
+  /* --- The board's filters on a phone: folded behind a "Filters" button ------------------ */
+
+  function onFiltersToggle(event) {
+    var button = event.target.closest ? event.target.closest(".filters-toggle") : null;
+    if (!button) { return; }
+    var form = button.closest("form");
+    var shown = form.classList.toggle("show-filters");
+    button.setAttribute("aria-expanded", shown ? "true" : "false");
+  }
+
+  /* --- htmx requests: clean addresses, aria-busy while a list updates --------------------- */
+
+  function cleanParameters(event) {
+    // A shared or pushed address carries only the filters set: no empty values, no page=1.
+    if (event.detail.verb !== "get" || !event.detail.formData) { return; }
+    var data = event.detail.formData;
+    var kept = [];
+    data.forEach(function (value, key) {
+      var text = typeof value === "string" ? value.trim() : value;
+      if (text === "" || (key === "page" && text === "1")) { return; }
+      kept.push([key, value]);
+    });
+    Array.from(new Set(Array.from(data.keys()))).forEach(function (key) { data.delete(key); });
+    kept.forEach(function (pair) { data.append(pair[0], pair[1]); });
+  }
+
+  // A search box waits for a pause in typing before it asks; a click on Next or a column in
+  // that pause sends the whole form (search included) at once. The box's late request would
+  // then undo the click (page 1 again): it is dropped when a newer one for the same list left.
+  var lastTyped = new WeakMap();
+  var lastAsked = {};
+
+  function noteTyping(event) { lastTyped.set(event.target, Date.now()); }
+
+  function dropSuperseded(event) {
+    var elt = event.detail.elt;
+    var list = event.detail.target ? event.detail.target.id : "";
+    if (!list) { return; }
+    var typed = lastTyped.get(elt);
+    if (elt.matches("input[type=search][hx-include]") && typed && (lastAsked[list] || 0) > typed) {
+      event.preventDefault(); // never asked: the list already shows this search
+      return;
+    }
+    if (elt.closest("form") || elt.hasAttribute("hx-include")) {
+      lastAsked[list] = Date.now(); // a request that carries the form's fields
+    }
+  }
+
+  function markBusy(event) {
+    var target = event.detail.target;
+    if (target && target.hasAttribute("aria-busy")) { target.setAttribute("aria-busy", "true"); }
+  }
+
+  function markDone(event) {
+    var target = event.detail.target;
+    if (target && target.isConnected && target.hasAttribute("aria-busy")) {
+      target.setAttribute("aria-busy", "false");
+    }
+  }
+
+  /* --- The deal's edit form -------------------------------------------------------------- */
+
+  function formatMoney(input) {
+    var raw = input.value.replace(/[,\s]/g, "");
+    if (!/^\d+(\.\d{0,2})?$/.test(raw)) { return; } // leave anything else for the server to explain
+    var parts = raw.split(".");
+    var whole = parts[0].replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var cents = ((parts[1] || "") + "00").slice(0, 2);
+    input.value = whole + "." + cents;
+  }
+
+  function onMoneyBlur(event) {
+    if (event.target.matches && event.target.matches("input[data-money]")) { formatMoney(event.target); }
+  }
+
+  function onStageChange(event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[name=stage]")) { return; }
+    var offer = select.parentNode.querySelector("[data-stage-default]");
+    var probability = document.getElementById("edit-probability");
+    if (!offer || !probability) { return; }
+    var option = select.options[select.selectedIndex];
+    var chance = option ? option.getAttribute("data-probability") : null;
+    if (chance === null || chance === probability.value.trim()) {
+      offer.hidden = true;
+      return;
+    }
+    offer.querySelector("[data-stage-default-text]").textContent =
+      "Zoho's probability for " + option.value + " is " + chance + "%.";
+    var use = offer.querySelector("[data-stage-default-use]");
+    use.textContent = "Use " + chance + "%";
+    use.setAttribute("data-probability", chance);
+    offer.hidden = false;
+  }
+
+  function onUseDefault(event) {
+    var button = event.target.closest ? event.target.closest("[data-stage-default-use]") : null;
+    if (!button) { return; }
+    var probability = document.getElementById("edit-probability");
+    probability.value = button.getAttribute("data-probability");
+    button.closest("[data-stage-default]").hidden = true;
+    probability.focus();
+  }
+
+  function focusFirstError(root) {
+    var scope = root && root.querySelector ? root : document;
+    var invalid = scope.querySelector(".edit-form [aria-invalid=true], form [aria-invalid=true]");
+    if (invalid) { invalid.focus(); }
+  }
+
+  function onSaving(event) {
+    var form = event.target.closest ? event.target.closest(".edit-form") : null;
+    var button = form ? form.querySelector("button[data-busy-label]") : null;
+    if (button && !button.disabled) {
+      button.setAttribute("data-label", button.textContent);
+      button.textContent = button.getAttribute("data-busy-label");
+      if (!window.htmx) { button.disabled = true; } // a plain post: htmx's hx-disabled-elt otherwise
+    }
+  }
+
+  function onSaved(event) {
+    var button = event.detail.elt && event.detail.elt.querySelector
+      ? event.detail.elt.querySelector("button[data-busy-label][data-label]") : null;
+    if (button && button.isConnected) { button.textContent = button.getAttribute("data-label"); }
+  }
+
   /* --- Live sync progress over the WebSocket ------------------------------------------- */
 
   function setText(panel, name, value) {
@@ -216,8 +379,28 @@
   function start() {
     drawCharts(document);
     document.addEventListener("change", countTicks);
+    document.addEventListener("change", onMenuChoice);
+    document.addEventListener("change", onStageChange);
+    document.addEventListener("keydown", onMenuKey);
+    document.addEventListener("click", onMenuClick);
+    document.addEventListener("click", onFiltersToggle);
+    document.addEventListener("click", onUseDefault);
+    document.addEventListener("focusout", onMoneyBlur);
+    document.addEventListener("submit", onSaving);
+    focusFirstError(document);
     if (window.htmx) {
-      window.htmx.onLoad(function (element) { if (element !== document.body) { drawCharts(element); } });
+      window.htmx.onLoad(function (element) {
+        if (element !== document.body) {
+          drawCharts(element);
+          focusFirstError(element);
+        }
+      });
+      document.addEventListener("input", noteTyping, true);
+      document.body.addEventListener("htmx:confirm", dropSuperseded);
+      document.body.addEventListener("htmx:configRequest", cleanParameters);
+      document.body.addEventListener("htmx:beforeRequest", markBusy);
+      document.body.addEventListener("htmx:afterRequest", markDone);
+      document.body.addEventListener("htmx:afterRequest", onSaved);
     }
     var socketPath = document.body.getAttribute("data-sync-socket");
     if (socketPath && window.WebSocket && window.htmx) { listen(socketPath); }
