@@ -27,6 +27,7 @@ from opportunities.models import (
     OpportunityQuerySet,
     Outcome,
     Phase,
+    revenue_not_recognised,
 )
 from pipeline_pulse.dates import month_bounds, quarter_bounds, validate_business_date
 
@@ -229,6 +230,9 @@ class DealFilter(django_filters.FilterSet):
     # `converted=false`: deals with an amount but no SGD value, which totals leave out (the
     # dashboard's "not converted" figure links here).
     converted = StrictBooleanFilter(method="converted_only", label="Converted to SGD")
+    # `recognised=false`: no revenue recognition date, or a future one (the dashboard's
+    # "delivery at risk" is `outcome=won&health=danger&recognised=false`).
+    recognised = StrictBooleanFilter(method="recognised_only", label="Revenue recognised")
     sort = django_filters.OrderingFilter(fields=SORTS, label="Sort")
 
     class Meta:
@@ -302,6 +306,14 @@ class DealFilter(django_filters.FilterSet):
         return (
             queryset.filter(amount_sgd__isnull=False) if value else queryset.filter(NOT_CONVERTED)
         )
+
+    def recognised_only(
+        self, queryset: OpportunityQuerySet, name: str, value: bool | None
+    ) -> OpportunityQuerySet:
+        if value is None:
+            return queryset
+        not_recognised = revenue_not_recognised(timezone.localdate())
+        return queryset.filter(not_recognised) if not value else queryset.exclude(not_recognised)
 
     def attention_only(
         self, queryset: OpportunityQuerySet, name: str, value: bool | None

@@ -19,6 +19,7 @@ from opportunities.models.deals import (
     NOT_CONVERTED,
     Opportunity,
     OpportunityQuerySet,
+    revenue_not_recognised,
 )
 from opportunities.models.history import ChangeEvent, ChangeEventQuerySet, PhaseTransition
 from opportunities.models.snapshots import PipelineSnapshot
@@ -52,4 +53,5 @@ __all__ = [
     "SnapshotSource",
     "StageMapping",
     "TransitionCause",
+    "revenue_not_recognised",
 ]

@@ -55,6 +55,11 @@ IN_PLAY_OUTCOMES = (Outcome.OPEN, Outcome.WON)
 IN_PLAY = Q(is_deleted=False, outcome__in=[outcome.value for outcome in IN_PLAY_OUTCOMES])
 
 
+def revenue_not_recognised(day: date) -> Q:
+    """The deal's revenue is not recognised on `day`: no recognition date, or a later one."""
+    return Q(revenue_recognised_on__isnull=True) | Q(revenue_recognised_on__gt=day)
+
+
 class OpportunityQuerySet(models.QuerySet["Opportunity"]):
     def live(self) -> OpportunityQuerySet:
         """Deals still in Zoho (deleted ones are kept, soft-deleted, for history)."""
@@ -95,9 +100,8 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         """What the daily snapshot counts: open deals, and won deals until revenue is recognised
         (a recognition dated after `day`, by default today, is not reached yet)."""
         day = day or timezone.localdate()
-        not_recognised = Q(revenue_recognised_on__isnull=True) | Q(revenue_recognised_on__gt=day)
         return self.live().filter(
-            Q(outcome=Outcome.OPEN) | Q(Q(outcome=Outcome.WON), not_recognised)
+            Q(outcome=Outcome.OPEN) | Q(Q(outcome=Outcome.WON), revenue_not_recognised(day))
         )
 
     def unmapped_stages(self) -> list[tuple[str, int]]:
