@@ -16,6 +16,7 @@ import time as wall
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -108,8 +109,31 @@ def history_replay(
     """Play the org's past up to yesterday; with `sync`, pull each day's work into the product
     at that day's time (a full sync first, at the start), with the trend's nightly snapshots.
     Without, only the simulated org moves on (the product already holds an earlier copy)."""
-    started = wall.monotonic()
+    if sync:
+        _time_machine()  # before anything moves
     history = OrgHistory(zoho, rounds_per_workday=plan.rounds_per_workday)
+    # The live team (simulator.zoho_activity) would play its due rounds at every listing of
+    # the replay: it waits until the replay has caught up with today.
+    live_team, zoho.activity = zoho.activity, None
+    try:
+        return _replay(zoho, history, plan=plan, trend_days=trend_days, sync=sync, echo=echo)
+    finally:
+        zoho.clock.resume()
+        zoho.activity = live_team
+        if live_team is not None:
+            live_team.restart()  # its rounds count from now, not from the history's start
+
+
+def _replay(
+    zoho: ZohoSimulator,
+    history: OrgHistory,
+    *,
+    plan: HistoryPlan,
+    trend_days: int,
+    sync: bool,
+    echo: Echo,
+) -> HistoryReport:
+    started = wall.monotonic()
     first = zoho.clock.now()
     today = timezone.localdate()
     days = [first.astimezone(SINGAPORE).date() + timedelta(days=n) for n in range(1, plan.days)]
@@ -117,19 +141,11 @@ def history_replay(
     if not sync:
         for day in days:
             history.workday(day)
-        zoho.clock.resume()
-        if zoho.activity is not None:
-            zoho.activity.restart()
         return HistoryReport(len(days), len(history.edits), 0, 0, wall.monotonic() - started)
-    try:
-        import time_machine
-    except ImportError:  # a development dependency: `make install-dev` brings it
-        raise HistoryUnavailable(
-            "time-machine is not installed, so the product's clock cannot be moved"
-        ) from None
+    traveller_of = _time_machine()
     syncs = snapshots = 0
     first_trend_day = today - timedelta(days=trend_days - 1)
-    with time_machine.travel(first, tick=False) as traveller:
+    with traveller_of(first) as traveller:
 
         def at(moment: datetime) -> None:
             traveller.move_to(moment)
@@ -148,13 +164,24 @@ def history_replay(
                 _sync(SyncKind.INCREMENTAL)
                 syncs += 1
             if number % 30 == 0:
-                echo(f"  … {day:%d %b %Y}: {len(history.edits):,} edits, {syncs} syncs")
-    zoho.clock.resume()
-    if zoho.activity is not None:
-        zoho.activity.restart()  # the live team's rounds count from now, not from the start
+                echo(
+                    f"  … {day:%d %b %Y}: {len(history.edits):,} edits, {syncs} syncs "
+                    f"({wall.monotonic() - started:.0f} s)"
+                )
     return HistoryReport(
         len(days), len(history.edits), syncs, snapshots, wall.monotonic() - started
     )
+
+
+def _time_machine() -> Callable[[datetime], Any]:
+    """time-machine's travel, frozen (tick=False): it moves the product's whole clock."""
+    try:
+        import time_machine
+    except ImportError:
+        raise HistoryUnavailable(
+            "time-machine is not installed, so the product's clock cannot be moved"
+        ) from None
+    return lambda moment: time_machine.travel(moment, tick=False)
 
 
 def _sync(kind: str) -> SyncRun:
