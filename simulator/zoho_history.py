@@ -7,13 +7,23 @@ revised, milestones entered, deals won and lost) day by day from a start in the 
 round at its time of the working day on the simulator's clock. A caller that syncs between
 days (the demo, at the same moved time) records that history as it happened.
 
+Besides those rounds, the team keeps its pipeline in order as a real one does: each working
+day the owner of an open deal whose closing date has passed deals with it now and then
+(pushes the date out, or wins or loses the deal), and a deal nobody touched for a while gets
+its next step written down. Without that, six months on most of the org would be overdue
+and idle, which is not a pipeline anyone runs.
+
 Weekends are quiet. The same seed, start and days give the same edits.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from simulator.dataset import PO_DATE, STAGES_BY_NAME
 from simulator.timelines import SINGAPORE
 from simulator.zoho import ZohoSimulator
 from simulator.zoho_activity import Edit, OrgActivity
@@ -23,6 +33,25 @@ ROUNDS_PER_WORKDAY = 12
 ROUND_GAP = timedelta(minutes=40)  # 09:00 to 16:20
 # When the team's day is over: a sync after this sees the whole day.
 WORKDAY_END = time(18, 0)
+# Each working day, the share of overdue open deals their owners deal with, and how.
+OVERDUE_HANDLED_SHARE = 0.1
+OVERDUE_WON_SHARE = 0.3  # of overdue deals with a proposal out
+OVERDUE_LOST_SHARE = 0.2
+# Each working day, the share of open deals untouched for IDLE_DAYS that get a next step.
+IDLE_DAYS = 12
+IDLE_TOUCHED_SHARE = 0.2
+
+
+def _kind(record: Mapping[str, Any]) -> str:
+    stage = STAGES_BY_NAME.get(str(record.get("Stage")))
+    return stage.kind if stage else "unknown"
+
+
+def _date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def history_start(now: datetime, days: int) -> datetime:
@@ -43,6 +72,7 @@ class OrgHistory:
             raise ValueError("a replay moves the clock: give the simulator a frozen one")
         self._simulator = simulator
         self._rounds = rounds_per_workday
+        self._kept: list[Edit] = []  # the housekeeping edits
         self._activity = OrgActivity(
             store=simulator.store,
             factory=simulator.factory,
@@ -52,8 +82,8 @@ class OrgHistory:
 
     @property
     def edits(self) -> list[Edit]:
-        """Every edit played so far, oldest first."""
-        return self._activity.edits
+        """Every edit played so far: the rounds', then the housekeeping's."""
+        return self._activity.edits + self._kept
 
     def workday(self, day: date) -> list[Edit]:
         """The team's edits of `day` (none on a Saturday or Sunday), each round at its time
@@ -65,5 +95,63 @@ class OrgHistory:
             for number in range(self._rounds):
                 clock.set(first + number * ROUND_GAP)
                 edits.extend(self._activity.play(1))
+            clock.set(first + self._rounds * ROUND_GAP)
+            kept = self._housekeeping(day)
+            self._kept.extend(kept)
+            edits.extend(kept)
         clock.set(datetime.combine(day, WORKDAY_END, tzinfo=SINGAPORE))
+        return edits
+
+    def _housekeeping(self, day: date) -> list[Edit]:
+        """Overdue deals dealt with and idle deals given a next step, a share of each a day."""
+        # Reproducible demo activity, not security.
+        rng = random.Random(f"{self._simulator.seed}/housekeeping/{day.isoformat()}")  # nosec B311
+        store = self._simulator.store
+        idle_before = datetime.combine(day - timedelta(days=IDLE_DAYS), time(0), SINGAPORE)
+        edits: list[Edit] = []
+
+        def is_open(record: Mapping[str, Any]) -> bool:
+            return _kind(record) in ("open", "proposal")
+
+        def overdue(record: Mapping[str, Any]) -> bool:
+            closing = _date(record.get("Closing_Date"))
+            return is_open(record) and closing is not None and closing < day
+
+        for deal_id in store.select(overdue):
+            if rng.random() >= OVERDUE_HANDLED_SHARE:
+                continue
+            record = store.get(deal_id) or {}
+            roll = rng.random()
+            changes: dict[str, Any]
+            if _kind(record) == "proposal" and roll < OVERDUE_WON_SHARE:
+                action = "win"
+                changes = {"Stage": "Closed Won", "Probability": 100}
+                changes["Closing_Date"] = day.isoformat()
+                if not record.get(PO_DATE):
+                    changes[PO_DATE] = day.isoformat()
+            elif roll > 1 - OVERDUE_LOST_SHARE:
+                action = "lose"
+                changes = {"Stage": "Closed Lost", "Probability": 0}
+            else:
+                action = "push_closing_date"
+                pushed = day + timedelta(days=rng.randint(14, 60))
+                changes = {"Closing_Date": pushed.isoformat()}
+            store.modify(deal_id, changes, by=record.get("Owner"))
+            edits.append(Edit(0, action, deal_id, changes))
+
+        def idle(record: Mapping[str, Any]) -> bool:
+            modified = record.get("Modified_Time")
+            return (
+                is_open(record)
+                and isinstance(modified, str)
+                and (datetime.fromisoformat(modified) < idle_before)
+            )
+
+        for deal_id in store.select(idle):
+            if rng.random() >= IDLE_TOUCHED_SHARE:
+                continue
+            record = store.get(deal_id) or {}
+            changes = {"Description": f"Next step agreed with the customer on {day:%d %b %Y}."}
+            store.modify(deal_id, changes, by=record.get("Owner"))
+            edits.append(Edit(0, "next_step", deal_id, changes))
         return edits
