@@ -36,7 +36,7 @@ WORKDAY_END = time(18, 0)
 # Each working day, the share of overdue open deals their owners deal with, and how.
 OVERDUE_HANDLED_SHARE = 0.1
 OVERDUE_WON_SHARE = 0.3  # of overdue deals with a proposal out
-OVERDUE_LOST_SHARE = 0.2
+OVERDUE_LOST_SHARE = 0.3
 # Each working day, the share of open deals untouched for IDLE_DAYS that get a next step.
 IDLE_DAYS = 12
 IDLE_TOUCHED_SHARE = 0.2
@@ -66,12 +66,17 @@ class OrgHistory:
     a start): each day moves that clock forward."""
 
     def __init__(
-        self, simulator: ZohoSimulator, *, rounds_per_workday: int = ROUNDS_PER_WORKDAY
+        self,
+        simulator: ZohoSimulator,
+        *,
+        rounds_per_workday: int = ROUNDS_PER_WORKDAY,
+        new_deals_per_workday: float = 0.0,
     ) -> None:
         if not simulator.clock.frozen:
             raise ValueError("a replay moves the clock: give the simulator a frozen one")
         self._simulator = simulator
         self._rounds = rounds_per_workday
+        self._new_deals = new_deals_per_workday  # besides the rounds' (the team's prospecting)
         self._kept: list[Edit] = []  # the housekeeping edits
         self._activity = OrgActivity(
             store=simulator.store,
@@ -106,9 +111,14 @@ class OrgHistory:
         """Overdue deals dealt with and idle deals given a next step, a share of each a day."""
         # Reproducible demo activity, not security.
         rng = random.Random(f"{self._simulator.seed}/housekeeping/{day.isoformat()}")  # nosec B311
-        store = self._simulator.store
-        idle_before = datetime.combine(day - timedelta(days=IDLE_DAYS), time(0), SINGAPORE)
         edits: list[Edit] = []
+        store = self._simulator.store
+        new = int(self._new_deals) + (rng.random() < self._new_deals % 1)
+        now = self._simulator.clock.now()
+        for record in (self._simulator.factory.deal(created=now) for _ in range(new)):
+            store.add([record])
+            edits.append(Edit(0, "new_deal", record["id"], {"Deal_Name": record["Deal_Name"]}))
+        idle_before = datetime.combine(day - timedelta(days=IDLE_DAYS), time(0), SINGAPORE)
 
         def is_open(record: Mapping[str, Any]) -> bool:
             return _kind(record) in ("open", "proposal")

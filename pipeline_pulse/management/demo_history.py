@@ -37,6 +37,8 @@ HISTORY_DAYS = 182  # about six months
 ROUNDS_PER_WORKDAY_AT_2000 = 12
 # About one edit in nine of a round creates a deal (simulator.zoho_activity), two edits a round.
 NEW_DEALS_PER_ROUND = 0.2
+# New deals a working day besides the rounds', for a 2,000-deal org: the pipeline stays full.
+NEW_DEALS_PER_WORKDAY_AT_2000 = 2.0
 NIGHTLY = time(0, 5)  # when the nightly health recompute and snapshot run (settings' beat)
 SYNC_AFTER_WORK = time(18, 30)
 
@@ -54,15 +56,20 @@ class HistoryPlan:
     days: int
     initial_deals: int
     rounds_per_workday: int
+    new_deals_per_workday: float
 
 
 def history_plan(*, deals: int, days: int) -> HistoryPlan:
     """An org of about `deals` deals today, of fewer `days` days ago."""
     rounds = max(1, round(ROUNDS_PER_WORKDAY_AT_2000 * deals / 2000))
+    extra = NEW_DEALS_PER_WORKDAY_AT_2000 * deals / 2000
     workdays = days * 5 // 7
-    new_deals = round(workdays * rounds * NEW_DEALS_PER_ROUND)
+    new_deals = round(workdays * (rounds * NEW_DEALS_PER_ROUND + extra))
     return HistoryPlan(
-        days=days, initial_deals=max(deals // 2, deals - new_deals), rounds_per_workday=rounds
+        days=days,
+        initial_deals=max(deals // 2, deals - new_deals),
+        rounds_per_workday=rounds,
+        new_deals_per_workday=extra,
     )
 
 
@@ -111,7 +118,11 @@ def history_replay(
     Without, only the simulated org moves on (the product already holds an earlier copy)."""
     if sync:
         _time_machine()  # before anything moves
-    history = OrgHistory(zoho, rounds_per_workday=plan.rounds_per_workday)
+    history = OrgHistory(
+        zoho,
+        rounds_per_workday=plan.rounds_per_workday,
+        new_deals_per_workday=plan.new_deals_per_workday,
+    )
     # The live team (simulator.zoho_activity) would play its due rounds at every listing of
     # the replay: it waits until the replay has caught up with today.
     live_team, zoho.activity = zoho.activity, None
