@@ -8,10 +8,11 @@ round at its time of the working day on the simulator's clock. A caller that syn
 days (the demo, at the same moved time) records that history as it happened.
 
 Besides those rounds, the team keeps its pipeline in order as a real one does: each working
-day the owner of an open deal whose closing date has passed deals with it now and then
-(pushes the date out, or wins or loses the deal), and a deal nobody touched for a while gets
-its next step written down. Without that, six months on most of the org would be overdue
-and idle, which is not a pipeline anyone runs.
+day new deals come in, a few open deals move a stage on, now and then a lost deal is
+reopened or an open one re-priced in another currency, the owner of an open deal whose
+closing date has passed deals with it now and then (pushes the date out, or wins or loses
+the deal), and a deal nobody touched for a while gets its next step written down. Without
+that, six months on most of the org would be overdue and idle, which no one runs.
 
 Weekends are quiet. The same seed, start and days give the same edits.
 """
@@ -21,12 +22,25 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from simulator.dataset import PO_DATE, STAGES_BY_NAME
+from simulator.dataset import (
+    CURRENCIES,
+    PO_DATE,
+    PROPOSAL_DATE,
+    STAGES_BY_NAME,
+    amount_in,
+)
 from simulator.timelines import SINGAPORE
 from simulator.zoho import ZohoSimulator
-from simulator.zoho_activity import Edit, OrgActivity
+from simulator.zoho_activity import (
+    CUSTOM_PROPOSAL_SHARE,
+    CUSTOM_PROPOSAL_STAGE,
+    NEXT_STAGE,
+    Edit,
+    OrgActivity,
+)
 
 WORKDAY_START = time(9, 0)
 ROUNDS_PER_WORKDAY = 12
@@ -37,6 +51,14 @@ WORKDAY_END = time(18, 0)
 OVERDUE_HANDLED_SHARE = 0.1
 OVERDUE_WON_SHARE = 0.3  # of overdue deals with a proposal out
 OVERDUE_LOST_SHARE = 0.3
+# Each working day, the share of open deals that move one stage on (entering the proposal
+# date when a proposal goes out): deals flow through the pipeline, not only into and out of it.
+ADVANCE_SHARE = 0.02
+# Each working day, the chance that a deal lost in the last LOST_RECENTLY_DAYS is reopened
+# (the customer came back), and that an open deal is re-priced in another currency.
+REOPEN_CHANCE = 0.12
+LOST_RECENTLY_DAYS = 60
+RECURRENCY_CHANCE = 0.06
 # Each working day, the share of open deals untouched for IDLE_DAYS that get a next step.
 IDLE_DAYS = 12
 IDLE_TOUCHED_SHARE = 0.2
@@ -148,6 +170,63 @@ class OrgHistory:
                 changes = {"Closing_Date": pushed.isoformat()}
             store.modify(deal_id, changes, by=record.get("Owner"))
             edits.append(Edit(0, action, deal_id, changes))
+
+        for deal_id in store.select(lambda record: record.get("Stage") in NEXT_STAGE):
+            if rng.random() >= ADVANCE_SHARE:
+                continue
+            record = store.get(deal_id) or {}
+            name = NEXT_STAGE[record["Stage"]]
+            if record["Stage"] == "Id. Decision Makers" and rng.random() < CUSTOM_PROPOSAL_SHARE:
+                name = CUSTOM_PROPOSAL_STAGE
+            stage = STAGES_BY_NAME[name]
+            changes = {"Stage": stage.name, "Probability": stage.probability}
+            if stage.kind == "proposal" and not record.get(PROPOSAL_DATE):
+                changes[PROPOSAL_DATE] = day.isoformat()
+            store.modify(deal_id, changes, by=record.get("Owner"))
+            edits.append(Edit(0, "advance_stage", deal_id, changes))
+
+        lost_since = datetime.combine(day - timedelta(days=LOST_RECENTLY_DAYS), time(0), SINGAPORE)
+
+        def lost_recently(record: Mapping[str, Any]) -> bool:
+            modified = record.get("Modified_Time")
+            return (
+                _kind(record) == "lost"
+                and isinstance(modified, str)
+                and datetime.fromisoformat(modified) >= lost_since
+            )
+
+        if rng.random() < REOPEN_CHANCE and (lost := store.select(lost_recently)):
+            deal_id = rng.choice(lost)
+            record = store.get(deal_id) or {}
+            stage = STAGES_BY_NAME["Needs Analysis"]
+            closing = day + timedelta(days=rng.randint(30, 90))
+            changes = {
+                "Stage": stage.name,
+                "Probability": stage.probability,
+                "Closing_Date": closing.isoformat(),
+            }
+            store.modify(deal_id, changes, by=record.get("Owner"))
+            edits.append(Edit(0, "reopen", deal_id, changes))
+
+        def priced_in_sgd_or_usd(record: Mapping[str, Any]) -> bool:
+            return is_open(record) and record.get("Currency") in ("SGD", "USD")
+
+        if rng.random() < RECURRENCY_CHANCE and (deals := store.select(priced_in_sgd_or_usd)):
+            deal_id = rng.choice(deals)
+            record = store.get(deal_id) or {}
+            old, new = (
+                CURRENCIES[record["Currency"]],
+                CURRENCIES["USD" if record["Currency"] == "SGD" else "SGD"],
+            )
+            sgd = record["Amount"] / old.per_sgd
+            changes = {
+                "Currency": new.code,
+                "Exchange_Rate": new.per_sgd,
+                "$currency_symbol": new.symbol,
+                "Amount": amount_in(new, sgd.quantize(Decimal("1"))),
+            }
+            store.modify(deal_id, changes, by=record.get("Owner"))
+            edits.append(Edit(0, "change_currency", deal_id, changes))
 
         def idle(record: Mapping[str, Any]) -> bool:
             modified = record.get("Modified_Time")

@@ -55,7 +55,7 @@ def test_months_of_work_keep_the_pipeline_in_order() -> None:
     last = first + timedelta(days=59)
     actions = Counter(edit.action for edit in history.edits)
 
-    assert {"new_deal", "win", "lose", "push_closing_date", "next_step"} <= set(actions)
+    assert {"new_deal", "win", "lose", "push_closing_date", "next_step", "reopen"} <= set(actions)
     assert len(simulator.deals()) == before + actions["new_deal"]
     open_deals = [
         deal
