@@ -214,16 +214,14 @@ class OrgHistory:
         if rng.random() < RECURRENCY_CHANCE and (deals := store.select(priced_in_sgd_or_usd)):
             deal_id = rng.choice(deals)
             record = store.get(deal_id) or {}
-            old, new = (
-                CURRENCIES[record["Currency"]],
-                CURRENCIES["USD" if record["Currency"] == "SGD" else "SGD"],
-            )
-            sgd = record["Amount"] / old.per_sgd
+            priced = CURRENCIES[record["Currency"]]
+            repriced = CURRENCIES["USD" if priced.code == "SGD" else "SGD"]
+            sgd = record["Amount"] / priced.per_sgd
             changes = {
-                "Currency": new.code,
-                "Exchange_Rate": new.per_sgd,
-                "$currency_symbol": new.symbol,
-                "Amount": amount_in(new, sgd.quantize(Decimal("1"))),
+                "Currency": repriced.code,
+                "Exchange_Rate": repriced.per_sgd,
+                "$currency_symbol": repriced.symbol,
+                "Amount": amount_in(repriced, sgd.quantize(Decimal("1"))),
             }
             store.modify(deal_id, changes, by=record.get("Owner"))
             edits.append(Edit(0, "change_currency", deal_id, changes))
