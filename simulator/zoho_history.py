@@ -28,9 +28,11 @@ from typing import Any
 from simulator.dataset import (
     CURRENCIES,
     PO_DATE,
+    PROBABILITY_REVISED_SHARE,
     PROPOSAL_DATE,
     STAGES_BY_NAME,
     amount_in,
+    revised_probability,
 )
 from simulator.timelines import SINGAPORE
 from simulator.zoho import ZohoSimulator
@@ -179,7 +181,10 @@ class OrgHistory:
             if record["Stage"] == "Id. Decision Makers" and rng.random() < CUSTOM_PROPOSAL_SHARE:
                 name = CUSTOM_PROPOSAL_STAGE
             stage = STAGES_BY_NAME[name]
-            changes = {"Stage": stage.name, "Probability": stage.probability}
+            probability = stage.probability
+            if rng.random() < PROBABILITY_REVISED_SHARE:  # the rep's own view of its chances
+                probability = revised_probability(rng, stage.probability)
+            changes = {"Stage": stage.name, "Probability": probability}
             if stage.kind == "proposal" and not record.get(PROPOSAL_DATE):
                 changes[PROPOSAL_DATE] = day.isoformat()
             store.modify(deal_id, changes, by=record.get("Owner"))

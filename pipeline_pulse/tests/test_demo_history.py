@@ -130,7 +130,7 @@ def _every_stage_mapped_names_unique_probabilities_varied() -> None:
     assert not duplicates.exists()
     open_deals = list(live.open().values_list("stage", "probability"))
     off_default = [p for stage, p in open_deals if p != STAGES_BY_NAME[stage].probability]
-    assert len(off_default) >= 5
+    assert len(off_default) >= max(3, 0.1 * len(open_deals))
     assert len({p for _, p in open_deals}) > len({stage for stage, _ in open_deals})
 
 
