@@ -24,7 +24,7 @@ from opportunities.models import (
     SnapshotSource,
     StageMapping,
 )
-from pipeline_pulse.management.demo_history import history_plan
+from pipeline_pulse.management.demo_history import HistoryUnavailable, history_plan
 from simulator.dataset import STAGES_BY_NAME
 from sync.models import SyncKind, SyncRun, SyncStatus
 
@@ -152,3 +152,35 @@ def _trend_of_ninety_days_taken_on_the_day_without_a_jump() -> None:
     recent = ChangeEvent.objects.since(first)
     assert recent.filter(kind=ChangeKind.WON).exists()
     assert recent.filter(kind=ChangeKind.LOST).exists()
+
+
+def test_without_time_machine_the_org_is_pulled_as_it_stands_today(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`make demo` installs the runtime dependencies only: without time-machine the product's
+    clock cannot move, so the simulated org replays its past alone and one full sync pulls
+    it as it stands today."""
+
+    def unavailable() -> None:
+        raise HistoryUnavailable("time-machine is not installed")
+
+    monkeypatch.setattr("pipeline_pulse.management.demo_history._time_machine", unavailable)
+    out = io.StringIO()
+    with time_machine.travel(NOW, tick=False):
+        call_command(
+            "demo",
+            "--no-serve",
+            "--no-activity",
+            "--deals",
+            "40",
+            "--history-days",
+            "20",
+            "--simulator-port",
+            "0",
+            stdout=out,
+        )
+
+    run = SyncRun.objects.get()
+    assert (run.kind, run.status, run.started_at) == (SyncKind.FULL, SyncStatus.SUCCEEDED, NOW)
+    assert run.created > history_plan(deals=40, days=20).initial_deals  # the org of today
+    assert "the org is pulled without its past" in out.getvalue()
