@@ -187,6 +187,21 @@ class SgdConverter:
         self._history: dict[str, tuple[_Timeline, _Timeline]] = {}
         self._overrides: dict[str, list[_OverrideSpan]] | None = None
         self._in_force_memo: dict[tuple[str, date], tuple[RatePoint, bool] | None] = {}
+        # What-if factors: SGD per unit of a currency times this (latest rates only).
+        self._moved: dict[str, Decimal] = {}
+
+    def with_rate_moved(self, currency: str, percent: Decimal) -> SgdConverter:
+        """A copy whose latest rate for `currency` (SGD per unit) is `percent` % higher (or
+        lower, when negative): a what-if, exact as every conversion; nothing is stored.
+        Rates locked to a closing date are not moved."""
+        code = currency.strip().upper()
+        if code == HOME_CURRENCY:
+            raise ValueError("SGD's own rate cannot be moved against SGD")
+        if percent <= -100:
+            raise ValueError("a rate cannot fall by 100% or more")
+        moved = SgdConverter(self._latest)
+        moved._moved = {**self._moved, code: 1 + percent / 100}
+        return moved
 
     def latest_rate(self, currency: str) -> RatePoint | None:
         """The rate in effect now for one currency (None: nothing known)."""
@@ -219,12 +234,16 @@ class SgdConverter:
             return _not_converted(
                 ConversionProblem.NO_RATE, f"No exchange rate for {HOME_CURRENCY}"
             )
-        rate = _exact_half_up((home.units_per_usd,), foreign.units_per_usd, FX_RATE_DECIMAL_PLACES)
+        # 1 but for a what-if (with_rate_moved): an exact factor on SGD per unit.
+        factor = self._moved.get(code, Decimal(1)) if locked_on is None else Decimal(1)
+        rate = _exact_half_up(
+            (home.units_per_usd, factor), foreign.units_per_usd, FX_RATE_DECIMAL_PLACES
+        )
         if rate <= 0:
             return _not_converted(
                 ConversionProblem.RATE_TOO_SMALL, f"Rate for {code} is too small to record"
             )
-        amount_sgd = _exact_half_up((amount, home.units_per_usd), foreign.units_per_usd, 2)
+        amount_sgd = _exact_half_up((amount, home.units_per_usd, factor), foreign.units_per_usd, 2)
         if abs(amount_sgd) >= _AMOUNT_SGD_LIMIT:
             return _not_converted(ConversionProblem.TOO_LARGE, "SGD amount too large to record")
         sources = {home.source, foreign.source}

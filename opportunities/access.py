@@ -47,10 +47,14 @@ __all__ = [
 ]
 
 
-def deals_visible_to(user: Login, deals: OpportunityQuerySet | None = None) -> OpportunityQuerySet:
+def deals_visible_to(
+    user: Login, deals: OpportunityQuerySet | None = None, *, include_deleted: bool = False
+) -> OpportunityQuerySet:
     """The live deals (of `deals`, by default all) this login may see; none for an anonymous
-    login or one without a role."""
-    live = (Opportunity.objects.all() if deals is None else deals).live()
+    login or one without a role. `include_deleted` keeps the deals deleted in Zoho too, for
+    history (the waterfall's deleted step)."""
+    base = Opportunity.objects.all() if deals is None else deals
+    live = base if include_deleted else base.live()
     role = role_of(user)
     if role in EVERY_LIVE_DEAL_ROLES:
         return live

@@ -11,7 +11,7 @@ import csv
 import enum
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -225,3 +225,17 @@ def opportunities_csv_pieces(
             buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue().encode()
+
+
+def table_csv(columns: Sequence[Column], rows: Iterable[list[Any]], *, bom: bool = True) -> bytes:
+    """Any small table (a forecast, a waterfall) as UTF-8 CSV: the CSV headers, then each row
+    as the deal export writes its values (plain numbers, ISO dates, text never a formula)."""
+    buffer = io.StringIO()
+    if bom:
+        buffer.write(UTF8_BOM)
+    writer = csv.writer(buffer)
+    writer.writerow([column.header for column in columns])
+    kinds = [column.kind for column in columns]
+    for row in rows:
+        writer.writerow([as_text(value, kind) for value, kind in zip(row, kinds, strict=True)])
+    return buffer.getvalue().encode()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import math
 import zipfile
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -178,11 +178,11 @@ def _core_properties() -> str:
     )
 
 
-def _sheet_head() -> str:
+def _sheet_head(columns: Sequence[Column]) -> str:
     """Everything before the rows: the frozen header row and the column widths."""
     widths = "".join(
         f'<col min="{index}" max="{index}" width="{column_width(column)}" customWidth="1"/>'
-        for index, column in enumerate(EXPORT_COLUMNS, start=1)
+        for index, column in enumerate(columns, start=1)
     )
     return (
         _XML + f'<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
@@ -240,13 +240,13 @@ def _cell(reference: str, value: Any, kind: CellKind) -> str:
     return _text(reference, str(value))
 
 
-def _rows_xml(rows: Iterable[list[Any]]) -> Generator[str]:
+def _rows_xml(rows: Iterable[list[Any]], columns: Sequence[Column]) -> Generator[str]:
     """The header row, then one row per deal, as SpreadsheetML, a chunk of rows at a time."""
-    letters = [get_column_letter(index) for index in range(1, len(EXPORT_COLUMNS) + 1)]
-    kinds = [column.kind for column in EXPORT_COLUMNS]
+    letters = [get_column_letter(index) for index in range(1, len(columns) + 1)]
+    kinds = [column.kind for column in columns]
     header = "".join(
         _text(f"{letter}1", column_title(column), _HEADER_STYLE)
-        for letter, column in zip(letters, EXPORT_COLUMNS, strict=True)
+        for letter, column in zip(letters, columns, strict=True)
     )
     chunk = [f'<row r="1">{header}</row>']
     number = 1
@@ -297,7 +297,9 @@ class _Pieces:
         return piece
 
 
-def _archive_pieces(rows: Iterable[list[Any]], piece_bytes: int) -> Generator[bytes]:
+def _archive_pieces(
+    rows: Iterable[list[Any]], piece_bytes: int, columns: Sequence[Column] = EXPORT_COLUMNS
+) -> Generator[bytes]:
     pieces = _Pieces()
     # zipfile finds it cannot seek (no seek method) and writes data descriptors.
     with zipfile.ZipFile(pieces, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
@@ -311,10 +313,10 @@ def _archive_pieces(rows: Iterable[list[Any]], piece_bytes: int) -> Generator[by
             ("xl/styles.xml", _STYLES),
         ):
             zf.writestr(name, text)
-        chunks = _rows_xml(rows)
+        chunks = _rows_xml(rows, columns)
         try:
             with zf.open("xl/worksheets/sheet1.xml", "w") as sheet:
-                sheet.write(_sheet_head().encode())
+                sheet.write(_sheet_head(columns).encode())
                 for xml in chunks:
                     sheet.write(xml.encode())
                     if (piece := pieces.take(piece_bytes)) is not None:
@@ -335,6 +337,12 @@ def opportunities_xlsx_pieces(
 ) -> Iterator[bytes]:
     """The deals as an .xlsx workbook, in pieces for a streamed download, written as sent."""
     return _archive_pieces(opportunity_export_values(deals), piece_bytes)
+
+
+def table_xlsx_pieces(columns: Sequence[Column], rows: Iterable[list[Any]]) -> Iterator[bytes]:
+    """Any small table (a forecast, a waterfall) as an .xlsx workbook: the same cells, styles
+    and header as the deal export; values typed by each column's kind."""
+    return _archive_pieces(rows, XLSX_PIECE_BYTES, columns)
 
 
 def opportunities_write_xlsx(deals: QuerySet[Opportunity], target: str | Path | IO[bytes]) -> int:

@@ -22,6 +22,7 @@ from opportunities.models import (
     NOT_CONVERTED,
     Account,
     CrmUser,
+    ForecastCategory,
     HealthStatus,
     Opportunity,
     OpportunityQuerySet,
@@ -29,6 +30,7 @@ from opportunities.models import (
     Phase,
     revenue_not_recognised,
 )
+from opportunities.pipeline_review import with_forecast_category
 from pipeline_pulse.dates import month_bounds, quarter_bounds, validate_business_date
 
 CLOSING_WINDOWS = (
@@ -233,6 +235,10 @@ class DealFilter(django_filters.FilterSet):
     # `recognised=false`: no revenue recognition date, or a future one (the dashboard's
     # "delivery at risk" is `outcome=won&health=danger&recognised=false`).
     recognised = StrictBooleanFilter(method="recognised_only", label="Revenue recognised")
+    # The forecast's cells open the board on their deals: a category, a quarter's closing dates.
+    forecast_category = django_filters.MultipleChoiceFilter(
+        choices=ForecastCategory.choices, method="forecast_categories", label="Forecast category"
+    )
     sort = django_filters.OrderingFilter(fields=SORTS, label="Sort")
 
     class Meta:
@@ -314,6 +320,16 @@ class DealFilter(django_filters.FilterSet):
             return queryset
         not_recognised = revenue_not_recognised(timezone.localdate())
         return queryset.filter(not_recognised) if not value else queryset.exclude(not_recognised)
+
+    def forecast_categories(
+        self, queryset: OpportunityQuerySet, name: str, value: list[str]
+    ) -> OpportunityQuerySet:
+        if not value:
+            return queryset
+        categorised: OpportunityQuerySet = with_forecast_category(queryset).filter(
+            forecast_category__in=value
+        )
+        return categorised
 
     def attention_only(
         self, queryset: OpportunityQuerySet, name: str, value: bool | None

@@ -62,6 +62,8 @@ class CrmStageRecord:
     name: str
     forecast_type: str  # a ForecastType value
     probability: int | None
+    forecast_category: str = ""  # Zoho's forecast category name, as Zoho spells it
+    sequence_number: int | None = None
 
 
 # Every catalogued CRM field, in catalogue order (a test holds the two together).

@@ -56,39 +56,3 @@ def week_bounds(day: date) -> tuple[date, date]:
     """Monday to Sunday of the week `day` falls in."""
     monday = day - timedelta(days=day.weekday())
     return monday, monday + timedelta(days=6)
-
-
-QUARTER_MESSAGE = (
-    f"Choose a quarter as YYYYQn, e.g. 2027Q1, from {EARLIEST_BUSINESS_DATE.year}Q1 to "
-    f"{LATEST_BUSINESS_DATE.year}Q4."
-)
-
-
-def quarter_code(day: date) -> str:
-    """`2027Q1`: the quarter `day` falls in, as the dashboard's address names it."""
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def quarter_label(day: date) -> str:
-    """`Q1 2027`: the quarter `day` falls in, as people read it."""
-    return f"Q{(day.month - 1) // 3 + 1} {day.year}"
-
-
-def parse_quarter(text: str) -> tuple[date, date]:
-    """The first and last day of a quarter written `2027Q1` (any case, surrounding spaces
-    ignored); ValidationError with QUARTER_MESSAGE for anything else or outside the business
-    dates."""
-    value = text.strip().upper()
-    year_text, separator, number_text = value.partition("Q")
-    if not (
-        separator
-        and len(year_text) == 4
-        and year_text.isascii()
-        and year_text.isdigit()
-        and number_text in ("1", "2", "3", "4")
-    ):
-        raise ValidationError(QUARTER_MESSAGE, code="invalid_quarter")
-    year = int(year_text)
-    if not EARLIEST_BUSINESS_DATE.year <= year <= LATEST_BUSINESS_DATE.year:
-        raise ValidationError(QUARTER_MESSAGE, code="invalid_quarter")
-    return quarter_bounds(date(year, (int(number_text) - 1) * 3 + 1, 1))

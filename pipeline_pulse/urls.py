@@ -10,6 +10,8 @@ from django.views.generic import RedirectView
 
 from pipeline_pulse.metrics_endpoint import metrics_view
 from pipeline_pulse.web import probes
+from pipeline_pulse.web.login import LoginView
+from pipeline_pulse.web.password_reset import ThrottledPasswordResetView, reset_link_context
 
 admin.site.site_header = "Pipeline Pulse administration"
 admin.site.site_title = "Pipeline Pulse admin"
@@ -18,8 +20,24 @@ admin.site.index_title = "Revenue operations"
 urlpatterns = [
     path("", include("opportunities.urls")),
     path("", include("sync.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password-reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(extra_context=reset_link_context()),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", probes.liveness, name="liveness"),
     path("readyz", probes.readiness, name="readiness"),

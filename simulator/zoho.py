@@ -33,6 +33,7 @@ from simulator.zoho_params import (
     zoho_json,
 )
 from simulator.zoho_settings import deals_fields, settings_request_error
+from simulator.zoho_signin import ZohoSignIn
 from simulator.zoho_store import DealStore, SortKey
 from simulator.zoho_updates import handle_update
 
@@ -101,6 +102,14 @@ class ZohoSimulator(SimulatedApi):
         self._page_tokens: dict[str, _PageToken] = {}
         self._org_names: dict[str, str] = {}  # fields this org names differently (rename_field)
         self._tokens_lock = threading.Lock()
+        # Sign in with Zoho: the consent page, and the user info of whoever signed in.
+        self.sign_in = ZohoSignIn(clock=self.clock, oauth=self.oauth)
+        self.tokens.redeem_sign_in = lambda code, uri: self.sign_in.redeem(code, redirect_uri=uri)
+        self.tokens.is_sign_in_code = self.sign_in.is_sign_in_code
+        self.tokens.id_token_for = self.sign_in.id_token
+        self.router.add("GET", "/oauth/v2/auth", self.sign_in.authorize_page)
+        self.router.add("POST", "/oauth/v2/auth", self.sign_in.authorize_decision)
+        self.router.add("GET", "/oauth/v2/userinfo", self.get_user_info)
         self.router.add("POST", "/oauth/v2/token", self.tokens.handle)
         self.router.add("GET", "/crm/v8/Deals", self.get_deals)
         self.router.add("PUT", "/crm/v8/Deals", self.update_deals)
@@ -195,7 +204,20 @@ class ZohoSimulator(SimulatedApi):
             "ZOHO_CLIENT_ID": self.oauth.client_id,
             "ZOHO_CLIENT_SECRET": self.oauth.client_secret,
             "ZOHO_REFRESH_TOKEN": self.oauth.refresh_token,
+            # The simulator accepts the same client for Sign in with Zoho.
+            "ZOHO_LOGIN_CLIENT_ID": self.oauth.client_id,
+            "ZOHO_LOGIN_CLIENT_SECRET": self.oauth.client_secret,
         }
+
+    def get_user_info(self, request: Request) -> Response:
+        """GET /oauth/v2/userinfo with `Authorization: Bearer <a sign-in access token>`."""
+        scheme, _, token = (request.header("authorization") or "").partition(" ")
+        zuid = (
+            self.tokens.subject_of(token.strip())
+            if scheme in ("Bearer", "Zoho-oauthtoken")
+            else None
+        )
+        return self.sign_in.user_info(request, zuid=zuid)
 
     def render_fault(self, fault: Fault, request: Request) -> Response:
         """Faults with Zoho's error bodies; an UNAUTHORIZED fault really expires the tokens."""

@@ -1,5 +1,9 @@
 """Zoho's OAuth token endpoint, simulated: refresh-token and grant-code flows, short tokens.
 
+Grant codes of a browser sign-in (simulator.zoho_signin) are exchanged here too: the token
+is bound to the person who signed in, for the user-info endpoint, and does not count against
+the refresh-token minting limit.
+
 Like Zoho's accounts server it answers bad credentials with HTTP 200 and an `error`, and
 refuses an eleventh token within ten minutes with HTTP 400 "Access Denied".
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -50,6 +55,12 @@ class TokenBook:
         self._lock = threading.Lock()
         self._expiry: dict[str, datetime] = {}
         self._mints: deque[datetime] = deque()
+        self._subjects: dict[str, str] = {}  # sign-in access token -> the person's ZUID
+        # (code, redirect_uri) -> the ZUID of a browser sign-in's code, or None.
+        self.redeem_sign_in: Callable[[str, str], str | None] | None = None
+        # (ZUID, issuer URL) -> the id_token returned with a sign-in's access token.
+        self.id_token_for: Callable[[str, str], str] | None = None
+        self.is_sign_in_code: Callable[[str], bool] = lambda code: False
 
     def is_valid(self, token: str | None) -> bool:
         if not token:
@@ -57,6 +68,13 @@ class TokenBook:
         with self._lock:
             expiry = self._expiry.get(token)
         return expiry is not None and self.clock.now() < expiry
+
+    def subject_of(self, token: str | None) -> str | None:
+        """The ZUID a valid sign-in access token was issued to."""
+        if not self.is_valid(token):
+            return None
+        with self._lock:
+            return self._subjects.get(token or "")
 
     def expire_all(self) -> None:
         """Every issued token stops working now, as if an hour had passed."""
@@ -78,6 +96,18 @@ class TokenBook:
             return self._mint(request, include_refresh_token=False)
         if grant_type == "authorization_code":
             code = request.arg("code") or ""
+            if self.redeem_sign_in is not None and self.is_sign_in_code(code):
+                zuid = self.redeem_sign_in(code, request.arg("redirect_uri") or "")
+                if zuid is None:
+                    return Response.json({"error": "invalid_code"})
+                issuer = f"http://{request.header('host') or '127.0.0.1'}"
+                id_token = self.id_token_for(zuid, issuer) if self.id_token_for else None
+                return self._mint(
+                    request,
+                    include_refresh_token=False,
+                    subject=zuid,
+                    extra={"id_token": id_token} if id_token else None,
+                )
             with self._lock:
                 known = code in oauth.grant_codes
                 oauth.grant_codes.discard(code)  # a grant code works once
@@ -86,12 +116,19 @@ class TokenBook:
             return self._mint(request, include_refresh_token=True)
         return Response.json({"error": "unsupported_grant_type"})
 
-    def _mint(self, request: Request, *, include_refresh_token: bool) -> Response:
+    def _mint(
+        self,
+        request: Request,
+        *,
+        include_refresh_token: bool,
+        subject: str | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> Response:
         now = self.clock.now()
         with self._lock:
             while self._mints and now - self._mints[0] >= MINT_WINDOW:
                 self._mints.popleft()
-            if len(self._mints) >= self.mint_limit:
+            if subject is None and len(self._mints) >= self.mint_limit:
                 return Response.json(
                     {
                         "error_description": "You have made too many requests continuously. "
@@ -101,10 +138,13 @@ class TokenBook:
                     },
                     status=400,
                 )
-            self._mints.append(now)
             token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
             self._expiry[token] = now + timedelta(seconds=self.lifetime_seconds)
-            self.minted += 1
+            if subject is None:
+                self._mints.append(now)
+                self.minted += 1
+            else:
+                self._subjects[token] = subject
         body: dict[str, object] = {
             "access_token": token,
             "scope": GRANTED_SCOPES,
@@ -114,4 +154,5 @@ class TokenBook:
         }
         if include_refresh_token:
             body["refresh_token"] = self.oauth.refresh_token
+        body.update(extra or {})
         return Response.json(body)

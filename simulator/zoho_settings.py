@@ -1,7 +1,9 @@
 """The Deals field metadata of the simulated org (`GET /crm/v8/settings/fields?module=Deals`).
 
-Only what Pipeline Pulse reads is served: the Stage picklist, each value with its probability
-and forecast type (Open, Closed Won, Closed Lost), in the shape of Zoho's `pick_list_values`.
+Only what Pipeline Pulse reads is served: the Stage picklist, each value with its probability,
+forecast type (Open, Closed Won, Closed Lost), forecast category (Pipeline, Best Case, Committed,
+Closed, Omitted, or the org's own) and sequence number, in the shape of Zoho's
+`pick_list_values`.
 Reading settings needs the settings scope; an org that did not grant it answers
 401 OAUTH_SCOPE_MISMATCH, which `scope_granted=False` reproduces.
 """
@@ -16,10 +18,23 @@ from simulator.http import Request, Response
 from simulator.zoho_params import zoho_error
 
 FORECAST_TYPES = {"won": "Closed Won", "lost": "Closed Lost"}
-FORECAST_CATEGORIES = {
-    "Open": ("Pipeline", "4876876000000006711"),
-    "Closed Won": ("Closed", "4876876000000006713"),
-    "Closed Lost": ("Omitted", "4876876000000006715"),
+# Zoho's forecast categories: its five defaults, and one the simulated org added itself.
+CATEGORY_IDS = {
+    "Pipeline": "4876876000000006711",
+    "Best Case": "4876876000000006712",
+    "Committed": "4876876000000006714",
+    "Closed": "4876876000000006713",
+    "Omitted": "4876876000000006715",
+    "Upside": "4876876000000006717",
+}
+CLOSED_CATEGORIES = {"Closed Won": "Closed", "Closed Lost": "Omitted"}
+# Open stages as Zoho's default pipeline classes them (the late stages Best Case and
+# Committed), plus the org's own: one in a custom category, one Zoho leaves as Pipeline.
+OPEN_CATEGORIES = {
+    "Proposal/Price Quote": "Best Case",
+    "Negotiation/Review": "Committed",
+    "Proposal submitted (60)": "Best Case",
+    "Commercial negotiation (80)": "Upside",
 }
 
 
@@ -27,7 +42,8 @@ def stage_picklist(stages: Iterable[Stage]) -> list[dict[str, Any]]:
     values = []
     for number, stage in enumerate(stages, start=1):
         forecast = FORECAST_TYPES.get(stage.kind, "Open")
-        category, category_id = FORECAST_CATEGORIES[forecast]
+        category = CLOSED_CATEGORIES.get(forecast) or OPEN_CATEGORIES.get(stage.name, "Pipeline")
+        category_id = CATEGORY_IDS[category]
         values.append(
             {
                 "display_value": stage.name,

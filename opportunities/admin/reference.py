@@ -20,11 +20,13 @@ from opportunities.models import (
     HealthThresholds,
     Opportunity,
     PipelineSnapshot,
+    SignUpDomain,
     StageMapping,
 )
 from opportunities.services import (
     RederiveResult,
     health_thresholds_save,
+    sign_up_domain_save,
     stage_mapping_delete,
     stage_mapping_save,
 )
@@ -67,9 +69,9 @@ def _rederived_message(result: RederiveResult) -> str:
 class StageMappingAdmin(AuditedModelAdmin):
     """Edits go through the services, so the deals of a changed stage are placed again."""
 
-    list_display = ("stage", "phase", "outcome", "updated_at", "updated_by")
-    list_editable = ("phase", "outcome")
-    list_filter = ("phase", "outcome")
+    list_display = ("stage", "phase", "outcome", "forecast_category", "updated_at", "updated_by")
+    list_editable = ("phase", "outcome", "forecast_category")
+    list_filter = ("phase", "outcome", "forecast_category")
     search_fields = ("stage",)
     change_list_template = "admin/opportunities/stagemapping/change_list.html"
 
@@ -132,8 +134,15 @@ class StageMappingAdmin(AuditedModelAdmin):
 class CrmStageAdmin(ReadOnlyModelAdmin):
     """The CRM's own stage list, read at each sync: it decides unmapped stages' outcome."""
 
-    list_display = ("name", "forecast_type", "probability", "updated_at")
-    list_filter = ("forecast_type",)
+    list_display = (
+        "name",
+        "sequence_number",
+        "forecast_type",
+        "forecast_category",
+        "probability",
+        "updated_at",
+    )
+    list_filter = ("forecast_type", "forecast_category")
     search_fields = ("name",)
 
 
@@ -213,3 +222,15 @@ class PipelineSnapshotAdmin(ReadOnlyModelAdmin):
     @admin.display(description="Phase or health")
     def bucket_label(self, obj: PipelineSnapshot) -> str:
         return obj.bucket_label
+
+
+@admin.register(SignUpDomain)
+class SignUpDomainAdmin(AuditedModelAdmin):
+    """Who may create their own login with Sign in with Zoho, and with which role."""
+
+    list_display = ("domain", "role", "updated_at", "updated_by")
+    search_fields = ("domain",)
+    fields = ("domain", "role", *AuditedModelAdmin.audit_fields)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        sign_up_domain_save(entry=obj, user=request.user)

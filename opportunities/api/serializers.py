@@ -98,6 +98,20 @@ class OpportunityDetailSerializer(OpportunitySerializer):
         choices=RateSource.choices, allow_blank=True, read_only=True
     )
     days_in_phase = serializers.IntegerField(read_only=True)
+    # What the deal holds back: a local value Zoho refused (or that could not be sent), with
+    # Zoho's reason, and why Zoho's newest values could not be stored. Other systems must see
+    # these as the deal page does, or a refused edit looks like one still on its way.
+    push_errors = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Zoho's refusal of a pushed field: field name → Zoho's message.",
+    )
+    refused_values = serializers.DictField(
+        child=serializers.JSONField(),
+        read_only=True,
+        help_text="Local values set aside (field name → value as sent to Zoho); the field shows "
+        "Zoho's value meanwhile and the value counts in no total until edited again or dropped.",
+    )
 
     class Meta(OpportunitySerializer.Meta):
         fields = (
@@ -125,6 +139,9 @@ class OpportunityDetailSerializer(OpportunitySerializer):
             "health_computed_at",
             "closing_date_push_count",
             "closing_date_pull_in_count",
+            "push_errors",
+            "refused_values",
+            "zoho_unreadable",
             "created_at",
         )
         read_only_fields = fields

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from opportunities.api.conflicts import ConflictViewSet
+from opportunities.api.pipeline_review import ForecastView, WaterfallView
 from opportunities.api.stage_mappings import StageMappingViewSet
 from opportunities.api.views import (
     ChangeEventViewSet,
@@ -22,4 +23,6 @@ urlpatterns = [
     *router.urls,
     path("pipeline/summary/", PipelineSummaryView.as_view(), name="pipeline-summary"),
     path("pipeline/health/", HealthSummaryView.as_view(), name="pipeline-health"),
+    path("pipeline/forecast/", ForecastView.as_view(), name="pipeline-forecast"),
+    path("pipeline/waterfall/", WaterfallView.as_view(), name="pipeline-waterfall"),
 ]

@@ -10,7 +10,6 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -39,11 +38,12 @@ from opportunities.api.serializers import (
 from opportunities.filters import DealFilter
 from opportunities.models import HealthStatus, Opportunity, OpportunityQuerySet
 from opportunities.models.deals import HEALTH_ORDER, NOT_CONVERTED
+from opportunities.pipeline_review import parse_quarter
 from opportunities.selectors import pipeline_summary
 from opportunities.services.edits import opportunity_edit
 from pipeline_pulse.api.base import ApiView, ApiViewSet, PageNumberPagination
 from pipeline_pulse.api.schema import errors
-from pipeline_pulse.dates import parse_quarter, week_bounds
+from pipeline_pulse.dates import week_bounds
 
 ZERO = Decimal("0.00")
 
@@ -168,8 +168,8 @@ class PipelineSummaryView(FilteredFiguresView):
         if text.strip():
             try:
                 quarter = parse_quarter(text)
-            except DjangoValidationError as exc:
-                raise ValidationError({"quarter": exc.messages}) from None
+            except ValueError as exc:
+                raise ValidationError({"quarter": [str(exc)]}) from None
         summary = pipeline_summary(_filtered_deals(request, self), quarter=quarter)
         quarter_start, quarter_end = summary.quarter
         figures = {**asdict(summary), "quarter_start": quarter_start, "quarter_end": quarter_end}

@@ -2,9 +2,13 @@
 
 from opportunities.deal_fields import MILESTONE_FIELDS
 from opportunities.models.choices import (
+    OPEN_FORECAST_CATEGORIES,
     ChangeKind,
+    DealStatus,
+    ForecastCategory,
     ForecastType,
     HealthStatus,
+    MoveKind,
     Outcome,
     Phase,
     SnapshotDimension,
@@ -21,7 +25,13 @@ from opportunities.models.deals import (
     OpportunityQuerySet,
     revenue_not_recognised,
 )
-from opportunities.models.history import ChangeEvent, ChangeEventQuerySet, PhaseTransition
+from opportunities.models.history import (
+    ChangeEvent,
+    ChangeEventQuerySet,
+    PhaseTransition,
+    PipelineMove,
+)
+from opportunities.models.signup import SignUpDomain, SignUpRole
 from opportunities.models.snapshots import PipelineSnapshot
 from opportunities.models.stages import CrmStage, StageMapping
 from opportunities.models.thresholds import HealthThresholds
@@ -31,6 +41,7 @@ __all__ = [
     "IN_PLAY_OUTCOMES",
     "MILESTONE_FIELDS",
     "NOT_CONVERTED",
+    "OPEN_FORECAST_CATEGORIES",
     "Account",
     "ChangeEvent",
     "ChangeEventQuerySet",
@@ -40,15 +51,21 @@ __all__ = [
     "ConflictStatus",
     "CrmStage",
     "CrmUser",
+    "DealStatus",
+    "ForecastCategory",
     "ForecastType",
     "HealthStatus",
     "HealthThresholds",
+    "MoveKind",
     "Opportunity",
     "OpportunityQuerySet",
     "Outcome",
     "Phase",
     "PhaseTransition",
+    "PipelineMove",
     "PipelineSnapshot",
+    "SignUpDomain",
+    "SignUpRole",
     "SnapshotDimension",
     "SnapshotSource",
     "StageMapping",

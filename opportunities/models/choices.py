@@ -26,6 +26,43 @@ class ForecastType(models.TextChoices):
     CLOSED_LOST = "closed_lost", "Closed lost"
 
 
+class ForecastCategory(models.TextChoices):
+    """A deal's forecast category for the quarter it closes in (product.md, Pipeline review)."""
+
+    CLOSED = "closed", "Closed"
+    COMMIT = "commit", "Commit"
+    BEST_CASE = "best_case", "Best case"
+    PIPELINE = "pipeline", "Pipeline"
+    OMITTED = "omitted", "Omitted"
+
+
+# The categories of open deals: what a stage's forecast category may be set to.
+OPEN_FORECAST_CATEGORIES = (
+    ForecastCategory.COMMIT,
+    ForecastCategory.BEST_CASE,
+    ForecastCategory.PIPELINE,
+)
+
+
+class MoveKind(models.TextChoices):
+    """Why a deal's pipeline state (status, closing date, SGD amount) was recorded."""
+
+    BASELINE = "baseline", "Already in Zoho when history started"
+    NEW = "new", "New deal"
+    CHANGE = "change", "Changed in Zoho or here"
+    FX = "fx", "Exchange rate moved"
+    DELETED = "deleted", "Deleted in Zoho"
+
+
+class DealStatus(models.TextChoices):
+    """A deal's status in the pipeline ledger: its outcome, or deleted."""
+
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    DELETED = "deleted", "Deleted"
+
+
 class HealthStatus(models.TextChoices):
     SUCCESS = "success", "Success"
     WARNING = "warning", "Warning"

@@ -10,7 +10,7 @@ from django.db.models import Case, Count, F, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from opportunities.models.choices import ChangeKind, Phase, TransitionCause
+from opportunities.models.choices import ChangeKind, DealStatus, MoveKind, Phase, TransitionCause
 from opportunities.models.deals import Opportunity
 from pipeline_pulse.dates import day_bounds, start_of_day
 
@@ -153,3 +153,45 @@ class ChangeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.get_kind_display()} {self.old_value} → {self.new_value}"
+
+
+class PipelineMove(models.Model):
+    """One step of a deal's pipeline ledger: its status, closing date and SGD amount before and
+    after a change, so the waterfall can say how a quarter's open pipeline moved, to the cent.
+
+    Every writer of those three facts records one (the CRM page service, local edits, stage
+    mappings, rate changes, deletions). A deal's first move has no "before": BASELINE when it
+    was already in Zoho as history started (the first sync), NEW when it was created after.
+    """
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="pipeline_moves"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=8, choices=MoveKind.choices)
+    status_before = models.CharField(max_length=8, choices=DealStatus.choices, blank=True)
+    status_after = models.CharField(max_length=8, choices=DealStatus.choices)
+    closing_before = models.DateField(null=True, blank=True)
+    closing_after = models.DateField(null=True, blank=True)
+    sgd_before = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    sgd_after = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["opportunity", "occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["occurred_at"], name="pipeline_move_time"),
+            models.Index(fields=["opportunity", "occurred_at"], name="pipeline_move_opp_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=MoveKind.values), name="pipeline_move_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status_after__in=DealStatus.values)
+                & Q(status_before__in=["", *DealStatus.values]),
+                name="pipeline_move_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.get_kind_display()} at {self.occurred_at}"

@@ -23,15 +23,23 @@ from opportunities.services.lifecycle import (
     stage_mapping_delete,
     stage_mapping_save,
 )
-from opportunities.services.logins import login_upsert
+from opportunities.services.logins import (
+    SignInRefused,
+    login_for_zoho_identity,
+    login_upsert,
+    sign_up_domain_save,
+)
 
 __all__ = [
     "HealthRecomputeResult",
     "RederiveResult",
+    "SignInRefused",
     "health_recompute",
     "health_thresholds_save",
+    "login_for_zoho_identity",
     "login_upsert",
     "opportunities_rederive",
+    "sign_up_domain_save",
     "stage_mapping_delete",
     "stage_mapping_save",
 ]

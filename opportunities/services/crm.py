@@ -22,10 +22,15 @@ from currency.conversion import SgdConverter
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, VALUE_FIELDS
 from opportunities.derivation import FX_FIELDS, deal_derive
 from opportunities.merge import json_value
-from opportunities.models import Account, CrmUser, Opportunity
+from opportunities.models import Account, CrmUser, DealStatus, MoveKind, Opportunity, PipelineMove
 from opportunities.records import DealRecord
 from opportunities.services.crm_merges import MergedDeal, PageMerges
-from opportunities.services.history import DealChange, deal_changes_record
+from opportunities.services.history import (
+    DealChange,
+    PipelineState,
+    deal_changes_record,
+    pipeline_move,
+)
 from opportunities.services.writeback import deal_edits_set_aside
 from opportunities.stage_rules import StageRules
 from pipeline_pulse.storage.bulk import rows_update, rows_upsert
@@ -292,20 +297,40 @@ def opportunities_mark_deleted(*, deleted: Mapping[str, datetime]) -> DeletionRe
     """
     live = Opportunity.objects.live().order_by()
     rows = []
+    moves: list[PipelineMove] = []
+    now = timezone.now()
     edited: list[tuple[int, datetime]] = []
     zoho_ids = list(deleted)
     for start in range(0, len(zoho_ids), DELETE_BATCH):
         batch = zoho_ids[start : start + DELETE_BATCH]
-        for pk, zoho_id, modified, pending in live.filter(zoho_id__in=batch).values_list(
-            "pk", "zoho_id", "zoho_modified_time", "pending_fields"
+        for pk, zoho_id, modified, pending, outcome, closing, sgd in live.filter(
+            zoho_id__in=batch
+        ).values_list(
+            "pk",
+            "zoho_id",
+            "zoho_modified_time",
+            "pending_fields",
+            "outcome",
+            "closing_date",
+            "amount_sgd",
         ):
             when = deleted[zoho_id]
             if modified is not None and modified > when:
                 continue
             rows.append((pk, True, when))
+            # Recorded when it is learnt, so each deal's ledger stays in order.
+            move = pipeline_move(
+                pk,
+                at=now,
+                kind=MoveKind.DELETED,
+                before=PipelineState(outcome, closing, sgd),
+                after=PipelineState(DealStatus.DELETED, closing, sgd),
+            )
+            moves.extend([move] if move else [])
             if pending:
                 edited.append((pk, when))
     rows_update(Opportunity, fields=("is_deleted", "deleted_at"), rows=rows)
+    PipelineMove.objects.bulk_create(moves)
     set_aside: dict[str, list[str]] = {}
     for pk, when in edited:
         deal = Opportunity.objects.select_for_update().get(pk=pk)

@@ -9,16 +9,25 @@ deals / RECONVERT_PAGE_SIZE, never with deals.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils import timezone
 
 from currency.conversion import HOME_CURRENCY, SgdConversion, SgdConverter, sgd_converter
 from currency.signals import RateChange
 from opportunities.data_version import deals_changed
 from opportunities.derivation import CLOSED_OUTCOMES, FX_FIELDS, fx_values
-from opportunities.models import NOT_CONVERTED, Opportunity, OpportunityQuerySet
+from opportunities.models import (
+    NOT_CONVERTED,
+    MoveKind,
+    Opportunity,
+    OpportunityQuerySet,
+    PipelineMove,
+)
 from opportunities.services.health import health_recompute
+from opportunities.services.history import PipelineState, pipeline_move
 from pipeline_pulse.storage.bulk import id_chunks, keyset_pages, rows_update
 
 # Deals read (and locked) per query.
@@ -30,6 +39,7 @@ def opportunities_reconvert(
     *,
     opportunity_ids: Iterable[int] | None = None,
     converter: SgdConverter | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Re-convert open, live deals (all, or these ids) at the latest rates; rows changed."""
     return deals_reconvert(
@@ -37,6 +47,7 @@ def opportunities_reconvert(
         opportunity_ids=opportunity_ids,
         converter=converter or sgd_converter(),
         lock_to_closing_date=False,
+        at=at,
     )
 
 
@@ -45,6 +56,7 @@ def closed_opportunities_relock(
     *,
     opportunity_ids: Iterable[int] | None = None,
     converter: SgdConverter | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Re-convert live won and lost deals at the rate in force on their closing dates."""
     return deals_reconvert(
@@ -52,6 +64,7 @@ def closed_opportunities_relock(
         opportunity_ids=opportunity_ids,
         converter=converter or sgd_converter(),
         lock_to_closing_date=True,
+        at=at,
     )
 
 
@@ -91,6 +104,7 @@ def deals_reconvert(
     converter: SgdConverter,
     lock_to_closing_date: bool,
     opportunity_ids: Iterable[int] | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Convert these deals (latest rates, or locked to their closing dates); rows changed.
 
@@ -100,7 +114,10 @@ def deals_reconvert(
     """
     changed_count = 0
     rescore: list[int] = []
-    rows = deals.select_for_update().only("id", "amount", "currency", "closing_date", *FX_FIELDS)
+    at = at or timezone.now()
+    rows = deals.select_for_update().only(
+        "id", "amount", "currency", "closing_date", "outcome", *FX_FIELDS
+    )
     pages = (
         keyset_pages(rows, size=RECONVERT_PAGE_SIZE)
         if opportunity_ids is None
@@ -111,9 +128,11 @@ def deals_reconvert(
     )
     for page in pages:
         changed = []
+        moves: list[PipelineMove] = []
         for deal in page:
             # Health reads whether there is an SGD amount, and why not: a change rescores.
             was = (deal.amount_sgd is None, deal.fx_problem)
+            sgd_before = deal.amount_sgd
             conversion = converter.convert(
                 deal.amount,
                 deal.currency,
@@ -121,6 +140,14 @@ def deals_reconvert(
             )
             if _apply_conversion(deal, conversion):
                 changed.append(deal)
+                move = pipeline_move(
+                    deal.pk,
+                    at=at,
+                    kind=MoveKind.FX,
+                    before=PipelineState(deal.outcome, deal.closing_date, sgd_before),
+                    after=PipelineState(deal.outcome, deal.closing_date, deal.amount_sgd),
+                )
+                moves.extend([move] if move else [])
                 if (deal.amount_sgd is None, deal.fx_problem) != was:
                     rescore.append(deal.pk)
         if changed:
@@ -129,6 +156,7 @@ def deals_reconvert(
                 fields=FX_FIELDS,
                 rows=[(deal.pk, *(getattr(deal, name) for name in FX_FIELDS)) for deal in changed],
             )
+            PipelineMove.objects.bulk_create(moves)
             changed_count += len(changed)
     if rescore:
         health_recompute(opportunity_ids=rescore)

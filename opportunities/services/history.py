@@ -20,9 +20,12 @@ from django.utils import timezone
 from opportunities.models import (
     ChangeEvent,
     ChangeKind,
+    DealStatus,
+    MoveKind,
     Opportunity,
     Outcome,
     PhaseTransition,
+    PipelineMove,
     TransitionCause,
 )
 from opportunities.services.health import health_recompute
@@ -47,6 +50,7 @@ class DealChange:
     previous_amount_sgd: Decimal | None = None
     previous_phase: int | None = None
     previous_outcome: str | None = None
+    previous_is_deleted: bool = False
 
     @classmethod
     def before(cls, opportunity_id: int, state: Mapping[str, Any]) -> DealChange:
@@ -59,7 +63,63 @@ class DealChange:
 
 
 # A deal's values before a change that its history compares with the new ones.
-DEAL_STATE = ("closing_date", "amount", "currency", "amount_sgd", "phase", "outcome")
+DEAL_STATE = (
+    "closing_date",
+    "amount",
+    "currency",
+    "amount_sgd",
+    "phase",
+    "outcome",
+    "is_deleted",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineState:
+    """What the pipeline ledger follows of a deal: status (outcome or deleted), closing date
+    and SGD amount."""
+
+    status: str
+    closing_date: date | None
+    amount_sgd: Decimal | None
+
+    @classmethod
+    def of(
+        cls, *, outcome: str, is_deleted: bool, closing_date: date | None, amount_sgd: Any
+    ) -> PipelineState:
+        status = DealStatus.DELETED if is_deleted else str(outcome)
+        return cls(str(status), closing_date, amount_sgd)
+
+
+def pipeline_move(
+    opportunity_id: int,
+    *,
+    at: datetime,
+    kind: str,
+    before: PipelineState | None,
+    after: PipelineState,
+) -> PipelineMove | None:
+    """The ledger row of a deal's state change (unsaved); None when nothing it follows moved."""
+    if before == after:
+        return None
+    return PipelineMove(
+        opportunity_id=opportunity_id,
+        occurred_at=at,
+        kind=kind,
+        status_before=before.status if before else "",
+        status_after=after.status,
+        closing_before=before.closing_date if before else None,
+        closing_after=after.closing_date,
+        sgd_before=before.amount_sgd if before else None,
+        sgd_after=after.amount_sgd,
+    )
+
+
+def history_started_at() -> datetime | None:
+    """When the pipeline ledger's history starts: its first move (the first sync's)."""
+    return (
+        PipelineMove.objects.order_by("occurred_at").values_list("occurred_at", flat=True).first()
+    )
 
 
 def phase_change_records(
@@ -112,6 +172,15 @@ def outcome_change_event(
     )
 
 
+def _state(row: Mapping[str, Any]) -> PipelineState:
+    return PipelineState.of(
+        outcome=row["outcome"],
+        is_deleted=row["is_deleted"],
+        closing_date=row["closing_date"],
+        amount_sgd=row["amount_sgd"],
+    )
+
+
 def _amount(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
@@ -153,6 +222,7 @@ def _record(changes: Sequence[DealChange], at: datetime, cause: str, rules: Stag
         "amount_sgd",
         "fx_rate",
         "zoho_created_time",
+        "is_deleted",
     )
     history = _History(at=at, cause=cause, rules=rules)
     for row in rows:
@@ -177,6 +247,18 @@ class _History:
     pushed: list[int] = field(default_factory=list)
     pulled_in: list[int] = field(default_factory=list)
     phase_moved: list[int] = field(default_factory=list)
+    moves: list[PipelineMove] = field(default_factory=list)
+    _history_start: list[datetime | None] | None = None
+
+    def _first_move_kind(self, created: datetime | None) -> str:
+        """BASELINE for a deal already in Zoho before the ledger's history started (the first
+        sync's deals), NEW for one created since."""
+        if self._history_start is None:
+            self._history_start = [history_started_at()]
+        start = self._history_start[0]
+        if start is None or (created is not None and created < start):
+            return MoveKind.BASELINE
+        return MoveKind.NEW
 
     def deal_created(self, row: Mapping[str, Any]) -> None:
         # The writer inserted the deal with `phase_entered_at` already set: no second write.
@@ -197,6 +279,14 @@ class _History:
                 occurred_at=min(created, self.at) if created else self.at,
             )
         )
+        move = pipeline_move(
+            row["id"],
+            at=self.at,
+            kind=self._first_move_kind(created),
+            before=None,
+            after=_state(row),
+        )
+        self.moves.extend([move] if move else [])
 
     def deal_changed(self, row: Mapping[str, Any], change: DealChange) -> None:
         self._phase(row, change)
@@ -213,6 +303,16 @@ class _History:
             )
         self._closing_date(row, change.previous_closing_date)
         self._amount(row, change)
+        before = PipelineState.of(
+            outcome=change.previous_outcome or row["outcome"],
+            is_deleted=change.previous_is_deleted,
+            closing_date=change.previous_closing_date,
+            amount_sgd=change.previous_amount_sgd,
+        )
+        move = pipeline_move(
+            row["id"], at=self.at, kind=MoveKind.CHANGE, before=before, after=_state(row)
+        )
+        self.moves.extend([move] if move else [])
 
     def _phase(self, row: Mapping[str, Any], change: DealChange) -> None:
         if change.previous_phase is None or change.previous_phase == row["phase"]:
@@ -304,6 +404,7 @@ class _History:
     def save(self) -> None:
         PhaseTransition.objects.bulk_create(self.transitions)
         ChangeEvent.objects.bulk_create(self.events)
+        PipelineMove.objects.bulk_create(self.moves)
         deals = Opportunity.objects.all()
         if self.pushed:
             deals.filter(pk__in=self.pushed).update(

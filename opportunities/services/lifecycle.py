@@ -17,16 +17,23 @@ from opportunities.derivation import CLOSED_OUTCOMES
 from opportunities.models import (
     ChangeEvent,
     CrmStage,
+    MoveKind,
     Opportunity,
     Phase,
     PhaseTransition,
+    PipelineMove,
     StageMapping,
     TransitionCause,
 )
 from opportunities.records import CrmStageRecord
 from opportunities.services.fx import closed_opportunities_relock, opportunities_reconvert
 from opportunities.services.health import health_recompute
-from opportunities.services.history import outcome_change_event, phase_change_records
+from opportunities.services.history import (
+    PipelineState,
+    outcome_change_event,
+    phase_change_records,
+    pipeline_move,
+)
 from opportunities.stage_rules import StageRules
 from pipeline_pulse.models import acting_user
 from pipeline_pulse.storage.bulk import keyset_pages, rows_update
@@ -74,6 +81,7 @@ def opportunities_rederive(
         "phase",
         "outcome",
         "amount_sgd",
+        "closing_date",
         "phase_entered_at",
     )
     checked, moved, closed, reopened = 0, [], [], []
@@ -87,8 +95,8 @@ def opportunities_rederive(
         closed += page.closed
         reopened += page.reopened
     # The rate a deal's SGD amount uses follows its outcome (closed deals are locked).
-    closed_opportunities_relock(opportunity_ids=closed)
-    opportunities_reconvert(opportunity_ids=reopened)
+    closed_opportunities_relock(opportunity_ids=closed, at=at)
+    opportunities_reconvert(opportunity_ids=reopened, at=at)
     if moved:
         health_recompute(opportunity_ids=moved)
     return RederiveResult(checked=checked, moved=len(moved))
@@ -121,6 +129,7 @@ class _Replacement:
     events: list[ChangeEvent] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
+    moves: list[PipelineMove] = field(default_factory=list)
 
     @property
     def moved(self) -> list[int]:
@@ -157,6 +166,14 @@ class _Replacement:
                 )
             )
             (self.closed if placement.outcome in CLOSED_OUTCOMES else self.reopened).append(deal_id)
+            move = pipeline_move(
+                deal_id,
+                at=self.at,
+                kind=MoveKind.CHANGE,
+                before=PipelineState(row["outcome"], row["closing_date"], row["amount_sgd"]),
+                after=PipelineState(placement.outcome, row["closing_date"], row["amount_sgd"]),
+            )
+            self.moves.extend([move] if move else [])
         self.updates.append((deal_id, placement.phase, placement.outcome, entered))
 
     def save(self) -> None:
@@ -164,6 +181,7 @@ class _Replacement:
         rows_update(Opportunity, fields=fields, rows=self.updates)
         PhaseTransition.objects.bulk_create(self.transitions)
         ChangeEvent.objects.bulk_create(self.events)
+        PipelineMove.objects.bulk_create(self.moves)
 
 
 @transaction.atomic
@@ -213,15 +231,38 @@ def crm_stages_save(*, stages: Sequence[CrmStageRecord]) -> RederiveResult:
         existing = stored.get(key)
         if existing is None:
             CrmStage.objects.create(
-                name=stage.name, forecast_type=stage.forecast_type, probability=stage.probability
+                name=stage.name,
+                forecast_type=stage.forecast_type,
+                probability=stage.probability,
+                forecast_category=stage.forecast_category,
+                sequence_number=stage.sequence_number,
             )
             changed.add(key)
             continue
         if existing.forecast_type != stage.forecast_type:
             changed.add(key)
-        now = (stage.name, stage.forecast_type, stage.probability)
-        if (existing.name, existing.forecast_type, existing.probability) != now:
-            existing.name, existing.forecast_type, existing.probability = now
+        now = (
+            stage.name,
+            stage.forecast_type,
+            stage.probability,
+            stage.forecast_category,
+            stage.sequence_number,
+        )
+        stored_now = (
+            existing.name,
+            existing.forecast_type,
+            existing.probability,
+            existing.forecast_category,
+            existing.sequence_number,
+        )
+        if stored_now != now:
+            (
+                existing.name,
+                existing.forecast_type,
+                existing.probability,
+                existing.forecast_category,
+                existing.sequence_number,
+            ) = now
             existing.save()
     if not changed:
         return RederiveResult(checked=0, moved=0)

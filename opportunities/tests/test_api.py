@@ -110,6 +110,23 @@ def test_a_deal_shows_every_field_with_its_health_reasons(viewer_client: Client)
     assert body["health_reasons"] == reasons
     assert body["requires_attention"] is True
     assert {"fx_rate", "po_received_on", "days_in_phase", "pending_fields"} <= set(body)
+    assert body["refused_values"] == {}
+    assert body["push_errors"] == {}
+    assert body["zoho_unreadable"] == ""
+
+
+def test_a_deal_shows_what_it_holds_back(viewer_client: Client) -> None:
+    deal = OpportunityFactory.create(
+        refused_values={"amount": "99999999999999.99"},
+        push_errors={"amount": "Amount is beyond what Zoho accepts."},
+        zoho_unreadable="Deal_Name: longer than 120 characters",
+    )
+
+    body = viewer_client.get(f"{DEALS}{deal.pk}/").json()
+
+    assert body["refused_values"] == {"amount": "99999999999999.99"}
+    assert body["push_errors"] == {"amount": "Amount is beyond what Zoho accepts."}
+    assert body["zoho_unreadable"] == "Deal_Name: longer than 120 characters"
 
 
 # --- Edit -------------------------------------------------------------------------------------

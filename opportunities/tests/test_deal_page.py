@@ -131,6 +131,62 @@ def test_history_and_pending_fields(manager_client: Client) -> None:
     assert "USD 2,000.00" in content
 
 
+def _changes(opportunity: Opportunity, count: int) -> list[ChangeEvent]:
+    start = timezone.now() - timedelta(days=count)
+    return [
+        ChangeEvent.objects.create(
+            opportunity=opportunity,
+            kind="closing_date_pushed",
+            old_value=f"2027-01-{1 + n % 28:02d}",
+            new_value=f"2027-02-{1 + n % 28:02d}",
+            occurred_at=start + timedelta(days=n),
+        )
+        for n in range(count)
+    ]
+
+
+def test_the_deal_page_shows_its_newest_changes_and_links_to_every_change(
+    manager_client: Client,
+) -> None:
+    opportunity = deal()
+    events = _changes(opportunity, 21)
+
+    response = manager_client.get(reverse("deal", args=[opportunity.pk]))
+
+    shown = response.context["events"]
+    assert [e.pk for e in shown] == [e.pk for e in reversed(events)][:20]
+    assert reverse("deal_history", args=[opportunity.pk]) in response.content.decode()
+    events[0].delete()  # twenty left: all of them on the page, no link
+    response = manager_client.get(reverse("deal", args=[opportunity.pk]))
+    assert len(response.context["events"]) == 20
+    assert reverse("deal_history", args=[opportunity.pk]) not in response.content.decode()
+
+
+def test_the_history_page_lists_every_change_a_page_at_a_time(manager_client: Client) -> None:
+    opportunity = deal()
+    events = _changes(opportunity, 120)
+    url = reverse("deal_history", args=[opportunity.pk])
+
+    first = manager_client.get(url)
+    last = manager_client.get(url, {"page": "3"})
+
+    assert [e.pk for e in first.context["page"]] == [e.pk for e in reversed(events)][:50]
+    assert [e.pk for e in last.context["page"]] == [e.pk for e in reversed(events)][100:]
+    assert "101\u2013120 of 120" in last.content.decode()
+    assert "Older →" in first.content.decode()
+    # Nonsense pages land on a real page rather than an error.
+    assert manager_client.get(url, {"page": "x"}).context["page"].number == 1
+    assert manager_client.get(url, {"page": "99"}).context["page"].number == 3
+
+
+def test_the_history_page_follows_who_may_see_the_deal(client: Client) -> None:
+    theirs = deal(owner=CrmUserFactory.create(email="someone@example.com"))
+    client.force_login(UserFactory.create(role=Role.REP, email="rep@example.com"))
+
+    assert client.get(reverse("deal_history", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("deal_history", args=[theirs.pk])).status_code == 405
+
+
 def test_viewer_sees_no_form_and_cannot_post(viewer_client: Client) -> None:
     opportunity = deal()
     response = viewer_client.get(reverse("deal", args=[opportunity.pk]))

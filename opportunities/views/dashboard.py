@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -21,11 +20,12 @@ from opportunities.models import (
     Phase,
     PipelineSnapshot,
 )
+from opportunities.pipeline_review import parse_quarter, quarter_code, quarter_label
 from opportunities.roles import Role, role_of
 from opportunities.selectors import PipelineBucket, open_pipeline_breakdown, pipeline_summary
 from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.links import board_url, open_board_url
-from pipeline_pulse.dates import parse_quarter, quarter_bounds, quarter_code, quarter_label
+from pipeline_pulse.dates import quarter_bounds
 from pipeline_pulse.display import day, sgd, sgd_short
 
 TREND_DAYS = 90
@@ -155,8 +155,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if text.strip():
         try:
             quarter = parse_quarter(text)
-        except ValidationError as exc:
-            error = exc.messages[0]
+        except ValueError as exc:
+            error = str(exc)
 
     def build() -> tuple[dict[str, Any], int]:
         if error:

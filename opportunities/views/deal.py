@@ -10,11 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from currency.models import RateSource
@@ -49,7 +50,10 @@ from opportunities.views.figures import cached_figures
 from pipeline_pulse.display import plain_number, sgd
 from pipeline_pulse.web.fragments import render_page
 
-HISTORY_LIMIT = 100
+# The deal page shows its newest changes; a deal months in the pipeline has hundreds, which
+# the history page lists a page at a time.
+HISTORY_ON_PAGE = 20
+HISTORY_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -213,13 +217,15 @@ def _context(
     editable = can_edit_deal(request.user, deal)
     base = settings.ZOHO_WEB_URL.rstrip("/")
     open_conflicts, resolved_conflicts = deal_conflicts(deal)
+    # One row more than shown says whether older changes exist, without counting them.
+    events = list(ChangeEvent.objects.of_deal(deal.pk)[: HISTORY_ON_PAGE + 1])
     return {
         "deal": deal,
         "crm_rows": crm_rows(deal),
         "milestones": milestones(deal, today),
         "transitions": PhaseTransition.objects.of_deal(deal.pk),
-        "events": ChangeEvent.objects.of_deal(deal.pk)[:HISTORY_LIMIT],
-        "history_limit": HISTORY_LIMIT,
+        "events": events[:HISTORY_ON_PAGE],
+        "older_changes": len(events) > HISTORY_ON_PAGE,
         "fx": fx_details(deal),
         "deal_url": reverse("deal", args=[deal.pk]),  # the edit form's three uses
         "zoho_url": f"{base}/crm/tab/Potentials/{deal.zoho_id}",
@@ -326,3 +332,15 @@ def conflict_decide(request: HttpRequest, pk: int, conflict_id: int) -> HttpResp
         return HttpResponseRedirect(reverse("deal", args=[deal.pk]))
     context = _context(request, deal_for(request.user, pk))
     return render_page(request, "opportunities/deal.html", context, fragment="deal")
+
+
+@require_GET
+def deal_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every change of one deal, newest first, a page at a time."""
+    deal = deal_for(request.user, pk)
+    paginator = Paginator(ChangeEvent.objects.of_deal(deal.pk), HISTORY_PAGE_SIZE)
+    return render(
+        request,
+        "opportunities/deal_history.html",
+        {"deal": deal, "page": paginator.get_page(request.GET.get("page"))},
+    )

@@ -8,8 +8,12 @@ library's loggers, passes through it just before it is rendered (see logging_set
   cookie...), at any depth of nested dicts, lists and tuples;
 - inside any string (a message, an exception's text, a traceback): credentials written as
   `apikey=...` or `"access_token": "..."`, `Authorization: ...` headers and bearer tokens;
+- the one-time secrets of signing in, wherever a URL is written: an OAuth grant code
+  (`?code=...`, Sign in with Zoho's callback) and a password-reset link's token
+  (`/accounts/reset/<uid>/<token>/`);
 - the configured secrets themselves (ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN,
-  CURRENCYFREAKS_API_KEY), wherever they appear inside a string.
+  CURRENCYFREAKS_API_KEY, ZOHO_LOGIN_CLIENT_SECRET, the e-mail server's password),
+  wherever they appear inside a string.
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ _AUTHORIZATION = re.compile(
     """
 )
 _BEARER = re.compile(r"(?i)\b(bearer|zoho-oauthtoken)\s+[A-Za-z0-9._~+/=-]{6,}")
+# A grant code in a URL's query string: `?code=1000.abc` or `&code=...`.
+_QUERY_CODE = re.compile(r"([?&]code=)(?!\[REDACTED\])[^\s&#\"']+")
+# A reset link's token (Django swaps it for "set-password" after the first visit).
+_RESET_TOKEN = re.compile(r"(/accounts/reset/[^/\s]+/)(?!set-password/|\[REDACTED\])[^/\s\"'?]+")
 
 # A configured value shorter than this is not looked for inside text: it would blank out
 # ordinary words. Real client secrets, refresh tokens and API keys are far longer.
@@ -98,4 +106,6 @@ class SecretRedactor:
                 text = text.replace(secret, REDACTED)
         text = _AUTHORIZATION.sub(rf"\1{REDACTED}", text)
         text = _BEARER.sub(rf"\1 {REDACTED}", text)
+        text = _QUERY_CODE.sub(rf"\1{REDACTED}", text)
+        text = _RESET_TOKEN.sub(rf"\1{REDACTED}", text)
         return _CREDENTIAL_PAIR.sub(rf"\1{REDACTED}", text)

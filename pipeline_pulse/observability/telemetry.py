@@ -78,7 +78,11 @@ def sentry_before_send(event: Event, hint: Hint) -> Event:
     The event is tagged with the request id, to find its log lines.
     """
     redactor = SecretRedactor(
-        [settings.ZOHO_CLIENT_SECRET, settings.ZOHO_REFRESH_TOKEN, settings.CURRENCYFREAKS_API_KEY]
+        [
+            *(settings.ZOHO_CLIENT_SECRET, settings.ZOHO_REFRESH_TOKEN),
+            settings.CURRENCYFREAKS_API_KEY,
+            *(settings.ZOHO_LOGIN_CLIENT_SECRET, settings.EMAIL_HOST_PASSWORD),
+        ]
     )
     scrubbed: dict[str, Any] = _without_emails(redactor.redact(event))
     user = scrubbed.get("user")

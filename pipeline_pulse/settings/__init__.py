@@ -9,6 +9,7 @@ from pipeline_pulse.settings.api import *  # noqa: F403
 from pipeline_pulse.settings.backing import *  # noqa: F403
 from pipeline_pulse.settings.core import *  # noqa: F403
 from pipeline_pulse.settings.database import *  # noqa: F403
+from pipeline_pulse.settings.email import *  # noqa: F403
 from pipeline_pulse.settings.environment import *  # noqa: F403
 from pipeline_pulse.settings.integrations import *  # noqa: F403
 from pipeline_pulse.settings.observability import *  # noqa: F403

@@ -71,3 +71,12 @@ ZOHO_CONFLICT_MANUAL_AMOUNT_CHANGE_PERCENT = env.int(
 ZOHO_PUSH_DEBOUNCE_SECONDS = env.int("ZOHO_PUSH_DEBOUNCE_SECONDS", default=10)
 # The pull runs every this many minutes; the first run is a full sync.
 ZOHO_SYNC_INTERVAL_MINUTES = env.int("ZOHO_SYNC_INTERVAL_MINUTES", default=15)
+
+# --- Sign in with Zoho ---
+
+# A "Server-based Application" client registered in Zoho's API console (api-console.zoho.com)
+# with the redirect URI https://<this host>/accounts/zoho/callback/. The login page shows
+# "Sign in with Zoho" only when both are set. It talks to ZOHO_ACCOUNTS_URL, the same data
+# centre as the sync. Its own client: the sync's self-client cannot redirect a browser.
+ZOHO_LOGIN_CLIENT_ID = env("ZOHO_LOGIN_CLIENT_ID", default="")
+ZOHO_LOGIN_CLIENT_SECRET = env("ZOHO_LOGIN_CLIENT_SECRET", default="")

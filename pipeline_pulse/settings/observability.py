@@ -5,10 +5,12 @@ import ipaddress
 from django.core.exceptions import ImproperlyConfigured
 
 from pipeline_pulse.observability.logs import logging_settings
+from pipeline_pulse.settings.email import EMAIL_HOST_PASSWORD
 from pipeline_pulse.settings.environment import env
 from pipeline_pulse.settings.integrations import (
     CURRENCYFREAKS_API_KEY,
     ZOHO_CLIENT_SECRET,
+    ZOHO_LOGIN_CLIENT_SECRET,
     ZOHO_REFRESH_TOKEN,
 )
 
@@ -23,7 +25,10 @@ LOGGING_CONFIG = "pipeline_pulse.observability.logs.logging_configure"
 LOGGING = logging_settings(
     log_format=LOG_FORMAT,
     level=LOG_LEVEL,
-    secrets=[ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, CURRENCYFREAKS_API_KEY],
+    secrets=[
+        *(ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, CURRENCYFREAKS_API_KEY),
+        *(ZOHO_LOGIN_CLIENT_SECRET, EMAIL_HOST_PASSWORD),
+    ],
 )
 # Tasks queued during a request log its request id (a header django-structlog adds).
 DJANGO_STRUCTLOG_CELERY_ENABLED = True

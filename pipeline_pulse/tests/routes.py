@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.tokens import default_token_generator
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from currency.services import rate_override_set
 from opportunities.models import Conflict
@@ -54,6 +57,7 @@ def all_routes() -> list[tuple[str, str, Any]]:
 ROUTES_WITH_ROWS = frozenset(
     {
         "deal",
+        "deal_history",
         "deal_conflict_decide",
         "deal_refused_decide",
         "api:opportunity-detail",
@@ -63,6 +67,7 @@ ROUTES_WITH_ROWS = frozenset(
         "api:sync-run-detail",
         "api:rate-override-detail",
         "api:rate-override-remove",
+        "password_reset_confirm",
     }
 )
 
@@ -89,8 +94,15 @@ def rows_for_routes() -> dict[str, dict[str, int | str]]:
         reason="Budget",
         user=UserFactory.create(role=Role.VIEWER),
     )
+    # A reset link that checks out, so the form behind it is fuzzed too.
+    resetting = UserFactory.create(role=Role.REP)
     rows: dict[str, dict[str, int | str]] = {
+        "password_reset_confirm": {
+            "uidb64": urlsafe_base64_encode(force_bytes(resetting.pk)),
+            "token": default_token_generator.make_token(resetting),
+        },
         "deal": {"pk": deal.pk},
+        "deal_history": {"pk": deal.pk},
         "deal_conflict_decide": {"pk": deal.pk, "conflict_id": conflict.pk},
         "deal_refused_decide": {"pk": deal.pk, "field": "amount"},
         "api:opportunity-detail": {"pk": deal.pk},

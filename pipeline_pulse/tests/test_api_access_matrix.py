@@ -86,6 +86,8 @@ OPERATIONS = {
     ),
     "pipeline summary": Operation("get", lambda w: "/api/v1/pipeline/summary/", _read()),
     "health summary": Operation("get", lambda w: "/api/v1/pipeline/health/", _read()),
+    "forecast": Operation("get", lambda w: "/api/v1/pipeline/forecast/", _read()),
+    "waterfall": Operation("get", lambda w: "/api/v1/pipeline/waterfall/", _read()),
     "change events": Operation("get", lambda w: "/api/v1/change-events/", _read()),
     "list stage mappings": Operation("get", lambda w: "/api/v1/stage-mappings/", _read()),
     "read a stage mapping": Operation(

@@ -70,6 +70,15 @@ def test_secrets_inside_nested_event_dicts_and_lists_are_removed() -> None:
         ("password=hunter2 user=alice", f"password={REDACTED} user=alice"),
         ("refresh_token: 1000.abc", f"refresh_token: {REDACTED}"),
         ("sent with Bearer abcdefgh12345", f"sent with Bearer {REDACTED}"),
+        (
+            "GET /accounts/zoho/callback/?state=s1&code=1000.ab12.cd34&location=us",
+            f"GET /accounts/zoho/callback/?state=s1&code={REDACTED}&location=us",
+        ),
+        (
+            "GET /accounts/reset/MQ/dnj500-5360a4195182cefd5379adafbf099281/",
+            f"GET /accounts/reset/MQ/{REDACTED}/",
+        ),
+        ("GET /accounts/reset/MQ/set-password/", "GET /accounts/reset/MQ/set-password/"),
         # What must stay: Zoho's error codes, counts, ordinary words.
         ('{"code": "INVALID_TOKEN"}', '{"code": "INVALID_TOKEN"}'),
         ("minted 3 tokens in 2 s", "minted 3 tokens in 2 s"),

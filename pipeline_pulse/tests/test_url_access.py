@@ -20,7 +20,12 @@ pytestmark = pytest.mark.django_db
 
 # Open without a login: the log-in pages and the orchestrator's probes. /metrics, when the
 # observability work adds it, has its own guard (a scrape token or network policy).
-OPEN = {"login", "admin:login", "liveness", "readiness", "favicon"}
+OPEN = {
+    *("login", "admin:login", "liveness", "readiness", "favicon"),
+    # Password reset by e-mail, and Sign in with Zoho (sync/signin_views.py).
+    *("password_reset", "password_reset_done", "password_reset_confirm"),
+    *("password_reset_complete", "zoho_signin", "zoho_signin_callback"),
+}
 OWN_GUARD = {"metrics"}
 ROUTES = all_routes()
 
@@ -50,11 +55,18 @@ def test_an_anonymous_visitor_is_refused(
             assert location.startswith(("/accounts/login/", "/admin/login/")), (path, location)
 
 
-def test_the_open_pages_are_open(client: Client) -> None:
+def test_the_open_pages_are_open(client: Client, settings: Any) -> None:
+    settings.ZOHO_LOGIN_CLIENT_ID = settings.ZOHO_LOGIN_CLIENT_SECRET = ""
     named = {name for _, name, _ in ROUTES}
     assert named >= OPEN
     for path in ("/accounts/login/", "/admin/login/", "/healthz", "/readyz"):
         assert client.get(path).status_code == 200, path
+    for path in ("/accounts/password-reset/", "/accounts/password-reset/sent/"):
+        assert client.get(path).status_code == 200, path
+    # Unconfigured, Sign in with Zoho is not there at all (sync/tests/test_zoho_signin.py
+    # walks it configured); a reset link that does not check out says so.
+    assert client.post("/accounts/zoho/login/").status_code == 404
+    assert b"no longer works" in client.get("/accounts/reset/MQ/x-y/").content
     # Static files are served by WhiteNoise, outside the urlconf; /favicon.ico points at one.
     assert client.get("/static/css/pulse.css").status_code == 200
     assert client.get("/favicon.ico", follow=True).status_code == 200

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from pipeline_pulse.web.login import allow_zoho_form_action, login_page_context
+
 
 def login_lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
@@ -28,7 +30,8 @@ def login_lockout_response(
         "next": request.POST.get("next", request.GET.get("next", "")),
         "locked_out_minutes": minutes,
         "locked_until": timezone.localtime() + timedelta(minutes=minutes),
+        **login_page_context(),
     }
     response = render(request, "registration/login.html", context, status=429)
     response["Retry-After"] = str(minutes * 60)
-    return response
+    return allow_zoho_form_action(response)

@@ -17,11 +17,17 @@ def test_the_stage_picklist_comes_with_forecast_types() -> None:
         stages = zoho.client().stage_metadata()
     assert len(stages) == len(STAGES)
     by_name = {stage.name: stage for stage in stages}
-    assert by_name["Closed Won"] == CrmStageRecord("Closed Won", "closed_won", 100)
+    assert by_name["Closed Won"] == CrmStageRecord("Closed Won", "closed_won", 100, "Closed", 9)
     assert by_name["Closed Lost to Competition"].forecast_type == "closed_lost"
+    assert by_name["Closed Lost to Competition"].forecast_category == "Omitted"
+    # Zoho's own open categories, and the org's custom one, as Zoho names them.
     assert by_name["Proposal submitted (60)"] == CrmStageRecord(
-        "Proposal submitted (60)", "open", 60
+        "Proposal submitted (60)", "open", 60, "Best Case", 7
     )
+    assert by_name["Negotiation/Review"].forecast_category == "Committed"
+    assert by_name["Qualification"].forecast_category == "Pipeline"
+    assert by_name["Commercial negotiation (80)"].forecast_category == "Upside"
+    assert [stage.sequence_number for stage in stages] == list(range(1, len(STAGES) + 1))
 
 
 def test_an_org_that_withholds_the_settings_scope_refuses_clearly() -> None:

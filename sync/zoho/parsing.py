@@ -270,6 +270,13 @@ _FORECAST_TYPES = {
 }
 
 
+def _forecast_category(raw: object) -> str:
+    """Zoho's forecast category of a stage: `{"name": "Best Case", "id": ...}` or a plain
+    name; "" when absent or unreadable."""
+    name = raw.get("name") if isinstance(raw, dict) else raw
+    return name.strip()[:MAX_TEXT_LENGTH] if isinstance(name, str) else ""
+
+
 def parse_stage_metadata(body: object, *, stage_api_name: str) -> list[CrmStageRecord]:
     """The Stage picklist of Get Fields (module Deals): each value with its forecast type.
 
@@ -295,11 +302,15 @@ def parse_stage_metadata(body: object, *, stage_api_name: str) -> list[CrmStageR
         if not isinstance(name, str) or not name.strip() or forecast is None:
             continue
         valid_probability = isinstance(probability, int) and 0 <= probability <= 100
+        sequence = value.get("sequence_number")
+        valid_sequence = type(sequence) is int and sequence >= 0
         stages.append(
             CrmStageRecord(
                 name=name.strip()[:MAX_TEXT_LENGTH],
                 forecast_type=forecast,
                 probability=probability if valid_probability else None,
+                forecast_category=_forecast_category(value.get("forecast_category")),
+                sequence_number=sequence if valid_sequence else None,
             )
         )
     return stages

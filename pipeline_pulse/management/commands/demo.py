@@ -28,9 +28,9 @@ from django.utils import timezone
 
 from currency.client import CurrencyFreaksError
 from currency.services import fx_rates_backfill, fx_rates_refresh
-from opportunities.models import CrmUser
+from opportunities.models import CrmUser, SignUpDomain
 from opportunities.roles import Role
-from opportunities.services import health_recompute, login_upsert
+from opportunities.services import health_recompute, login_upsert, sign_up_domain_save
 from opportunities.services.snapshots import pipeline_snapshot_backfill
 from pipeline_pulse.management.demo_history import (
     HISTORY_DAYS,
@@ -46,6 +46,7 @@ from simulator.dataset import CURRENCIES as DATASET_CURRENCIES
 from simulator.server import SimulatedApi, SimulatorServer
 from simulator.zoho import ZohoSimulator
 from simulator.zoho_history import history_start
+from simulator.zoho_signin import DEMO_DOMAIN
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
 
@@ -205,19 +206,29 @@ class Command(BaseCommand):
         )
         if owner is not None:
             logins.append(("rep", owner.email, Role.REP, owner.name))
+        admin = None
         for username, email, role, full_name in logins:
-            login_upsert(
+            user = login_upsert(
                 username=username,
                 email=email,
                 password=DEMO_PASSWORD,
                 role=role,
                 full_name=full_name,
             )
+            admin = user if role is Role.ADMIN else admin
+        # Sign in with Zoho: any of the simulated org's people may create a Rep login.
+        if not SignUpDomain.objects.filter(domain=DEMO_DOMAIN).exists():
+            sign_up_domain_save(entry=SignUpDomain(domain=DEMO_DOMAIN), user=admin)
         self.stdout.write(
             self.style.SUCCESS("\nDemo logins (password for all: " + DEMO_PASSWORD + ")")
         )
         for username, email, role, _ in logins:
             self.stdout.write(f"  log in as {username} / {DEMO_PASSWORD}  ({role}, {email})")
+        self.stdout.write(
+            f"  or 'Sign in with Zoho' and choose a person on the simulated Zoho page: "
+            f"{owner.name if owner else 'a deal owner'} is the rep login; other {DEMO_DOMAIN} "
+            "people get a new Rep login (Admin → Sign-up domains)."
+        )
 
     def _serve(self, host: str, port: int) -> None:
         import uvicorn
