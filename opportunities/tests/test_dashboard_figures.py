@@ -209,6 +209,8 @@ def test_the_quarter_selector_sets_every_period_figure_and_its_links(
     page = manager_client.get(reverse("home") + "?quarter=2026Q4").content.decode()
     assert "Won in Q4 2026" in page
     assert 'value="2026Q4" selected' in page
+    # Refreshed after a sync, the dashboard keeps its quarter.
+    assert 'hx-get="/?quarter=2026Q4"' in page
 
 
 @pytest.mark.parametrize("text", ["2027Q5", "27Q1", "Q1", "2027/Q1", "1999Q4", "x" * 300])

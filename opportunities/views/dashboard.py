@@ -131,7 +131,10 @@ QUARTERS_AHEAD = 2
 
 def _quarter_choices(today: date, chosen: tuple[date, date]) -> list[dict[str, Any]]:
     """The quarter selector's options, newest first; the chosen one is always among them."""
-    starts = {quarter_bounds(today, offset=offset)[0] for offset in range(-QUARTERS_BACK, 3)}
+    starts = {
+        quarter_bounds(today, offset=offset)[0]
+        for offset in range(-QUARTERS_BACK, QUARTERS_AHEAD + 1)
+    }
     starts.add(chosen[0])
     return [
         {"code": quarter_code(start), "label": quarter_label(start), "selected": start == chosen[0]}
