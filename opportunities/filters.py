@@ -29,6 +29,7 @@ from opportunities.models import (
     OpportunityQuerySet,
     Outcome,
     Phase,
+    revenue_not_recognised,
 )
 from opportunities.pipeline_review import with_forecast_category
 from pipeline_pulse.dates import month_bounds, quarter_bounds, validate_business_date
@@ -250,6 +251,9 @@ class DealFilter(django_filters.FilterSet):
     # `converted=false`: deals with an amount but no SGD value, which totals leave out (the
     # dashboard's "not converted" figure links here).
     converted = StrictBooleanFilter(method="converted_only", label="Converted to SGD")
+    # `recognised=false`: no revenue recognition date, or a future one (the dashboard's
+    # "delivery at risk" is `outcome=won&health=danger&recognised=false`).
+    recognised = StrictBooleanFilter(method="recognised_only", label="Revenue recognised")
     # The forecast's cells open the board on their deals: a category, a quarter's closing dates.
     forecast_category = django_filters.MultipleChoiceFilter(
         choices=ForecastCategory.choices, method="forecast_categories", label="Forecast category"
@@ -361,6 +365,14 @@ class DealFilter(django_filters.FilterSet):
         return (
             queryset.filter(amount_sgd__isnull=False) if value else queryset.filter(NOT_CONVERTED)
         )
+
+    def recognised_only(
+        self, queryset: OpportunityQuerySet, name: str, value: bool | None
+    ) -> OpportunityQuerySet:
+        if value is None:
+            return queryset
+        not_recognised = revenue_not_recognised(timezone.localdate())
+        return queryset.filter(not_recognised) if not value else queryset.exclude(not_recognised)
 
     def forecast_categories(
         self, queryset: OpportunityQuerySet, name: str, value: list[str]

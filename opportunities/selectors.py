@@ -20,6 +20,7 @@ from opportunities.models import (
     OpportunityQuerySet,
     Outcome,
     Phase,
+    revenue_not_recognised,
 )
 from pipeline_pulse.dates import quarter_bounds
 
@@ -31,13 +32,21 @@ CENT = Decimal("0.01")
 class PipelineSummary:
     """The KPIs of a set of deals, in SGD (exact Decimal, rounded half-up to the cent).
 
+    Figures of the moment:
     - open_pipeline_sgd: SGD amounts of open deals;
     - weighted_pipeline_sgd: open deals' SGD amounts times their probability;
-    - won_this_quarter_sgd: won deals closing in this calendar quarter;
-    - danger_count / danger_sgd: deals in Danger;
-    - win_rate: won deals / (won + lost), None when none has closed;
-    - average_deal_sgd: the average SGD amount of won deals, None without any;
-    - not_convertible_count: deals with an amount that has no SGD value (left out of sums).
+    - danger_count / danger_sgd: open deals in Danger (the health chart's Danger bar);
+    - delivery_risk_count / delivery_risk_sgd: won deals in Danger whose revenue is not
+      recognised yet ("delivery at risk");
+    - not_convertible_count: deals of any outcome with an amount that has no SGD value (left
+      out of every sum).
+
+    Figures of the quarter (`quarter`: the chosen one, this quarter by default), over the
+    deals closing in it:
+    - won_this_quarter_sgd / won_quarter_count: won deals;
+    - win_rate: won / (won + lost), None when none has closed in it;
+    - closed_quarter_count: won and lost deals;
+    - average_deal_sgd: the average SGD amount of its won deals, None without any.
     """
 
     open_pipeline_sgd: Decimal
@@ -45,6 +54,10 @@ class PipelineSummary:
     won_this_quarter_sgd: Decimal
     danger_count: int
     danger_sgd: Decimal
+    delivery_risk_count: int
+    delivery_risk_sgd: Decimal
+    won_quarter_count: int
+    closed_quarter_count: int
     win_rate: Decimal | None
     average_deal_sgd: Decimal | None
     not_convertible_count: int
@@ -63,6 +76,10 @@ class PipelineSummary:
             won_this_quarter_sgd=money(totals["won_this_quarter"]),
             danger_count=totals["danger_count"],
             danger_sgd=money(totals["danger_sgd"]),
+            delivery_risk_count=totals["delivery_risk_count"],
+            delivery_risk_sgd=money(totals["delivery_risk_sgd"]),
+            won_quarter_count=won,
+            closed_quarter_count=won + lost,
             win_rate=(Decimal(won) / Decimal(won + lost)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
             if won + lost
             else None,
@@ -106,22 +123,35 @@ def _bucket_order(dimension: str, buckets: dict[str, PipelineBucket]) -> list[Pi
     )
 
 
-def pipeline_summary(deals: OpportunityQuerySet, *, today: date | None = None) -> PipelineSummary:
-    """The dashboard's SGD figures over these deals, in one query (see PipelineSummary)."""
+def pipeline_summary(
+    deals: OpportunityQuerySet,
+    *,
+    today: date | None = None,
+    quarter: tuple[date, date] | None = None,
+) -> PipelineSummary:
+    """The dashboard's SGD figures over these deals, in one query (see PipelineSummary).
+
+    `quarter` (first and last day) sets the period figures; by default this quarter.
+    """
     today = today or timezone.localdate()
-    quarter = quarter_bounds(today)
+    quarter = quarter or quarter_bounds(today)
     is_open, is_won = Q(outcome=Outcome.OPEN), Q(outcome=Outcome.WON)
+    in_quarter = Q(closing_date__range=quarter)
+    won_in_quarter = is_won & in_quarter
     danger = Q(health_status=HealthStatus.DANGER)
+    delivery_risk = is_won & danger & revenue_not_recognised(today)
     totals = deals.order_by().aggregate(
         open_pipeline=Sum("amount_sgd", filter=is_open),
         weighted_x100=Sum(F("amount_sgd") * F("probability"), filter=is_open),
-        won_this_quarter=Sum("amount_sgd", filter=is_won & Q(closing_date__range=quarter)),
-        danger_count=Count("pk", filter=danger),
-        danger_sgd=Sum("amount_sgd", filter=danger),
-        won_count=Count("pk", filter=is_won),
-        lost_count=Count("pk", filter=Q(outcome=Outcome.LOST)),
-        won_sgd=Sum("amount_sgd", filter=is_won),
-        won_converted=Count("amount_sgd", filter=is_won),
+        won_this_quarter=Sum("amount_sgd", filter=won_in_quarter),
+        danger_count=Count("pk", filter=is_open & danger),
+        danger_sgd=Sum("amount_sgd", filter=is_open & danger),
+        delivery_risk_count=Count("pk", filter=delivery_risk),
+        delivery_risk_sgd=Sum("amount_sgd", filter=delivery_risk),
+        won_count=Count("pk", filter=won_in_quarter),
+        lost_count=Count("pk", filter=Q(outcome=Outcome.LOST) & in_quarter),
+        won_sgd=Sum("amount_sgd", filter=won_in_quarter),
+        won_converted=Count("amount_sgd", filter=won_in_quarter),
         not_convertible=Count("pk", filter=NOT_CONVERTED),
     )
     return PipelineSummary.from_totals(totals, quarter=quarter)

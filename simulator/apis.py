@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
+from simulator.clock import SimulatorClock
 from simulator.currencyfreaks import CurrencyFreaksSimulator
 from simulator.server import SimulatedApi
 from simulator.zoho import ZohoSimulator
@@ -25,13 +26,16 @@ def simulated_apis(
     token_lifetime_seconds: int = 3600,
     activity: bool = False,
     activity_every: timedelta = ACTIVITY_EVERY,
+    zoho_clock: SimulatorClock | None = None,
 ) -> list[SimulatedApi]:
     """Zoho CRM (a deterministic org of `deals` deals, whose team edits deals between syncs
-    when `activity` is on) and CurrencyFreaks."""
+    when `activity` is on; on `zoho_clock`, e.g. one frozen in the past for a replay of the
+    org's history) and CurrencyFreaks."""
     return [
         ZohoSimulator(
             deals=deals,
             seed=seed,
+            clock=zoho_clock,
             token_lifetime_seconds=token_lifetime_seconds,
             activity=activity,
             activity_every=activity_every,

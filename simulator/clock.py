@@ -37,6 +37,12 @@ class SimulatorClock:
                 self._offset += delta
         return self.now()
 
+    def resume(self) -> None:
+        """Run on real time again from now on (after a replay moved a frozen clock)."""
+        with self._lock:
+            self._frozen_at = None
+            self._offset = timedelta()
+
     def set(self, moment: datetime) -> None:
         if moment.tzinfo is None:
             raise ValueError("the simulator clock needs a timezone-aware time")

@@ -14,7 +14,7 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -147,22 +147,23 @@ OWNER_NAMES = (
     "Maria Santos",
     "Nurul Huda",
 )
+# Invented names: no prefix and suffix together name a real company.
 _ACCOUNT_PREFIXES = (
-    "Lion City",
-    "Merlion",
-    "Straits",
-    "Marina",
-    "Orchard",
-    "Raffles",
-    "Temasek",
-    "Sentosa",
-    "Jurong",
-    "Kallang",
-    "Changi",
-    "Batavia",
-    "Klang Valley",
-    "Manila Bay",
-    "Deccan",
+    "Bluewater Bay",
+    "Harbourlight",
+    "Pelican Point",
+    "Kite & Anchor",
+    "Orchid Vale",
+    "Monsoon Ridge",
+    "Tanjong Crest",
+    "Coral Reach",
+    "Batik Lane",
+    "Mangrove Isle",
+    "Saltwind",
+    "Nutmeg Hill",
+    "Lotus Quay",
+    "Ironwood Cape",
+    "Rainleaf",
 )
 _ACCOUNT_SUFFIXES = (
     "Logistics",
@@ -227,11 +228,22 @@ def accounts() -> list[dict[str, str]]:
     ]
 
 
+# Share of open deals whose rep set a probability of their own, off the stage's default.
+PROBABILITY_REVISED_SHARE = 0.35
+PROBABILITY_STEPS = (-15, -10, -5, 5, 10, 15)
+
+
+def revised_probability(rng: random.Random, default: int) -> int:
+    """A rep's own probability near the stage's default, from 5 to 95."""
+    return min(95, max(5, default + rng.choice(PROBABILITY_STEPS)))
+
+
 class DealFactory:
     """Makes deals one by one from a seeded generator; ids always increase.
 
     Every date is relative to `now` (simulator.timelines), so the org looks the same on any
-    day: the same seed and the same `now` give the same deals.
+    day: the same seed and the same `now` give the same deals. Deal names are unique: an
+    account's second deal of a service line is "<Account> - <Service line> 2".
     """
 
     def __init__(
@@ -248,6 +260,7 @@ class DealFactory:
         self._next_id = first_id
         self._users = {user["name"]: user for user in users()}
         self._accounts = accounts()
+        self._names: dict[str, int] = {}  # deals so far per "<Account> - <Service line>"
 
     def deals(self, count: int) -> Iterator[dict[str, Any]]:
         """`count` deals of every outcome, oldest first, as Zoho numbers ids by creation."""
@@ -266,8 +279,14 @@ class DealFactory:
         stage = STAGES_BY_NAME[self._rng.choice(("Qualification", "Needs Analysis"))]
         timeline = self._timelines.new()
         if created is not None:
-            timeline = Timeline(created, created, timeline.closing, {})
+            # Closing one to six months after the day it was created, whenever that is.
+            closing = created.astimezone(SINGAPORE).date() + (timeline.closing - self._today)
+            timeline = Timeline(created, created, closing, {})
         return self._record(stage, timeline)
+
+    @property
+    def _today(self) -> date:
+        return self._timelines.today
 
     def _stage(self, outcome: str) -> Stage:
         names, weights = zip(*STAGE_WEIGHTS[outcome].items(), strict=True)
@@ -295,15 +314,20 @@ class DealFactory:
             owner = self._users[rng.choice(territory.owners)]
         account = rng.choice(self._accounts)
         service_line = rng.choice(SERVICE_LINES)
+        name = f"{account['name']} - {service_line}"
+        self._names[name] = number = self._names.get(name, 0) + 1
+        probability = stage.probability
+        if stage.kind in ("open", "proposal") and rng.random() < PROBABILITY_REVISED_SHARE:
+            probability = revised_probability(rng, stage.probability)
         record: dict[str, Any] = {
             "id": str(self._next_id),
-            "Deal_Name": f"{account['name']} - {service_line}",
+            "Deal_Name": name if number == 1 else f"{name} {number}",
             "Amount": amount,
             "Currency": currency.code,
             "Exchange_Rate": currency.per_sgd,
             "Stage": stage.name,
-            "Probability": stage.probability,
-            "Expected_Revenue": (amount * stage.probability / 100).quantize(CENT),
+            "Probability": probability,
+            "Expected_Revenue": (amount * probability / 100).quantize(CENT),
             "Closing_Date": timeline.closing.isoformat(),
             "Owner": dict(owner),
             "Created_By": dict(owner),

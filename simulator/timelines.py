@@ -60,6 +60,7 @@ class Timelines:
         self._rng = rng
         self._now = now.replace(microsecond=0)
         self._today = now.astimezone(SINGAPORE).date()
+        self.today = self._today
         self.slippage = slippage or Slippage()
 
     # --- the three kinds of deal ---------------------------------------------------------------

@@ -85,6 +85,7 @@ class ZohoSimulator(SimulatedApi):
             lifetime_seconds=token_lifetime_seconds,
             mint_limit=token_mint_limit,
         )
+        self.seed = seed
         self._factory = DealFactory(seed=seed, now=self.clock.now())
         self.store = DealStore(self._factory.deals(deals), clock=self.clock)
         # The sales team editing deals between syncs (simulator.zoho_activity); off in tests.
@@ -135,6 +136,11 @@ class ZohoSimulator(SimulatedApi):
         # Update requests refused as a whole (refuse_requests_carrying, refuse_update_requests).
         self._poisoned: set[str] = set()
         self._refusals_left = 0
+
+    @property
+    def factory(self) -> DealFactory:
+        """Where the org's new deals come from (its team's, and the test hooks')."""
+        return self._factory
 
     # --- test hooks --------------------------------------------------------------------------
 

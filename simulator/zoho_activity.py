@@ -34,6 +34,7 @@ from simulator.dataset import (
     STAGES_BY_NAME,
     DealFactory,
     amount_in,
+    revised_probability,
 )
 from simulator.timelines import SINGAPORE
 from simulator.zoho_store import DealStore
@@ -51,6 +52,15 @@ NEXT_STAGE = {
     "Id. Decision Makers": "Proposal/Price Quote",
     "Proposal/Price Quote": "Negotiation/Review",
     "Proposal submitted (60)": "Commercial negotiation (80)",
+}
+# Some of the team's proposals go out under the org's own stages instead.
+CUSTOM_PROPOSAL_STAGE = "Proposal submitted (60)"
+CUSTOM_PROPOSAL_SHARE = 0.3
+# Where a deal goes when the customer sends it back: from a proposal to qualification.
+STEP_BACK = {
+    "Proposal/Price Quote": "Id. Decision Makers",
+    "Proposal submitted (60)": "Value Proposition",
+    "Negotiation/Review": "Proposal/Price Quote",
 }
 REALISATION = (PO_DATE, KICKOFF_DATE, INVOICE_DATE, PAYMENT_DATE, REVENUE_DATE)
 
@@ -103,6 +113,7 @@ class OrgActivity:
         self._seed, self._every = seed, every
         self._started = clock.now()
         self._rounds_due_seen = 0
+        self._played = 0  # rounds played by `play`
         self._lock = threading.Lock()
         self.edits: list[Edit] = []  # every edit so far, oldest first
         # What the team does, and how often relative to the rest.
@@ -111,6 +122,8 @@ class OrgActivity:
             ("pull_in_closing_date", 6, self._pull_in_closing_date),
             ("change_amount", 14, self._change_amount),
             ("advance_stage", 18, self._advance_stage),
+            ("revise_probability", 6, self._revise_probability),
+            ("step_back", 2, self._step_back),
             ("enter_milestone", 18, self._enter_milestone),
             ("win", 8, self._win),
             ("lose", 5, self._lose),
@@ -127,9 +140,29 @@ class OrgActivity:
             self.edits.extend(edits)
             return edits
 
-    def _round(self, number: int) -> list[Edit]:
+    def play(self, rounds: int) -> list[Edit]:
+        """Play `rounds` rounds now, whatever the clock says is due: a replay of the org's past
+        moves the clock itself (simulator.zoho_history). Numbered apart from catch_up's."""
+        with self._lock:
+            first = self._played + 1
+            self._played += rounds
+            edits = [
+                edit
+                for number in range(first, first + rounds)
+                for edit in self._round(number, "history")
+            ]
+            self.edits.extend(edits)
+            return edits
+
+    def restart(self) -> None:
+        """Count rounds due from the clock's now on (after a replay moved the clock)."""
+        with self._lock:
+            self._started = self._clock.now()
+            self._rounds_due_seen = 0
+
+    def _round(self, number: int, kind: str = "activity") -> list[Edit]:
         # Reproducible demo activity, not security.
-        rng = random.Random(f"{self._seed}/activity/{number}")  # nosec B311
+        rng = random.Random(f"{self._seed}/{kind}/{number}")  # nosec B311
         edits = []
         for _ in range(rng.randint(*EDITS_PER_ROUND)):
             name, _, action = rng.choices(self._actions, [row[1] for row in self._actions])[0]
@@ -184,10 +217,35 @@ class OrgActivity:
         record = self._pick(rng, lambda r: r.get("Stage") in NEXT_STAGE)
         if record is None:
             return None
-        stage = STAGES_BY_NAME[NEXT_STAGE[record["Stage"]]]
+        next_stage = NEXT_STAGE[record["Stage"]]
+        if record["Stage"] == "Id. Decision Makers" and rng.random() < CUSTOM_PROPOSAL_SHARE:
+            next_stage = CUSTOM_PROPOSAL_STAGE
+        stage = STAGES_BY_NAME[next_stage]
         changes: dict[str, Any] = {"Stage": stage.name, "Probability": stage.probability}
         if stage.kind == "proposal" and not record.get(PROPOSAL_DATE):
             changes[PROPOSAL_DATE] = self._today().isoformat()
+        return self._save(record, changes)
+
+    def _revise_probability(self, rng: random.Random) -> Done:
+        """The rep's own view of an open deal's chances, near its stage's default."""
+        record = self._pick(rng, lambda r: _is_open(r) and r.get("Stage") in STAGES_BY_NAME)
+        if record is None:
+            return None
+        default = STAGES_BY_NAME[record["Stage"]].probability
+        probability = revised_probability(rng, default)
+        if probability == record.get("Probability"):
+            probability = default
+        return self._save(record, {"Probability": probability})
+
+    def _step_back(self, rng: random.Random) -> Done:
+        """The customer sends a proposal back: the deal returns to an earlier stage."""
+        record = self._pick(rng, lambda r: r.get("Stage") in STEP_BACK and not r.get(PO_DATE))
+        if record is None:
+            return None
+        stage = STAGES_BY_NAME[STEP_BACK[record["Stage"]]]
+        changes: dict[str, Any] = {"Stage": stage.name, "Probability": stage.probability}
+        if stage.kind == "open":  # no proposal out any more
+            changes[PROPOSAL_DATE] = None
         return self._save(record, changes)
 
     def _enter_milestone(self, rng: random.Random) -> Done:

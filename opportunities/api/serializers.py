@@ -200,21 +200,40 @@ class PipelineSummarySerializer(serializers.Serializer[Any]):
 
     open_pipeline_sgd = money("Open deals.")
     weighted_pipeline_sgd = money("Open deals times their probability.")
-    won_this_quarter_sgd = money("Won deals closing in this calendar quarter.")
-    danger_count = serializers.IntegerField(read_only=True)
-    danger_sgd = money()
+    won_this_quarter_sgd = money(
+        "Won deals closing in the quarter (`quarter`, this calendar quarter by default)."
+    )
+    won_quarter_count = serializers.IntegerField(
+        read_only=True, help_text="Won deals closing in the quarter."
+    )
+    closed_quarter_count = serializers.IntegerField(
+        read_only=True, help_text="Won and lost deals closing in the quarter."
+    )
+    danger_count = serializers.IntegerField(read_only=True, help_text="Open deals in Danger.")
+    danger_sgd = money("Open deals in Danger.")
+    delivery_risk_count = serializers.IntegerField(
+        read_only=True,
+        help_text="Delivery at risk: won deals in Danger whose revenue is not recognised yet.",
+    )
+    delivery_risk_sgd = money("Delivery at risk, in SGD.")
     win_rate = serializers.DecimalField(
         max_digits=5,
         decimal_places=4,
         read_only=True,
         allow_null=True,
-        help_text="Won / (won + lost), from 0 to 1; null when no deal has closed.",
+        help_text="Won / (won + lost) among the deals closing in the quarter, from 0 to 1; "
+        "null when none has closed.",
     )
-    average_deal_sgd = money("Average won deal; null without any.", allow_null=True)
+    average_deal_sgd = money(
+        "Average won deal closing in the quarter; null without any.", allow_null=True
+    )
     not_convertible_count = serializers.IntegerField(
-        read_only=True, help_text="Deals with an amount but no SGD value: left out of the sums."
+        read_only=True,
+        help_text="Deals of any outcome with an amount but no SGD value: left out of the sums.",
     )
-    quarter_start = serializers.DateField(read_only=True, help_text="The quarter of `won_…`.")
+    quarter_start = serializers.DateField(
+        read_only=True, help_text="The quarter of the period figures."
+    )
     quarter_end = serializers.DateField(read_only=True)
 
 

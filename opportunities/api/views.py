@@ -13,8 +13,14 @@ from typing import Any
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -32,6 +38,7 @@ from opportunities.api.serializers import (
 from opportunities.filters import DealFilter
 from opportunities.models import HealthStatus, Opportunity, OpportunityQuerySet
 from opportunities.models.deals import HEALTH_ORDER, NOT_CONVERTED
+from opportunities.pipeline_review import parse_quarter
 from opportunities.selectors import pipeline_summary
 from opportunities.services.edits import opportunity_edit
 from pipeline_pulse.api.base import ApiView, ApiViewSet, PageNumberPagination
@@ -117,9 +124,20 @@ class PipelineSummaryView(FilteredFiguresView):
     @extend_schema(
         summary="Pipeline summary",
         description="The dashboard's figures in SGD over the login's deals and the same "
-        "filters as the deal list: open and weighted pipeline, won this quarter, danger, win "
-        "rate, average won deal, and how many deals have no SGD value (left out of the sums).",
+        "filters as the deal list: open and weighted pipeline, open deals in Danger, delivery "
+        "at risk (won deals in Danger whose revenue is not recognised), and how many deals of "
+        "any outcome have no SGD value (left out of the sums); and for a quarter (`quarter`, "
+        "e.g. 2027Q1; this quarter by default) the SGD won, win rate and average won deal of "
+        "the deals closing in it.",
         filters=True,
+        parameters=[
+            OpenApiParameter(
+                "quarter",
+                str,
+                description="The quarter of the period figures, as YYYYQn (2027Q1); this "
+                "quarter by default. Anything else is a 400.",
+            )
+        ],
         responses={200: PipelineSummarySerializer, **errors(400)},
         examples=[
             OpenApiExample(
@@ -130,7 +148,11 @@ class PipelineSummaryView(FilteredFiguresView):
                     "won_this_quarter_sgd": "950000.00",
                     "danger_count": 6,
                     "danger_sgd": "610000.00",
-                    "win_rate": "0.4167",
+                    "delivery_risk_count": 2,
+                    "delivery_risk_sgd": "185000.00",
+                    "won_quarter_count": 8,
+                    "closed_quarter_count": 12,
+                    "win_rate": "0.6667",
                     "average_deal_sgd": "118750.00",
                     "not_convertible_count": 1,
                     "quarter_start": "2026-10-01",
@@ -141,7 +163,14 @@ class PipelineSummaryView(FilteredFiguresView):
         ],
     )
     def get(self, request: Request) -> Response:
-        summary = pipeline_summary(_filtered_deals(request, self))
+        quarter = None
+        text = request.query_params.get("quarter", "")
+        if text.strip():
+            try:
+                quarter = parse_quarter(text)
+            except ValueError as exc:
+                raise ValidationError({"quarter": [str(exc)]}) from None
+        summary = pipeline_summary(_filtered_deals(request, self), quarter=quarter)
         quarter_start, quarter_end = summary.quarter
         figures = {**asdict(summary), "quarter_start": quarter_start, "quarter_end": quarter_end}
         return Response(PipelineSummarySerializer(figures).data)

@@ -23,6 +23,7 @@ from opportunities.models.deals import (
     NOT_CONVERTED,
     Opportunity,
     OpportunityQuerySet,
+    revenue_not_recognised,
 )
 from opportunities.models.history import (
     ChangeEvent,
@@ -76,4 +77,5 @@ __all__ = [
     "SnapshotSource",
     "StageMapping",
     "TransitionCause",
+    "revenue_not_recognised",
 ]

@@ -81,6 +81,11 @@ def _pipeline_order() -> Any:
     return key
 
 
+def revenue_not_recognised(day: date) -> Q:
+    """The deal's revenue is not recognised on `day`: no recognition date, or a later one."""
+    return Q(revenue_recognised_on__isnull=True) | Q(revenue_recognised_on__gt=day)
+
+
 class OpportunityQuerySet(models.QuerySet["Opportunity"]):
     def live(self) -> OpportunityQuerySet:
         """Deals still in Zoho (deleted ones are kept, soft-deleted, for history)."""
@@ -121,9 +126,8 @@ class OpportunityQuerySet(models.QuerySet["Opportunity"]):
         """What the daily snapshot counts: open deals, and won deals until revenue is recognised
         (a recognition dated after `day`, by default today, is not reached yet)."""
         day = day or timezone.localdate()
-        not_recognised = Q(revenue_recognised_on__isnull=True) | Q(revenue_recognised_on__gt=day)
         return self.live().filter(
-            Q(outcome=Outcome.OPEN) | Q(Q(outcome=Outcome.WON), not_recognised)
+            Q(outcome=Outcome.OPEN) | Q(Q(outcome=Outcome.WON), revenue_not_recognised(day))
         )
 
     def unmapped_stages(self) -> list[tuple[str, int]]:

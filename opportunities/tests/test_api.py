@@ -224,7 +224,18 @@ def _pipeline() -> list[Opportunity]:
         OpportunityFactory.create(
             outcome="won", amount_sgd=Decimal("1000.00"), closing_date=date(2026, 9, 30)
         ),
-        OpportunityFactory.create(outcome="lost", amount_sgd=Decimal("77.00"), territory="X"),
+        OpportunityFactory.create(
+            outcome="lost",
+            amount_sgd=Decimal("77.00"),
+            territory="X",
+            closing_date=date(2026, 11, 2),
+        ),
+        OpportunityFactory.create(
+            outcome="won",
+            amount_sgd=Decimal("250.00"),
+            closing_date=date(2026, 6, 1),
+            health_status="danger",
+        ),
     ]
 
 
@@ -242,8 +253,11 @@ def test_the_summary_equals_an_independent_sum_of_the_deals(admin_client_: Clien
     open_deals = [d for d in deals if d.outcome == "open"]
     won = [d for d in deals if d.outcome == "won"]
     lost = [d for d in deals if d.outcome == "lost"]
-    danger = [d for d in deals if d.health_status == "danger"]
-    won_this_quarter = [d for d in won if d.closing_date and d.closing_date >= date(2026, 10, 1)]
+    danger = [d for d in open_deals if d.health_status == "danger"]
+    delivery_risk = [d for d in won if d.health_status == "danger"]
+    in_quarter = [d for d in deals if d.closing_date and d.closing_date >= date(2026, 10, 1)]
+    won_this_quarter = [d for d in won if d in in_quarter]
+    lost_this_quarter = [d for d in lost if d in in_quarter]
     weighted = sum(
         (Decimal(d.amount_sgd or 0) * (d.probability or 0) / 100 for d in open_deals), Decimal(0)
     )
@@ -253,8 +267,16 @@ def test_the_summary_equals_an_independent_sum_of_the_deals(admin_client_: Clien
         "won_this_quarter_sgd": _cents(_sgd(won_this_quarter)),
         "danger_count": len(danger),
         "danger_sgd": _cents(_sgd(danger)),
-        "win_rate": str((Decimal(len(won)) / (len(won) + len(lost))).quantize(Decimal("0.0001"))),
-        "average_deal_sgd": _cents(_sgd(won) / len(won)),
+        "delivery_risk_count": len(delivery_risk),
+        "delivery_risk_sgd": _cents(_sgd(delivery_risk)),
+        "won_quarter_count": len(won_this_quarter),
+        "closed_quarter_count": len(won_this_quarter) + len(lost_this_quarter),
+        "win_rate": str(
+            (
+                Decimal(len(won_this_quarter)) / (len(won_this_quarter) + len(lost_this_quarter))
+            ).quantize(Decimal("0.0001"))
+        ),
+        "average_deal_sgd": _cents(_sgd(won_this_quarter) / len(won_this_quarter)),
         "not_convertible_count": 1,
         "quarter_start": "2026-10-01",
         "quarter_end": "2026-12-31",
@@ -268,6 +290,19 @@ def test_the_summary_equals_an_independent_sum_of_the_deals(admin_client_: Clien
     assert body["open_pipeline_sgd"] == str(dashboard.open_pipeline_sgd)
     assert body["weighted_pipeline_sgd"] == str(dashboard.weighted_pipeline_sgd)
     assert body["win_rate"] == str(dashboard.win_rate)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_summary_takes_the_dashboards_quarter(admin_client_: Client) -> None:
+    _pipeline()
+
+    q3 = admin_client_.get("/api/v1/pipeline/summary/?quarter=2026q3").json()
+    bad = admin_client_.get("/api/v1/pipeline/summary/?quarter=2026Q5")
+
+    assert (q3["quarter_start"], q3["quarter_end"]) == ("2026-07-01", "2026-09-30")
+    assert q3["won_this_quarter_sgd"] == "1000.00"
+    assert bad.status_code == 400
+    assert "2027Q1" in str(bad.json())
 
 
 @time_machine.travel(NOW, tick=False)

@@ -27,8 +27,25 @@ def test_every_figure_is_an_exact_sum_of_the_deals_behind_it() -> None:
     OpportunityFactory.create(
         outcome="won", amount_sgd=Decimal("1000.00"), closing_date=date(2026, 9, 30)
     )
-    OpportunityFactory.create(outcome="lost", amount_sgd=Decimal("77.00"))
+    OpportunityFactory.create(
+        outcome="lost", amount_sgd=Decimal("77.00"), closing_date=date(2026, 11, 2)
+    )
     OpportunityFactory.create(outcome="won", amount_sgd=Decimal("5.00"), is_deleted=True)
+    # Won, in Danger, revenue not recognised: delivery at risk, not a deal in Danger.
+    OpportunityFactory.create(
+        outcome="won",
+        amount_sgd=Decimal("250.00"),
+        closing_date=date(2026, 6, 1),
+        health_status="danger",
+    )
+    # Won, in Danger, but its revenue is recognised: neither.
+    OpportunityFactory.create(
+        outcome="won",
+        amount_sgd=Decimal("40.00"),
+        closing_date=date(2026, 6, 1),
+        health_status="danger",
+        revenue_recognised_on=date(2026, 11, 1),
+    )
 
     with CaptureQueriesContext(connection) as queries:
         summary = pipeline_summary(Opportunity.objects.live(), today=TODAY)
@@ -39,10 +56,40 @@ def test_every_figure_is_an_exact_sum_of_the_deals_behind_it() -> None:
     assert summary.weighted_pipeline_sgd == Decimal("210.01")
     assert summary.won_this_quarter_sgd == Decimal("9000.00")  # 30 Sep is last quarter
     assert (summary.danger_count, summary.danger_sgd) == (1, Decimal("333.33"))
-    assert summary.win_rate == Decimal("0.6667")  # 2 won of 3 closed
-    assert summary.average_deal_sgd == Decimal("5000.00")
+    assert (summary.delivery_risk_count, summary.delivery_risk_sgd) == (1, Decimal("250.00"))
+    # Of the deals closing in Q4: 1 won, 1 lost.
+    assert (summary.won_quarter_count, summary.closed_quarter_count) == (1, 2)
+    assert summary.win_rate == Decimal("0.5000")
+    assert summary.average_deal_sgd == Decimal("9000.00")
     assert summary.not_convertible_count == 1
     assert summary.quarter == (date(2026, 10, 1), date(2026, 12, 31))
+
+
+def test_a_chosen_quarter_sets_every_period_figure_and_only_those() -> None:
+    OpportunityFactory.create(amount_sgd=Decimal("100.00"), health_status="danger")
+    OpportunityFactory.create(
+        outcome="won", amount_sgd=Decimal("1000.00"), closing_date=date(2026, 9, 30)
+    )
+    OpportunityFactory.create(
+        outcome="won", amount_sgd=Decimal("3000.00"), closing_date=date(2026, 7, 1)
+    )
+    OpportunityFactory.create(
+        outcome="lost", amount_sgd=Decimal("5.00"), closing_date=date(2026, 8, 15)
+    )
+    OpportunityFactory.create(
+        outcome="won", amount_sgd=Decimal("9000.00"), closing_date=date(2026, 10, 1)
+    )
+
+    q3 = (date(2026, 7, 1), date(2026, 9, 30))
+    summary = pipeline_summary(Opportunity.objects.live(), today=TODAY, quarter=q3)
+
+    assert summary.quarter == q3
+    assert summary.won_this_quarter_sgd == Decimal("4000.00")
+    assert (summary.won_quarter_count, summary.closed_quarter_count) == (2, 3)
+    assert summary.win_rate == Decimal("0.6667")
+    assert summary.average_deal_sgd == Decimal("2000.00")
+    # Figures of the moment do not depend on the quarter.
+    assert (summary.open_pipeline_sgd, summary.danger_count) == (Decimal("100.00"), 1)
 
 
 def test_no_deals_gives_zeros_and_no_rates() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,9 +20,11 @@ from opportunities.models import (
     Phase,
     PipelineSnapshot,
 )
+from opportunities.pipeline_review import parse_quarter, quarter_code, quarter_label
 from opportunities.selectors import PipelineBucket, open_pipeline_breakdown, pipeline_summary
 from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.links import board_url, open_board_url
+from pipeline_pulse.dates import quarter_bounds
 from pipeline_pulse.display import day, sgd, sgd_short
 
 TREND_DAYS = 90
@@ -122,26 +124,92 @@ def _trend(today: Any) -> dict[str, Any] | None:
     return {"chart": chart, "table": table, "first": days[0], "last": days[-1]}
 
 
+QUARTERS_BACK = 8  # the quarter selector offers this quarter, the 8 before and the next 2
+QUARTERS_AHEAD = 2
+
+
+def _quarter_choices(today: date, chosen: tuple[date, date]) -> list[dict[str, Any]]:
+    """The quarter selector's options, newest first; the chosen one is always among them."""
+    starts = {
+        quarter_bounds(today, offset=offset)[0]
+        for offset in range(-QUARTERS_BACK, QUARTERS_AHEAD + 1)
+    }
+    starts.add(chosen[0])
+    return [
+        {"code": quarter_code(start), "label": quarter_label(start), "selected": start == chosen[0]}
+        for start in sorted(starts, reverse=True)
+    ]
+
+
 @vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """SGD KPIs and breakdowns over every deal the login may see, drawn once per data version."""
+    """SGD KPIs and breakdowns over every deal the login may see, drawn once per data version.
+
+    `?quarter=2027Q1` sets the period figures (this quarter by default); anything else is a
+    400 that says what a quarter looks like.
+    """
     scope = login_scope(request)
+    today = timezone.localdate()
+    quarter = quarter_bounds(today)
+    error = ""
+    text = request.GET.get("quarter", "")
+    if text.strip():
+        try:
+            quarter = parse_quarter(text)
+        except ValueError as exc:
+            error = str(exc)
+
+    def build() -> tuple[dict[str, Any], int]:
+        if error:
+            return {
+                "quarter_error": error,
+                "quarter_text": text[:40],
+                "quarters": _quarter_choices(today, quarter_bounds(today)),
+            }, 400
+        return _dashboard_context(request, scope, today=today, quarter=quarter), 200
+
     return cached_page(
         request,
         "opportunities/dashboard.html",
-        lambda: (_dashboard_context(request, scope), 200),
+        build,
         scope=scope,
         content="dashboard",
         fragment="dashboard",
     )
 
 
-def _dashboard_context(request: HttpRequest, scope: str) -> dict[str, Any]:
-    today = timezone.localdate()
+def dashboard_links(quarter: tuple[date, date]) -> dict[str, str]:
+    """The board behind each figure of pipeline_summary(…, quarter=quarter)."""
+    period = {
+        "closing": "custom",
+        "closing_from": quarter[0].isoformat(),
+        "closing_to": quarter[1].isoformat(),
+    }
+    return {
+        "open": open_board_url(),
+        "won_quarter": board_url(outcome=Outcome.WON, **period),
+        "danger": open_board_url(health=HealthStatus.DANGER),
+        "delivery_risk": board_url(
+            outcome=Outcome.WON, health=HealthStatus.DANGER, recognised="false"
+        ),
+        "closed": board_url(outcome=[Outcome.WON, Outcome.LOST], **period),
+        "won": board_url(outcome=Outcome.WON, **period),
+        "not_converted": board_url(
+            outcome=[Outcome.OPEN, Outcome.WON, Outcome.LOST], converted="false"
+        ),
+    }
+
+
+def _dashboard_context(
+    request: HttpRequest, scope: str, *, today: date, quarter: tuple[date, date]
+) -> dict[str, Any]:
     deals = deals_visible_to(request.user)
     summary = cached_figures(
-        "summary", scope, lambda: pipeline_summary(deals, today=today), detail=str(today)
+        "summary",
+        scope,
+        lambda: pipeline_summary(deals, today=today, quarter=quarter),
+        detail=f"{today}/{quarter[0]}",
     )
     breakdown = cached_figures("breakdown", scope, lambda: open_pipeline_breakdown(deals))
     charts = []
@@ -161,23 +229,19 @@ def _dashboard_context(request: HttpRequest, scope: str) -> dict[str, Any]:
         )
     # Snapshots are the whole organisation's totals: only for logins that see every deal.
     sees_everything = sees_every_deal(request.user)
-    links = {
-        "open": open_board_url(),
-        "won_quarter": board_url(outcome=Outcome.WON, closing="this_quarter"),
-        "danger": board_url(health=HealthStatus.DANGER),
-        "closed": board_url(outcome=[Outcome.WON, Outcome.LOST]),
-        "won": board_url(outcome=Outcome.WON),
-        "not_converted": board_url(converted="false"),
-    }
     trend = (
         cached_figures("trend", "all", lambda: _trend(today), detail=str(today))
         if sees_everything
         else None
     )
+    is_this_quarter = quarter == quarter_bounds(today)
     return {
         "summary": summary,
-        "quarter_label": f"Q{(summary.quarter[0].month - 1) // 3 + 1} {summary.quarter[0].year}",
-        "links": links,
+        "quarter_label": quarter_label(quarter[0]),
+        "quarter_code": quarter_code(quarter[0]),
+        "is_this_quarter": is_this_quarter,
+        "quarters": _quarter_choices(today, quarter),
+        "links": dashboard_links(quarter),
         "charts": charts,
         "trend": trend,
         "trend_hidden_for_role": not sees_everything,

@@ -32,6 +32,7 @@ WIRING = frozenset(
         "pipeline_pulse/routing.py",
         "pipeline_pulse/metrics_endpoint.py",
         "pipeline_pulse/management/commands/demo.py",
+        "pipeline_pulse/management/demo_history.py",
         "pipeline_pulse/management/commands/run_simulator.py",
     }
 )

@@ -3,9 +3,12 @@
 import io
 import os
 from collections import Counter
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -17,6 +20,8 @@ from opportunities.roles import Role, role_of
 from simulator.apis import simulated_apis
 from simulator.server import SimulatedApi
 from sync.models import SyncKind, SyncRun, SyncStatus
+
+NOW = datetime(2027, 3, 10, 11, 0, tzinfo=ZoneInfo("Asia/Singapore"))
 
 
 @pytest.mark.django_db
@@ -30,7 +35,10 @@ def test_demo_syncs_from_the_simulators_and_prints_working_logins(
         return simulated_apis(**options)
 
     monkeypatch.setattr("pipeline_pulse.management.commands.demo.simulated_apis", apis)
-    call_command("demo", "--no-serve", "--deals", "60", "--simulator-port", "0")
+    # Without its past (test_demo_history builds the org with one).
+    call_command(
+        "demo", "--no-serve", "--deals", "60", "--history-days", "0", "--simulator-port", "0"
+    )
     out = capsys.readouterr().out
     assert built == [{"deals": 60, "activity": True}]  # the org changes as the demo runs
 
@@ -61,19 +69,27 @@ def test_demo_syncs_from_the_simulators_and_prints_working_logins(
 
 @pytest.mark.django_db
 def test_running_the_demo_again_syncs_incrementally(capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0")
-    call_command("demo", "--no-serve", "--deals", "30", "--simulator-port", "0", "--no-activity")
-    assert list(SyncRun.objects.order_by("started_at").values_list("kind", "status")) == [
-        (SyncKind.FULL, SyncStatus.SUCCEEDED),
-        (SyncKind.INCREMENTAL, SyncStatus.SUCCEEDED),
-    ]
+    options = ("--no-serve", "--deals", "30", "--history-days", "10", "--simulator-port", "0")
+    with time_machine.travel(NOW, tick=False):
+        call_command("demo", *options, stdout=io.StringIO())
+        first = list(SyncRun.objects.order_by("started_at").values_list("kind", "status"))
+        # Again: the simulated org replays its past alone; the product syncs once, now.
+        call_command("demo", *options, "--no-activity", stdout=io.StringIO())
+    runs = list(SyncRun.objects.order_by("started_at").values_list("kind", "status"))
+    assert first[0] == (SyncKind.FULL, SyncStatus.SUCCEEDED)
+    assert runs[: len(first)] == first
+    assert runs[len(first) :] == [(SyncKind.INCREMENTAL, SyncStatus.SUCCEEDED)]
+    assert set(runs[1:]) == {(SyncKind.INCREMENTAL, SyncStatus.SUCCEEDED)}
 
 
 @pytest.mark.django_db
 def test_the_default_demo_org_is_mostly_healthy_with_a_few_deals_in_danger() -> None:
     """The default org (2,000 deals, seed 7) as the demo shows it: pins the health bands so
     the demo cannot drift back to a pipeline that is mostly overdue."""
-    call_command("demo", "--no-serve", "--simulator-port", "0", stdout=io.StringIO())
+    # The org as generated (its replayed past is test_demo_history's: too slow at this size).
+    call_command(
+        "demo", "--no-serve", "--history-days", "0", "--simulator-port", "0", stdout=io.StringIO()
+    )
 
     live = Opportunity.objects.live()
     open_deals = live.open()

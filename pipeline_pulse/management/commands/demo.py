@@ -33,12 +33,22 @@ from currency.client import CurrencyFreaksError
 from currency.services import fx_rates_backfill, fx_rates_refresh
 from opportunities.models import CrmUser, SignUpDomain
 from opportunities.roles import Role
-from opportunities.services import login_upsert, sign_up_domain_save
+from opportunities.services import health_recompute, login_upsert, sign_up_domain_save
 from opportunities.services.snapshots import pipeline_snapshot_backfill
+from pipeline_pulse.management.demo_history import (
+    HISTORY_DAYS,
+    HistoryPlan,
+    HistoryUnavailable,
+    history_plan,
+    history_replay,
+    org_stages_map,
+)
 from simulator.apis import simulated_apis, simulated_environment
+from simulator.clock import SimulatorClock
 from simulator.dataset import CURRENCIES as DATASET_CURRENCIES
-from simulator.server import SimulatorServer
+from simulator.server import SimulatedApi, SimulatorServer
 from simulator.zoho import ZohoSimulator
+from simulator.zoho_history import history_start
 from simulator.zoho_signin import DEMO_DOMAIN
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
@@ -67,7 +77,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--simulator-port", type=int, default=8090, help="0 picks a free port.")
-        parser.add_argument("--deals", type=int, default=2000, help="Deals in the simulated org.")
+        parser.add_argument(
+            "--deals", type=int, default=2000, help="Deals in the simulated org (about, today)."
+        )
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=HISTORY_DAYS,
+            help="Days of the org's past replayed through daily syncs on a moved clock, the "
+            "first time (0: none, the org is pulled as it stands today).",
+        )
         parser.add_argument(
             "--no-activity",
             action="store_true",
@@ -81,7 +100,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        apis = simulated_apis(deals=options["deals"], activity=not options["no_activity"])
+        history_days = max(0, options["history_days"])
+        plan = history_plan(deals=options["deals"], days=history_days) if history_days else None
+        if plan is None:
+            apis = simulated_apis(deals=options["deals"], activity=not options["no_activity"])
+        else:
+            # The org as it stood when its history starts: fewer deals, on a clock of then.
+            start = history_start(timezone.now(), history_days)
+            apis = simulated_apis(
+                deals=plan.initial_deals,
+                activity=not options["no_activity"],
+                zoho_clock=SimulatorClock(start),
+            )
         try:
             server = SimulatorServer(apis, port=options["simulator_port"]).start()
         except OSError:
@@ -114,7 +144,7 @@ class Command(BaseCommand):
         settings_override.enable()
         self.stdout.write(f"Simulated Zoho CRM and CurrencyFreaks on {server.url}")
         try:
-            self._pull()
+            self._pull(apis, plan)
             self._logins()
             if not options["no_serve"]:
                 stop_ticking = _tick_activity(apis)
@@ -131,19 +161,25 @@ class Command(BaseCommand):
                 else:
                     os.environ[name] = value
 
-    def _pull(self) -> None:
+    def _pull(self, apis: list[SimulatedApi], plan: HistoryPlan | None) -> None:
+        history_months = HISTORY_MONTHS + (plan.days // 30 + 1 if plan else 0)
         try:
             refresh = fx_rates_refresh()
-            # Won deals lock the rate of their closing date: give them a year of history.
+            # Won deals lock the rate of their closing date: give them the history they need.
             today = timezone.localdate()
-            for months_back in range(1, HISTORY_MONTHS + 1):
+            for months_back in range(1, history_months + 1):
                 year, month = divmod(today.year * 12 + today.month - 1 - months_back, 12)
                 fx_rates_backfill(on=date(year, month + 1, 1))
         except CurrencyFreaksError as exc:
             raise CommandError(f"Could not load exchange rates from the simulator: {exc}") from None
         self.stdout.write(
-            f"Exchange rates: {len(refresh.stored)} currencies, with a year of history"
+            f"Exchange rates: {len(refresh.stored)} currencies, {history_months} months of history"
         )
+        mapped = org_stages_map()
+        if mapped:
+            self.stdout.write(f"Stage mappings added for the org's own stages: {', '.join(mapped)}")
+        if plan is not None:
+            self._replay(apis, plan)
         kind = SyncKind.INCREMENTAL if SyncRun.objects.has_succeeded_full() else SyncKind.FULL
         run = zoho_sync(kind=kind, trigger=SyncTrigger.COMMAND)
         if run.status != SyncStatus.SUCCEEDED:
@@ -152,11 +188,38 @@ class Command(BaseCommand):
             f"{run.get_kind_display()} sync: {run.fetched:,} deals read, {run.created:,} created, "
             f"{run.updated:,} updated, {run.skipped:,} skipped, {run.api_calls} API calls"
         )
-        # The dashboard's trend: the nightly snapshots a running installation would have,
-        # rebuilt from the deals' history (days already snapshotted are kept).
+        # Today's health, as the nightly job would have set it this morning.
+        health_recompute()
+        # The dashboard's trend: the nightly snapshots a running installation would have
+        # (taken during the replay; days without one are rebuilt from the deals' history).
         today = timezone.localdate()
         days = pipeline_snapshot_backfill(start=today - timedelta(days=TREND_DAYS - 1), end=today)
         self.stdout.write(f"Pipeline snapshots: the last {len(days)} days")
+
+    def _replay(self, apis: list[SimulatedApi], plan: HistoryPlan) -> None:
+        zoho = next(api for api in apis if isinstance(api, ZohoSimulator))
+        first_time = not SyncRun.objects.has_succeeded_full()
+        if first_time:
+            self.stdout.write(
+                f"Replaying {plan.days} days of the org's history through daily syncs "
+                f"({plan.initial_deals:,} deals at the start)…"
+            )
+        try:
+            report = history_replay(
+                zoho, plan=plan, trend_days=TREND_DAYS, sync=first_time, echo=self.stdout.write
+            )
+        except HistoryUnavailable as exc:
+            self.stdout.write(self.style.WARNING(f"{exc}: the org is pulled without its past."))
+            report = history_replay(
+                zoho, plan=plan, trend_days=TREND_DAYS, sync=False, echo=self.stdout.write
+            )
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"History: {report.days} days, {report.edits:,} edits by the team, "
+            f"{report.syncs} syncs, {report.snapshots} nightly snapshots "
+            f"({report.seconds:.0f} s)"
+        )
 
     def _logins(self) -> None:
         logins = list(DEMO_LOGINS)
