@@ -201,9 +201,9 @@ def weekly_digest(user: User, *, now: datetime | None = None, top: int | None = 
         if kind in totals
     ]
 
-    # Deals in Danger: the dashboard's figure, and the biggest of them.
+    # Deals in Danger: the dashboard's figure (open deals), and the biggest of them.
     summary = pipeline_summary(deals, today=sent_on)
-    danger_list = _deal_lines(deals.filter(health_status=HealthStatus.DANGER), top)
+    danger_list = _deal_lines(deals.open().filter(health_status=HealthStatus.DANGER), top)
     danger = DealList(summary.danger_count, summary.danger_sgd, danger_list.deals)
 
     slipped = _deal_lines(slipped_deals(deals), top, code=SLIPPED_REASON)
@@ -218,7 +218,7 @@ def weekly_digest(user: User, *, now: datetime | None = None, top: int | None = 
     links = {
         "changes": site_url(reverse("changes"), **last_week),
         "dashboard": site_url(reverse("home")),
-        "danger": site_url(reverse("board"), health=HealthStatus.DANGER.value),
+        "danger": site_url(reverse("board"), health=HealthStatus.DANGER.value, outcome="open"),
         "forecast": site_url(reverse("forecast"), quarter=quarter_code(quarter[0])),
         "settings": site_url(reverse("email_settings")),
     }

@@ -22,6 +22,7 @@ from currency.client import UsdRates
 from currency.conversion import sgd_converter
 from currency.services import fx_rates_store
 from currency.tests.factories import ExchangeRateFactory
+from opportunities.data_version import deals_changed
 from opportunities.exports_xlsx import XLSX_CONTENT_TYPE
 from opportunities.models import CrmStage, ForecastType, Opportunity, PipelineMove, StageMapping
 from opportunities.pipeline_review import (
@@ -473,6 +474,9 @@ def test_the_pages_queries_do_not_grow_with_the_deals(
     urls = ("/forecast/?fx_currency=USD&fx_percent=3", "/waterfall/?start=2026-10-03&step=won")
     for url in urls:  # the first request fills the caches (rates, freshness, session)
         _queries(manager_client, url)
+    # The figures are kept per data version: a new version makes each page compute them again,
+    # as it must after the deals below.
+    deals_changed()
     before = [_queries(manager_client, url) for url in urls]
     for index in range(12):
         sync_new(
@@ -484,7 +488,24 @@ def test_the_pages_queries_do_not_grow_with_the_deals(
             closing_date=date(2026, 11, 1 + index),
         )
     Opportunity.objects.filter(name="More 3").update(outcome="won")
+    deals_changed()
     assert [_queries(manager_client, url) for url in urls] == before
+    # Asked again at the same version, each page reads its figures from the cache.
+    assert all(
+        _queries(manager_client, url) < count for url, count in zip(urls, before, strict=True)
+    )
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_pages_figures_follow_a_change_to_the_deals(
+    history: dict[str, Any], manager_client: Client
+) -> None:
+    url = "/forecast/?quarter=2026Q4"
+    first = manager_client.get(url).context["forecast"].totals.total.amount_sgd
+    sync_new(amount=Decimal("1000.00"), currency="SGD", closing_date=date(2026, 12, 1))
+
+    after = manager_client.get(url).context["forecast"].totals.total.amount_sgd
+    assert after == first + Decimal("1000.00")
 
 
 @time_machine.travel(TODAY, tick=False)

@@ -35,6 +35,7 @@ from opportunities.pipeline_review import (
     quarter_label,
     waterfall,
 )
+from opportunities.views.figures import cached_figures, login_scope
 from opportunities.views.links import board_url
 from opportunities.views.paging import CountedPaginator
 from pipeline_pulse.dates import quarter_bounds
@@ -142,13 +143,20 @@ def _forecast_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         "errors": review.errors,
         "filter_fields": _filter_fields(review),
     }
-    currencies = sorted(deals_visible_to(request.user).open().currencies() - {"SGD", ""})
-    context["currencies"] = currencies
+    scope = login_scope(request)
+    context["currencies"] = cached_figures(
+        "review-currencies",
+        scope,
+        lambda: sorted(deals_visible_to(request.user).open().currencies() - {"SGD", ""}),
+    )
     if deals is None:
         context["quarter_choices"] = _quarter_choices(today, (today, today))
         return context, 400
     quarter = review.form.cleaned_data["quarter"]
-    result = forecast(deals, quarter)
+    # A whole quarter's deals grouped three ways: like the dashboard's figures, computed once
+    # per data version for everyone who sees the same deals through the same filters.
+    detail = f"{quarter_code(quarter[0])}?{review.filter_params.urlencode()}"
+    result = cached_figures("forecast", scope, lambda: forecast(deals, quarter), detail=detail)
     context.update(
         quarter=quarter,
         quarter_code=quarter_code(quarter[0]),
@@ -166,8 +174,13 @@ def _forecast_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     currency = review.form.cleaned_data.get("fx_currency")
     percent = review.form.cleaned_data.get("fx_percent")
     if currency and percent is not None:
-        context["what_if"] = fx_what_if(
-            deals, quarter, currency=currency, percent=percent, converter=sgd_converter()
+        context["what_if"] = cached_figures(
+            "what-if",
+            scope,
+            lambda: fx_what_if(
+                deals, quarter, currency=currency, percent=percent, converter=sgd_converter()
+            ),
+            detail=f"{detail}&{currency}&{percent}",
         )
     return context, 200
 
@@ -237,7 +250,14 @@ def _waterfall_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         return context, 400
     data = review.form.cleaned_data
     quarter, start, end = data["quarter"], data["start"], data["end"]
-    result = waterfall(deals, quarter, start, end)
+    # The ledger of every deal in the quarter between two days: once per data version for
+    # everyone who sees the same deals through the same filters (a step's page reads it too).
+    result = cached_figures(
+        "waterfall",
+        login_scope(request),
+        lambda: waterfall(deals, quarter, start, end),
+        detail=f"{quarter_code(quarter[0])}:{start}:{end}?{review.filter_params.urlencode()}",
+    )
     step = data.get("step") or ""
     context.update(
         quarter=quarter,
