@@ -35,7 +35,7 @@ from opportunities.pipeline_review import (
     quarter_label,
     waterfall,
 )
-from opportunities.views.figures import cached_figures, login_scope
+from opportunities.views.figures import cached_figures, cached_page, login_scope
 from opportunities.views.links import board_url
 from opportunities.views.paging import CountedPaginator
 from pipeline_pulse.dates import quarter_bounds
@@ -143,20 +143,12 @@ def _forecast_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         "errors": review.errors,
         "filter_fields": _filter_fields(review),
     }
-    scope = login_scope(request)
-    context["currencies"] = cached_figures(
-        "review-currencies",
-        scope,
-        lambda: sorted(deals_visible_to(request.user).open().currencies() - {"SGD", ""}),
-    )
+    context["currencies"] = sorted(deals_visible_to(request.user).open().currencies() - {"SGD", ""})
     if deals is None:
         context["quarter_choices"] = _quarter_choices(today, (today, today))
         return context, 400
     quarter = review.form.cleaned_data["quarter"]
-    # A whole quarter's deals grouped three ways: like the dashboard's figures, computed once
-    # per data version for everyone who sees the same deals through the same filters.
-    detail = f"{quarter_code(quarter[0])}?{review.filter_params.urlencode()}"
-    result = cached_figures("forecast", scope, lambda: forecast(deals, quarter), detail=detail)
+    result = forecast(deals, quarter)
     context.update(
         quarter=quarter,
         quarter_code=quarter_code(quarter[0]),
@@ -174,13 +166,8 @@ def _forecast_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     currency = review.form.cleaned_data.get("fx_currency")
     percent = review.form.cleaned_data.get("fx_percent")
     if currency and percent is not None:
-        context["what_if"] = cached_figures(
-            "what-if",
-            scope,
-            lambda: fx_what_if(
-                deals, quarter, currency=currency, percent=percent, converter=sgd_converter()
-            ),
-            detail=f"{detail}&{currency}&{percent}",
+        context["what_if"] = fx_what_if(
+            deals, quarter, currency=currency, percent=percent, converter=sgd_converter()
         )
     return context, 200
 
@@ -188,10 +175,17 @@ def _forecast_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
 @vary_on_headers("HX-Request")  # the page, or its fragment to htmx
 @require_GET
 def forecast_page(request: HttpRequest) -> HttpResponse:
-    """A quarter's deals by forecast category, owner and territory, and the FX what-if."""
-    context, status = _forecast_context(request)
-    return render_page(
-        request, "opportunities/forecast.html", context, fragment="forecast", status=status
+    """A quarter's deals by forecast category, owner and territory, and the FX what-if.
+
+    A whole quarter's deals grouped three ways, the same for every login that sees the same
+    deals at the same address: drawn once per data version, like the dashboard."""
+    return cached_page(
+        request,
+        "opportunities/forecast.html",
+        lambda: _forecast_context(request),
+        scope=login_scope(request),
+        content="page",
+        fragment="forecast",
     )
 
 
