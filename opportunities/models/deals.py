@@ -59,24 +59,29 @@ _OUTCOME_ORDER: dict[str, int] = {Outcome.OPEN: 0, Outcome.WON: 1, Outcome.LOST:
 
 
 def _pipeline_order() -> Any:
-    """A sort key putting stages in the pipeline's order: open stages by the phase they map to
-    and the CRM's probability (Zoho lists its stages that way), then won, then lost, then the
-    stages no one mapped, each by name."""
+    """A sort key putting stages in the pipeline's order: Zoho's own (`sequence_number`, read
+    from its pipeline metadata) for the stages it numbers; the others after them, open stages
+    by the phase they map to and the CRM's probability, then won, then lost, then the stages
+    no one mapped, each by name."""
     mapped = {
         stage.strip().lower(): (phase, outcome)
         for stage, phase, outcome in StageMapping.objects.values_list("stage", "phase", "outcome")
     }
-    chances = {
-        name.strip().lower(): probability
-        for name, probability in CrmStage.objects.values_list("name", "probability")
+    crm = {
+        name.strip().lower(): (sequence, probability)
+        for name, sequence, probability in CrmStage.objects.values_list(
+            "name", "sequence_number", "probability"
+        )
     }
 
-    def key(stage: str) -> tuple[int, int, int, str]:
+    def key(stage: str) -> tuple[int, int, int, int, str]:
         name = stage.lower()
+        sequence, chance = crm.get(name, (None, None))
+        if sequence is not None:
+            return (0, sequence, 0, 0, name)
         phase, outcome = mapped.get(name, (None, None))
         group = _OUTCOME_ORDER.get(outcome, 3) if outcome is not None else 3
-        chance = chances.get(name)
-        return (group, phase or 9, 101 if chance is None else chance, name)
+        return (1, group, phase or 9, 101 if chance is None else chance, name)
 
     return key
 

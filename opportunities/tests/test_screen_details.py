@@ -138,6 +138,33 @@ def test_stages_are_offered_in_the_pipelines_order_with_their_probability(
     assert "data-stage-default hidden" in html
 
 
+def test_zohos_own_stage_order_comes_first_where_its_pipeline_gives_one(
+    manager_client: Client,
+) -> None:
+    for name, probability, sequence in (
+        ("Qualification", 10, 1),
+        ("Value Proposition", 40, 2),  # Zoho's order, whatever the probabilities say
+        ("Needs Analysis", 20, 3),
+        ("Closed Won", 100, 4),
+    ):
+        CrmStage.objects.create(
+            name=name,
+            probability=probability,
+            sequence_number=sequence,
+            forecast_type=ForecastType.CLOSED_WON if probability == 100 else ForecastType.OPEN,
+        )
+    target = deal(stage="Needs Analysis", probability=25)
+    response = manager_client.get(reverse("deal", args=[target.pk]))
+    stage = {f.name: f for f in response.context["edit_fields"]}["stage"]
+    assert stage.choices[:4] == [
+        "Qualification",
+        "Value Proposition",
+        "Needs Analysis",
+        "Closed Won",
+    ]
+    assert stage.choices.index("Id. Decision Makers") > 3  # numbered by no one: after them
+
+
 def _sync_page(client: Client, htmx: bool = False) -> str:
     headers = {"HX-Request": "true"} if htmx else {}
     return client.get(reverse("sync"), headers=headers).content.decode()
