@@ -40,11 +40,11 @@ def test_login_admin_and_api_docs_run_under_the_policy(page: Page, live_server: 
 
     # The screens, with their charts, htmx swaps and Back (no inline style or script anywhere).
     page.click("a.kpi:has-text('Deals in Danger')")
-    expect(page).to_have_url(re.compile(r"/board/\?health=danger$"))
+    expect(page).to_have_url(re.compile(r"/board/\?outcome=open&health=danger$"))
     page.fill("#id_q", "a")
     expect(page).to_have_url(re.compile(r"q=a"))
     page.go_back()
-    expect(page).to_have_url(re.compile(r"/board/\?health=danger$"))
+    expect(page).to_have_url(re.compile(r"/board/\?outcome=open&health=danger$"))
     expect(page.locator("#id_q")).to_have_value("")
     page.go_back()
     expect(page.locator("h1")).to_have_text("Dashboard")
