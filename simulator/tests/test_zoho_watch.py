@@ -28,6 +28,7 @@ from referencing.jsonschema import DRAFT4
 
 from simulator.clock import SimulatorClock
 from simulator.server import SimulatorServer
+from simulator.tests.test_zoho_contract import Org as ZohoOrg
 from simulator.zoho import ZohoSimulator
 
 OAS = Path(__file__).parent / "oas"
@@ -89,24 +90,11 @@ class Receiver:
         self._server.server_close()
 
 
-class Org:
-    def __init__(self, simulator: ZohoSimulator, url: str) -> None:
-        self.simulator, self.url = simulator, url
-        oauth = simulator.oauth
-        self.token = requests.post(
-            f"{url}/oauth/v2/token",
-            data={
-                "grant_type": "refresh_token",
-                "client_id": oauth.client_id,
-                "client_secret": oauth.client_secret,
-                "refresh_token": oauth.refresh_token,
-            },
-            timeout=10,
-        ).json()["access_token"]
+class Org(ZohoOrg):
+    """The simulated org, asked at its watch endpoint."""
 
-    def call(self, method: str, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Zoho-oauthtoken {self.token}"}
-        return requests.request(method, self.url + WATCH, headers=headers, timeout=10, **kwargs)
+    def call(self, method: str, path: str = WATCH, **kwargs: Any) -> requests.Response:
+        return super().call(method, path, **kwargs)
 
 
 @pytest.fixture
