@@ -103,6 +103,13 @@ def sync_run_finish(run: SyncRun, *, api_calls: int | None) -> None:
     deals_changed()
 
 
+def sync_run_discard(run: SyncRun) -> None:
+    """Free the slot of a run that found nothing left to do once it held it, leaving no
+    trace in the run history."""
+    run_lock.release()
+    run.delete()
+
+
 def sync_issue_add(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:
     """List a record the run (pull or push) could not take as it was, with the reason."""
     SyncIssue.objects.create(run=run, zoho_id=zoho_id, severity=severity, reason=reason[:500])
