@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,214 +32,27 @@ from typing import Any
 
 import psutil
 import redis
-import requests
 from celery import Celery
 from celery.utils import worker_direct
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from bench.fleet_processes import (
+    START_SECONDS,
+    STOP_SECONDS,
+    FleetProcess,
+    WebServer,
+    free_port,
+    signal_session,
+    start_process,
+    start_web,
+)
 from bench.zoho_process import SimulatorProcess
 from pipeline_pulse.settings.backing_services import redis_database
 from pipeline_pulse.storage.database_url import database_url
 
 REDIS_URL = os.environ.get("BENCH_FLEET_REDIS_URL", "redis://127.0.0.1:6379/12")
 SETTINGS_MODULE = "bench.fleet_settings"
-ASGI_APPLICATION = "pipeline_pulse.asgi:application"
-START_SECONDS = 120.0
-STOP_SECONDS = 30.0
-
-
-# --- One process ------------------------------------------------------------------------------
-
-
-@dataclass
-class FleetProcess:
-    """A process of the fleet, with the processes it started (a worker's pool, uvicorn's)."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def pids(self) -> list[int]:
-        """This process and every process under it, while they run."""
-        try:
-            root = psutil.Process(self.pid)
-            return [root.pid, *(child.pid for child in root.children(recursive=True))]
-        except psutil.NoSuchProcess:
-            return []
-
-    def rss_mb(self) -> float | None:
-        """Resident memory of the process and everything under it; None once it is gone."""
-        return tree_rss_mb(self.pid)
-
-    def stop(self, *, timeout: float = STOP_SECONDS) -> None:
-        """SIGTERM to its session (Celery's warm shutdown, uvicorn's graceful one), then
-        SIGKILL to whatever is left after `timeout`."""
-        _signal_session(self.popen, signal.SIGTERM)
-        with suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout=timeout)
-        self.kill()
-
-    def kill(self) -> None:
-        """SIGKILL to the process and everything in its session: a host that dies."""
-        _signal_session(self.popen, signal.SIGKILL)
-        self.popen.wait()
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-def tree_rss_mb(pid: int) -> float | None:
-    """Resident memory of process `pid` and every process under it; None when it is gone."""
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return None
-    total = 0
-    for process in processes:
-        try:
-            total += process.memory_info().rss
-        except psutil.NoSuchProcess:
-            continue  # a pool process that ended between the listing and the reading
-    return total / 2**20
-
-
-def _signal_session(popen: subprocess.Popen[bytes], signal_number: int) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(popen.pid, signal_number)  # its session's group: pool processes too
-
-
-def _start(
-    name: str, command: Sequence[str], environment: Mapping[str, str], logs: Path
-) -> FleetProcess:
-    log_path = logs / f"{name}.log"
-    with log_path.open("ab") as log:
-        popen = subprocess.Popen(  # noqa: S603  # nosec B603 - this interpreter, no shell
-            list(command),
-            env=dict(environment),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches the benchmark, which stops it
-        )
-    return FleetProcess(name, popen, log_path)
-
-
-# --- Web servers ------------------------------------------------------------------------------
-
-
-@dataclass
-class WebServer:
-    """uvicorn serving the product on a port of its own: one web host."""
-
-    base: str
-    process: FleetProcess
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def session(self, cookie: str) -> requests.Session:
-        session = requests.Session()
-        session.cookies.set(settings.SESSION_COOKIE_NAME, cookie)
-        return session
-
-    def worker_peak_rss_mb(self) -> dict[int, float]:
-        """Each uvicorn worker process's resident-memory high-water mark (VmHWM), by pid."""
-        peaks = {}
-        for pid in self.process.pids()[1:]:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks[pid] = int(line.split()[1]) / 1024
-        return peaks
-
-
-def uvicorn_command(*, port: int, workers: int, app: str = ASGI_APPLICATION) -> list[str]:
-    """uvicorn as docker-compose.yml runs it, on 127.0.0.1, without access logs."""
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--host=127.0.0.1",
-        f"--port={port}",
-        f"--workers={workers}",
-        "--lifespan=off",
-        "--no-access-log",
-        "--log-level=warning",
-    ]
-
-
-def start_web(
-    name: str,
-    environment: Mapping[str, str],
-    logs: Path,
-    *,
-    workers: int = 1,
-    app: str = ASGI_APPLICATION,
-    port: int | None = None,
-) -> WebServer:
-    """Start uvicorn and wait until it answers /healthz (DEBUG off: collectstatic first)."""
-    port = port or free_port()
-    process = _start(name, uvicorn_command(port=port, workers=workers, app=app), environment, logs)
-    server = WebServer(base=f"http://127.0.0.1:{port}", process=process)
-    try:
-        _wait_until_up(server, workers=workers)
-    except BaseException:
-        process.kill()
-        raise
-    return server
-
-
-@contextmanager
-def serve_web(
-    environment: Mapping[str, str], *, workers: int, app: str = ASGI_APPLICATION
-) -> Iterator[WebServer]:
-    """One uvicorn server for the block, stopped when it ends."""
-    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off, as deployed
-    logs = Path(tempfile.mkdtemp(prefix="bench-web-"))
-    server = start_web("web", environment, logs, workers=workers, app=app)
-    try:
-        yield server
-    finally:
-        server.process.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(server: WebServer, *, workers: int) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if not server.process.alive():
-            raise RuntimeError(
-                f"uvicorn exited on start with code {server.process.popen.returncode}:\n"
-                + server.process.log_tail()
-            )
-        try:
-            if requests.get(server.url("/healthz"), timeout=2).ok:
-                if workers > 1:
-                    # Every worker imports Django on its own: give the others their turn too.
-                    time.sleep(2)
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"uvicorn did not answer within {START_SECONDS:.0f} s")
 
 
 # --- The fleet --------------------------------------------------------------------------------
@@ -455,7 +267,7 @@ def _start_worker(
         f"--concurrency={concurrency}",
         f"--hostname={_worker_node(name)}",
     ]
-    return _start(name, command, environment, logs)
+    return start_process(name, command, environment, logs)
 
 
 def _start_beat(environment: Mapping[str, str], logs: Path) -> FleetProcess:
@@ -470,7 +282,7 @@ def _start_beat(environment: Mapping[str, str], logs: Path) -> FleetProcess:
         "--scheduler=django_celery_beat.schedulers:DatabaseScheduler",
         f"--pidfile={logs / 'beat.pid'}",
     ]
-    return _start("beat", command, environment, logs)
+    return start_process("beat", command, environment, logs)
 
 
 def _worker_node(name: str) -> str:
@@ -490,7 +302,7 @@ def _wait_for_workers(sender: Celery, names: Sequence[str]) -> None:
 def _stop_all(processes: list[FleetProcess]) -> None:
     """Stop every process at once (each has the same time to finish), then wait for them."""
     for process in processes:
-        _signal_session(process.popen, signal.SIGTERM)
+        signal_session(process.popen, signal.SIGTERM)
     deadline = time.monotonic() + STOP_SECONDS
     for process in processes:
         with suppress(subprocess.TimeoutExpired):

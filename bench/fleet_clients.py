@@ -16,8 +16,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-from bench.fleet import WebServer
 from bench.fleet_instruments import PageLog, failure_of, timed
+from bench.fleet_processes import WebServer
 from opportunities.roles import Role
 from opportunities.services.logins import login_upsert
 

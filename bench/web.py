@@ -61,7 +61,7 @@ from django.utils import timezone
 
 from bench import Table
 from bench.database import bench_database
-from bench.fleet import ASGI_APPLICATION, WebServer, serve_web
+from bench.fleet_processes import ASGI_APPLICATION, WebServer, serve_web
 from bench.zoho_process import SimulatorProcess
 from currency.services import fx_rates_refresh
 from opportunities.exports import opportunities_csv_pieces

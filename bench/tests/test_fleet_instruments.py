@@ -14,7 +14,6 @@ import psycopg
 import pytest
 from django.db import connection
 
-from bench.fleet import tree_rss_mb
 from bench.fleet_instruments import (
     Interval,
     Memory,
@@ -28,6 +27,7 @@ from bench.fleet_instruments import (
     timed,
     verdict,
 )
+from bench.fleet_processes import tree_rss_mb
 from bench.scaleout import Scenario
 from bench.soak import _memory_row
 from pipeline_pulse.storage.database_url import database_url
