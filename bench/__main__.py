@@ -14,6 +14,7 @@ BENCHMARKS = {
     "zoho_pull": "bench.zoho_pull",
     "currency_conversion": "bench.currency_conversion",
     "web": "bench.web",
+    "migrations": "bench.migrations",
 }
 
 
