@@ -15,6 +15,7 @@ BENCHMARKS = {
     "zoho_pull": "bench.zoho_pull",
     "currency_conversion": "bench.currency_conversion",
     "web": "bench.web",
+    "migrations": "bench.migrations",
     "scaleout": "bench.scaleout",
     "soak": "bench.soak",
 }

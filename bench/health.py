@@ -1,8 +1,10 @@
 """Recompute health for 100,000 deals against one set-based SQL UPDATE of the same rows.
 
 Runs in a database of its own (`<name>_bench`, created and dropped here), filled with a mix of
-deals that exercises every rule. Targets on a 2-core machine with PostgreSQL: at most 10 s and
-300 MB peak memory. Set BENCH_HEALTH_DEALS to change the number of deals.
+deals that exercises every rule. Targets: at most 2x the set-based UPDATE, which writes the
+same columns of the same rows and so grows with the table as the recompute does, and 300 MB
+peak memory whatever the number of deals (the recompute works in chunks). Set
+BENCH_HEALTH_DEALS to change the number of deals (a million is what the largest orgs have).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from bench.database import bench_database
 DEALS = int(os.environ.get("BENCH_HEALTH_DEALS", "100000"))
 INSERT_BATCH = 5000
 REPEATS = 3
-TARGET_SECONDS = 10.0
+TARGET_TIMES_UPDATE = 2.0
 TARGET_MB = 300.0
 
 
@@ -136,7 +138,7 @@ def _measure() -> Table:
     traced_mb = traced_peak / 2**20
 
     median, limit_median = statistics.median(seconds), statistics.median(limit_seconds)
-    ok = median <= TARGET_SECONDS and max(rss_mb, traced_mb) <= TARGET_MB
+    ok = median <= TARGET_TIMES_UPDATE * limit_median and max(rss_mb, traced_mb) <= TARGET_MB
     table = Table(
         title=(
             f"Health recompute, {connection.vendor}, chunks of {settings.HEALTH_CHUNK_SIZE} "
@@ -181,7 +183,7 @@ def _measure() -> Table:
         f"states: {result.counts()}",
         "peak memory: traced = Python allocations of the recompute (tracemalloc, extra run); "
         "RSS = the whole process's high-water mark, Django and the bulk insert included",
-        f"target: <= {TARGET_SECONDS:.0f} s and <= {TARGET_MB:.0f} MB: "
+        f"target: <= {TARGET_TIMES_UPDATE:g}x the set-based UPDATE and <= {TARGET_MB:.0f} MB: "
         + ("met" if ok else "NOT MET"),
         "",
     ]

@@ -1,4 +1,4 @@
-"""Full and incremental Zoho sync of 50,000 deals from the simulator, against a raw COPY.
+"""Full and incremental Zoho sync of 50,000 deals from the simulator, against its floor.
 
 Runs the production path end to end: `sync.services.zoho_sync` with a `ZohoClient` talking
 HTTP to the Zoho simulator, which serves from a separate process (`bench.zoho_process`) so
@@ -6,16 +6,21 @@ its CPU does not compete with the sync for the GIL. Rates come from the Currency
 simulator through `fx_rates_refresh()` first, so deals convert as they would in production.
 Everything happens in a database of its own (`<name>_bench`, dropped afterwards).
 
-Targets on the 2-core machine: full sync at most 30 s and 300 MB peak RSS; an incremental
-sync with 10 changed deals out of 50,000 at most 3 API calls. BENCH_SYNC_DEALS changes the
-number of deals; BENCH_SYNC_PROFILE=<file> runs the full sync under cProfile and writes its
-statistics there (its times are then inflated, and the targets are not judged).
+The floor is what no sync can avoid, measured in the same run: the pull alone (client and
+simulator, no database) plus one raw COPY of the rows the sync stored. Targets: the full sync
+at most 2x its floor and 300 MB peak RSS; a second full sync with nothing changed at most
+1.5x the pull alone (it should cost little more than reading Zoho); an incremental sync with
+10 changed deals at most 3 API calls. BENCH_SYNC_DEALS changes the number of deals (the
+benchmark holds no more than a page of them at a time, so it runs at a million);
+BENCH_SYNC_PROFILE=<file> runs the full sync under cProfile and writes its statistics there
+(its times are then inflated, and the targets are not judged).
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +31,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench import Table
-from bench.copy_limit import copy_rows, copy_seconds
+from bench.copy_limit import copy_seconds, spool_rows
 from bench.database import bench_database
 from bench.instruments import (
     SqlTime,
@@ -41,13 +46,13 @@ from currency.services import fx_rates_refresh
 from opportunities.models import Opportunity
 from sync.models import SyncKind, SyncRun, SyncStatus, SyncTrigger
 from sync.services import zoho_sync
-from sync.zoho.records import DealRecord
 
 DEALS = int(os.environ.get("BENCH_SYNC_DEALS", "50000"))
 PROFILE_PATH = os.environ.get("BENCH_SYNC_PROFILE", "")
 SEED = 7
 CHANGED_DEALS = 10
-TARGET_SECONDS = 30.0
+TARGET_TIMES_FLOOR = 2.0
+TARGET_REFULL_TIMES_PULL = 1.5
 TARGET_MB = 300.0
 TARGET_INCREMENTAL_CALLS = 3
 COPY_REPEATS = 3
@@ -107,10 +112,12 @@ def _measure(simulators: SimulatorProcess) -> Table:
     _check(again.run, fetched=CHANGED_DEALS, updated=0)
     refull = _sync(simulators, SyncKind.FULL, "full sync again, nothing changed")
     _check(refull.run, fetched=DEALS, created=0, updated=0)
-    refull_rss = peak_rss_mb()  # before the limit below holds every deal in memory at once
+    refull_rss = peak_rss_mb()
 
-    pull_seconds, pull_calls, records = _pull_alone(simulators)
-    copy = _copy_limit(records)
+    pull_seconds, pull_calls, pulled = _pull_alone(simulators)
+    copy = _copy_limit()
+    floor = pull_seconds + copy
+    simulator_rss = simulators.stats().max_rss_mb
 
     table = Table(
         title=(
@@ -124,49 +131,28 @@ def _measure(simulators: SimulatorProcess) -> Table:
             "seconds",
             "deals/s",
             "peak RSS",
-            "vs COPY",
+            "vs floor",
             "target",
             "result",
         ),
     )
-    seconds_ok = full.seconds <= TARGET_SECONDS
-    memory_ok = full_rss <= TARGET_MB
+    full_ok = full.seconds <= TARGET_TIMES_FLOOR * floor and full_rss <= TARGET_MB
     table.rows.append(
         _row(
             full,
-            rss=f"{full_rss:.0f} MB",
-            versus=f"{full.seconds / copy:.1f}x" if copy else "-",
-            target=f"<= {TARGET_SECONDS:.0f} s, <= {TARGET_MB:.0f} MB",
-            result="profiled" if PROFILE_PATH else _verdict(seconds_ok and memory_ok),
+            rss=f"{full_rss:.0f} MB (simulator {simulator_rss:.0f} MB)",
+            versus=f"{full.seconds / floor:.1f}x",
+            target=f"<= {TARGET_TIMES_FLOOR:g}x floor, <= {TARGET_MB:.0f} MB",
+            result="profiled" if PROFILE_PATH else _verdict(full_ok),
         )
     )
-    if copy:
-        table.rows.append(
-            (
-                "raw psycopg COPY of the same rows (limit)",
-                f"{DEALS:,}",
-                "-",
-                f"{copy:.2f}",
-                f"{DEALS / copy:,.0f}",
-                "-",
-                "1.0x",
-                "-",
-                "-",
-            )
-        )
-    table.rows.append(
-        (
-            "Zoho pull alone (client + simulator, no DB)",
-            f"{len(records):,}",
-            str(pull_calls),
-            f"{pull_seconds:.2f}",
-            f"{len(records) / pull_seconds:,.0f}",
-            "-",
-            "-",
-            "-",
-            "-",
-        )
-    )
+    table.rows += [
+        _limit_row("floor: pull alone + COPY", pulled, "-", floor, versus="1.0x"),
+        _limit_row(
+            "  Zoho pull alone (client + simulator, no DB)", pulled, str(pull_calls), pull_seconds
+        ),
+        _limit_row("  raw psycopg COPY of the same rows", pulled, "-", copy),
+    ]
     for measured in (nothing, changed, again):
         calls_ok = measured.run.api_calls <= TARGET_INCREMENTAL_CALLS
         table.rows.append(
@@ -176,7 +162,16 @@ def _measure(simulators: SimulatorProcess) -> Table:
                 result=_verdict(calls_ok),
             )
         )
-    table.rows.append(_row(refull, rss=f"{refull_rss:.0f} MB"))
+    refull_ok = refull.seconds <= TARGET_REFULL_TIMES_PULL * pull_seconds
+    table.rows.append(
+        _row(
+            refull,
+            rss=f"{refull_rss:.0f} MB",
+            versus=f"{refull.seconds / pull_seconds:.1f}x pull",
+            target=f"<= {TARGET_REFULL_TIMES_PULL:g}x pull alone",
+            result="profiled" if PROFILE_PATH else _verdict(refull_ok),
+        )
+    )
     table.notes = _notes(
         full=full,
         source=source,
@@ -185,7 +180,6 @@ def _measure(simulators: SimulatorProcess) -> Table:
         rss_before=rss_before,
         converted=converted,
         rates=len(rates.stored),
-        copy=copy,
     )
     return table
 
@@ -214,13 +208,16 @@ def _check(run: SyncRun, **expected: int) -> None:
 
 def _change_deals(simulators: SimulatorProcess) -> list[str]:
     """Push out the closing date and raise the amount of open deals spread over the org."""
-    deals = list(
-        Opportunity.objects.open()
-        .order_by("zoho_id")
-        .values_list("zoho_id", "closing_date", "amount")
-    )
-    step = max(1, len(deals) // CHANGED_DEALS)
-    chosen = deals[::step][:CHANGED_DEALS]
+    deals = Opportunity.objects.open().order_by("zoho_id")
+    step = max(1, deals.count() // CHANGED_DEALS)
+    # Every step-th open deal, read as a stream: the org may have a million.
+    chosen = [
+        deal
+        for position, deal in enumerate(
+            deals.values_list("zoho_id", "closing_date", "amount").iterator(chunk_size=10_000)
+        )
+        if position % step == 0
+    ][:CHANGED_DEALS]
     if len(chosen) < CHANGED_DEALS:
         raise RuntimeError(f"only {len(chosen)} open deals to change")
     today = timezone.localdate()
@@ -234,17 +231,37 @@ def _change_deals(simulators: SimulatorProcess) -> list[str]:
     return [zoho_id for zoho_id, _, _ in chosen]
 
 
-def _pull_alone(simulators: SimulatorProcess) -> tuple[float, int, list[DealRecord]]:
+def _pull_alone(simulators: SimulatorProcess) -> tuple[float, int, int]:
+    """Seconds, API calls and deals of a full pull; each page is let go once counted."""
     client = simulators.zoho_client()
     started = time.perf_counter()
-    records = [deal for page in client.iter_deal_pages() for deal in page.deals]
-    return time.perf_counter() - started, client.api_calls, records
+    deals = sum(len(page.deals) for page in client.iter_deal_pages())
+    return time.perf_counter() - started, client.api_calls, deals
 
 
-def _copy_limit(records: list[DealRecord]) -> float | None:
-    """Median seconds to COPY the synced rows back in."""
-    columns, rows = copy_rows(records)
-    return statistics.median(copy_seconds(columns, rows) for _ in range(COPY_REPEATS))
+def _copy_limit() -> float:
+    """Median seconds to COPY the synced rows back in, from a file on disk."""
+    with tempfile.TemporaryFile(prefix="bench-sync-rows-") as spooled:
+        rows = spool_rows(spooled)
+        if rows != DEALS:
+            raise RuntimeError(f"the deal table holds {rows:,} deals, not {DEALS:,}")
+        return statistics.median(copy_seconds(spooled) for _ in range(COPY_REPEATS))
+
+
+def _limit_row(
+    label: str, deals: int, calls: str, seconds: float, *, versus: str = "-"
+) -> tuple[str, ...]:
+    return (
+        label,
+        f"{deals:,}",
+        calls,
+        f"{seconds:.2f}",
+        f"{deals / seconds:,.0f}",
+        "-",
+        versus,
+        "-",
+        "-",
+    )
 
 
 def _row(
@@ -278,7 +295,6 @@ def _notes(
     rss_before: float,
     converted: int,
     rates: int,
-    copy: float | None,
 ) -> list[str]:
     run = full.run
     python_seconds = full.seconds - source.waiting_seconds - sql.seconds
@@ -304,14 +320,11 @@ def _notes(
     ]
     if PROFILE_PATH:
         notes.append(f"the full sync ran under cProfile (times inflated): {PROFILE_PATH}")
-    if copy is None:
-        notes.append("no COPY limit: the database is not PostgreSQL")
-    else:
-        notes.append(
-            f"COPY: median of {COPY_REPEATS} loads of every column of the {DEALS:,} synced rows "
-            "(Zoho values as pulled) into the emptied opportunities table, same indexes and "
-            "constraints, rolled back; the sync also writes accounts, owners, phase "
-            "transitions, change events and health, which COPY does not"
-        )
+    notes.append(
+        f"COPY: median of {COPY_REPEATS} loads of every column of the {DEALS:,} synced rows "
+        "(spooled to a file in COPY's text format first) into the emptied opportunities table, "
+        "same indexes and constraints, rolled back; the sync also writes accounts, owners, "
+        "phase transitions, change events and health, which COPY does not"
+    )
     notes.append("")
     return notes

@@ -261,6 +261,9 @@ class DealFactory:
         self._users = {user["name"]: user for user in users()}
         self._accounts = accounts()
         self._names: dict[str, int] = {}  # deals so far per "<Account> - <Service line>"
+        # Values many deals hold equal (a day, an amount) kept once: a 1,000,000-deal org
+        # would otherwise hold a million copies of a few thousand days.
+        self._shared: dict[tuple[type, str], Any] = {}
 
     def deals(self, count: int) -> Iterator[dict[str, Any]]:
         """`count` deals of every outcome, oldest first, as Zoho numbers ids by creation."""
@@ -270,8 +273,11 @@ class DealFactory:
         for _ in range(count):
             stage = self._stage(rng.choices(outcomes, weights)[0])
             planned.append((stage, self._timeline(stage)))
-        planned.sort(key=lambda plan: plan[1].created)
-        for stage, timeline in planned:
+        # Newest last, taken off the end: each plan is let go as its record is made, so the
+        # plans and the records made from them are not all held at once.
+        planned.sort(key=lambda plan: plan[1].created, reverse=True)
+        while planned:
+            stage, timeline = planned.pop()
             yield self._record(stage, timeline)
 
     def deal(self, *, created: datetime | None = None) -> dict[str, Any]:
@@ -319,29 +325,34 @@ class DealFactory:
         probability = stage.probability
         if stage.kind in ("open", "proposal") and rng.random() < PROBABILITY_REVISED_SHARE:
             probability = revised_probability(rng, stage.probability)
+        shared = self._share
+        modified = zoho_time(timeline.modified)
+        # Nested values (owner, account, layout) are the factory's own, shared by every deal
+        # that has them: the store never changes them in place (an edit replaces a field's
+        # value) and hands out deep copies.
         record: dict[str, Any] = {
             "id": str(self._next_id),
             "Deal_Name": name if number == 1 else f"{name} {number}",
-            "Amount": amount,
+            "Amount": shared(amount),
             "Currency": currency.code,
             "Exchange_Rate": currency.per_sgd,
             "Stage": stage.name,
             "Probability": probability,
             "Expected_Revenue": (amount * probability / 100).quantize(CENT),
-            "Closing_Date": timeline.closing.isoformat(),
-            "Owner": dict(owner),
-            "Created_By": dict(owner),
-            "Modified_By": dict(owner),
-            "Account_Name": dict(account),
+            "Closing_Date": shared(timeline.closing.isoformat()),
+            "Owner": owner,
+            "Created_By": owner,
+            "Modified_By": owner,
+            "Account_Name": account,
             "Contact_Name": None,
             "Campaign_Source": None,
             "Type": rng.choice(DEAL_TYPES),
             "Lead_Source": rng.choice(LEAD_SOURCES),
             "Created_Time": zoho_time(timeline.created),
-            "Modified_Time": zoho_time(timeline.modified),
-            "Last_Activity_Time": zoho_time(timeline.modified),
+            "Modified_Time": modified,
+            "Last_Activity_Time": modified,
             # Zoho has sent Pipeline both ways; the client must accept either.
-            "Pipeline": PIPELINE_STANDARD if rng.random() < 0.8 else dict(PIPELINE_ENTERPRISE),
+            "Pipeline": PIPELINE_STANDARD if rng.random() < 0.8 else PIPELINE_ENTERPRISE,
             "Region": territory.name,
             "Solution_Type": service_line,
             "Type_of_Funding": rng.choice(FUNDING_TYPES),
@@ -351,13 +362,20 @@ class DealFactory:
             "$approved": True,
             "$editable": True,
             "$state": "save",
-            "Layout": dict(LAYOUT),
+            "Layout": LAYOUT,
             "Tag": [],
         }
         for name, api_name in zip(MILESTONES, MILESTONE_FIELDS, strict=True):
             reached = timeline.milestones.get(name)
-            record[api_name] = reached.isoformat() if reached else None
+            record[api_name] = shared(reached.isoformat()) if reached else None
         return record
+
+    def _share(self, value: Any) -> Any:
+        """The one kept instance of an immutable value the same as `value`.
+
+        Keyed by its text too: Decimal("1.0") equals Decimal("1.00") but is not written so.
+        """
+        return self._shared.setdefault((type(value), str(value)), value)
 
     def _amount(self, currency: Currency) -> Decimal:
         sgd = min(5_000_000.0, max(5_000.0, math.exp(self._rng.gauss(11.3, 1.0))))

@@ -151,3 +151,49 @@ def test_aged_deals_get_the_changes_a_deal_page_shows_at_most() -> None:
         for event in events[:6]:
             assert change_value(event.new_value, event.kind) != event.new_value
     assert not ChangeEvent.objects.filter(opportunity=typical).exists()
+
+
+def test_with_more_clients_than_the_target_s_a_page_is_judged_on_errors_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bench.web.CLIENTS", 32)
+    baseline = _latencies(BASELINE, [20.0] * 20, judged=False)
+    slow = _latencies("board", [900.0] * 20)
+    rendered = _render(baseline, slow)
+    assert "no errors" in rendered
+    assert "with 32 clients at once: every request answered without an error" in rendered
+    assert "NOT MET" not in rendered
+    slow.failures.append("/board/: HTTP 502")
+    rendered = _render(baseline, slow)
+    assert "1 FAILED" in rendered
+    assert "NOT MET" in rendered
+
+
+@pytest.mark.django_db
+def test_deals_are_spread_at_random_without_sorting_the_table() -> None:
+    from bench.web import _spread_deals
+
+    deals = [deal.pk for deal in OpportunityFactory.create_batch(12)]
+    OpportunityFactory.create(is_deleted=True)
+
+    some = _spread_deals(5, besides=deals[:2])
+    assert len(set(some)) == 5
+    assert set(some) <= set(deals[2:])
+    assert _spread_deals(5, besides=deals[:2]) == some  # the same deals on every run
+    assert sorted(_spread_deals(50)) == sorted(deals)  # at most every live deal
+
+
+def test_the_traced_csv_export_stops_at_its_bound(
+    manager_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.web import _export_in_process
+
+    OpportunityFactory.create_batch(6)
+    monkeypatch.setattr("bench.web.TRACED_ROWS", 3)
+    export = _export_in_process(manager_client.user)  # type: ignore[attr-defined]
+    assert export.stopped_at == 3
+    assert 3 <= export.rows <= 6  # stopped at the end of the piece that passed the bound
+    baseline = _latencies(BASELINE, [20.0] * 20, judged=False)
+    download = Download(6, 0.1, 0.01, 0.02, 128.0, 128.0)
+    rendered = _table([baseline], download, export, fill_seconds=5).render()
+    assert f"{export.rows} deals (tracing stopped once past 3)" in rendered

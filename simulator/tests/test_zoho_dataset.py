@@ -201,3 +201,16 @@ def test_owners_accounts_and_org_fields_are_filled(deals: list[dict[str, Any]]) 
     pipelines = Counter(type(deal["Pipeline"]).__name__ for deal in deals)
     assert set(pipelines) == {"str", "dict"}  # both shapes Zoho has sent
     assert max(len(deal["Deal_Name"]) for deal in deals) <= 120
+
+
+def test_values_many_deals_share_are_held_once(deals: list[dict[str, Any]]) -> None:
+    # A million-deal org must fit the simulator's process: equal days and amounts are one
+    # object each, and owners and accounts are not copied into every deal.
+    by_closing: dict[str, set[int]] = {}
+    for deal in deals:
+        by_closing.setdefault(deal["Closing_Date"], set()).add(id(deal["Closing_Date"]))
+    assert all(len(objects) == 1 for objects in by_closing.values())
+    assert len({id(deal["Owner"]) for deal in deals}) <= len({d["Owner"]["id"] for d in deals})
+    assert len({id(deal["Account_Name"]) for deal in deals}) < len(deals) // 10
+    # Equal amounts written differently stay as written: Zoho's JSON shows the cents.
+    assert all(deal["Amount"].as_tuple().exponent == -2 for deal in deals)

@@ -429,3 +429,17 @@ def test_an_org_may_call_a_custom_field_by_another_api_name(small_org: Org) -> N
     assert refused.json()["data"][0]["details"]["api_name"] == "Region"
     with pytest.raises(ValueError, match="already names a field"):
         simulator.rename_field("Solution_Type", "Stage")
+
+
+def test_an_edit_to_one_deal_leaves_the_owner_it_shares_with_others() -> None:
+    simulator = ZohoSimulator(deals=50, seed=3)
+    first, *others = simulator.deals()
+    sharing = [deal["id"] for deal in others if deal["Owner"] == first["Owner"]]
+    assert sharing
+
+    simulator.modify_deal(first["id"], {"Owner": {"name": "Someone Else", "id": "1"}})
+    handed_out = simulator.deal(sharing[0])
+    handed_out["Owner"]["name"] = "Changed by a caller"
+
+    assert simulator.deal(sharing[0])["Owner"] == first["Owner"]
+    assert simulator.deal(first["id"])["Owner"] == {"name": "Someone Else", "id": "1"}
