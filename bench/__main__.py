@@ -1,4 +1,5 @@
-"""Run benchmarks by name: `python -m bench [name ...]`; with no name, every benchmark."""
+"""Run benchmarks by name: `python -m bench [name ...]`; with no name, every benchmark but
+the soak, which runs for half an hour and only when named."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ BENCHMARKS = {
     "currency_conversion": "bench.currency_conversion",
     "web": "bench.web",
     "migrations": "bench.migrations",
+    "scaleout": "bench.scaleout",
+    "soak": "bench.soak",
 }
+NAMED_ONLY = frozenset({"soak"})
 
 
 def main(names: list[str]) -> int:
@@ -23,7 +27,7 @@ def main(names: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
         return 2
-    selected = names or list(BENCHMARKS)
+    selected = names or [name for name in BENCHMARKS if name not in NAMED_ONLY]
     if len(selected) > 1:
         # One fresh interpreter each: peak RSS is a process's high-water mark, and one
         # benchmark's peak must not show up in the next one's table.

@@ -47,10 +47,7 @@ import functools
 import os
 import random
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import tracemalloc
@@ -58,13 +55,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import cast
 
 import requests
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import Max, Min, QuerySet
 from django.http import QueryDict
@@ -73,6 +68,7 @@ from django.utils import timezone
 
 from bench import Table
 from bench.database import bench_database
+from bench.fleet_processes import ASGI_APPLICATION, WebServer, serve_web
 from bench.instruments import current_rss_mb
 from bench.zoho_process import SimulatorProcess
 from currency.services import fx_rates_refresh
@@ -336,34 +332,8 @@ def _aged_change(n: int, currency: str) -> tuple[str, str, str]:
 # --- The server -------------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    base: str
-    process: subprocess.Popen[bytes]
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def session(self, cookie: str) -> requests.Session:
-        session = requests.Session()
-        session.cookies.set(settings.SESSION_COOKIE_NAME, cookie)
-        return session
-
-    def worker_peak_rss_mb(self) -> dict[int, float]:
-        """Each worker process's resident-memory high-water mark (VmHWM), by pid."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        peaks = {}
-        for pid in children.read_text().split():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks[int(pid)] = int(line.split()[1]) / 1024
-        return peaks
-
-
 @contextmanager
-def _server(database_name: str) -> Iterator[Server]:
-    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off, as deployed
-    port = _free_port()
+def _server(database_name: str) -> Iterator[WebServer]:
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.web_settings",
@@ -372,52 +342,9 @@ def _server(database_name: str) -> Iterator[Server]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        os.environ.get("BENCH_WEB_APP", "pipeline_pulse.asgi:application"),
-        "--host=127.0.0.1",
-        f"--port={port}",
-        f"--workers={WORKERS}",
-        "--lifespan=off",
-        "--no-access-log",
-        "--log-level=warning",
-    ]
-    process = subprocess.Popen(command, env=environment)  # noqa: S603  # nosec B603
-    server = Server(base=f"http://127.0.0.1:{port}", process=process)
-    try:
-        _wait_until_up(server)
+    app = os.environ.get("BENCH_WEB_APP", ASGI_APPLICATION)
+    with serve_web(environment, workers=WORKERS, app=app) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited on start with code {server.process.returncode}")
-        try:
-            if requests.get(server.url("/healthz"), timeout=2).ok:
-                # Every worker imports Django on its own: give the second one its turn too.
-                time.sleep(2)
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"uvicorn did not answer within {SERVER_START_SECONDS:.0f} s")
 
 
 def _get(session: requests.Session, url: str) -> str | None:
@@ -434,7 +361,7 @@ def _get(session: requests.Session, url: str) -> str | None:
 # --- Load -------------------------------------------------------------------------------------
 
 
-def _load(server: Server, cookie: str, page: Page, *, alongside: Page | None) -> Latencies:
+def _load(server: WebServer, cookie: str, page: Page, *, alongside: Page | None) -> Latencies:
     """The page in ROUNDS rounds on new connections, each after a round of `alongside`."""
     rounds, baseline_rounds = [], []
     for number in range(ROUNDS):
@@ -447,7 +374,7 @@ def _load(server: Server, cookie: str, page: Page, *, alongside: Page | None) ->
     return measured
 
 
-def _round(server: Server, cookie: str, page: Page, number: int) -> Latencies:
+def _round(server: WebServer, cookie: str, page: Page, number: int) -> Latencies:
     """CLIENTS threads, each with a kept-alive connection of its own, asking for the page at once.
 
     Round `number` takes the next share of each client's paths, so the deal page's rounds
@@ -502,7 +429,7 @@ class Download:
     worker_peak_after_mb: float
 
 
-def _download(server: Server, cookie: str) -> Download:
+def _download(server: WebServer, cookie: str) -> Download:
     session = server.session(cookie)
     before = server.worker_peak_rss_mb()
     began = time.perf_counter()

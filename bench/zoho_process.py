@@ -6,24 +6,32 @@ process (started with `spawn`, so it shares no database connection or lock with 
 benchmark), and the benchmark changes the simulated org through a small command pipe rather
 than through endpoints the simulator would otherwise not have.
 
+For the benchmarks that run the product as deployed (bench.fleet), the child also tells
+the settings that point Pipeline Pulse at it, counts each deal sent in Update Records calls
+(a push sent twice shows), lets the simulated team edit deals as time passes, and reads
+deals back.
+
 This module imports no Django: the child process never sets Django up.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import resource
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from simulator.apis import simulated_environment
 from simulator.clock import SimulatorClock
 from simulator.currencyfreaks import CurrencyFreaksSimulator
 from simulator.http import Request, Response
@@ -49,6 +57,8 @@ class ServedSimulators:
     zoho_refresh_token: str
     currencyfreaks_api_key: str
     startup_seconds: float  # generating the data set and starting the server
+    # The settings that point a Pipeline Pulse process at the simulators (ZOHO_*, ...).
+    environment: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -71,14 +81,42 @@ class SimulatorStats:
         )
 
 
+@dataclass(frozen=True)
+class UpdateCounts:
+    """Per deal: how many Update Records calls carried it, and how many Zoho applied."""
+
+    sent: dict[str, int]
+    applied: dict[str, int]
+
+
 class _TimedZohoSimulator(ZohoSimulator):
-    """Adds up the time spent answering Get Records, the simulator's only heavy work."""
+    """Adds up the time spent answering Get Records, the simulator's only heavy work, and
+    counts each deal sent in Update Records."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.serve_seconds = 0.0
         self.deal_pages = 0
+        self.sent: Counter[str] = Counter()
+        self.applied: Counter[str] = Counter()
         self._timing_lock = threading.Lock()
+
+    def update_deals(self, request: Request) -> Response:
+        response = super().update_deals(request)
+        try:
+            records = json.loads(request.body or b"null")["data"]
+            results = json.loads(response.body or b"null")["data"]
+        except (ValueError, TypeError, KeyError):
+            return response  # refused as a whole: nothing was applied
+        ids = [str(record.get("id")) for record in records if isinstance(record, dict)]
+        with self._timing_lock:
+            self.sent.update(ids)
+            self.applied.update(
+                deal_id
+                for deal_id, result in zip(ids, results, strict=False)
+                if result.get("status") == "success"
+            )
+        return response
 
     def get_deals(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -90,15 +128,24 @@ class _TimedZohoSimulator(ZohoSimulator):
         return response
 
 
-def _serve(channel: Connection, deals: int, seed: int, data_age: timedelta) -> None:
+def _serve(
+    channel: Connection,
+    deals: int,
+    seed: int,
+    data_age: timedelta,
+    activity_every: timedelta | None,
+) -> None:
     """The child process: serve until told to stop, or until the benchmark goes away."""
     started = time.perf_counter()
     clock = SimulatorClock()
     # The data set is generated as of `data_age` ago; then the clock is real time again, so
     # tokens, page tokens and later edits carry the real time, as in Zoho.
     clock.advance(-data_age)
-    zoho = _TimedZohoSimulator(deals=deals, seed=seed, clock=clock)
+    activity = {"activity": True, "activity_every": activity_every} if activity_every else {}
+    zoho = _TimedZohoSimulator(deals=deals, seed=seed, clock=clock, **activity)
     clock.advance(data_age)
+    if zoho.activity is not None:
+        zoho.activity.restart()  # the team starts editing now, not data_age ago
     rates = CurrencyFreaksSimulator()
     server = SimulatorServer([zoho, rates]).start()
     channel.send(
@@ -109,6 +156,7 @@ def _serve(channel: Connection, deals: int, seed: int, data_age: timedelta) -> N
             zoho_refresh_token=zoho.oauth.refresh_token,
             currencyfreaks_api_key=rates.api_key,
             startup_seconds=time.perf_counter() - started,
+            environment=simulated_environment([zoho, rates], server.url),
         )
     )
     try:
@@ -143,6 +191,25 @@ def _run_command(
             calls=len(server.calls),
             max_rss_mb=usage.ru_maxrss / 1024,  # kB on Linux
         )
+    if command == "update_counts":
+        with zoho._timing_lock:
+            return UpdateCounts(sent=dict(zoho.sent), applied=dict(zoho.applied))
+    if command == "deal_values":
+        deal_ids, api_names = arguments
+        return {
+            deal_id: {name: record.get(name) for name in api_names}
+            for deal_id in deal_ids
+            if (record := zoho.store.get(deal_id)) is not None
+        }
+    if command == "team_edits":
+        edits = zoho.activity.edits if zoho.activity is not None else []
+        return [(edit.deal_id, sorted(edit.changes)) for edit in edits]
+    if command == "notifications":
+        return Counter(str(delivery.status) for delivery in zoho.watch.deliveries)
+    if command == "latency":
+        (seconds,) = arguments
+        zoho.faults.latency_seconds = seconds
+        return None
     raise ValueError(f"unknown simulator command {command!r}")
 
 
@@ -151,14 +218,23 @@ class SimulatorProcess:
 
     The simulated org's deals are generated as of `data_age` ago: its most recent edit is
     that old, while its clock (Modified_Time of later edits, token expiry) is real time.
+    With `activity_every`, its sales team edits a few deals each time that much has passed
+    (played when a listing of deals starts, as simulator.zoho_activity describes).
     """
 
-    def __init__(self, *, deals: int, seed: int = 7, data_age: timedelta = timedelta()) -> None:
+    def __init__(
+        self,
+        *,
+        deals: int,
+        seed: int = 7,
+        data_age: timedelta = timedelta(),
+        activity_every: timedelta | None = None,
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self._channel, child_channel = context.Pipe()
         self._process = context.Process(
             target=_serve,
-            args=(child_channel, deals, seed, data_age),
+            args=(child_channel, deals, seed, data_age, activity_every),
             name="bench-simulators",
             daemon=True,
         )
@@ -231,6 +307,36 @@ class SimulatorProcess:
     def modify_deal(self, deal_id: str, changes: Mapping[str, Any]) -> str:
         """Change a deal's fields (Zoho API names); returns its new Modified_Time."""
         return str(self._command("modify_deal", deal_id, dict(changes)))
+
+    def update_counts(self) -> UpdateCounts:
+        """Each deal sent in Update Records so far: how many calls carried it, applied."""
+        counts = self._command("update_counts")
+        assert isinstance(counts, UpdateCounts)
+        return counts
+
+    def deal_values(
+        self, deal_ids: Sequence[str], api_names: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """These fields of these deals as Zoho holds them now (deleted deals left out)."""
+        values = self._command("deal_values", list(deal_ids), list(api_names))
+        assert isinstance(values, dict)
+        return values
+
+    def team_edits(self) -> list[tuple[str, list[str]]]:
+        """Every edit the simulated team made so far: the deal and the fields it set."""
+        edits = self._command("team_edits")
+        assert isinstance(edits, list)
+        return edits
+
+    def notifications(self) -> Counter[str]:
+        """Zoho's notification callbacks sent so far, by the HTTP status they were answered."""
+        sent = self._command("notifications")
+        assert isinstance(sent, Counter)
+        return sent
+
+    def set_latency(self, seconds: float) -> None:
+        """Every API call waits this long before it is answered (0: none)."""
+        self._command("latency", seconds)
 
     def stats(self) -> SimulatorStats:
         stats = self._command("stats")

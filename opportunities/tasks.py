@@ -12,8 +12,14 @@ from opportunities.services import health_recompute
 from opportunities.services.digests import digests_send
 from opportunities.services.lifecycle import opportunities_place_arrived_milestones
 from opportunities.services.snapshots import pipeline_snapshot_take
+from pipeline_pulse.storage.advisory_locks import advisory_lock_try
 
 logger = logging.getLogger(__name__)
+
+# Beat sends the nightly run once, but a second beat started by mistake, or a message
+# redelivered after its worker died, queues it again while it runs: two runs would rescore
+# every deal twice over and fight over the same rows ("HEAL" in ASCII).
+HEALTH_DAILY_LOCK_KEY = 0x4845414C
 
 
 @shared_task(name="opportunities.health_daily")
@@ -23,7 +29,16 @@ def health_daily() -> dict[str, int]:
 
     Beat runs it at 00:05 Asia/Singapore. A failure leaves yesterday's scores in place and
     raises, so the worker logs it; running it again is safe (both steps are idempotent).
+    While another worker runs it, it does nothing and returns no counts.
     """
+    with advisory_lock_try(HEALTH_DAILY_LOCK_KEY) as taken:
+        if not taken:
+            logger.info("Nightly health recompute skipped: another worker is running it")
+            return {}
+        return _health_daily()
+
+
+def _health_daily() -> dict[str, int]:
     milestones = opportunities_place_arrived_milestones()
     result = health_recompute()
     snapshot = pipeline_snapshot_take()

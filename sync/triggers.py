@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from opportunities.access import can_sync
-from sync.models import SyncKind, SyncRun, SyncTrigger
-from sync.services import SyncAlreadyRunning
+from sync.models import SyncKind, SyncTrigger
+from sync.services import SyncAlreadyRunning, sync_run_in_progress
 from sync.tasks import zoho_push_task, zoho_sync_full, zoho_sync_incremental
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def sync_request(*, kind: str, user: User) -> str:
         raise ValueError(f"Unknown sync kind {kind!r}: use full or incremental.")
     if not can_sync(user):
         raise SyncNotAllowed("Only Managers and Admins may start a sync.")
-    running = SyncRun.objects.running().first()
+    running = sync_run_in_progress()
     if running is not None:
         raise SyncAlreadyRunning(running)
     task = zoho_sync_full if kind == SyncKind.FULL else zoho_sync_incremental

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bench.zoho_process import SimulatorProcess
+from sync.zoho.records import DealUpdate
 
 
 def test_serves_an_aged_data_set_and_applies_changes_sent_down_the_pipe() -> None:
@@ -42,3 +43,24 @@ def test_a_failed_command_is_reported_with_the_simulator_s_error() -> None:
         with pytest.raises(RuntimeError, match="KeyError"):
             simulators.modify_deal("no-such-deal", {"Deal_Name": "x"})
         assert simulators.stats().deal_pages == 0  # still answering after the failure
+
+
+def test_counts_each_deal_sent_to_update_records_and_reads_deals_back() -> None:
+    with SimulatorProcess(deals=5) as simulators:
+        client = simulators.zoho_client()
+        first, second = [deal.zoho_id for deal in next(iter(client.iter_deal_pages())).deals][:2]
+        client.update_deals([DealUpdate(first, {"probability": 13})])
+        client.update_deals(
+            [DealUpdate(first, {"probability": 14}), DealUpdate(second, {"probability": 500})]
+        )
+
+        counts = simulators.update_counts()
+        assert counts.sent == {first: 2, second: 1}
+        assert counts.applied == {first: 2}  # Zoho refused the second's probability
+        assert simulators.deal_values([first, "gone"], ["Probability"]) == {
+            first: {"Probability": 14}
+        }
+        assert simulators.team_edits() == []  # the team edits only when asked to
+        served = simulators.served
+        assert served is not None
+        assert set(served.environment) >= {"ZOHO_API_DOMAIN", "CURRENCYFREAKS_API_KEY"}

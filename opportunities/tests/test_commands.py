@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from io import StringIO
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 import time_machine
 from celery.schedules import crontab
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from opportunities.models import Opportunity, PipelineSnapshot
-from opportunities.tasks import health_daily
+from opportunities.tasks import HEALTH_DAILY_LOCK_KEY, health_daily
 from opportunities.tests.factories import OpportunityFactory
 from pipeline_pulse.celery import app
 
@@ -86,3 +90,27 @@ def test_beat_runs_the_daily_task_just_after_midnight_in_singapore() -> None:
     assert settings.CELERY_TIMEZONE == "Asia/Singapore"
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks
+
+
+@contextmanager
+def _lock_held_by_another_session(key: int) -> Iterator[None]:
+    """The session-level advisory lock `key`, held by a connection of its own, as another
+    worker's run holds it."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [key])
+        yield
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_daily_task_skips_while_another_worker_runs_it() -> None:
+    deal = OpportunityFactory.create(amount_sgd=Decimal("5.00"), closing_date=date(2026, 6, 14))
+    Opportunity.objects.filter(pk=deal.pk).update(health_status="success")
+    with _lock_held_by_another_session(HEALTH_DAILY_LOCK_KEY):
+        assert health_daily.apply().get() == {}
+    assert Opportunity.objects.get(pk=deal.pk).health_status == "success"
+    assert not PipelineSnapshot.objects.exists()
+    # Once the other run is over, the next one does the work.
+    assert health_daily.apply().get()["danger"] == 1

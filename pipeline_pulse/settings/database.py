@@ -27,6 +27,17 @@ else:
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A pool of at most this many connections per process (psycopg_pool, through Django's
+# OPTIONS["pool"]), shared by its threads: a process then holds what it uses at once, not one
+# connection per thread it ever ran. 0 (the default): no pool. Django refuses persistent
+# connections beside a pool, so DATABASE_CONN_MAX_AGE does not apply then.
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+if DATABASE_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Requests one web process serves at once (asgi.py's thread pool); each thread keeps its own

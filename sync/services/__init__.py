@@ -19,6 +19,7 @@ from sync.services.runs import (
     sync_issue_add,
     sync_run_failed,
     sync_run_finish,
+    sync_run_in_progress,
     sync_run_start,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "sync_issue_add",
     "sync_run_failed",
     "sync_run_finish",
+    "sync_run_in_progress",
     "sync_run_start",
     "zoho_push",
     "zoho_sync",

@@ -32,7 +32,13 @@ from opportunities.services.writeback import (
 )
 from opportunities.stage_rules import StageRules
 from sync.models import IssueSeverity, SyncKind, SyncRun, SyncState, SyncStatus
-from sync.services.runs import sync_issue_add, sync_run_failed, sync_run_finish, sync_run_start
+from sync.services.runs import (
+    sync_issue_add,
+    sync_run_discard,
+    sync_run_failed,
+    sync_run_finish,
+    sync_run_start,
+)
 from sync.zoho.errors import ZohoError
 from sync.zoho.records import NOT_SENT, DealUpdate, DealUpdateResult, MalformedDeal
 
@@ -62,10 +68,15 @@ def zoho_push(
     """
     from sync.zoho import ZohoClient
 
-    pushes = pending_pushes()
-    if not pushes:
+    if not pending_pushes():
         return None
     run = sync_run_start(kind=SyncKind.PUSH, trigger=trigger, user=user)
+    # Read again now that the slot is ours: another worker's push may have sent these edits
+    # between the look above and the slot, and Zoho must get each edit once.
+    pushes = pending_pushes()
+    if not pushes:
+        sync_run_discard(run)
+        return None
     calls_before = target.api_calls if target else 0
     try:
         target = target or ZohoClient.from_settings()

@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[SyncRun], None]
 
+ABANDONED = (
+    "Abandoned: the process running it stopped (its database session ended) before it finished."
+)
+
 
 class SyncAlreadyRunning(Exception):
     def __init__(self, run: SyncRun | None) -> None:
@@ -42,16 +46,26 @@ def sync_run_start(*, kind: str, trigger: str, user: User | None = None) -> Sync
     """
     if not run_lock.acquire():
         raise SyncAlreadyRunning(SyncRun.objects.running().first())
-    _abandon(
-        SyncRun.objects.running(),
-        "Abandoned: the process running it stopped (its database session ended) before "
-        "it finished.",
-    )
+    _abandon(SyncRun.objects.running(), ABANDONED)
     try:
         return _run_create(kind=kind, trigger=trigger, user=user)
     except SyncAlreadyRunning:
         run_lock.release()
         raise
+
+
+def sync_run_in_progress() -> SyncRun | None:
+    """The run going on now, if any. A run still marked running whose lock is free belongs to
+    a process that died (its database session ended): it is abandoned here, so a person
+    asking for a sync is not refused until the next scheduled run notices."""
+    running = SyncRun.objects.running().first()
+    if running is None or not run_lock.acquire():
+        return running
+    try:
+        _abandon(SyncRun.objects.running(), ABANDONED)
+    finally:
+        run_lock.release()
+    return None
 
 
 def _abandon(runs: SyncRunQuerySet, reason: str) -> None:
@@ -101,6 +115,13 @@ def sync_run_finish(run: SyncRun, *, api_calls: int | None) -> None:
     sync_run_count(run)
     # What the run wrote (all of it, or the pages committed before it failed) shows at once.
     deals_changed()
+
+
+def sync_run_discard(run: SyncRun) -> None:
+    """Free the slot of a run that found nothing left to do once it held it, leaving no
+    trace in the run history."""
+    run_lock.release()
+    run.delete()
 
 
 def sync_issue_add(run: SyncRun, zoho_id: str, severity: str, reason: str) -> None:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from pipeline_pulse.storage.advisory_locks import advisory_lock_try
 from sync.models import ZohoWatchChannel
 from sync.zoho.watch import CHANNEL_LIFETIME, WatchSubscription
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from sync.zoho import ZohoClient
 
 logger = logging.getLogger(__name__)
+
+# Subscribing or renewing the channel, one worker at a time ("ZWCH" in ASCII).
+WATCH_LOCK_KEY = 0x5A574348
 
 
 class WatchNotConfigured(Exception):
@@ -61,11 +65,24 @@ def zoho_watch_due(channel: ZohoWatchChannel, *, now: datetime) -> bool:
 def zoho_watch_ensure(*, force: bool = False, client: ZohoClient | None = None) -> WatchOutcome:
     """Subscribe to deal notifications, or renew the channel before it lapses (`force`: now,
     whatever is left of it). Raises WatchNotConfigured when notifications are off, and the
-    client's ZohoError when Zoho refuses (recorded on the channel first)."""
-    from sync.zoho import ZohoClient, ZohoError  # sync.models imports sync.zoho
+    client's ZohoError when Zoho refuses (recorded on the channel first).
 
+    One worker at a time: workers started together would each read no channel, each open
+    one of their own in Zoho and store only the last, and Zoho would call back on the
+    others with tokens refused here, until they lapsed a day later.
+    """
     if not notifications_enabled():
         raise WatchNotConfigured("Zoho notifications are off: ZOHO_NOTIFY_URL is not set.")
+    with advisory_lock_try(WATCH_LOCK_KEY) as taken:
+        if not taken:
+            # Another worker is subscribing now (each does when it starts): its channel serves.
+            return WatchOutcome(channel=ZohoWatchChannel.load(), action="current")
+        return _watch_ensure(force=force, client=client)
+
+
+def _watch_ensure(*, force: bool, client: ZohoClient | None) -> WatchOutcome:
+    from sync.zoho import ZohoClient, ZohoError  # sync.models imports sync.zoho
+
     now = timezone.now()
     channel = ZohoWatchChannel.load()
     if not force and not zoho_watch_due(channel, now=now):

@@ -498,3 +498,26 @@ def test_the_sync_page_shows_the_channel_state(
     page = manager_client.get("/sync/").content.decode()
     assert ">Lapsed<" in page
     assert "OAUTH_SCOPE_MISMATCH" in page
+
+
+@pytest.mark.django_db
+def test_workers_subscribing_at_once_leave_zoho_one_channel(
+    org: Zoho, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every worker subscribes when it starts: several starting together must not each open
+    a channel of their own, whose callbacks carry a token only one of them stored."""
+    settings.ZOHO_NOTIFY_URL = "http://127.0.0.1:9/zoho/notify/"
+    load = ZohoWatchChannel.load
+
+    def loaded_as_another_worker_subscribes() -> ZohoWatchChannel:
+        channel = load()  # read before the other worker stores its channel
+        monkeypatch.setattr(ZohoWatchChannel, "load", load)
+        zoho_watch_ensure(force=True, client=org.client())  # the other worker's
+        return channel
+
+    monkeypatch.setattr(ZohoWatchChannel, "load", loaded_as_another_worker_subscribes)
+    zoho_watch_ensure(force=True, client=org.client())
+
+    stored = ZohoWatchChannel.load()
+    assert list(org.simulator.watch.channels) == [stored.channel_id]
+    assert org.simulator.watch.channels[stored.channel_id].token == stored.token

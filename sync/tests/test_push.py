@@ -19,7 +19,7 @@ from opportunities.tests.factories import UserFactory
 from opportunities.tests.syncing import sync_new
 from simulator.clock import SimulatorClock
 from sync.models import SyncKind, SyncRun, SyncTrigger
-from sync.services import zoho_push, zoho_sync, zoho_sync_with_push
+from sync.services import push, zoho_push, zoho_sync, zoho_sync_with_push
 from sync.services.push import _unmodified_since
 from sync.tests.zoho_helpers import Zoho, serve_zoho
 
@@ -236,3 +236,25 @@ def test_an_edit_back_to_zohos_old_value_after_a_lost_answer_is_not_lost(
         95,
         "took_zoho",
     )
+
+
+def test_a_push_that_waited_for_another_sends_only_what_is_still_pending(
+    org: Zoho, manager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers push at once: the one that found the edits pending but took the slot
+    second must not send them again once the first has."""
+    deal = _deals(1)[0]
+    opportunity_edit(deal=deal, user=manager, changes={"probability": 55})
+    start_run = push.sync_run_start
+
+    def after_the_other_workers_push(**arguments: Any) -> SyncRun:
+        monkeypatch.setattr(push, "sync_run_start", start_run)
+        zoho_push(trigger=SyncTrigger.EDIT, target=org.client())  # the other worker's
+        return start_run(**arguments)
+
+    monkeypatch.setattr(push, "sync_run_start", after_the_other_workers_push)
+    zoho_push(trigger=SyncTrigger.SCHEDULE, target=org.client())
+
+    assert _puts(org) == 1
+    assert org.simulator.deal(deal.zoho_id)["Probability"] == 55
+    assert not Opportunity.objects.exclude(pending_fields=[]).exists()

@@ -19,6 +19,7 @@ from currency.models import ExchangeRate
 from opportunities.tests.factories import CrmUserFactory, OpportunityFactory, UserFactory
 from sync import triggers
 from sync.models import IssueSeverity, SyncIssue, SyncKind, SyncRun, SyncStatus, SyncTrigger
+from sync.services import sync_run_start
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,7 @@ def test_with_redis_the_page_listens_on_the_websocket_instead(
 
 
 def test_already_running_is_a_clear_message(manager_client: Client, queued: list[Any]) -> None:
-    _run()
+    sync_run_start(kind=SyncKind.INCREMENTAL, trigger=SyncTrigger.SCHEDULE)
     response = manager_client.post(
         reverse("sync_start"), {"kind": "full"}, headers={"HX-Request": "true"}
     )
@@ -143,6 +144,22 @@ def test_already_running_is_a_clear_message(manager_client: Client, queued: list
     assert queued == []
     followed = manager_client.post(reverse("sync_start"), {"kind": "full"}, follow=True)
     assert "already running" in followed.content.decode()
+
+
+def test_a_run_whose_worker_died_does_not_block_sync_now(
+    manager_client: Client, queued: list[Any]
+) -> None:
+    """A worker killed mid-run leaves its run marked running, but its lock died with its
+    database session: "Sync now" must not wait for the next scheduled pull to notice."""
+    orphan = _run()
+    response = manager_client.post(
+        reverse("sync_start"), {"kind": "incremental"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert [name for name, _ in queued] == ["zoho_sync_incremental"]
+    orphan.refresh_from_db()
+    assert orphan.status == SyncStatus.FAILED
+    assert orphan.error.startswith("Abandoned")
 
 
 def test_polling_shows_progress_then_announces_the_end(
