@@ -36,9 +36,10 @@ The p95 target is set for 8 clients at once (TARGET_CLIENTS); with more (BENCH_W
 a page is judged on answering every request without an error.
 
 BENCH_WEB_DEALS changes the number of deals, BENCH_WEB_REQUESTS the requests per page,
-BENCH_WEB_ROUNDS the rounds they are made in, BENCH_WEB_CLIENTS the clients at once,
-BENCH_WEB_APP the ASGI application served (`module:attribute`). The server inherits the
-environment, so WEB_THREADS and the like apply to it as they would in production.
+BENCH_WEB_ROUNDS the rounds they are made in, BENCH_WEB_CLIENTS the clients at once ("8,32"
+measures the pages at each on one fill, a table each), BENCH_WEB_APP the ASGI application
+served (`module:attribute`). The server inherits the environment, so WEB_THREADS and the like
+apply to it as they would in production.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ from sync.services import zoho_sync
 
 DEALS = int(os.environ.get("BENCH_WEB_DEALS", "100000"))
 REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "320"))  # per page, over all clients
-CLIENTS = int(os.environ.get("BENCH_WEB_CLIENTS", "8"))
+# One run measures the pages at each of these numbers of clients at once ("8,32"): the fill
+# of a million deals is most of a run.
+CLIENT_COUNTS = tuple(int(n) for n in os.environ.get("BENCH_WEB_CLIENTS", "8").split(","))
 ROUNDS = int(os.environ.get("BENCH_WEB_ROUNDS", "4"))  # new connections for each
 WORKERS = 2  # as docker-compose.yml deploys the web service
 WARMUP_PER_CLIENT = 2
@@ -163,13 +166,27 @@ def run() -> Table:
         with _server(database_name) as server:
             _get(server.session(cookie), server.url("/board/"))  # first touch: caches, imports
             baseline = next(page for page in pages if page.label == BASELINE)
-            measured = [
-                _load(server, cookie, page, alongside=baseline if page.alongside else None)
-                for page in pages
-            ]
+            measured = {
+                clients: [
+                    _load(
+                        server,
+                        cookie,
+                        page,
+                        alongside=baseline if page.alongside else None,
+                        clients=clients,
+                    )
+                    for page in pages
+                ]
+                for clients in CLIENT_COUNTS
+            }
             download = _download(server, cookie)
-        table = _table(measured, download, export_in_process, fill_seconds)
+        first, *more = CLIENT_COUNTS
+        table = _table(measured[first], download, export_in_process, fill_seconds, clients=first)
         table.notes.insert(-1, _workbook_note(workbook))
+        for clients in more:
+            table.notes.append(
+                _table(measured[clients], None, None, fill_seconds, clients=clients).render()
+            )
         return table
 
 
@@ -361,35 +378,37 @@ def _get(session: requests.Session, url: str) -> str | None:
 # --- Load -------------------------------------------------------------------------------------
 
 
-def _load(server: WebServer, cookie: str, page: Page, *, alongside: Page | None) -> Latencies:
+def _load(
+    server: WebServer, cookie: str, page: Page, *, alongside: Page | None, clients: int
+) -> Latencies:
     """The page in ROUNDS rounds on new connections, each after a round of `alongside`."""
     rounds, baseline_rounds = [], []
     for number in range(ROUNDS):
         if alongside is not None:
-            baseline_rounds.append(_round(server, cookie, alongside, number))
-        rounds.append(_round(server, cookie, page, number))
+            baseline_rounds.append(_round(server, cookie, alongside, number, clients))
+        rounds.append(_round(server, cookie, page, number, clients))
     measured = functools.reduce(Latencies.merge, rounds)
     if baseline_rounds:
         measured.alongside = functools.reduce(Latencies.merge, baseline_rounds)
     return measured
 
 
-def _round(server: WebServer, cookie: str, page: Page, number: int) -> Latencies:
-    """CLIENTS threads, each with a kept-alive connection of its own, asking for the page at once.
+def _round(server: WebServer, cookie: str, page: Page, number: int, clients: int) -> Latencies:
+    """`clients` threads, each with a kept-alive connection of its own, asking for the page at once.
 
     Round `number` takes the next share of each client's paths, so the deal page's rounds
     ask for different deals.
     """
-    per_client = max(REQUESTS // CLIENTS // ROUNDS, 1)
+    per_client = max(REQUESTS // clients // ROUNDS, 1)
     milliseconds: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
-    start = threading.Barrier(CLIENTS + 1)
+    start = threading.Barrier(clients + 1)
 
     def client(client_number: int) -> None:
         anonymous = page.label.startswith("trivial")
         session = requests.Session() if anonymous else server.session(cookie)
-        paths = page.paths[client_number::CLIENTS] or page.paths
+        paths = page.paths[client_number::clients] or page.paths
         first = number * per_client
         with session:
             for index in range(WARMUP_PER_CLIENT):  # opens the connection, off the clock
@@ -406,7 +425,7 @@ def _round(server: WebServer, cookie: str, page: Page, number: int) -> Latencies
         with lock:
             milliseconds.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
         thread.start()
     start.wait()
@@ -545,13 +564,19 @@ def _workbook_note(workbook: WorkbookExport) -> str:
 
 
 def _table(
-    measured: list[Latencies], download: Download, export: ExportMemory, fill_seconds: float
+    measured: list[Latencies],
+    download: Download | None,
+    export: ExportMemory | None,
+    fill_seconds: float,
+    *,
+    clients: int = TARGET_CLIENTS,
 ) -> Table:
+    """The pages at `clients` at once; with the exports' notes when they are given."""
     baseline = next(latencies for latencies in measured if latencies.page.label == BASELINE)
     table = Table(
         title=(
             f"Web pages, {connection.vendor}, {DEALS:,} deals (synced and snapshotted in "
-            f"{fill_seconds:.0f} s); uvicorn with {WORKERS} workers, {CLIENTS} clients at once, "
+            f"{fill_seconds:.0f} s); uvicorn with {WORKERS} workers, {clients} clients at once, "
             f"{len(baseline.milliseconds)} requests per page in {ROUNDS} rounds"
         ),
         columns=(
@@ -569,7 +594,7 @@ def _table(
     for latencies in measured:
         reference = latencies.alongside or baseline
         met = not latencies.failures and (
-            CLIENTS > TARGET_CLIENTS or latencies.p95 <= _limit(reference)
+            clients > TARGET_CLIENTS or latencies.p95 <= _limit(reference)
         )
         if latencies.page.judged:
             all_met = all_met and met
@@ -582,33 +607,40 @@ def _table(
                 f"{len(latencies.milliseconds) / latencies.wall_seconds:.0f}",
                 f"{latencies.alongside.p95:.0f}" if latencies.alongside else "-",
                 f"{latencies.p95 / reference.p95:.1f}",
-                _verdict(latencies, met),
+                _verdict(latencies, met, clients),
             )
         )
-    table.notes = [
-        _target_note(all_met),
-        f"CSV export over HTTP: {download.rows:,} deals, {download.megabytes:.1f} MB in "
-        f"{download.seconds:.1f} s (first byte after {download.first_byte_seconds * 1000:.0f} ms);"
-        f" serving worker's peak RSS {download.worker_peak_before_mb:.0f} MB before, "
-        f"{download.worker_peak_after_mb:.0f} MB after",
-        f"CSV export in this process, under tracemalloc (which slows it): {export.rows:,} deals "
-        + (f"(tracing stopped once past {export.stopped_at:,}) " if export.stopped_at else "")
-        + f"in {export.seconds:.1f} s; "
-        f"peak allocations {export.traced_peak_early_mb:.1f} MB after {FLAT_AFTER_ROWS:,} rows, "
-        f"{export.traced_peak_mb:.1f} MB at the end: " + _flatness(export),
-        "",
-    ]
+    table.notes = [_target_note(all_met, clients), ""]
+    if download is not None:
+        table.notes.insert(
+            -1,
+            f"CSV export over HTTP: {download.rows:,} deals, {download.megabytes:.1f} MB in "
+            f"{download.seconds:.1f} s (first byte after "
+            f"{download.first_byte_seconds * 1000:.0f} ms); serving worker's peak RSS "
+            f"{download.worker_peak_before_mb:.0f} MB before, "
+            f"{download.worker_peak_after_mb:.0f} MB after",
+        )
+    if export is not None:
+        table.notes.insert(
+            -1,
+            f"CSV export in this process, under tracemalloc (which slows it): {export.rows:,} "
+            "deals "
+            + (f"(tracing stopped once past {export.stopped_at:,}) " if export.stopped_at else "")
+            + f"in {export.seconds:.1f} s; peak allocations {export.traced_peak_early_mb:.1f} MB "
+            f"after {FLAT_AFTER_ROWS:,} rows, {export.traced_peak_mb:.1f} MB at the end: "
+            + _flatness(export),
+        )
     for latencies in measured:
         for failure in latencies.failures[:3]:
             table.notes.insert(-1, f"failure: {failure}")
     return table
 
 
-def _target_note(all_met: bool) -> str:
+def _target_note(all_met: bool, clients: int) -> str:
     verdict = "met" if all_met else "NOT MET"
-    if CLIENTS > TARGET_CLIENTS:
+    if clients > TARGET_CLIENTS:
         return (
-            f"target with {CLIENTS} clients at once: every request answered without an error "
+            f"target with {clients} clients at once: every request answered without an error "
             f"(the p95 target applies at {TARGET_CLIENTS}): {verdict}"
         )
     return (
@@ -628,12 +660,12 @@ def _flatness(export: ExportMemory) -> str:
     return "flat" if flat else "NOT FLAT"
 
 
-def _verdict(latencies: Latencies, met: bool) -> str:
+def _verdict(latencies: Latencies, met: bool, clients: int) -> str:
     if latencies.failures:
         return f"{len(latencies.failures)} FAILED"
     if not latencies.page.judged:
         # Measured with the baseline alongside but outside the target: what it would be.
         return ("(met)" if met else "(over)") if latencies.alongside else "-"
-    if CLIENTS > TARGET_CLIENTS:
+    if clients > TARGET_CLIENTS:
         return "no errors"
     return "met" if met else "NOT MET"

@@ -56,10 +56,10 @@ def test_percentiles() -> None:
     assert latencies.p95 == 96.0
 
 
-def _render(*pages: Latencies, peak_early: float = 8.0, peak: float = 8.2) -> str:
+def _render(*pages: Latencies, peak_early: float = 8.0, peak: float = 8.2, clients: int = 8) -> str:
     download = Download(100_000, 38.0, 0.4, 6.0, 130.0, 136.0)
     export = ExportMemory(100_000, 30.0, peak_early, peak)
-    return _table(list(pages), download, export, fill_seconds=60).render()
+    return _table(list(pages), download, export, fill_seconds=60, clients=clients).render()
 
 
 def test_a_page_is_held_to_the_absolute_and_the_relative_target() -> None:
@@ -156,15 +156,14 @@ def test_aged_deals_get_the_changes_a_deal_page_shows_at_most() -> None:
 def test_with_more_clients_than_the_target_s_a_page_is_judged_on_errors_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("bench.web.CLIENTS", 32)
     baseline = _latencies(BASELINE, [20.0] * 20, judged=False)
     slow = _latencies("board", [900.0] * 20)
-    rendered = _render(baseline, slow)
+    rendered = _render(baseline, slow, clients=32)
     assert "no errors" in rendered
     assert "with 32 clients at once: every request answered without an error" in rendered
     assert "NOT MET" not in rendered
     slow.failures.append("/board/: HTTP 502")
-    rendered = _render(baseline, slow)
+    rendered = _render(baseline, slow, clients=32)
     assert "1 FAILED" in rendered
     assert "NOT MET" in rendered
 
@@ -197,3 +196,12 @@ def test_the_traced_csv_export_stops_at_its_bound(
     download = Download(6, 0.1, 0.01, 0.02, 128.0, 128.0)
     rendered = _table([baseline], download, export, fill_seconds=5).render()
     assert f"{export.rows} deals (tracing stopped once past 3)" in rendered
+
+
+def test_a_second_number_of_clients_gets_a_table_of_its_own_without_the_exports() -> None:
+    baseline = _latencies(BASELINE, [20.0] * 20, judged=False)
+    board = _latencies("board", [60.0] * 20)
+    rendered = _table([baseline, board], None, None, fill_seconds=5, clients=32).render()
+    assert "32 clients at once" in rendered
+    assert "no errors" in rendered
+    assert "CSV export" not in rendered
