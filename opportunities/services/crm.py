@@ -22,7 +22,14 @@ from currency.conversion import SgdConverter
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, VALUE_FIELDS
 from opportunities.derivation import FX_FIELDS, deal_derive
 from opportunities.merge import json_value
-from opportunities.models import Account, CrmUser, DealStatus, MoveKind, Opportunity, PipelineMove
+from opportunities.models import (
+    Account,
+    CrmUser,
+    DealStatus,
+    MoveKind,
+    Opportunity,
+    PipelineMove,
+)
 from opportunities.records import DealRecord
 from opportunities.services.crm_merges import MergedDeal, PageMerges
 from opportunities.services.history import (
@@ -152,7 +159,7 @@ def _upsert(
         )
     }
     merges = PageMerges.load(existing.values(), converter)
-    rows: list[Opportunity] = []
+    rows: list[dict[str, Any]] = []
     for deal in deals:
         before = existing.get(deal.zoho_id)
         values = zoho_values_of(deal)
@@ -160,32 +167,28 @@ def _upsert(
             result.unchanged += 1
             continue
         merged = merges.apply(deal, values, before) if before and before["pending_fields"] else None
-        rows.append(
-            _opportunity_row(
-                merged.record if merged else deal,
-                values,
-                before,
-                account_ids,
-                owner_ids,
-                converter,
-                rules,
-                now,
-                result,
-                merged,
-            )
+        row = _opportunity_row(
+            merged.record if merged else deal,
+            values,
+            before,
+            account_ids,
+            owner_ids,
+            converter,
+            rules,
+            now,
+            result,
+            merged,
         )
-    written = _write(rows, result)
-    merges.record_conflicts({row.zoho_id for row in written}, existing, now)
-    ids = dict(
-        Opportunity.objects.filter(zoho_id__in=[row.zoho_id for row in written])
-        .order_by()
-        .values_list("zoho_id", "id")
-    )
-    for row in written:
-        before = existing.get(row.zoho_id)
+        rows.append(row)
+    ids = _write(rows, result)
+    merges.record_conflicts(set(ids), existing, now)
+    for row in rows:
+        if row["zoho_id"] not in ids:
+            continue
+        before = existing.get(row["zoho_id"])
         if before is None:
             result.created += 1
-            changes.append(DealChange(opportunity_id=ids[row.zoho_id], created=True))
+            changes.append(DealChange(opportunity_id=ids[row["zoho_id"]], created=True))
             continue
         result.updated += 1
         changes.append(DealChange.before(before["id"], before))
@@ -203,7 +206,8 @@ def _opportunity_row(
     now: datetime,
     result: CrmPageResult,
     merged: MergedDeal | None,
-) -> Opportunity:
+) -> dict[str, Any]:
+    """The deal's row as stored: its CRM values and what is derived from them."""
     derived = deal_derive(
         deal,
         current_phase=before["phase"] if before else None,
@@ -225,56 +229,58 @@ def _opportunity_row(
         )
     elif conversion.amount_sgd is None:
         result.issues.append(RecordIssue(deal.zoho_id, IssueLevel.WARNING, conversion.note))
-    return Opportunity(
-        zoho_id=deal.zoho_id,
+    return {
+        "zoho_id": deal.zoho_id,
         **{name: getattr(deal, name) for name in VALUE_FIELDS},
-        account_id=account_ids.get(deal.account.zoho_id) if deal.account else None,
-        owner_id=owner_ids.get(deal.owner.zoho_id) if deal.owner else None,
+        "account_id": account_ids.get(deal.account.zoho_id) if deal.account else None,
+        "owner_id": owner_ids.get(deal.owner.zoho_id) if deal.owner else None,
         **derived.fx_values(),
-        phase=derived.placement.phase,
-        outcome=derived.placement.outcome,
-        zoho_values=values,
-        pending_fields=pending,
-        local_edited_at=merged.local_edited_at if merged else {},
-        push_errors=errors,
-        refused_values=refused,
-        zoho_unreadable="",
-        is_deleted=False,
-        deleted_at=None,
-        created_at=now,
-        updated_at=now,
-        phase_entered_at=now,
-        stage_entered_at=now,
-    )
+        "phase": derived.placement.phase,
+        "outcome": derived.placement.outcome,
+        "zoho_values": values,
+        "pending_fields": pending,
+        "local_edited_at": merged.local_edited_at if merged else {},
+        "push_errors": errors,
+        "refused_values": refused,
+        "zoho_unreadable": "",
+        "is_deleted": False,
+        "deleted_at": None,
+        # Only a new deal takes these (an update writes DERIVED_FIELDS and the CRM's values).
+        "created_at": now,
+        "updated_at": now,
+        "phase_entered_at": now,
+        "stage_entered_at": now,
+    }
 
 
-def _write(rows: list[Opportunity], result: CrmPageResult) -> list[Opportunity]:
-    """Write the rows in one statement; if the database refuses it, find the bad rows."""
+def _write(rows: list[dict[str, Any]], result: CrmPageResult) -> dict[str, int]:
+    """Write the rows in one statement; if the database refuses it, find the bad rows.
+
+    The deal id of each row written, by CRM id.
+    """
     if not rows:
-        return []
+        return {}
     try:
         with transaction.atomic():
-            _bulk_upsert(rows)
-        return rows
+            return _bulk_upsert(rows)
     except DatabaseError:
         logger.warning("Bulk upsert of %d deals refused; retrying them one by one", len(rows))
-    written = []
+    written: dict[str, int] = {}
     for row in rows:
         try:
             with transaction.atomic():
-                _bulk_upsert([row])
-            written.append(row)
+                written |= _bulk_upsert([row])
         except DatabaseError as exc:
             result.failed += 1
             reason = f"Refused by the database: {str(exc).splitlines()[0][:400]}"
-            result.issues.append(RecordIssue(row.zoho_id, IssueLevel.FAILED, reason))
+            result.issues.append(RecordIssue(row["zoho_id"], IssueLevel.FAILED, reason))
     return written
 
 
-def _bulk_upsert(rows: Sequence[Opportunity]) -> None:
-    rows_upsert(
+def _bulk_upsert(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    return rows_upsert(
         Opportunity,
-        objs=rows,
+        rows=rows,
         unique_field="zoho_id",
         update_fields=[*VALUE_FIELDS, *DERIVED_FIELDS],
     )
