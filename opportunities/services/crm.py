@@ -13,7 +13,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -21,11 +22,13 @@ from django.utils import timezone
 from currency.conversion import SgdConverter
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, VALUE_FIELDS
 from opportunities.derivation import FX_FIELDS, deal_derive
+from opportunities.health_rules import DealFacts, health_evaluate
 from opportunities.merge import json_value
 from opportunities.models import (
     Account,
     CrmUser,
     DealStatus,
+    HealthThresholds,
     MoveKind,
     Opportunity,
     PipelineMove,
@@ -159,6 +162,7 @@ def _upsert(
         )
     }
     merges = PageMerges.load(existing.values(), converter)
+    health = _NewDealHealth.load() if len(existing) < len(deals) else None
     rows: list[dict[str, Any]] = []
     for deal in deals:
         before = existing.get(deal.zoho_id)
@@ -179,6 +183,8 @@ def _upsert(
             result,
             merged,
         )
+        if before is None and health is not None:
+            row |= health.of(row, now)
         rows.append(row)
     ids = _write(rows, result)
     merges.record_conflicts(set(ids), existing, now)
@@ -187,12 +193,47 @@ def _upsert(
             continue
         before = existing.get(row["zoho_id"])
         if before is None:
+            # Inserted by this page, with its health: deals come from the CRM only in a sync
+            # run, one at a time, so no other writer inserted it since `existing` was read.
             result.created += 1
-            changes.append(DealChange(opportunity_id=ids[row["zoho_id"]], created=True))
+            changes.append(
+                DealChange(opportunity_id=ids[row["zoho_id"]], created=True, health_stored=True)
+            )
             continue
         result.updated += 1
         changes.append(DealChange.before(before["id"], before))
     return result, changes
+
+
+@dataclass(frozen=True)
+class _NewDealHealth:
+    """The health a new deal is inserted with, so it is written once, not rescored after.
+
+    It depends on nothing the deal's history adds: a new deal has no closing-date pushes and
+    no slip yet (and its phase and stage times are the insert's), so its CRM values, phase,
+    outcome and SGD amount decide it, under the thresholds in force, as health_recompute
+    would score it.
+    """
+
+    thresholds: HealthThresholds
+
+    # What health reads of a deal's history, for a deal that has none yet.
+    NO_HISTORY: ClassVar[Mapping[str, Any]] = MappingProxyType(
+        {"id": 0, "closing_date_push_count": 0, "slipped_from": None, "slipped_at": None}
+    )
+
+    @classmethod
+    def load(cls) -> _NewDealHealth:
+        return cls(HealthThresholds.objects.in_force())
+
+    def of(self, row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        facts = DealFacts.from_row({**row, **self.NO_HISTORY})
+        health = health_evaluate(facts, today=timezone.localdate(now), thresholds=self.thresholds)
+        return {
+            "health_status": health.status,
+            "health_reasons": health.reasons_as_dicts(),
+            "health_computed_at": now,
+        }
 
 
 def _opportunity_row(

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from opportunities.data_version import deals_changed
 from opportunities.models import (
     ChangeEvent,
     ChangeKind,
@@ -41,11 +42,13 @@ class DealChange:
     """A deal created, or whose values changed, with the values it had before.
 
     `previous_*` are None for a new deal. The row already holds the new values, phase and
-    outcome when the change is recorded.
+    outcome when the change is recorded; `health_stored` when the writer also stored its
+    health, which nothing recorded here can change (a new deal's), so it is not rescored.
     """
 
     opportunity_id: int
     created: bool
+    health_stored: bool = False
     previous_closing_date: date | None = None
     previous_amount: Decimal | None = None
     previous_currency: str | None = None
@@ -237,7 +240,11 @@ def _record(changes: Sequence[DealChange], at: datetime, cause: str, rules: Stag
         else:
             history.deal_changed(row, change)
     history.save()
-    health_recompute(opportunity_ids=list(by_id))
+    rescore = [change.opportunity_id for change in changes if not change.health_stored]
+    if rescore:
+        health_recompute(opportunity_ids=rescore)  # which moves the data version too
+    else:
+        deals_changed()
 
 
 @dataclass

@@ -192,11 +192,37 @@ def test_a_page_is_stored_in_a_fixed_number_of_queries(size: int) -> None:
     with CaptureQueriesContext(connection) as queries:
         crm_page_apply(deals=deals, converter=converter, rules=rules)
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # Accounts upsert + ids, owners upsert + ids, existing deals, the staging table and the
-    # deals upsert, which returns the new ids (its COPY goes around Django's cursor); then
-    # the new rows, when history started (first pipeline move), transitions, events,
-    # pipeline moves, thresholds, health read and write.
-    assert len(statements) == 15, [s[:70] for s in statements]
+    # Accounts upsert + ids, owners upsert + ids, existing deals, thresholds (new deals are
+    # inserted with their health), the staging table and the deals upsert (its COPY goes
+    # around Django's cursor); then the new rows, when history started (first pipeline
+    # move), transitions, events, pipeline moves.
+    assert len(statements) == 13, [s[:70] for s in statements]
+
+
+def test_a_new_deal_is_stored_with_the_health_a_rescore_gives_it() -> None:
+    from currency.services import sgd_converter
+    from opportunities.services.health import health_recompute
+
+    past = BASE_TIME.date() - timedelta(days=40)
+    deals = [
+        deal_record(1),
+        deal_record(2, amount=None),
+        deal_record(3, currency="XOF"),
+        deal_record(4, closing_date=past),
+        deal_record(5, stage="Closed Won", probability=100, closing_date=past),
+        deal_record(6, stage="Closed Lost", probability=0),
+        deal_record(7, po_received_on=past, probability=20),
+        deal_record(8, probability=90, zoho_modified_time=BASE_TIME - timedelta(days=90)),
+    ]
+    crm_page_apply(deals=deals, converter=sgd_converter(), rules=StageRules.load())
+    fields = ("zoho_id", "health_status", "health_reasons")
+    stored = list(Opportunity.objects.order_by("pk").values_list(*fields))
+    assert not Opportunity.objects.filter(health_computed_at__isnull=True).exists()
+
+    health_recompute(opportunity_ids=Opportunity.objects.values_list("pk", flat=True))
+
+    assert list(Opportunity.objects.order_by("pk").values_list(*fields)) == stored
+    assert len({status for _, status, _ in stored}) > 2, stored
 
 
 def test_the_run_counts_stages_nobody_has_mapped() -> None:
