@@ -194,9 +194,19 @@ def test_a_page_is_stored_in_a_fixed_number_of_queries(size: int) -> None:
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     # Accounts upsert + ids, owners upsert + ids, existing deals, thresholds (new deals are
     # inserted with their health), the staging table and the deals upsert (its COPY goes
-    # around Django's cursor); then the new rows, when history started (first pipeline
-    # move), transitions, events, pipeline moves.
-    assert len(statements) == 13, [s[:70] for s in statements]
+    # around Django's cursor); then when history started (first pipeline move), and the new
+    # deals' transitions, events and pipeline moves.
+    assert len(statements) == 12, [s[:70] for s in statements]
+
+    later = BASE_TIME + timedelta(days=1)
+    changed = [deal_record(n, amount=Decimal(5), zoho_modified_time=later) for n in range(size)]
+    new = [deal_record(n) for n in range(size, 2 * size)]
+    with CaptureQueriesContext(connection) as queries:
+        crm_page_apply(deals=changed + new, converter=converter, rules=rules)
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # The same, and for the changed deals: their rows, their events and pipeline moves, then
+    # their health (thresholds, read, write).
+    assert len(statements) == 18, [s[:70] for s in statements]
 
 
 def test_a_new_deal_is_stored_with_the_health_a_rescore_gives_it() -> None:
