@@ -17,7 +17,8 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from django.db import connections, router, transaction
+import psycopg
+from django.db import DatabaseError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, JSONField, Model, QuerySet
 from psycopg.types.json import Jsonb
@@ -137,15 +138,21 @@ def rows_upsert(
     )
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
         cursor.execute(create)
-        # psycopg's own cursor: Django's wrapper has no COPY.
-        with cursor.cursor.copy(f"COPY {staged} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        _copy_value(field, row.get(field.attname, default))
-                        for field, default in zip(columns, defaults, strict=True)
-                    ]
-                )
+        try:
+            # psycopg's own cursor: Django's wrapper has no COPY.
+            with cursor.cursor.copy(f"COPY {staged} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(
+                        [
+                            _copy_value(field, row.get(field.attname, default))
+                            for field, default in zip(columns, defaults, strict=True)
+                        ]
+                    )
+        except (psycopg.Error, UnicodeEncodeError) as exc:
+            # Outside Django's cursor nothing turns psycopg's errors into Django's: a value
+            # the database refuses (a NUL in text) or that cannot be encoded (a lone
+            # surrogate) is raised as a refused statement is, for callers to handle alike.
+            raise DatabaseError(str(exc)) from exc
         cursor.execute(move)
         return dict(cursor.fetchall())
 

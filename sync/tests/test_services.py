@@ -134,6 +134,17 @@ def test_a_row_the_database_refuses_fails_alone() -> None:
     assert issue.zoho_id == deal_record(2).zoho_id
 
 
+def test_text_the_database_cannot_hold_fails_its_row_alone() -> None:
+    source = FakeDealSource(
+        [deal_record(1), deal_record(2, name="Deal \x00"), deal_record(3, territory="\ud800")]
+    )
+    run = _sync(source)
+    assert run.status == SyncStatus.SUCCEEDED
+    assert (run.created, run.failed) == (1, 2)
+    failed = SyncIssue.objects.filter(run=run, severity="failed").values_list("zoho_id", flat=True)
+    assert set(failed) == {deal_record(2).zoho_id, deal_record(3).zoho_id}
+
+
 def test_a_crash_after_page_k_loses_and_duplicates_nothing() -> None:
     deals = [deal_record(n) for n in range(50)]
     _sync(FakeDealSource(deals[:10]))  # a first full sync, so the next runs are incremental
