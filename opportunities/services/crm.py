@@ -9,6 +9,7 @@ hands pages of typed records (opportunities.records) and gets counts and problem
 from __future__ import annotations
 
 import enum
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from currency.conversion import SgdConverter
@@ -139,37 +140,18 @@ def _upsert(
         return result, changes
     account_ids = references.account_ids(deals)
     owner_ids = references.owner_ids(deals)
-    # Locked, in key order: a local edit of one of these deals waits for the page (and the
-    # page for the edit), so neither overwrites the other's values.
-    existing: dict[str, Mapping[str, Any]] = {
-        row["zoho_id"]: row
-        for row in Opportunity.objects.filter(zoho_id__in=[deal.zoho_id for deal in deals])
-        .select_for_update()
-        .order_by("pk")
-        .values(
-            "id",
-            "zoho_id",
-            "zoho_values",
-            "phase",
-            "outcome",
-            "amount_sgd",
-            "is_deleted",
-            "pending_fields",
-            "local_edited_at",
-            "push_errors",
-            "refused_values",
-            *EDITABLE_FIELDS,
-        )
-    }
+    page = [(deal, zoho_values_of(deal)) for deal in deals]
+    stored, unchanged = _lock_stored(page)
+    existing = _stored_before([pk for zoho_id, pk in stored.items() if zoho_id not in unchanged])
     merges = PageMerges.load(existing.values(), converter)
-    health = _NewDealHealth.load() if len(existing) < len(deals) else None
+    new = any(deal.zoho_id not in stored for deal in deals)
+    health = _NewDealHealth.load() if new else None
     rows: list[dict[str, Any]] = []
-    for deal in deals:
-        before = existing.get(deal.zoho_id)
-        values = zoho_values_of(deal)
-        if before is not None and before["zoho_values"] == values and not before["is_deleted"]:
+    for deal, values in page:
+        if deal.zoho_id in unchanged:
             result.unchanged += 1
             continue
+        before = existing.get(deal.zoho_id)
         merged = merges.apply(deal, values, before) if before and before["pending_fields"] else None
         row = _opportunity_row(
             merged.record if merged else deal,
@@ -203,6 +185,79 @@ def _upsert(
         result.updated += 1
         changes.append(DealChange.before(before["id"], before))
     return result, changes
+
+
+def _lock_stored(
+    page: Sequence[tuple[DealRecord, dict[str, Any]]],
+) -> tuple[dict[str, int], set[str]]:
+    """Lock the page's stored deals in key order and compare their CRM values with the
+    page's; their ids by CRM id, and the CRM ids of those unchanged.
+
+    Locked: a local edit of one of these deals waits for the page (and the page for the
+    edit), so neither overwrites the other's values. Unchanged: the values last seen from
+    the CRM, and not deleted since. PostgreSQL compares the jsonb documents itself, so a
+    page that changes nothing decodes none of them in Python.
+    """
+    document = json.dumps(
+        {deal.zoho_id: values if _jsonb_can_hold(values) else None for deal, values in page}
+    )
+    deals = Opportunity._meta.db_table
+    with connection.cursor() as cursor:
+        # The table's name from the model's metadata; the page is one bound parameter.
+        cursor.execute(
+            f"""SELECT deal.id, deal.zoho_id, deal.zoho_values = page.value AND NOT deal.is_deleted
+            FROM {deals} AS deal JOIN jsonb_each(%s::jsonb) AS page ON page.key = deal.zoho_id
+            ORDER BY deal.id FOR UPDATE OF deal""",  # noqa: S608  # nosec B608
+            [document],
+        )
+        rows = cursor.fetchall()
+    return {zoho_id: pk for pk, zoho_id, _ in rows}, {zoho_id for _, zoho_id, same in rows if same}
+
+
+def _stored_before(ids: list[int]) -> dict[str, Mapping[str, Any]]:
+    """The stored rows of the deals a page changes (locked already), by CRM id: what the
+    merge and the history compare with."""
+    if not ids:
+        return {}
+    rows = (
+        Opportunity.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .values(
+            "id",
+            "zoho_id",
+            "zoho_values",
+            "phase",
+            "outcome",
+            "amount_sgd",
+            "is_deleted",
+            "pending_fields",
+            "local_edited_at",
+            "push_errors",
+            "refused_values",
+            *EDITABLE_FIELDS,
+        )
+    )
+    return {row["zoho_id"]: row for row in rows}
+
+
+def _jsonb_can_hold(values: Mapping[str, Any]) -> bool:
+    """Whether jsonb can read these values: not with a NUL or a lone surrogate in a text.
+
+    Such a deal is compared as null, which equals nothing stored: it goes on to the write,
+    which refuses it alone, instead of the comparison failing for the whole page.
+    """
+    for value in values.values():
+        if isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+            return False
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

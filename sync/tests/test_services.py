@@ -144,6 +144,15 @@ def test_text_the_database_cannot_hold_fails_its_row_alone() -> None:
     failed = SyncIssue.objects.filter(run=run, severity="failed").values_list("zoho_id", flat=True)
     assert set(failed) == {deal_record(2).zoho_id, deal_record(3).zoho_id}
 
+    # A stored deal's new values with a NUL: the page is compared and written all the same.
+    from currency.services import sgd_converter
+
+    later = BASE_TIME + timedelta(days=1)
+    page = [deal_record(1, name="Deal \x00", zoho_modified_time=later), deal_record(4)]
+    result = crm_page_apply(deals=page, converter=sgd_converter(), rules=StageRules.load())
+    assert (result.failed, result.created) == (1, 1)
+    assert Opportunity.objects.get(zoho_id=deal_record(1).zoho_id).name == "Deal 1"
+
 
 def test_a_crash_after_page_k_loses_and_duplicates_nothing() -> None:
     deals = [deal_record(n) for n in range(50)]
@@ -215,9 +224,9 @@ def test_a_page_is_stored_in_a_fixed_number_of_queries(size: int) -> None:
     with CaptureQueriesContext(connection) as queries:
         crm_page_apply(deals=changed + new, converter=converter, rules=rules)
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # The same, and for the changed deals: their rows, their events and pipeline moves, then
-    # their health (thresholds, read, write).
-    assert len(statements) == 18, [s[:70] for s in statements]
+    # The same, and for the changed deals: their stored rows, the rows after, their events
+    # and pipeline moves, then their health (thresholds, read, write).
+    assert len(statements) == 19, [s[:70] for s in statements]
 
 
 def test_a_new_deal_is_stored_with_the_health_a_rescore_gives_it() -> None:
