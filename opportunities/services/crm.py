@@ -9,20 +9,31 @@ hands pages of typed records (opportunities.records) and gets counts and problem
 from __future__ import annotations
 
 import enum
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from currency.conversion import SgdConverter
 from opportunities.deal_fields import EDITABLE_FIELDS, FIELDS_BY_NAME, VALUE_FIELDS
 from opportunities.derivation import FX_FIELDS, deal_derive
+from opportunities.health_rules import DealFacts, health_evaluate
 from opportunities.merge import json_value
-from opportunities.models import Account, CrmUser, DealStatus, MoveKind, Opportunity, PipelineMove
+from opportunities.models import (
+    Account,
+    CrmUser,
+    DealStatus,
+    HealthThresholds,
+    MoveKind,
+    Opportunity,
+    PipelineMove,
+)
 from opportunities.records import DealRecord
 from opportunities.services.crm_merges import MergedDeal, PageMerges
 from opportunities.services.history import (
@@ -129,12 +140,87 @@ def _upsert(
         return result, changes
     account_ids = references.account_ids(deals)
     owner_ids = references.owner_ids(deals)
-    # Locked, in key order: a local edit of one of these deals waits for the page (and the
-    # page for the edit), so neither overwrites the other's values.
-    existing: dict[str, Mapping[str, Any]] = {
-        row["zoho_id"]: row
-        for row in Opportunity.objects.filter(zoho_id__in=[deal.zoho_id for deal in deals])
-        .select_for_update()
+    page = [(deal, zoho_values_of(deal)) for deal in deals]
+    stored, unchanged = _lock_stored(page)
+    existing = _stored_before([pk for zoho_id, pk in stored.items() if zoho_id not in unchanged])
+    merges = PageMerges.load(existing.values(), converter)
+    new = any(deal.zoho_id not in stored for deal in deals)
+    health = _NewDealHealth.load() if new else None
+    rows: list[dict[str, Any]] = []
+    for deal, values in page:
+        if deal.zoho_id in unchanged:
+            result.unchanged += 1
+            continue
+        before = existing.get(deal.zoho_id)
+        merged = merges.apply(deal, values, before) if before and before["pending_fields"] else None
+        row = _opportunity_row(
+            merged.record if merged else deal,
+            values,
+            before,
+            account_ids,
+            owner_ids,
+            converter,
+            rules,
+            now,
+            result,
+            merged,
+        )
+        if before is None and health is not None:
+            row |= health.of(row, now)
+        rows.append(row)
+    ids = _write(rows, result)
+    merges.record_conflicts(set(ids), existing, now)
+    for row in rows:
+        if row["zoho_id"] not in ids:
+            continue
+        before = existing.get(row["zoho_id"])
+        if before is None:
+            # Inserted by this page, with its health: deals come from the CRM only in a sync
+            # run, one at a time, so no other writer inserted it since `existing` was read.
+            result.created += 1
+            changes.append(
+                DealChange(opportunity_id=ids[row["zoho_id"]], created=True, health_stored=True)
+            )
+            continue
+        result.updated += 1
+        changes.append(DealChange.before(before["id"], before))
+    return result, changes
+
+
+def _lock_stored(
+    page: Sequence[tuple[DealRecord, dict[str, Any]]],
+) -> tuple[dict[str, int], set[str]]:
+    """Lock the page's stored deals in key order and compare their CRM values with the
+    page's; their ids by CRM id, and the CRM ids of those unchanged.
+
+    Locked: a local edit of one of these deals waits for the page (and the page for the
+    edit), so neither overwrites the other's values. Unchanged: the values last seen from
+    the CRM, and not deleted since. PostgreSQL compares the jsonb documents itself, so a
+    page that changes nothing decodes none of them in Python.
+    """
+    document = json.dumps(
+        {deal.zoho_id: values if _jsonb_can_hold(values) else None for deal, values in page}
+    )
+    deals = Opportunity._meta.db_table
+    with connection.cursor() as cursor:
+        # The table's name from the model's metadata; the page is one bound parameter.
+        cursor.execute(
+            f"""SELECT deal.id, deal.zoho_id, deal.zoho_values = page.value AND NOT deal.is_deleted
+            FROM {deals} AS deal JOIN jsonb_each(%s::jsonb) AS page ON page.key = deal.zoho_id
+            ORDER BY deal.id FOR UPDATE OF deal""",  # noqa: S608  # nosec B608
+            [document],
+        )
+        rows = cursor.fetchall()
+    return {zoho_id: pk for pk, zoho_id, _ in rows}, {zoho_id for _, zoho_id, same in rows if same}
+
+
+def _stored_before(ids: list[int]) -> dict[str, Mapping[str, Any]]:
+    """The stored rows of the deals a page changes (locked already), by CRM id: what the
+    merge and the history compare with."""
+    if not ids:
+        return {}
+    rows = (
+        Opportunity.objects.filter(pk__in=ids)
         .order_by("pk")
         .values(
             "id",
@@ -150,46 +236,59 @@ def _upsert(
             "refused_values",
             *EDITABLE_FIELDS,
         )
-    }
-    merges = PageMerges.load(existing.values(), converter)
-    rows: list[Opportunity] = []
-    for deal in deals:
-        before = existing.get(deal.zoho_id)
-        values = zoho_values_of(deal)
-        if before is not None and before["zoho_values"] == values and not before["is_deleted"]:
-            result.unchanged += 1
-            continue
-        merged = merges.apply(deal, values, before) if before and before["pending_fields"] else None
-        rows.append(
-            _opportunity_row(
-                merged.record if merged else deal,
-                values,
-                before,
-                account_ids,
-                owner_ids,
-                converter,
-                rules,
-                now,
-                result,
-                merged,
-            )
-        )
-    written = _write(rows, result)
-    merges.record_conflicts({row.zoho_id for row in written}, existing, now)
-    ids = dict(
-        Opportunity.objects.filter(zoho_id__in=[row.zoho_id for row in written])
-        .order_by()
-        .values_list("zoho_id", "id")
     )
-    for row in written:
-        before = existing.get(row.zoho_id)
-        if before is None:
-            result.created += 1
-            changes.append(DealChange(opportunity_id=ids[row.zoho_id], created=True))
-            continue
-        result.updated += 1
-        changes.append(DealChange.before(before["id"], before))
-    return result, changes
+    return {row["zoho_id"]: row for row in rows}
+
+
+def _jsonb_can_hold(values: Mapping[str, Any]) -> bool:
+    """Whether jsonb can read these values: not with a NUL or a lone surrogate in a text.
+
+    Such a deal is compared as null, which equals nothing stored: it goes on to the write,
+    which refuses it alone, instead of the comparison failing for the whole page.
+    """
+    for value in values.values():
+        if isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+            return False
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class _NewDealHealth:
+    """The health a new deal is inserted with, so it is written once, not rescored after.
+
+    It depends on nothing the deal's history adds: a new deal has no closing-date pushes and
+    no slip yet (and its phase and stage times are the insert's), so its CRM values, phase,
+    outcome and SGD amount decide it, under the thresholds in force, as health_recompute
+    would score it.
+    """
+
+    thresholds: HealthThresholds
+
+    # What health reads of a deal's history, for a deal that has none yet.
+    NO_HISTORY: ClassVar[Mapping[str, Any]] = MappingProxyType(
+        {"id": 0, "closing_date_push_count": 0, "slipped_from": None, "slipped_at": None}
+    )
+
+    @classmethod
+    def load(cls) -> _NewDealHealth:
+        return cls(HealthThresholds.objects.in_force())
+
+    def of(self, row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        facts = DealFacts.from_row({**row, **self.NO_HISTORY})
+        health = health_evaluate(facts, today=timezone.localdate(now), thresholds=self.thresholds)
+        return {
+            "health_status": health.status,
+            "health_reasons": health.reasons_as_dicts(),
+            "health_computed_at": now,
+        }
 
 
 def _opportunity_row(
@@ -203,7 +302,8 @@ def _opportunity_row(
     now: datetime,
     result: CrmPageResult,
     merged: MergedDeal | None,
-) -> Opportunity:
+) -> dict[str, Any]:
+    """The deal's row as stored: its CRM values and what is derived from them."""
     derived = deal_derive(
         deal,
         current_phase=before["phase"] if before else None,
@@ -225,56 +325,58 @@ def _opportunity_row(
         )
     elif conversion.amount_sgd is None:
         result.issues.append(RecordIssue(deal.zoho_id, IssueLevel.WARNING, conversion.note))
-    return Opportunity(
-        zoho_id=deal.zoho_id,
+    return {
+        "zoho_id": deal.zoho_id,
         **{name: getattr(deal, name) for name in VALUE_FIELDS},
-        account_id=account_ids.get(deal.account.zoho_id) if deal.account else None,
-        owner_id=owner_ids.get(deal.owner.zoho_id) if deal.owner else None,
+        "account_id": account_ids.get(deal.account.zoho_id) if deal.account else None,
+        "owner_id": owner_ids.get(deal.owner.zoho_id) if deal.owner else None,
         **derived.fx_values(),
-        phase=derived.placement.phase,
-        outcome=derived.placement.outcome,
-        zoho_values=values,
-        pending_fields=pending,
-        local_edited_at=merged.local_edited_at if merged else {},
-        push_errors=errors,
-        refused_values=refused,
-        zoho_unreadable="",
-        is_deleted=False,
-        deleted_at=None,
-        created_at=now,
-        updated_at=now,
-        phase_entered_at=now,
-        stage_entered_at=now,
-    )
+        "phase": derived.placement.phase,
+        "outcome": derived.placement.outcome,
+        "zoho_values": values,
+        "pending_fields": pending,
+        "local_edited_at": merged.local_edited_at if merged else {},
+        "push_errors": errors,
+        "refused_values": refused,
+        "zoho_unreadable": "",
+        "is_deleted": False,
+        "deleted_at": None,
+        # Only a new deal takes these (an update writes DERIVED_FIELDS and the CRM's values).
+        "created_at": now,
+        "updated_at": now,
+        "phase_entered_at": now,
+        "stage_entered_at": now,
+    }
 
 
-def _write(rows: list[Opportunity], result: CrmPageResult) -> list[Opportunity]:
-    """Write the rows in one statement; if the database refuses it, find the bad rows."""
+def _write(rows: list[dict[str, Any]], result: CrmPageResult) -> dict[str, int]:
+    """Write the rows in one statement; if the database refuses it, find the bad rows.
+
+    The deal id of each row written, by CRM id.
+    """
     if not rows:
-        return []
+        return {}
     try:
         with transaction.atomic():
-            _bulk_upsert(rows)
-        return rows
+            return _bulk_upsert(rows)
     except DatabaseError:
         logger.warning("Bulk upsert of %d deals refused; retrying them one by one", len(rows))
-    written = []
+    written: dict[str, int] = {}
     for row in rows:
         try:
             with transaction.atomic():
-                _bulk_upsert([row])
-            written.append(row)
+                written |= _bulk_upsert([row])
         except DatabaseError as exc:
             result.failed += 1
             reason = f"Refused by the database: {str(exc).splitlines()[0][:400]}"
-            result.issues.append(RecordIssue(row.zoho_id, IssueLevel.FAILED, reason))
+            result.issues.append(RecordIssue(row["zoho_id"], IssueLevel.FAILED, reason))
     return written
 
 
-def _bulk_upsert(rows: Sequence[Opportunity]) -> None:
-    rows_upsert(
+def _bulk_upsert(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    return rows_upsert(
         Opportunity,
-        objs=rows,
+        rows=rows,
         unique_field="zoho_id",
         update_fields=[*VALUE_FIELDS, *DERIVED_FIELDS],
     )

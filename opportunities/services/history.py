@@ -13,10 +13,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from opportunities.data_version import deals_changed
 from opportunities.models import (
     ChangeEvent,
     ChangeKind,
@@ -41,11 +42,13 @@ class DealChange:
     """A deal created, or whose values changed, with the values it had before.
 
     `previous_*` are None for a new deal. The row already holds the new values, phase and
-    outcome when the change is recorded.
+    outcome when the change is recorded; `health_stored` when the writer also stored its
+    health, which nothing recorded here can change (a new deal's), so it is not rescored.
     """
 
     opportunity_id: int
     created: bool
+    health_stored: bool = False
     previous_closing_date: date | None = None
     previous_amount: Decimal | None = None
     previous_currency: str | None = None
@@ -214,30 +217,79 @@ def deal_changes_record(
 
 
 def _record(changes: Sequence[DealChange], at: datetime, cause: str, rules: StageRules) -> None:
-    by_id = {change.opportunity_id: change for change in changes}
-    rows = Opportunity.objects.filter(pk__in=by_id).values(
-        "id",
-        "stage",
-        "probability",
-        "phase",
-        "outcome",
-        "closing_date",
-        "amount",
-        "currency",
-        "amount_sgd",
-        "fx_rate",
-        "zoho_created_time",
-        "is_deleted",
-    )
+    created = [change.opportunity_id for change in changes if change.created]
+    if created:
+        _created_history(created, at, cause)
+    changed = {change.opportunity_id: change for change in changes if not change.created}
     history = _History(at=at, cause=cause, rules=rules)
-    for row in rows:
-        change = by_id[row["id"]]
-        if change.created:
-            history.deal_created(row)
-        else:
-            history.deal_changed(row, change)
+    if changed:
+        for row in Opportunity.objects.filter(pk__in=changed).values(
+            "id",
+            "stage",
+            "probability",
+            "phase",
+            "outcome",
+            "closing_date",
+            "amount",
+            "currency",
+            "amount_sgd",
+            "fx_rate",
+            "is_deleted",
+        ):
+            history.deal_changed(row, changed[row["id"]])
     history.save()
-    health_recompute(opportunity_ids=list(by_id))
+    rescore = [change.opportunity_id for change in changes if not change.health_stored]
+    if rescore:
+        health_recompute(opportunity_ids=rescore)  # which moves the data version too
+    else:
+        deals_changed()
+
+
+def _created_history(ids: list[int], at: datetime, cause: str) -> None:
+    """The history of deals just created, written from their stored rows in three statements:
+    the transition into their phase, the "new" change event and the first pipeline move.
+
+    The writer inserted them with `phase_entered_at` already set: no second write.
+    """
+    values: dict[str, Any] = {
+        "ids": ids,
+        "at": at,
+        "cause": str(cause),
+        # The first move is BASELINE for a deal already in Zoho before the ledger's history
+        # started (the first sync's deals), NEW for one created since.
+        "start": history_started_at(),
+        "baseline": MoveKind.BASELINE.value,
+        "new_move": MoveKind.NEW.value,
+        "new_event": ChangeKind.NEW.value,
+        "deleted": DealStatus.DELETED.value,
+    }
+    deals = Opportunity._meta.db_table
+    # Table names from the models' metadata; every value is a bound parameter.
+    statements = (
+        f"""INSERT INTO {PhaseTransition._meta.db_table}
+            (opportunity_id, from_phase, to_phase, occurred_at, cause)
+        SELECT id, NULL, phase, %(at)s, %(cause)s
+        FROM {deals} WHERE id = ANY(%(ids)s)""",  # noqa: S608  # nosec B608
+        # Dated when the deal was created in Zoho, so "new since" holds after a first import;
+        # the SGD amount as text is the exact decimal with its two places.
+        f"""INSERT INTO {ChangeEvent._meta.db_table}
+            (opportunity_id, kind, old_value, new_value, delta, sgd_value, cause, occurred_at)
+        SELECT id, %(new_event)s, '', COALESCE(amount_sgd::text, ''), amount_sgd, amount_sgd,
+            %(cause)s, LEAST(zoho_created_time, %(at)s)
+        FROM {deals} WHERE id = ANY(%(ids)s)""",  # noqa: S608  # nosec B608
+        f"""INSERT INTO {PipelineMove._meta.db_table}
+            (opportunity_id, occurred_at, kind, status_before, status_after, closing_before,
+            closing_after, sgd_before, sgd_after)
+        SELECT id, %(at)s,
+            CASE WHEN %(start)s::timestamptz IS NULL OR zoho_created_time < %(start)s
+                THEN %(baseline)s ELSE %(new_move)s END,
+            '', CASE WHEN is_deleted THEN %(deleted)s ELSE outcome END, NULL,
+            closing_date, NULL, amount_sgd
+        FROM {deals} WHERE id = ANY(%(ids)s)""",  # noqa: S608  # nosec B608
+    )
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, values)
 
 
 @dataclass
@@ -256,45 +308,6 @@ class _History:
     stage_moved: list[int] = field(default_factory=list)
     # Deal id → the closing date it had before moving into a later quarter.
     slipped: dict[int, date] = field(default_factory=dict)
-    _history_start: list[datetime | None] | None = None
-
-    def _first_move_kind(self, created: datetime | None) -> str:
-        """BASELINE for a deal already in Zoho before the ledger's history started (the first
-        sync's deals), NEW for one created since."""
-        if self._history_start is None:
-            self._history_start = [history_started_at()]
-        start = self._history_start[0]
-        if start is None or (created is not None and created < start):
-            return MoveKind.BASELINE
-        return MoveKind.NEW
-
-    def deal_created(self, row: Mapping[str, Any]) -> None:
-        # The writer inserted the deal with `phase_entered_at` already set: no second write.
-        transition, _ = phase_change_records(
-            row["id"], None, row["phase"], self.at, self.cause, row["amount_sgd"]
-        )
-        self.transitions.append(transition)
-        created, amount = row["zoho_created_time"], row["amount_sgd"]
-        self.events.append(
-            ChangeEvent(
-                opportunity_id=row["id"],
-                kind=ChangeKind.NEW,
-                new_value=_amount(amount) if amount is not None else "",
-                delta=amount,
-                sgd_value=amount,
-                cause=self.cause,
-                # When it was created in Zoho, so "new since" holds even after a first import.
-                occurred_at=min(created, self.at) if created else self.at,
-            )
-        )
-        move = pipeline_move(
-            row["id"],
-            at=self.at,
-            kind=self._first_move_kind(created),
-            before=None,
-            after=_state(row),
-        )
-        self.moves.extend([move] if move else [])
 
     def deal_changed(self, row: Mapping[str, Any], change: DealChange) -> None:
         self._phase(row, change)

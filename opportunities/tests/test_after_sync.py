@@ -14,7 +14,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from currency.tests.factories import ExchangeRateFactory
-from opportunities.models import ChangeEvent, ChangeKind, Opportunity, PhaseTransition
+from opportunities.models import (
+    ChangeEvent,
+    ChangeKind,
+    Opportunity,
+    PhaseTransition,
+    PipelineMove,
+)
 from opportunities.services.fx import opportunities_reconvert
 from opportunities.services.history import DealChange, deal_changes_record
 from opportunities.tests.syncing import sync_new, sync_page
@@ -47,6 +53,32 @@ def test_a_new_deal_gets_its_first_transition_a_new_event_and_health() -> None:
     assert deal.phase_entered_at == DAY_1
     assert deal.health_status == "success"
     assert deal.health_computed_at == DAY_1
+
+
+def test_a_new_deals_first_pipeline_move_is_a_baseline_until_history_started() -> None:
+    with time_machine.travel(DAY_1, tick=False):
+        first = sync_new(zoho_created_time=DAY_1 - timedelta(days=30))
+    with time_machine.travel(DAY_1 + timedelta(days=1), tick=False):
+        older = sync_new(zoho_created_time=DAY_1 - timedelta(days=3), closing_date=None)
+        created_since = sync_new(zoho_created_time=DAY_1 + timedelta(hours=20))
+        no_creation_time = sync_new(zoho_created_time=None)
+    moves = {
+        move.opportunity_id: move
+        for move in PipelineMove.objects.filter(opportunity__in=[first, older, created_since])
+    }
+    assert (moves[first.pk].kind, moves[older.pk].kind) == ("baseline", "baseline")
+    assert moves[created_since.pk].kind == "new"
+    assert no_creation_time.pipeline_moves.get().kind == "new"
+    move = moves[older.pk]
+    assert (move.occurred_at, move.status_before, move.status_after) == (
+        DAY_1 + timedelta(days=1),
+        "",
+        "open",
+    )
+    assert (move.closing_before, move.closing_after) == (None, None)
+    assert (move.sgd_before, move.sgd_after) == (None, older.amount_sgd)
+    event = no_creation_time.change_events.get()
+    assert event.occurred_at == DAY_1 + timedelta(days=1)
 
 
 def test_closing_date_pushes_and_pull_ins_are_counted_across_syncs() -> None:

@@ -2,22 +2,26 @@
 
 Django's bulk_update builds one CASE expression per column and row, which PostgreSQL plans
 slowly for thousands of rows; a joined list of values is what a person would write by hand.
-PostgreSQL gets the rows as one JSON document (`FROM json_to_recordset(...)`): a single
+An update gets the rows as one JSON document (`FROM json_to_recordset(...)`): a single
 parameter however many rows, so the driver neither interpolates thousands of placeholders nor
-escapes thousands of array elements.
+escapes thousands of array elements. An upsert, which writes every column, copies its rows
+(`COPY`) into a temporary table and inserts from there.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from django.db import connections, router
+import psycopg
+from django.db import DatabaseError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, JSONField, Model, QuerySet
+from psycopg.types.json import Jsonb
 
 
 def id_chunks(ids: Iterable[int], *, size: int) -> Iterator[list[int]]:
@@ -78,49 +82,87 @@ def rows_update(
 def rows_upsert(
     model: type[Model],
     *,
-    objs: Sequence[Model],
+    rows: Sequence[Mapping[str, object]],
     unique_field: str,
     update_fields: Sequence[str],
-) -> None:
-    """Insert these instances, or update `update_fields` where `unique_field` already exists.
+) -> dict[Any, Any]:
+    """Insert these rows, or update `update_fields` where `unique_field` already exists; the
+    primary key of every row written, by its `unique_field` value.
 
-    One `INSERT ... SELECT FROM json_to_recordset ... ON CONFLICT` statement, the rows
-    travelling as one JSON parameter: Django's bulk_create builds and binds one array per
-    column, which costs several times the database's own work for a sync page.
+    A row gives values by attribute name (`account_id` for a foreign key), as the model
+    holds them (aware datetimes, Decimals, JSON-serialisable objects); a field it leaves out
+    takes the value a new instance starts with. The rows are copied with `COPY` into a
+    temporary table shaped like the model's, then one `INSERT ... SELECT ... ON CONFLICT DO
+    UPDATE ... RETURNING` moves them: COPY takes Python's values as they are, without a
+    statement built or a field's preparation called per value. Runs in the caller's
+    transaction (one is opened if there is none: the temporary table lives until commit).
     """
-    if not objs:
-        return
+    if not rows:
+        return {}
     connection = connections[router.db_for_write(model)]
     opts = model._meta
+    pk = opts.pk
+    if pk is None:
+        raise TypeError(f"{model.__name__} has no primary key")
     columns: list[Field[Any, Any]] = [
         field for field in opts.concrete_fields if not field.primary_key and not field.generated
     ]
-    aliases = [f"c{i}" for i in range(len(columns))]
-    document, record = _recordset(
-        connection,
-        aliases,
-        columns,
-        ([field.pre_save(obj, add=True) for field in columns] for obj in objs),
-    )
+    blank = model()
+    defaults = [getattr(blank, field.attname) for field in columns]
     quote = connection.ops.quote_name
-    by_name = {field.name: field for field in opts.concrete_fields}
+    table = quote(opts.db_table)
+    # Not the table's own name: a temporary table shadows a permanent one of the same name.
+    staged = quote(f"staged_{opts.db_table}")
+    names = ", ".join(quote(str(field.column)) for field in columns)
 
     def column(name: str) -> str:
-        return quote(str(by_name[name].column))
+        return quote(str(opts.get_field(name).column))  # type: ignore[union-attr]
 
-    # Only quoted names and column types from the model's metadata go into the SQL text;
-    # the values are one bound parameter.
-    sql = " ".join(
+    # Only quoted names from the model's metadata go into the SQL text; the values travel
+    # through COPY.
+    create = " ".join(
         (
-            f"INSERT INTO {quote(opts.db_table)}",  # nosec B608
-            f"({', '.join(column(field.name) for field in columns)})",
-            f"SELECT {', '.join(f'v.{alias}' for alias in aliases)}",
-            f"FROM json_to_recordset(%s::json) AS v ({record})",
-            f"ON CONFLICT ({column(unique_field)}) DO UPDATE SET",
-            ", ".join(f"{column(name)} = EXCLUDED.{column(name)}" for name in update_fields),
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staged} ON COMMIT DROP",
+            f"AS SELECT {names} FROM {table} WITH NO DATA",  # noqa: S608  # nosec B608
         )
     )
-    _execute(connection, sql, [document])
+    # Emptied as it is read, so the next call in the same transaction starts from nothing.
+    move = " ".join(
+        (
+            f"WITH page AS (DELETE FROM {staged} RETURNING *)",  # noqa: S608  # nosec B608
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM page",  # noqa: S608
+            f"ON CONFLICT ({column(unique_field)}) DO UPDATE SET",
+            ", ".join(f"{column(name)} = EXCLUDED.{column(name)}" for name in update_fields),
+            f"RETURNING {column(unique_field)}, {quote(str(pk.column))}",
+        )
+    )
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        cursor.execute(create)
+        try:
+            # psycopg's own cursor: Django's wrapper has no COPY.
+            with cursor.cursor.copy(f"COPY {staged} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(
+                        [
+                            _copy_value(field, row.get(field.attname, default))
+                            for field, default in zip(columns, defaults, strict=True)
+                        ]
+                    )
+        except (psycopg.Error, UnicodeEncodeError) as exc:
+            # Outside Django's cursor nothing turns psycopg's errors into Django's: a value
+            # the database refuses (a NUL in text) or that cannot be encoded (a lone
+            # surrogate) is raised as a refused statement is, for callers to handle alike.
+            raise DatabaseError(str(exc)) from exc
+        cursor.execute(move)
+        return dict(cursor.fetchall())
+
+
+def _copy_value(field: Field[Any, Any], value: object) -> object:
+    """A value as COPY writes it into the field's column: JSON fields as jsonb documents."""
+    if isinstance(field, JSONField) and value is not None:
+        encoder = field.encoder
+        return Jsonb(value, dumps=partial(json.dumps, cls=encoder) if encoder else None)
+    return value
 
 
 def _execute(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> int:

@@ -134,6 +134,26 @@ def test_a_row_the_database_refuses_fails_alone() -> None:
     assert issue.zoho_id == deal_record(2).zoho_id
 
 
+def test_text_the_database_cannot_hold_fails_its_row_alone() -> None:
+    source = FakeDealSource(
+        [deal_record(1), deal_record(2, name="Deal \x00"), deal_record(3, territory="\ud800")]
+    )
+    run = _sync(source)
+    assert run.status == SyncStatus.SUCCEEDED
+    assert (run.created, run.failed) == (1, 2)
+    failed = SyncIssue.objects.filter(run=run, severity="failed").values_list("zoho_id", flat=True)
+    assert set(failed) == {deal_record(2).zoho_id, deal_record(3).zoho_id}
+
+    # A stored deal's new values with a NUL: the page is compared and written all the same.
+    from currency.services import sgd_converter
+
+    later = BASE_TIME + timedelta(days=1)
+    page = [deal_record(1, name="Deal \x00", zoho_modified_time=later), deal_record(4)]
+    result = crm_page_apply(deals=page, converter=sgd_converter(), rules=StageRules.load())
+    assert (result.failed, result.created) == (1, 1)
+    assert Opportunity.objects.get(zoho_id=deal_record(1).zoho_id).name == "Deal 1"
+
+
 def test_a_crash_after_page_k_loses_and_duplicates_nothing() -> None:
     deals = [deal_record(n) for n in range(50)]
     _sync(FakeDealSource(deals[:10]))  # a first full sync, so the next runs are incremental
@@ -192,10 +212,47 @@ def test_a_page_is_stored_in_a_fixed_number_of_queries(size: int) -> None:
     with CaptureQueriesContext(connection) as queries:
         crm_page_apply(deals=deals, converter=converter, rules=rules)
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # Accounts upsert + ids, owners upsert + ids, existing deals, deals upsert, new ids; then
-    # the new rows, when history started (first pipeline move), transitions, events, pipeline
-    # moves, thresholds, health read and write.
-    assert len(statements) == 15, statements
+    # Accounts upsert + ids, owners upsert + ids, existing deals, thresholds (new deals are
+    # inserted with their health), the staging table and the deals upsert (its COPY goes
+    # around Django's cursor); then when history started (first pipeline move), and the new
+    # deals' transitions, events and pipeline moves.
+    assert len(statements) == 12, [s[:70] for s in statements]
+
+    later = BASE_TIME + timedelta(days=1)
+    changed = [deal_record(n, amount=Decimal(5), zoho_modified_time=later) for n in range(size)]
+    new = [deal_record(n) for n in range(size, 2 * size)]
+    with CaptureQueriesContext(connection) as queries:
+        crm_page_apply(deals=changed + new, converter=converter, rules=rules)
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # The same, and for the changed deals: their stored rows, the rows after, their events
+    # and pipeline moves, then their health (thresholds, read, write).
+    assert len(statements) == 19, [s[:70] for s in statements]
+
+
+def test_a_new_deal_is_stored_with_the_health_a_rescore_gives_it() -> None:
+    from currency.services import sgd_converter
+    from opportunities.services.health import health_recompute
+
+    past = BASE_TIME.date() - timedelta(days=40)
+    deals = [
+        deal_record(1),
+        deal_record(2, amount=None),
+        deal_record(3, currency="XOF"),
+        deal_record(4, closing_date=past),
+        deal_record(5, stage="Closed Won", probability=100, closing_date=past),
+        deal_record(6, stage="Closed Lost", probability=0),
+        deal_record(7, po_received_on=past, probability=20),
+        deal_record(8, probability=90, zoho_modified_time=BASE_TIME - timedelta(days=90)),
+    ]
+    crm_page_apply(deals=deals, converter=sgd_converter(), rules=StageRules.load())
+    fields = ("zoho_id", "health_status", "health_reasons")
+    stored = list(Opportunity.objects.order_by("pk").values_list(*fields))
+    assert not Opportunity.objects.filter(health_computed_at__isnull=True).exists()
+
+    health_recompute(opportunity_ids=Opportunity.objects.values_list("pk", flat=True))
+
+    assert list(Opportunity.objects.order_by("pk").values_list(*fields)) == stored
+    assert len({status for _, status, _ in stored}) > 2, stored
 
 
 def test_the_run_counts_stages_nobody_has_mapped() -> None:
