@@ -130,7 +130,7 @@ def rows_upsert(
     move = " ".join(
         (
             f"WITH page AS (DELETE FROM {staged} RETURNING *)",  # noqa: S608  # nosec B608
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM page",  # noqa: S608
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM page",  # noqa: S608  # nosec B608
             f"ON CONFLICT ({column(unique_field)}) DO UPDATE SET",
             ", ".join(f"{column(name)} = EXCLUDED.{column(name)}" for name in update_fields),
             f"RETURNING {column(unique_field)}, {quote(str(pk.column))}",
